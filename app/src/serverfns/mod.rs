@@ -1,0 +1,3 @@
+//! Server functions, grouped by resource.
+
+pub mod exceptions;

@@ -1,0 +1,41 @@
+const { test, expect } = require('@playwright/test');
+
+async function openConsole(page) {
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+test('the home page lists the exceptions rendered by the server', async ({ page }) => {
+  await openConsole(page);
+  await expect(page.getByRole('heading', { name: 'Exceptions' })).toBeVisible();
+  const rows = page.getByRole('table', { name: 'Exceptions' }).locator('tbody tr');
+  expect(await rows.count()).toBeGreaterThanOrEqual(30);
+  await expect(page.getByRole('cell', { name: 'DC-RNO' }).first()).toBeVisible();
+});
+
+test('typing in the filter narrows the list without reloading the page', async ({ page }) => {
+  await openConsole(page);
+  const rows = page.getByRole('table', { name: 'Exceptions' }).locator('tbody tr');
+  const all = await rows.count();
+  await page.evaluate(() => { window.sameDocument = true; });
+
+  await page.getByLabel('Filter').fill('PO-10045');
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByRole('status')).toHaveText('1 exception');
+  await expect(rows.first()).toContainText('short on PO-10045');
+
+  await page.getByLabel('Filter').fill('rating api');
+  await expect(rows).toHaveCount(8);
+  await expect(rows.first()).toContainText('Integration failure');
+
+  await page.getByLabel('Filter').fill('');
+  await expect(rows).toHaveCount(all);
+  expect(await page.evaluate(() => window.sameDocument)).toBe(true);
+});
+
+test('a filter that matches nothing says so', async ({ page }) => {
+  await openConsole(page);
+  await page.getByLabel('Filter').fill('no such thing anywhere');
+  await expect(page.getByRole('status')).toHaveText('No exceptions match.');
+  await expect(page.getByRole('table', { name: 'Exceptions' }).locator('tbody tr')).toHaveCount(0);
+});

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Started by Playwright: a server on a fresh database with the demo data.
+source "$(dirname "$0")/common.sh"
+db_dir="$ROOT/target/e2e"
+rm -rf "$db_dir" && mkdir -p "$db_dir"
+export CROSSDOCK_DATABASE_URL="sqlite://$db_dir/crossdock.db"
+export CROSSDOCK_BIND="127.0.0.1:${CROSSDOCK_E2E_PORT:-3100}"
+export CROSSDOCK_SITE_ROOT="$SITE_ROOT"
+export CROSSDOCK_LOG="${CROSSDOCK_LOG:-warn}"
+"$ROOT/target/bin/crossdock" seed-demo >/dev/null
+exec "$ROOT/target/bin/crossdock" serve

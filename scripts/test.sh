@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test: unit, property and integration tests of the workspace, the
+# core's build for the browser, and the end-to-end specs in headless Chromium.
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh" --test
+
+say "unit and integration tests"
+cargo test --workspace
+
+say "the core builds for wasm32-unknown-unknown"
+cargo build -p crossdock --lib --target wasm32-unknown-unknown
+
+"$ROOT/scripts/build.sh"
+
+say "end-to-end tests in headless Chromium"
+cd "$ROOT/end2end"
+npx playwright test

@@ -1,0 +1,80 @@
+//! Building and running the server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use leptos::config::get_configuration;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::services::Services;
+use crate::store;
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    services: Services,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database and binds the listener (port 0 picks a
+    /// free port).
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let pool = store::open(&config.database_url).await?;
+        let services = Services::new(pool);
+
+        let mut leptos_options = get_configuration(None)
+            .context("invalid LEPTOS_* environment")?
+            .leptos_options;
+        leptos_options.site_root = config.site_root.to_string_lossy().as_ref().into();
+
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        leptos_options.site_addr = address;
+
+        Ok(Self {
+            listener,
+            address,
+            state: AppState {
+                leptos_options,
+                services: services.clone(),
+            },
+            services,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
+    /// requests finish and returns.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(address = %self.address, "crossdock is listening");
+        axum::serve(self.listener, http::router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the server failed")?;
+        tracing::info!("crossdock stopped");
+        Ok(())
+    }
+}

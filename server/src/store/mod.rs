@@ -1,0 +1,97 @@
+//! The store: the only code that speaks SQL.
+
+pub mod audit;
+pub mod exceptions;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::config::DatabaseUrl;
+
+/// The pool every service shares.
+pub type Pool = SqlitePool;
+/// A transaction owned by one use case.
+pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
+/// The SQLite schema, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// Opens the database (creating a missing SQLite file and its folder) and
+/// applies the migrations.
+pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Pool> {
+    let pool = connect(url).await?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .with_context(|| format!("cannot migrate database {url}"))?;
+    Ok(pool)
+}
+
+async fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
+    let options = match url {
+        DatabaseUrl::SqliteFile(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| {
+                    format!("cannot create the database folder {}", parent.display())
+                })?;
+            }
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+        }
+        DatabaseUrl::SqliteMemory => SqliteConnectOptions::from_str("sqlite::memory:")
+            .context("cannot configure an in-memory database")?,
+    }
+    .journal_mode(SqliteJournalMode::Wal)
+    .synchronous(SqliteSynchronous::Full)
+    .foreign_keys(true)
+    .busy_timeout(Duration::from_secs(5));
+
+    // An in-memory database lives in one connection only.
+    let max = if matches!(url, DatabaseUrl::SqliteMemory) {
+        1
+    } else {
+        8
+    };
+    SqlitePoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open database {url}"))
+}
+
+/// True when the database answers and every migration this binary knows of
+/// has been applied.
+pub async fn is_ready(pool: &Pool) -> bool {
+    let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let applied: Result<Option<i64>, _> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await;
+    match applied {
+        Ok(applied) => applied == Some(latest),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            false
+        }
+    }
+}
+
+/// Instants are stored as epoch milliseconds.
+pub(crate) fn to_millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> anyhow::Result<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .with_context(|| format!("stored time {ms} is out of range"))
+}

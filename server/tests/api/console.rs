@@ -1,0 +1,95 @@
+use crossdock::{ExceptionKind, ExceptionListItem};
+use crossdock_app::AppError;
+use crossdock_server::services::SeedOutcome;
+
+use crate::helpers::{spawn_app, spawn_app_with_demo};
+
+#[tokio::test]
+async fn the_home_page_lists_the_demo_exceptions_rendered_on_the_server() {
+    let app = spawn_app_with_demo().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<h1>Exceptions</h1>"), "{html}");
+    assert!(html.contains("Partial receipt"));
+    assert!(html.contains("rating API timed out"));
+    assert!(html.contains("DC-ATL") && html.contains("DC-DAL") && html.contains("DC-RNO"));
+}
+
+#[tokio::test]
+async fn the_filter_narrows_the_list_to_matching_business_keys() {
+    let app = spawn_app_with_demo().await;
+    let all: Vec<ExceptionListItem> = app
+        .server_fn("list_exceptions", &[("text", "")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let po: Vec<ExceptionListItem> = app
+        .server_fn("list_exceptions", &[("text", "PO-10045")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(all.len() >= 30);
+    assert_eq!(po.len(), 1);
+    assert_eq!(po[0].kind, ExceptionKind::PartialReceipt);
+    assert_eq!(po[0].refs.get(crossdock::RefKind::Po), Some("PO-10045"));
+}
+
+#[tokio::test]
+async fn the_filter_matches_words_of_the_summary_in_any_case() {
+    let app = spawn_app_with_demo().await;
+    let items: Vec<ExceptionListItem> = app
+        .server_fn("list_exceptions", &[("text", "RATING api")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|i| i.kind == ExceptionKind::Integration));
+}
+
+#[tokio::test]
+async fn wildcards_in_the_filter_are_taken_literally() {
+    let app = spawn_app_with_demo().await;
+    let items: Vec<ExceptionListItem> = app
+        .server_fn("list_exceptions", &[("text", "%")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(items.is_empty());
+}
+
+#[tokio::test]
+async fn an_overlong_filter_is_refused_with_a_message_for_the_field() {
+    let app = spawn_app_with_demo().await;
+    let text = "x".repeat(500);
+    let response = app.server_fn("list_exceptions", &[("text", &text)]).await;
+    assert!(!response.status().is_success());
+    let error: AppError = response.json().await.unwrap();
+    assert!(
+        matches!(error, AppError::Invalid { ref field, .. } if field == "filter"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn demo_data_is_added_to_an_empty_database_only() {
+    let app = spawn_app().await;
+    let first = app.services.seed_demo(chrono::Utc::now()).await.unwrap();
+    let SeedOutcome::Seeded(n) = first else {
+        panic!("seeded: {first:?}")
+    };
+    let second = app.services.seed_demo(chrono::Utc::now()).await.unwrap();
+    assert_eq!(second, SeedOutcome::NotEmpty(n as i64));
+}
+
+#[tokio::test]
+async fn an_unknown_page_answers_not_found() {
+    let app = spawn_app().await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}

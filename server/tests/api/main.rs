@@ -1,0 +1,8 @@
+//! Integration tests of the server: a real server on an ephemeral port over a
+//! real SQLite file.
+
+mod cli;
+mod console;
+mod health;
+mod helpers;
+mod store;
