@@ -4,6 +4,8 @@
 //! browser (`wasm32-unknown-unknown`) and the server alike, so both share the
 //! same types and rules.
 
+pub mod calendar;
+pub mod event;
 pub mod exception;
 pub mod lifecycle;
 pub mod refs;
@@ -14,12 +16,37 @@ pub use lifecycle::Status;
 pub use refs::{BusinessRefs, RefKind};
 pub use severity::Severity;
 
+/// One problem with a value from outside, at the JSON pointer of the field
+/// concerned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldProblem {
+    pub pointer: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "the event"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{at}: {}", self.message)
+    }
+}
+
 /// The error returned when a wire or database name does not name a variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} `{value}`")]
 pub struct UnknownName {
     pub what: &'static str,
     pub value: String,
+}
+
+/// An enum whose variants have stable names.
+pub trait Named: std::str::FromStr + Copy + 'static {
+    /// The names of all variants, in declaration order.
+    const NAMES: &'static [&'static str];
 }
 
 /// Declares a fieldless enum whose variants have one stable name each: the
@@ -47,6 +74,10 @@ macro_rules! named_enum {
                     $($name::$variant => $text),+
                 }
             }
+        }
+
+        impl $crate::Named for $name {
+            const NAMES: &'static [&'static str] = &[$($text),+];
         }
 
         impl ::std::fmt::Display for $name {

@@ -1,0 +1,384 @@
+//! Events of the wire contract (CloudEvents 1.0), parsed into typed values.
+//!
+//! [`parse`] reads one event from JSON and reports every problem it finds with
+//! the JSON pointer of the offending field. Fields the contract does not name
+//! are kept, not dropped.
+
+mod data;
+mod parse_data;
+mod reader;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use data::{
+    AckLineStatus, AllocatedLine, Body, Channel, IntegrationFailure, ItemLine, PickedLine,
+    PoAckLine, PoLine, ReceiptLine, System,
+};
+use reader::{Obj, Problems};
+
+use crate::{BusinessRefs, ExceptionKind, FieldProblem, RefKind, Severity, named_enum};
+
+named_enum! {
+    /// The milestone types: process state that lineage is drawn from.
+    pub enum MilestoneKind ("milestone type") {
+        PoCreated => "po.created",
+        PoAcknowledged => "po.acknowledged",
+        AsnReceived => "asn.received",
+        ReceiptPosted => "receipt.posted",
+        PutawayCompleted => "putaway.completed",
+        InventorySnapshot => "inventory.snapshot",
+        OrderReleased => "order.released",
+        OrderAllocated => "order.allocated",
+        PickCompleted => "pick.completed",
+        ShipmentDispatched => "shipment.dispatched",
+        ShipmentInTransit => "shipment.in_transit",
+        DeliveryConfirmed => "delivery.confirmed",
+        InvoicePosted => "invoice.posted",
+    }
+}
+
+/// The `type` of an event: a milestone or an exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EventType {
+    Milestone(MilestoneKind),
+    Exception(ExceptionKind),
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Milestone(m) => m.as_str(),
+            EventType::Exception(e) => e.as_str(),
+        }
+    }
+}
+
+impl std::str::FromStr for EventType {
+    type Err = crate::UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse()
+            .map(EventType::Milestone)
+            .or_else(|_| s.parse().map(EventType::Exception))
+            .map_err(|_| crate::UnknownName {
+                what: "event type",
+                value: s.to_owned(),
+            })
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A business date: a calendar day, or an instant when the sender gives one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BusinessDate {
+    Day(NaiveDate),
+    Instant(DateTime<FixedOffset>),
+}
+
+impl std::fmt::Display for BusinessDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BusinessDate::Day(d) => write!(f, "{d}"),
+            BusinessDate::Instant(t) => write!(f, "{}", t.to_rfc3339()),
+        }
+    }
+}
+
+/// Every problem found in one event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} problem(s), the first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+pub struct InvalidEvent(pub Vec<FieldProblem>);
+
+/// The business transaction an event belongs to, e.g. `po:PO-10045`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CorrelationId(String);
+
+impl CorrelationId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Derives the id from business keys: the first of `po`, `order`,
+    /// `shipment` present, as `po:<value>`.
+    pub fn derive(refs: &BusinessRefs) -> Option<Self> {
+        [RefKind::Po, RefKind::Order, RefKind::Shipment]
+            .into_iter()
+            .find_map(|kind| refs.get(kind).map(|v| CorrelationId(format!("{kind}:{v}"))))
+    }
+}
+
+impl std::fmt::Display for CorrelationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How an event's correlation id came about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correlation {
+    pub id: CorrelationId,
+    /// True when derived from business keys rather than sent.
+    pub derived: bool,
+}
+
+/// A W3C Trace Context `traceparent` value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TraceParent(String);
+
+impl TraceParent {
+    pub fn parse(s: &str) -> Option<Self> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let hex = |p: &str, len: usize| {
+            p.len() == len
+                && p.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        let zero = |p: &str| p.bytes().all(|b| b == b'0');
+        let ok = parts.len() == 4
+            && hex(parts[0], 2)
+            && parts[0] != "ff"
+            && hex(parts[1], 32)
+            && !zero(parts[1])
+            && hex(parts[2], 16)
+            && !zero(parts[2])
+            && hex(parts[3], 2);
+        ok.then(|| TraceParent(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The `data` of an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventData {
+    pub site: Option<String>,
+    /// The business keys the sender listed in `refs`.
+    pub refs: BusinessRefs,
+    /// Keys in `refs` of kinds the contract does not name, kept as sent.
+    pub other_refs: Map<String, Value>,
+    /// Exceptions only: the sender's severity.
+    pub severity: Option<Severity>,
+    /// Exceptions only: one line for people.
+    pub summary: Option<String>,
+    pub body: Body,
+    /// Fields the contract does not name, kept as sent.
+    pub extra: Map<String, Value>,
+}
+
+/// One event of the contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    pub source: String,
+    pub event_type: EventType,
+    pub time: DateTime<FixedOffset>,
+    pub subject: Option<String>,
+    pub correlation: Option<Correlation>,
+    pub traceparent: Option<TraceParent>,
+    pub data_content_type: Option<String>,
+    /// Extension attributes the contract does not name, kept as sent.
+    pub extensions: Map<String, Value>,
+    pub data: EventData,
+}
+
+impl Event {
+    /// The exception type, when this event reports an exception.
+    pub fn exception_kind(&self) -> Option<ExceptionKind> {
+        match self.event_type {
+            EventType::Exception(kind) => Some(kind),
+            EventType::Milestone(_) => None,
+        }
+    }
+
+    /// Every business key of the event: `refs`, completed by the keys its
+    /// type-specific fields name.
+    pub fn business_refs(&self) -> BusinessRefs {
+        let mut refs = self.data.refs.clone();
+        for (kind, value) in self.data.body.keys() {
+            if refs.get(kind).is_none() {
+                refs.insert(kind, value);
+            }
+        }
+        refs
+    }
+}
+
+/// The attributes of the envelope this contract reads.
+const ATTRIBUTES: [&str; 10] = [
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "correlationid",
+    "traceparent",
+    "datacontenttype",
+    "data",
+];
+
+/// Parses one event, reporting every problem found.
+pub fn parse(value: &Value) -> Result<Event, InvalidEvent> {
+    let mut p = Problems::default();
+    let event = read_event(value, &mut p);
+    match event {
+        Some(event) if p.0.is_empty() => Ok(event),
+        _ => Err(InvalidEvent(p.0)),
+    }
+}
+
+fn read_event(value: &Value, p: &mut Problems) -> Option<Event> {
+    let mut o = Obj::new(value, "", p)?;
+    match o.raw("specversion") {
+        Some(Value::String(v)) if v == "1.0" => {}
+        Some(_) => p.push("/specversion", "must be \"1.0\""),
+        None => p.push("/specversion", "is required"),
+    }
+    let id = o.req_str("id", p);
+    let source = o.req_str("source", p);
+    let event_type = match o.raw("type") {
+        None => {
+            p.push("/type", "is required");
+            None
+        }
+        Some(Value::String(t)) => match t.parse::<EventType>() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                p.push(
+                    "/type",
+                    format!("`{t}` is not an event type of the contract"),
+                );
+                None
+            }
+        },
+        Some(_) => {
+            p.push("/type", "must be a string");
+            None
+        }
+    };
+    let time = o.req_time("time", p);
+    let subject = o.opt_str("subject", p);
+    let given_correlation = o.opt_str("correlationid", p);
+    let traceparent = o.opt_str("traceparent", p).and_then(|t| {
+        let parsed = TraceParent::parse(&t);
+        if parsed.is_none() {
+            p.push(
+                "/traceparent",
+                "must be a W3C traceparent, e.g. 00-<32 hex>-<16 hex>-01",
+            );
+        }
+        parsed
+    });
+    let data_content_type = o.opt_str("datacontenttype", p);
+    if let Some(ct) = &data_content_type {
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            p.push("/datacontenttype", "must be application/json");
+        }
+    }
+    o.skip(&ATTRIBUTES);
+    let extensions = o.extras();
+
+    let data = match o.raw("data") {
+        None => {
+            p.push("/data", "is required");
+            None
+        }
+        Some(data) => event_type.and_then(|t| read_data(t, data, p)),
+    };
+
+    let (id, source, event_type, time, data) = (id?, source?, event_type?, time?, data?);
+    let mut event = Event {
+        id,
+        source,
+        event_type,
+        time,
+        subject,
+        correlation: None,
+        traceparent,
+        data_content_type,
+        extensions,
+        data,
+    };
+    event.correlation = match given_correlation {
+        Some(id) => Some(Correlation {
+            id: CorrelationId(id),
+            derived: false,
+        }),
+        None => CorrelationId::derive(&event.data.refs)
+            .or_else(|| CorrelationId::derive(&event.business_refs()))
+            .map(|id| Correlation { id, derived: true }),
+    };
+    Some(event)
+}
+
+fn read_data(event_type: EventType, value: &Value, p: &mut Problems) -> Option<EventData> {
+    let mut o = Obj::new(value, "/data", p)?;
+    let site = o.opt_str("site", p);
+    let (refs, other_refs) = read_refs(&mut o, p);
+    let (severity, summary) = match event_type {
+        EventType::Exception(_) => (o.opt_enum("severity", p), o.opt_text("summary", p)),
+        EventType::Milestone(_) => (None, None),
+    };
+    let body = parse_data::body(event_type, &mut o, p)?;
+    Some(EventData {
+        site,
+        refs,
+        other_refs,
+        severity,
+        summary,
+        body,
+        extra: o.extras(),
+    })
+}
+
+fn read_refs(o: &mut Obj<'_>, p: &mut Problems) -> (BusinessRefs, Map<String, Value>) {
+    let mut refs = BusinessRefs::new();
+    let mut other = Map::new();
+    let Some(value) = o.raw("refs") else {
+        return (refs, other);
+    };
+    let Some(map) = value.as_object() else {
+        p.push(o.ptr("refs"), "must be an object of business keys");
+        return (refs, other);
+    };
+    let base = o.ptr("refs");
+    for (key, v) in map {
+        let Ok(kind) = key.parse::<RefKind>() else {
+            other.insert(key.clone(), v.clone());
+            continue;
+        };
+        match v
+            .as_str()
+            .filter(|s| !s.trim().is_empty() && s.chars().count() <= reader::MAX_KEY)
+        {
+            Some(s) => refs.insert(kind, s),
+            None => p.push(
+                format!("{base}/{}", reader::escape(key)),
+                "must be a non-empty string",
+            ),
+        }
+    }
+    (refs, other)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,353 @@
+//! Reading a JSON object field by field, collecting every problem with the
+//! JSON pointer of the field it concerns.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde_json::{Map, Value};
+
+use super::BusinessDate;
+use crate::FieldProblem;
+use crate::Named;
+
+/// The longest string accepted in a key-like field (ids, codes, keys).
+pub(crate) const MAX_KEY: usize = 256;
+/// The longest free text accepted (messages, summaries).
+pub(crate) const MAX_TEXT: usize = 4096;
+
+/// Escapes a key for use as a JSON pointer segment (RFC 6901).
+pub(crate) fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Problems found so far.
+#[derive(Debug, Default)]
+pub(crate) struct Problems(pub(crate) Vec<FieldProblem>);
+
+impl Problems {
+    pub(crate) fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldProblem {
+            pointer: pointer.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// A JSON object being read; remembers which keys were read so the rest can be
+/// kept as extra fields.
+pub(crate) struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+    used: Vec<&'a str>,
+}
+
+impl<'a> Obj<'a> {
+    /// Reads `value` as an object at `path`, or records a problem.
+    pub(crate) fn new(value: &'a Value, path: &str, p: &mut Problems) -> Option<Self> {
+        match value {
+            Value::Object(map) => Some(Self {
+                map,
+                path: path.to_owned(),
+                used: Vec::new(),
+            }),
+            _ => {
+                p.push(pointer_or_root(path), "must be a JSON object");
+                None
+            }
+        }
+    }
+
+    pub(crate) fn ptr(&self, key: &str) -> String {
+        format!("{}/{}", self.path, escape(key))
+    }
+
+    /// The value of a key; `null` counts as absent.
+    pub(crate) fn raw(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.used.push(key);
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    /// Marks keys as read without reading them.
+    pub(crate) fn skip(&mut self, keys: &[&'static str]) {
+        self.used.extend_from_slice(keys);
+    }
+
+    fn required(&mut self, key: &'static str, p: &mut Problems) -> Option<&'a Value> {
+        let value = self.raw(key);
+        if value.is_none() {
+            p.push(self.ptr(key), "is required");
+        }
+        value
+    }
+
+    fn string_of(&self, key: &str, value: &Value, max: usize, p: &mut Problems) -> Option<String> {
+        let Value::String(s) = value else {
+            p.push(self.ptr(key), "must be a string");
+            return None;
+        };
+        if s.trim().is_empty() {
+            p.push(self.ptr(key), "must not be empty");
+            return None;
+        }
+        if s.chars().count() > max {
+            p.push(self.ptr(key), format!("is longer than {max} characters"));
+            return None;
+        }
+        Some(s.clone())
+    }
+
+    /// A required, non-empty key-like string.
+    pub(crate) fn req_str(&mut self, key: &'static str, p: &mut Problems) -> Option<String> {
+        let value = self.required(key, p)?;
+        self.string_of(key, value, MAX_KEY, p)
+    }
+
+    /// An optional, non-empty key-like string.
+    pub(crate) fn opt_str(&mut self, key: &'static str, p: &mut Problems) -> Option<String> {
+        let value = self.raw(key)?;
+        self.string_of(key, value, MAX_KEY, p)
+    }
+
+    /// A required free text.
+    pub(crate) fn req_text(&mut self, key: &'static str, p: &mut Problems) -> Option<String> {
+        let value = self.required(key, p)?;
+        self.string_of(key, value, MAX_TEXT, p)
+    }
+
+    /// An optional free text.
+    pub(crate) fn opt_text(&mut self, key: &'static str, p: &mut Problems) -> Option<String> {
+        let value = self.raw(key)?;
+        self.string_of(key, value, MAX_TEXT, p)
+    }
+
+    fn quantity_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<f64> {
+        match value.as_f64() {
+            Some(q) if q.is_finite() && q >= 0.0 => Some(q),
+            Some(_) => {
+                p.push(self.ptr(key), "must not be negative");
+                None
+            }
+            None => {
+                p.push(self.ptr(key), "must be a number");
+                None
+            }
+        }
+    }
+
+    /// A required quantity: a number, zero or more.
+    pub(crate) fn req_qty(&mut self, key: &'static str, p: &mut Problems) -> Option<f64> {
+        let value = self.required(key, p)?;
+        self.quantity_of(key, value, p)
+    }
+
+    /// A required amount of money: any finite number.
+    pub(crate) fn req_amount(&mut self, key: &'static str, p: &mut Problems) -> Option<f64> {
+        let value = self.required(key, p)?;
+        match value.as_f64() {
+            Some(a) if a.is_finite() => Some(a),
+            _ => {
+                p.push(self.ptr(key), "must be a number");
+                None
+            }
+        }
+    }
+
+    fn count_of(
+        &self,
+        key: &str,
+        value: &Value,
+        min: u64,
+        max: u64,
+        p: &mut Problems,
+    ) -> Option<u64> {
+        match value.as_u64() {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                p.push(
+                    self.ptr(key),
+                    format!("must be a whole number from {min} to {max}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required line number (1 or more).
+    pub(crate) fn req_line(&mut self, key: &'static str, p: &mut Problems) -> Option<u32> {
+        let value = self.required(key, p)?;
+        self.count_of(key, value, 1, u64::from(u32::MAX), p)
+            .map(|n| n as u32)
+    }
+
+    /// An optional whole number within bounds.
+    pub(crate) fn opt_count(
+        &mut self,
+        key: &'static str,
+        min: u64,
+        max: u64,
+        p: &mut Problems,
+    ) -> Option<u64> {
+        let value = self.raw(key)?;
+        self.count_of(key, value, min, max, p)
+    }
+
+    /// A required boolean.
+    pub(crate) fn req_bool(&mut self, key: &'static str, p: &mut Problems) -> Option<bool> {
+        let value = self.required(key, p)?;
+        let b = value.as_bool();
+        if b.is_none() {
+            p.push(self.ptr(key), "must be true or false");
+        }
+        b
+    }
+
+    fn time_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<DateTime<FixedOffset>> {
+        match value.as_str().map(DateTime::parse_from_rfc3339) {
+            Some(Ok(t)) => Some(t),
+            _ => {
+                p.push(
+                    self.ptr(key),
+                    "must be an RFC 3339 timestamp, e.g. 2026-11-24T15:42:10Z",
+                );
+                None
+            }
+        }
+    }
+
+    /// A required RFC 3339 timestamp.
+    pub(crate) fn req_time(
+        &mut self,
+        key: &'static str,
+        p: &mut Problems,
+    ) -> Option<DateTime<FixedOffset>> {
+        let value = self.required(key, p)?;
+        self.time_of(key, value, p)
+    }
+
+    /// An optional RFC 3339 timestamp.
+    pub(crate) fn opt_time(
+        &mut self,
+        key: &'static str,
+        p: &mut Problems,
+    ) -> Option<DateTime<FixedOffset>> {
+        let value = self.raw(key)?;
+        self.time_of(key, value, p)
+    }
+
+    fn date_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<BusinessDate> {
+        let parsed = value.as_str().and_then(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(BusinessDate::Day)
+                .or_else(|_| DateTime::parse_from_rfc3339(s).map(BusinessDate::Instant))
+                .ok()
+        });
+        if parsed.is_none() {
+            p.push(
+                self.ptr(key),
+                "must be a date (2026-12-09) or an RFC 3339 timestamp",
+            );
+        }
+        parsed
+    }
+
+    /// A required date or timestamp.
+    pub(crate) fn req_date(&mut self, key: &'static str, p: &mut Problems) -> Option<BusinessDate> {
+        let value = self.required(key, p)?;
+        self.date_of(key, value, p)
+    }
+
+    /// A required value of a named enum.
+    pub(crate) fn req_enum<T: Named>(&mut self, key: &'static str, p: &mut Problems) -> Option<T> {
+        let value = self.required(key, p)?;
+        self.enum_of(key, value, p)
+    }
+
+    /// An optional value of a named enum.
+    pub(crate) fn opt_enum<T: Named>(&mut self, key: &'static str, p: &mut Problems) -> Option<T> {
+        let value = self.raw(key)?;
+        self.enum_of(key, value, p)
+    }
+
+    fn enum_of<T: Named>(&self, key: &str, value: &Value, p: &mut Problems) -> Option<T> {
+        let parsed = value.as_str().and_then(|s| s.parse().ok());
+        if parsed.is_none() {
+            p.push(
+                self.ptr(key),
+                format!("must be one of {}", T::NAMES.join(", ")),
+            );
+        }
+        parsed
+    }
+
+    /// A required, non-empty array of objects, each read by `item`.
+    pub(crate) fn req_list<T>(
+        &mut self,
+        key: &'static str,
+        p: &mut Problems,
+        mut item: impl FnMut(&mut Obj<'a>, &mut Problems) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let value = self.required(key, p)?;
+        let Value::Array(values) = value else {
+            p.push(self.ptr(key), "must be an array");
+            return None;
+        };
+        if values.is_empty() {
+            p.push(self.ptr(key), "must not be empty");
+            return None;
+        }
+        let base = self.ptr(key);
+        let mut out = Vec::with_capacity(values.len());
+        let mut complete = true;
+        for (i, v) in values.iter().enumerate() {
+            match Obj::new(v, &format!("{base}/{i}"), p).and_then(|mut o| item(&mut o, p)) {
+                Some(t) => out.push(t),
+                None => complete = false,
+            }
+        }
+        complete.then_some(out)
+    }
+
+    /// A required, non-empty array of key-like strings.
+    pub(crate) fn req_strings(
+        &mut self,
+        key: &'static str,
+        p: &mut Problems,
+    ) -> Option<Vec<String>> {
+        let value = self.required(key, p)?;
+        let Value::Array(values) = value else {
+            p.push(self.ptr(key), "must be an array of strings");
+            return None;
+        };
+        if values.is_empty() {
+            p.push(self.ptr(key), "must not be empty");
+            return None;
+        }
+        let base = self.ptr(key);
+        let mut out = Vec::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            match v
+                .as_str()
+                .filter(|s| !s.trim().is_empty() && s.chars().count() <= MAX_KEY)
+            {
+                Some(s) => out.push(s.to_owned()),
+                None => p.push(format!("{base}/{i}"), "must be a non-empty string"),
+            }
+        }
+        (out.len() == values.len()).then_some(out)
+    }
+
+    /// The fields that were not read, kept as they came.
+    pub(crate) fn extras(&self) -> Map<String, Value> {
+        self.map
+            .iter()
+            .filter(|(k, _)| !self.used.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+fn pointer_or_root(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        path.to_owned()
+    }
+}
