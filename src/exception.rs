@@ -40,6 +40,19 @@ named_enum! {
 }
 
 impl ExceptionKind {
+    /// The severity of an exception of this type when neither the event nor a
+    /// routing rule gives one.
+    pub const fn default_severity(self) -> Severity {
+        match self {
+            ExceptionKind::Integration | ExceptionKind::AllocationFailed => Severity::High,
+            ExceptionKind::DuplicateEvent => Severity::Low,
+            ExceptionKind::PartialReceipt
+            | ExceptionKind::SupplierDateChange
+            | ExceptionKind::InventoryMismatch
+            | ExceptionKind::InvoiceTriggerFailed => Severity::Medium,
+        }
+    }
+
     /// A word for people.
     pub const fn label(self) -> &'static str {
         match self {

@@ -7,9 +7,14 @@
 pub mod calendar;
 pub mod event;
 pub mod exception;
+pub mod grouping;
 pub mod lifecycle;
+pub mod queue;
 pub mod refs;
+pub mod retry;
+pub mod routing;
 pub mod severity;
+pub mod sla;
 
 pub use exception::{ExceptionId, ExceptionKind, ExceptionListItem, ListQuery, ListQueryError};
 pub use lifecycle::Status;
