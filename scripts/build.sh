@@ -2,11 +2,16 @@
 # Builds the browser bundle into target/site and the server binary.
 #   scripts/build.sh            debug build (what the tests and `make run` use)
 #   scripts/build.sh --release  optimised build (wasm-release profile, wasm-opt)
+#   scripts/build.sh --site     the browser bundle only (the tests build the server)
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 release=false
-[ "${1:-}" = "--release" ] && release=true
+site_only=false
+case "${1:-}" in
+  --release) release=true ;;
+  --site) site_only=true ;;
+esac
 
 if $release; then
   wasm_profile=wasm-release; server_flags=(--release); server_dir=release
@@ -38,6 +43,10 @@ fi
 
 cp "$ROOT/style/main.css" "$SITE_ROOT/pkg/$OUTPUT_NAME.css"
 cp -R "$ROOT/public/." "$SITE_ROOT/"
+
+if $site_only; then
+  exit 0
+fi
 
 say "building the server"
 cargo build -p crossdock-server --bin crossdock "${server_flags[@]}"

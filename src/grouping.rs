@@ -69,25 +69,27 @@ fn business_key(event: &Event) -> String {
     }
 }
 
-/// The subject, else the transaction, else the first business key, else the
-/// event itself (which groups nothing).
+/// The subject, else the most specific business key, else the transaction,
+/// else the event itself (which groups nothing).
 fn primary(event: &Event, refs: &BusinessRefs) -> String {
     if let Some(subject) = &event.subject {
         return subject.clone();
     }
-    if let Some(c) = &event.correlation {
-        return c.id.to_string();
-    }
-    [
-        RefKind::Invoice,
+    const SPECIFIC_FIRST: [RefKind; 8] = [
         RefKind::Shipment,
+        RefKind::Tracking,
+        RefKind::Invoice,
+        RefKind::Asn,
+        RefKind::Receipt,
         RefKind::Order,
         RefKind::Po,
         RefKind::Item,
-    ]
-    .into_iter()
-    .find_map(|k| refs.get(k).map(|v| format!("{k}:{v}")))
-    .unwrap_or_else(|| format!("event:{}/{}", event.source, event.id))
+    ];
+    SPECIFIC_FIRST
+        .into_iter()
+        .find_map(|k| refs.get(k).map(|v| format!("{k}:{v}")))
+        .or_else(|| event.correlation.as_ref().map(|c| c.id.to_string()))
+        .unwrap_or_else(|| format!("event:{}/{}", event.source, event.id))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! same types and rules.
 
 pub mod calendar;
+pub mod config;
 pub mod event;
 pub mod exception;
 pub mod grouping;
@@ -15,6 +16,7 @@ pub mod retry;
 pub mod routing;
 pub mod severity;
 pub mod sla;
+pub mod summary;
 
 pub use exception::{ExceptionId, ExceptionKind, ExceptionListItem, ListQuery, ListQueryError};
 pub use lifecycle::Status;

@@ -248,7 +248,7 @@ impl ClockReading {
 }
 
 /// A clock reduced to what its state at later instants depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaSnapshot {
     /// The state while the clock does not run.
     pub frozen: Option<SlaState>,

@@ -6,6 +6,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::Config;
+use crate::services::{Actor, SeedOutcome, ServiceError, Services, SourceSettings};
 use crate::startup::Application;
 use crate::{store, telemetry};
 
@@ -30,8 +31,49 @@ pub enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
-    /// Fill an empty database with demo exceptions.
+    /// Fill an empty database with the demo configuration, sources and exceptions.
     SeedDemo,
+    /// Manage the sources that send events, and their API keys.
+    #[command(subcommand)]
+    Source(SourceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Register a source; its API key is printed once, as the last line.
+    Create {
+        /// Name of the source, e.g. `wms-dc-atl`.
+        name: String,
+        /// Events' `source` attribute must start with this (default: the name).
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Events a second the source may send, on average.
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        /// Events the source may send at once.
+        #[arg(long, default_value_t = 1000)]
+        burst: u32,
+    },
+    /// Issue a new API key (printed once, as the last line); the old ones stay
+    /// valid for the grace period.
+    Rotate {
+        name: String,
+        /// Hours the previous keys stay valid.
+        #[arg(long, default_value_t = 24)]
+        grace_hours: i64,
+    },
+    /// Revoke every API key of a source at once.
+    Revoke { name: String },
+    /// Add a Standard Webhooks signing secret (printed once, as the last line);
+    /// from then on every request of the source must be signed.
+    Sign {
+        name: String,
+        /// Drop the previous secrets instead of keeping them for rotation.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List the sources.
+    List,
 }
 
 /// Runs the command line and tells the process how it ended.
@@ -81,21 +123,107 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Migrate => {
-            store::open(&cli.config.database_url).await?;
+            store::open(&cli.config.database_url, cli.config.sqlite_synchronous).await?;
             println!("database {} is migrated", cli.config.database_url);
             Ok(())
         }
         Command::SeedDemo => {
-            let pool = store::open(&cli.config.database_url).await?;
-            let services = crate::services::Services::new(pool);
+            let services = services(&cli.config).await?;
             match services.seed_demo(chrono::Utc::now()).await? {
-                crate::services::SeedOutcome::Seeded(n) => println!("added {n} demo exceptions"),
-                crate::services::SeedOutcome::NotEmpty(n) => {
+                SeedOutcome::Seeded { exceptions, keys } => {
+                    println!("added the demo configuration and {exceptions} demo exceptions");
+                    println!("API keys of the demo sources (shown once):");
+                    for key in keys {
+                        println!("  {:<12} {}", key.source, key.key);
+                    }
+                }
+                SeedOutcome::NotEmpty(n) => {
                     println!("the database already holds {n} exceptions; no demo data added")
                 }
             }
             Ok(())
         }
+        Command::Source(command) => source(&services(&cli.config).await?, command).await,
+    }
+}
+
+async fn services(config: &Config) -> anyhow::Result<Services> {
+    let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
+    Services::start(pool, config.ingest_settings()).await
+}
+
+async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<()> {
+    let actor = Actor::Operator;
+    match command {
+        SourceCommand::Create {
+            name,
+            prefix,
+            rate,
+            burst,
+        } => {
+            let prefix = prefix.unwrap_or_else(|| name.clone());
+            let settings = SourceSettings {
+                name,
+                prefix,
+                rate_per_sec: rate,
+                burst,
+            };
+            let issued = services
+                .create_source(&actor, &settings)
+                .await
+                .map_err(explain)?;
+            println!(
+                "created source {} for events whose source starts with `{}`",
+                issued.source, settings.prefix
+            );
+            println!("API key (shown once; store it now):");
+            println!("{}", issued.key);
+        }
+        SourceCommand::Rotate { name, grace_hours } => {
+            let issued = services
+                .rotate_source_key(&actor, &name, chrono::Duration::hours(grace_hours))
+                .await
+                .map_err(explain)?;
+            println!(
+                "new API key for {name}; the previous keys stay valid for {grace_hours} h (shown once):"
+            );
+            println!("{}", issued.key);
+        }
+        SourceCommand::Revoke { name } => {
+            let n = services
+                .revoke_source_keys(&actor, &name)
+                .await
+                .map_err(explain)?;
+            println!("revoked {n} API key(s) of {name}");
+        }
+        SourceCommand::Sign { name, replace } => {
+            let secret = services
+                .add_signing_secret(&actor, &name, replace)
+                .await
+                .map_err(explain)?;
+            println!(
+                "requests of {name} must now be signed (Standard Webhooks); signing secret (shown once):"
+            );
+            println!("{secret}");
+        }
+        SourceCommand::List => {
+            for s in services.list_sources().await.map_err(explain)? {
+                let signed = if s.signed { "signed" } else { "unsigned" };
+                println!(
+                    "{:<20} {:<24} {:>8}/s burst {:<6} {signed}",
+                    s.name, s.prefix, s.rate_per_sec, s.burst
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A service error as one line for the operator.
+fn explain(err: ServiceError) -> anyhow::Error {
+    match err {
+        ServiceError::Internal(err) => err,
+        other => anyhow::anyhow!("{other}"),
     }
 }
 

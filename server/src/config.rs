@@ -7,6 +7,9 @@ use std::str::FromStr;
 use clap::{Args, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
+use crate::ingest::writer::WriterSettings;
+use crate::services::IngestSettings;
+
 /// Everything the server and its commands are configured with.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -44,6 +47,33 @@ pub struct Config {
         global = true
     )]
     pub site_root: PathBuf,
+
+    /// SQLite durability: `full` syncs every commit to disk, `normal` may lose
+    /// the last commits on a power cut (never on a crash of the process).
+    #[arg(long, env = "CROSSDOCK_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Full, global = true)]
+    pub sqlite_synchronous: Synchronous,
+
+    /// Largest ingest request body, in bytes.
+    #[arg(long, env = "CROSSDOCK_INGEST_MAX_BODY", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u32).range(1024..=64 * 1024 * 1024), global = true)]
+    pub ingest_max_body: u32,
+
+    /// Most events in one ingest batch.
+    #[arg(long, env = "CROSSDOCK_INGEST_MAX_BATCH", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=100_000), global = true)]
+    pub ingest_max_batch: u32,
+
+    /// Ingest requests that may wait for the database writer before new ones
+    /// are answered 503.
+    #[arg(long, env = "CROSSDOCK_INGEST_QUEUE", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
+    pub ingest_queue: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Synchronous {
+    Full,
+    Normal,
 }
 
 impl Config {
@@ -55,6 +85,22 @@ impl Config {
             log: "info".to_owned(),
             log_format: LogFormat::Pretty,
             site_root: PathBuf::from("target/site"),
+            sqlite_synchronous: Synchronous::Full,
+            ingest_max_body: 1024 * 1024,
+            ingest_max_batch: 1000,
+            ingest_queue: 1024,
+        }
+    }
+
+    /// The ingest limits and writer tuning this configuration asks for.
+    pub fn ingest_settings(&self) -> IngestSettings {
+        IngestSettings {
+            max_body_bytes: self.ingest_max_body as usize,
+            max_batch: self.ingest_max_batch as usize,
+            writer: WriterSettings {
+                queue_capacity: self.ingest_queue as usize,
+                ..WriterSettings::default()
+            },
         }
     }
 }

@@ -19,6 +19,15 @@ impl From<ServiceError> for AppError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::Invalid { field, message } => AppError::Invalid { field, message },
+            ServiceError::Problems(problems) => match problems.into_iter().next() {
+                Some(p) => AppError::Invalid {
+                    field: p.pointer,
+                    message: p.message,
+                },
+                None => AppError::Internal,
+            },
+            ServiceError::NotFound(_) => AppError::NotFound,
+            ServiceError::Overloaded => AppError::Unavailable,
             ServiceError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "console request failed");
                 AppError::Internal

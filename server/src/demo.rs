@@ -1,16 +1,22 @@
-//! Demo data: realistic exceptions across three sites, for trying the console.
+//! Demo data: a realistic configuration (three sites in different time zones,
+//! five work queues, SLA policies and routing rules) and a few dozen events
+//! from the systems of a distributor, exceptions and milestones.
 
-use chrono::{DateTime, Duration, Utc};
-use crossdock::{BusinessRefs, ExceptionKind, RefKind, Severity, Status};
-use serde_json::json;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use crossdock::Severity;
+use crossdock::calendar::{CalendarSpec, HoursSpec, ShiftSpec};
+use crossdock::config::{QueueSpec, SiteSpec};
+use crossdock::routing::{ConditionSpec, RuleSetSpec, RuleSpec};
+use crossdock::sla::{SlaPolicySpec, SlaTargets};
+use serde_json::{Value, json};
 
-use crate::store::exceptions::NewException;
+use crate::services::{ConfigDocs, SourceSettings};
 
-/// A demo site: code and IANA time zone.
-pub const SITES: [(&str, &str); 3] = [
-    ("DC-ATL", "America/New_York"),
-    ("DC-DAL", "America/Chicago"),
-    ("DC-RNO", "America/Los_Angeles"),
+/// A demo site: code, name and IANA time zone.
+pub const SITES: [(&str, &str, &str); 3] = [
+    ("DC-ATL", "Atlanta DC", "America/New_York"),
+    ("DC-DAL", "Dallas DC", "America/Chicago"),
+    ("DC-RNO", "Reno DC", "America/Los_Angeles"),
 ];
 
 const SUPPLIERS: [&str; 5] = ["SUP-017", "SUP-022", "SUP-031", "SUP-048", "SUP-105"];
@@ -23,18 +29,281 @@ const ITEMS: [&str; 6] = [
     "SKU-50931",
 ];
 const CARRIERS: [&str; 4] = ["ODFL", "XPO", "SAIA", "FEDEX-FRT"];
-const STATUSES: [Status; 6] = [
-    Status::New,
-    Status::New,
-    Status::Acknowledged,
-    Status::InProgress,
-    Status::New,
-    Status::Waiting,
-];
 
-/// The demo exceptions, opened over the last few days before `now`.
-pub fn exceptions(now: DateTime<Utc>) -> Vec<NewException> {
-    let mut out = Vec::new();
+fn shifts(days: &[&str], start: &str, end: &str) -> Vec<ShiftSpec> {
+    days.iter()
+        .map(|d| ShiftSpec {
+            day: (*d).into(),
+            start: start.into(),
+            end: end.into(),
+            overnight: false,
+        })
+        .collect()
+}
+
+fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap_or_default()
+}
+
+const WEEKDAYS: [&str; 5] = ["mon", "tue", "wed", "thu", "fri"];
+
+fn us_holidays() -> Vec<chrono::NaiveDate> {
+    [
+        "2026-11-26",
+        "2026-12-25",
+        "2027-01-01",
+        "2027-05-31",
+        "2027-07-05",
+    ]
+    .iter()
+    .map(|d| date(d))
+    .collect()
+}
+
+fn office(tz: &str) -> CalendarSpec {
+    CalendarSpec {
+        time_zone: tz.into(),
+        hours: HoursSpec::Weekly {
+            shifts: shifts(&WEEKDAYS, "08:00", "17:00"),
+        },
+        holidays: us_holidays(),
+    }
+}
+
+/// The demo configuration.
+pub fn configuration() -> ConfigDocs {
+    let atl = CalendarSpec {
+        time_zone: "America/New_York".into(),
+        hours: HoursSpec::Weekly {
+            shifts: [
+                shifts(&WEEKDAYS, "06:00", "22:00"),
+                shifts(&["sat"], "07:00", "15:00"),
+            ]
+            .concat(),
+        },
+        holidays: us_holidays(),
+    };
+    // Dallas runs a night shift from Sunday night to Friday morning.
+    let mut dal_shifts = shifts(&WEEKDAYS, "06:00", "22:00");
+    for day in ["sun", "mon", "tue", "wed", "thu"] {
+        dal_shifts.push(ShiftSpec {
+            day: day.into(),
+            start: "22:00".into(),
+            end: "06:00".into(),
+            overnight: true,
+        });
+    }
+    let dal = CalendarSpec {
+        time_zone: "America/Chicago".into(),
+        hours: HoursSpec::Weekly { shifts: dal_shifts },
+        holidays: us_holidays(),
+    };
+    let rno = CalendarSpec {
+        time_zone: "America/Los_Angeles".into(),
+        hours: HoursSpec::Weekly {
+            shifts: shifts(
+                &["mon", "tue", "wed", "thu", "fri", "sat"],
+                "07:00",
+                "19:00",
+            ),
+        },
+        holidays: us_holidays(),
+    };
+    let sites = vec![
+        SiteSpec {
+            code: "DC-ATL".into(),
+            name: "Atlanta DC".into(),
+            calendar: atl,
+        },
+        SiteSpec {
+            code: "DC-DAL".into(),
+            name: "Dallas DC".into(),
+            calendar: dal,
+        },
+        SiteSpec {
+            code: "DC-RNO".into(),
+            name: "Reno DC".into(),
+            calendar: rno,
+        },
+    ];
+    let t = |a, r| SlaTargets {
+        acknowledge_minutes: a,
+        resolve_minutes: r,
+    };
+    let policy = |name: &str, targets: [SlaTargets; 4]| SlaPolicySpec {
+        name: name.into(),
+        targets: Severity::ALL.iter().copied().zip(targets).collect(),
+        at_risk_percent: 75,
+    };
+    let policies = vec![
+        policy(
+            "Purchasing",
+            [t(480, 2880), t(240, 1440), t(120, 480), t(30, 240)],
+        ),
+        policy(
+            "Warehouse",
+            [t(240, 1440), t(120, 480), t(30, 240), t(15, 120)],
+        ),
+        policy(
+            "Transportation",
+            [t(120, 480), t(60, 240), t(15, 120), t(10, 60)],
+        ),
+        policy(
+            "Billing",
+            [t(480, 2880), t(240, 1440), t(120, 960), t(60, 480)],
+        ),
+    ];
+    let queue = |key: &str,
+                 name: &str,
+                 team: &str,
+                 policy: &str,
+                 site: Option<&str>,
+                 calendar: Option<CalendarSpec>| QueueSpec {
+        key: key.into(),
+        name: name.into(),
+        team: team.into(),
+        sla_policy: policy.into(),
+        site: site.map(Into::into),
+        calendar,
+    };
+    let queues = vec![
+        queue(
+            "purchasing",
+            "Purchasing",
+            "Purchasing",
+            "Purchasing",
+            None,
+            Some(office("America/New_York")),
+        ),
+        queue(
+            "receiving",
+            "Receiving",
+            "Warehouse operations",
+            "Warehouse",
+            Some("DC-DAL"),
+            None,
+        ),
+        queue(
+            "inventory-control",
+            "Inventory control",
+            "Inventory control",
+            "Warehouse",
+            Some("DC-ATL"),
+            None,
+        ),
+        queue(
+            "transportation",
+            "Transportation",
+            "Transportation",
+            "Transportation",
+            None,
+            Some(CalendarSpec {
+                time_zone: "America/Chicago".into(),
+                hours: HoursSpec::AlwaysOpen,
+                holidays: vec![],
+            }),
+        ),
+        queue(
+            "billing",
+            "Billing",
+            "Finance operations",
+            "Billing",
+            None,
+            Some(office("America/Chicago")),
+        ),
+    ];
+    let cond = |field: &str, op: &str, value: Value| ConditionSpec {
+        field: field.into(),
+        op: op.into(),
+        value,
+    };
+    let rule = |name: &str, queue: &str, conditions: Vec<ConditionSpec>| RuleSpec {
+        name: name.into(),
+        enabled: true,
+        conditions,
+        queue: queue.into(),
+        severity: None,
+        override_severity: false,
+        assignee: None,
+    };
+    let of_type = |t: &str| cond("type", "equals", json!(t));
+    let routing = RuleSetSpec {
+        rules: vec![
+            rule(
+                "Carrier and TMS failures",
+                "transportation",
+                vec![
+                    of_type("exception.integration"),
+                    cond("data:/system", "one_of", json!(["carrier", "tms"])),
+                ],
+            ),
+            rule(
+                "Partial receipts",
+                "receiving",
+                vec![of_type("exception.partial_receipt")],
+            ),
+            rule(
+                "Supplier date changes",
+                "purchasing",
+                vec![of_type("exception.supplier_date_change")],
+            ),
+            rule(
+                "Inventory mismatches",
+                "inventory-control",
+                vec![of_type("exception.inventory_mismatch")],
+            ),
+            rule(
+                "Allocation failures",
+                "inventory-control",
+                vec![of_type("exception.allocation_failed")],
+            ),
+            rule(
+                "Invoice triggers",
+                "billing",
+                vec![of_type("exception.invoice_trigger_failed")],
+            ),
+        ],
+        fallback_queue: "triage".into(),
+    };
+    ConfigDocs {
+        sites,
+        policies,
+        queues,
+        routing: Some(routing),
+    }
+}
+
+/// The demo sources: one per system, each writing under its own prefix.
+pub fn sources() -> Vec<SourceSettings> {
+    [
+        ("wms", "wms/"),
+        ("erp", "erp/"),
+        ("portal", "portal/"),
+        ("tms", "tms/"),
+        ("middleware", "mw/"),
+    ]
+    .into_iter()
+    .map(|(name, prefix)| SourceSettings {
+        name: name.into(),
+        prefix: prefix.into(),
+        rate_per_sec: 200.0,
+        burst: 1000,
+    })
+    .collect()
+}
+
+fn site(i: usize) -> &'static str {
+    SITES[i % SITES.len()].0
+}
+
+fn wms(i: usize) -> String {
+    format!("wms/{}", site(i).to_lowercase())
+}
+
+/// The demo events, with the instant each reached Crossdock: spread over
+/// about three days before `now`, oldest first.
+pub fn events(now: DateTime<Utc>) -> Vec<(Value, DateTime<Utc>)> {
+    let mut out: Vec<(String, &str, Value)> = Vec::new();
     for i in 0..8 {
         out.push(partial_receipt(i));
         out.push(supplier_date_change(i));
@@ -44,157 +313,102 @@ pub fn exceptions(now: DateTime<Utc>) -> Vec<NewException> {
     }
     out.push(allocation_failed(0));
     out.push(allocation_failed(1));
+    out.extend(milestones());
     let count = out.len() as i64;
-    for (n, ex) in out.iter_mut().enumerate() {
-        let n = n as i64;
-        // Spread over about three days, newest last, at uneven intervals.
-        ex.created_at = now - Duration::minutes((count - n) * 97 + (n * 37) % 53);
-    }
-    out
+    out.into_iter()
+        .enumerate()
+        .map(|(n, (source, event_type, data))| {
+            let n = n as i64;
+            let at = now - Duration::minutes((count - n) * 83 + (n * 37) % 53);
+            let event = json!({
+                "specversion": "1.0",
+                "id": format!("demo-{n:03}"),
+                "source": source,
+                "type": event_type,
+                "time": at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                "data": data,
+            });
+            (event, at)
+        })
+        .collect()
 }
 
-fn site(i: usize) -> &'static str {
-    SITES[i % SITES.len()].0
-}
-
-fn status(i: usize) -> Status {
-    STATUSES[i % STATUSES.len()]
-}
-
-fn base(kind: ExceptionKind, i: usize, severity: Severity, queue: &str) -> NewException {
-    NewException {
-        kind,
-        status: status(i),
-        severity,
-        site: site(i).to_owned(),
-        queue: queue.to_owned(),
-        summary: String::new(),
-        refs: BusinessRefs::new(),
-        payload: json!({}),
-        created_at: DateTime::<Utc>::UNIX_EPOCH,
-    }
-}
-
-fn partial_receipt(i: usize) -> NewException {
+fn partial_receipt(i: usize) -> (String, &'static str, Value) {
     let po = format!("PO-{}", 10045 + i * 7);
     let line = 1 + i % 4;
-    let item = ITEMS[i % ITEMS.len()];
-    let supplier = SUPPLIERS[i % SUPPLIERS.len()];
+    let (item, supplier) = (ITEMS[i % ITEMS.len()], SUPPLIERS[i % SUPPLIERS.len()]);
     let expected = 240 - (i as i64) * 12;
     let received = expected - 12 - (i as i64 % 3) * 18;
-    let mut ex = base(
-        ExceptionKind::PartialReceipt,
-        i,
-        if i.is_multiple_of(3) {
-            Severity::High
-        } else {
-            Severity::Medium
-        },
-        "receiving",
-    );
-    ex.summary = format!("{} EA short on {po} line {line}", expected - received);
-    ex.refs = BusinessRefs::new()
-        .with(RefKind::Po, &po)
-        .with(RefKind::Asn, format!("ASN-{}", 55120 + i * 3))
-        .with(RefKind::Receipt, format!("RCV-{}", 90311 + i * 5))
-        .with(RefKind::Supplier, supplier)
-        .with(RefKind::Item, item);
-    ex.payload = json!({
-        "site": ex.site, "refs": ex.refs,
-        "po": po, "line": line, "item": item,
-        "expected_qty": expected, "received_qty": received,
-        "summary": ex.summary,
+    let severity = if i.is_multiple_of(3) {
+        "high"
+    } else {
+        "medium"
+    };
+    let data = json!({
+        "site": site(i),
+        "refs": {"po": po, "asn": format!("ASN-{}", 55120 + i * 3), "receipt": format!("RCV-{}", 90311 + i * 5),
+                 "supplier": supplier, "item": item},
+        "po": po, "line": line, "item": item, "expected_qty": expected, "received_qty": received,
+        "severity": severity,
+        "summary": format!("{} EA short on {po} line {line}", expected - received),
     });
-    ex
+    (wms(i), "exception.partial_receipt", data)
 }
 
-fn supplier_date_change(i: usize) -> NewException {
+fn supplier_date_change(i: usize) -> (String, &'static str, Value) {
     let po = format!("PO-{}", 10100 + i * 11);
     let supplier = SUPPLIERS[(i + 2) % SUPPLIERS.len()];
     let previous = format!("2026-12-{:02}", 1 + i);
     let promised = format!("2026-12-{:02}", 8 + i * 2);
-    let mut ex = base(
-        ExceptionKind::SupplierDateChange,
-        i + 1,
-        if i % 4 == 1 {
-            Severity::High
-        } else {
-            Severity::Medium
-        },
-        "purchasing",
-    );
-    ex.summary = format!("{supplier} moved {po} line 1 from {previous} to {promised}");
-    ex.refs = BusinessRefs::new()
-        .with(RefKind::Po, &po)
-        .with(RefKind::Supplier, supplier)
-        .with(RefKind::Item, ITEMS[(i + 1) % ITEMS.len()]);
-    ex.payload = json!({
-        "site": ex.site, "refs": ex.refs,
-        "po": po, "line": 1, "supplier": supplier,
-        "previous_date": previous, "promised_date": promised,
-        "summary": ex.summary,
+    let data = json!({
+        "site": site(i + 1),
+        "refs": {"po": po, "supplier": supplier, "item": ITEMS[(i + 1) % ITEMS.len()]},
+        "po": po, "line": 1, "supplier": supplier, "previous_date": previous, "promised_date": promised,
+        "severity": if i % 4 == 1 { "high" } else { "medium" },
     });
-    ex
+    (
+        "portal/supplier-hub".into(),
+        "exception.supplier_date_change",
+        data,
+    )
 }
 
-fn inventory_mismatch(i: usize) -> NewException {
+fn inventory_mismatch(i: usize) -> (String, &'static str, Value) {
     let item = ITEMS[(i + 3) % ITEMS.len()];
     let erp = 120 + (i as i64) * 15;
-    let wms = erp - 6 - (i as i64 % 4) * 9;
-    let bin = format!("A-{:02}-{:02}", 10 + i, 1 + i % 5);
-    let mut ex = base(
-        ExceptionKind::InventoryMismatch,
-        i + 2,
-        if i.is_multiple_of(5) {
-            Severity::High
-        } else {
-            Severity::Low
-        },
-        "inventory-control",
-    );
-    ex.summary = format!("{item}: ERP {erp} vs WMS {wms} in bin {bin}");
-    ex.refs = BusinessRefs::new().with(RefKind::Item, item);
-    ex.payload = json!({
-        "site": ex.site, "refs": ex.refs,
-        "item": item, "erp_qty": erp, "wms_qty": wms, "bin": bin,
-        "summary": ex.summary,
+    let wms_qty = erp - 6 - (i as i64 % 4) * 9;
+    let data = json!({
+        "site": site(i + 2),
+        "refs": {"item": item},
+        "item": item, "erp_qty": erp, "wms_qty": wms_qty, "bin": format!("A-{:02}-{:02}", 10 + i, 1 + i % 5),
+        "severity": if i.is_multiple_of(5) { "high" } else { "low" },
     });
-    ex
+    ("erp/sap-prod".into(), "exception.inventory_mismatch", data)
 }
 
-fn carrier_timeout(i: usize) -> NewException {
+fn carrier_timeout(i: usize) -> (String, &'static str, Value) {
     let carrier = CARRIERS[i % CARRIERS.len()];
-    let order = format!("SO-{}", 77812 + i * 13);
-    let shipment = format!("SHP-{}", 4471 + i * 9);
-    let mut ex = base(
-        ExceptionKind::Integration,
-        i + 3,
-        if i.is_multiple_of(2) {
-            Severity::Critical
-        } else {
-            Severity::High
-        },
-        "transportation",
+    let (order, shipment) = (
+        format!("SO-{}", 77812 + i * 13),
+        format!("SHP-{}", 4471 + i * 9),
     );
-    ex.summary = format!("{carrier} rating API timed out creating shipment {shipment}");
-    ex.refs = BusinessRefs::new()
-        .with(RefKind::Order, &order)
-        .with(RefKind::Shipment, &shipment)
-        .with(RefKind::Carrier, carrier);
-    ex.payload = json!({
-        "site": ex.site, "refs": ex.refs,
+    let data = json!({
+        "site": site(i),
+        "refs": {"order": order, "shipment": shipment, "carrier": carrier},
         "system": "carrier", "operation": "tms.create_shipment", "error_code": "timeout",
-        "message": "carrier rating API did not answer within 30 s",
-        "retryable": true, "attempts": 3,
+        "message": "carrier rating API did not answer within 30 s", "retryable": true, "attempts": 3,
         "payload": {"shipment": shipment, "carrier": carrier, "service": "LTL", "pallets": 2 + i % 5},
-        "summary": ex.summary,
+        "severity": if i.is_multiple_of(2) { "critical" } else { "high" },
+        "summary": format!("{carrier} rating API timed out creating shipment {shipment}"),
     });
-    ex
+    ("mw/integration-hub".into(), "exception.integration", data)
 }
 
-fn invoice_trigger_failed(i: usize) -> NewException {
-    let order = format!("SO-{}", 78001 + i * 17);
-    let shipment = format!("SHP-{}", 4600 + i * 7);
+fn invoice_trigger_failed(i: usize) -> (String, &'static str, Value) {
+    let (order, shipment) = (
+        format!("SO-{}", 78001 + i * 17),
+        format!("SHP-{}", 4600 + i * 7),
+    );
     let (code, message) = if i.is_multiple_of(2) {
         (
             "missing_tax_code",
@@ -206,72 +420,124 @@ fn invoice_trigger_failed(i: usize) -> NewException {
             "ERP rejected the invoice: order price differs from contract price",
         )
     };
-    let mut ex = base(
-        ExceptionKind::InvoiceTriggerFailed,
-        i + 4,
-        Severity::Medium,
-        "billing",
-    );
-    ex.summary = format!("Invoice for {order} not triggered: {code}");
-    ex.refs = BusinessRefs::new()
-        .with(RefKind::Order, &order)
-        .with(RefKind::Shipment, &shipment)
-        .with(RefKind::Customer, format!("CUST-{}", 310 + i));
-    ex.payload = json!({
-        "site": ex.site, "refs": ex.refs,
-        "order": order, "shipment": shipment,
-        "error_code": code, "message": message,
-        "summary": ex.summary,
+    let data = json!({
+        "site": site(i + 1),
+        "refs": {"order": order, "shipment": shipment, "customer": format!("CUST-{}", 310 + i)},
+        "order": order, "shipment": shipment, "error_code": code, "message": message,
     });
-    ex
+    (
+        "erp/sap-prod".into(),
+        "exception.invoice_trigger_failed",
+        data,
+    )
 }
 
-fn allocation_failed(i: usize) -> NewException {
+fn allocation_failed(i: usize) -> (String, &'static str, Value) {
     let order = format!("SO-{}", 77901 + i * 3);
     let item = ITEMS[(i + 1) % ITEMS.len()];
-    let mut ex = base(
-        ExceptionKind::AllocationFailed,
-        i,
-        Severity::High,
-        "inventory-control",
-    );
-    ex.summary = format!("{order}: 12 of {item} requested, {} available", 4 + i);
-    ex.refs = BusinessRefs::new()
-        .with(RefKind::Order, &order)
-        .with(RefKind::Item, item);
-    ex.payload = json!({
-        "site": ex.site, "refs": ex.refs,
+    let data = json!({
+        "site": site(i),
+        "refs": {"order": order, "item": item},
         "order": order, "item": item, "requested_qty": 12, "available_qty": 4 + i,
-        "summary": ex.summary,
     });
-    ex
+    (wms(i), "exception.allocation_failed", data)
+}
+
+/// The flows behind a few exceptions, for lineage.
+fn milestones() -> Vec<(String, &'static str, Value)> {
+    vec![
+        (
+            "erp/sap-prod".into(),
+            "po.created",
+            json!({"site": "DC-ATL", "refs": {"po": "PO-10045", "supplier": "SUP-017"},
+            "supplier": "SUP-017", "lines": [{"line": 1, "item": "SKU-20418", "qty": 240, "uom": "EA", "requested_date": "2026-11-20"}]}),
+        ),
+        (
+            "portal/supplier-hub".into(),
+            "po.acknowledged",
+            json!({"site": "DC-ATL", "refs": {"po": "PO-10045"},
+            "supplier": "SUP-017", "lines": [{"line": 1, "status": "accepted", "qty": 240, "promised_date": "2026-11-23"}]}),
+        ),
+        (
+            "portal/supplier-hub".into(),
+            "asn.received",
+            json!({"site": "DC-ATL", "refs": {"po": "PO-10045", "asn": "ASN-55120"},
+            "asn": "ASN-55120", "eta": "2026-11-24T09:00:00-05:00", "lines": [{"line": 1, "item": "SKU-20418", "qty": 240}]}),
+        ),
+        (
+            "wms/dc-atl".into(),
+            "receipt.posted",
+            json!({"site": "DC-ATL", "refs": {"po": "PO-10045", "receipt": "RCV-90311"},
+            "receipt": "RCV-90311", "lines": [{"line": 1, "item": "SKU-20418", "qty_received": 228}]}),
+        ),
+        (
+            "erp/sap-prod".into(),
+            "order.released",
+            json!({"site": "DC-ATL", "refs": {"order": "SO-77812", "customer": "CUST-310"},
+            "order": "SO-77812", "customer": "CUST-310", "channel": "edi", "lines": [{"line": 1, "item": "SKU-30112", "qty": 40}]}),
+        ),
+        (
+            "wms/dc-atl".into(),
+            "order.allocated",
+            json!({"site": "DC-ATL", "refs": {"order": "SO-77812"},
+            "order": "SO-77812", "lines": [{"line": 1, "item": "SKU-30112", "qty_allocated": 40}]}),
+        ),
+        (
+            "wms/dc-atl".into(),
+            "pick.completed",
+            json!({"site": "DC-ATL", "refs": {"order": "SO-77812"},
+            "order": "SO-77812", "lines": [{"line": 1, "item": "SKU-30112", "qty_picked": 40}]}),
+        ),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossdock::config::{Configuration, ConfigurationSpec};
 
     #[test]
-    fn the_demo_covers_every_site_and_the_main_exception_types() {
-        let all = exceptions(Utc::now());
-        assert!(all.len() >= 30, "a few dozen exceptions");
-        for (code, _) in SITES {
-            assert!(all.iter().any(|e| e.site == code), "{code} has exceptions");
-        }
-        for kind in [
-            ExceptionKind::PartialReceipt,
-            ExceptionKind::SupplierDateChange,
-            ExceptionKind::InventoryMismatch,
-            ExceptionKind::Integration,
-            ExceptionKind::InvoiceTriggerFailed,
-        ] {
-            assert!(all.iter().any(|e| e.kind == kind), "{kind} present");
+    fn the_demo_configuration_is_valid_and_routes_every_exception_type() {
+        let docs = configuration();
+        let mut queues = docs.queues.clone();
+        queues.push(QueueSpec {
+            key: "triage".into(),
+            name: "Triage".into(),
+            team: "Integration support".into(),
+            sla_policy: "Billing".into(),
+            site: Some("DC-DAL".into()),
+            calendar: None,
+        });
+        let config = Configuration::build(ConfigurationSpec {
+            sites: docs.sites,
+            policies: docs
+                .policies
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| (i as i64, p))
+                .collect(),
+            queues,
+            routing: docs.routing,
+        })
+        .unwrap();
+        for (event, _) in events(Utc::now()) {
+            let parsed = crossdock::event::parse(&event).unwrap();
+            if let Some(facts) = crossdock::routing::RoutingFacts::of_event(&parsed, &event["data"])
+            {
+                let decision = config.routing.route(&facts);
+                assert_ne!(decision.queue.as_str(), "triage", "{event}");
+            }
         }
     }
 
     #[test]
-    fn demo_exceptions_are_opened_before_now() {
+    fn the_demo_covers_every_site_and_is_in_the_past() {
         let now = Utc::now();
-        assert!(exceptions(now).iter().all(|e| e.created_at < now));
+        let all = events(now);
+        assert!(all.len() >= 40);
+        for (code, _, _) in SITES {
+            assert!(all.iter().any(|(e, _)| e["data"]["site"] == code), "{code}");
+        }
+        assert!(all.iter().all(|(_, at)| *at < now));
     }
 }

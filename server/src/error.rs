@@ -6,8 +6,15 @@ use serde::Serialize;
 
 use crate::services::ServiceError;
 
+/// One problem of several, at the JSON pointer of the field concerned.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProblemItem {
+    pub pointer: String,
+    pub detail: String,
+}
+
 /// An RFC 9457 problem details document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -18,6 +25,9 @@ pub struct Problem {
     /// JSON pointer of the offending field, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
+    /// Every problem, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemItem>,
 }
 
 impl Problem {
@@ -28,6 +38,7 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             pointer: None,
+            errors: Vec::new(),
         }
     }
 
@@ -38,6 +49,11 @@ impl Problem {
 
     pub fn pointer(mut self, pointer: impl Into<String>) -> Self {
         self.pointer = Some(pointer.into());
+        self
+    }
+
+    pub fn errors(mut self, errors: Vec<ProblemItem>) -> Self {
+        self.errors = errors;
         self
     }
 }
@@ -61,6 +77,12 @@ pub enum ApiError {
     /// 400: a value in the request was refused.
     #[error("{message}")]
     Invalid { pointer: String, message: String },
+    /// 400: several values were refused.
+    #[error("invalid input")]
+    Problems(Vec<ProblemItem>),
+    /// 404: the thing named does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
     /// 503: the service cannot answer now.
     #[error("service unavailable")]
     Unavailable,
@@ -76,6 +98,17 @@ impl From<ServiceError> for ApiError {
                 pointer: format!("/{field}"),
                 message,
             },
+            ServiceError::Problems(problems) => ApiError::Problems(
+                problems
+                    .into_iter()
+                    .map(|p| ProblemItem {
+                        pointer: p.pointer,
+                        detail: p.message,
+                    })
+                    .collect(),
+            ),
+            ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Overloaded => ApiError::Unavailable,
             ServiceError::Internal(err) => ApiError::Internal(err),
         }
     }
@@ -92,6 +125,19 @@ impl IntoResponse for ApiError {
             .detail(message)
             .pointer(pointer)
             .into_response(),
+            ApiError::Problems(errors) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "/problems/invalid-input",
+                "Invalid input",
+            )
+            .detail(errors.first().map(|e| e.detail.clone()).unwrap_or_default())
+            .errors(errors)
+            .into_response(),
+            ApiError::NotFound(what) => {
+                Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found")
+                    .detail(format!("{what} not found"))
+                    .into_response()
+            }
             ApiError::Unavailable => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "/problems/unavailable",

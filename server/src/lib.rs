@@ -6,6 +6,8 @@ pub mod console;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod ingest;
+pub mod openapi;
 pub mod services;
 pub mod startup;
 pub mod store;

@@ -24,8 +24,8 @@ impl Application {
     /// Opens and migrates the database and binds the listener (port 0 picks a
     /// free port).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let pool = store::open(&config.database_url).await?;
-        let services = Services::new(pool);
+        let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
+        let services = Services::start(pool, config.ingest_settings()).await?;
 
         let mut leptos_options = get_configuration(None)
             .context("invalid LEPTOS_* environment")?

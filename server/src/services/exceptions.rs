@@ -4,15 +4,18 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::{ExceptionListItem, ListQuery};
 
-use super::{ServiceError, Services};
-use crate::demo;
-use crate::store::{self, audit::AuditEntry};
+use super::{Actor, EventResult, NewSourceKey, ServiceError, Services};
+use crate::{demo, store};
 
 /// What seeding the demo did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeedOutcome {
-    /// The database was empty; this many exceptions were added.
-    Seeded(usize),
+    /// The database was empty: the demo configuration and sources were added
+    /// and this many exceptions filed; the sources' keys are shown once.
+    Seeded {
+        exceptions: i64,
+        keys: Vec<NewSourceKey>,
+    },
     /// The database already held this many exceptions; nothing was added.
     NotEmpty(i64),
 }
@@ -27,45 +30,46 @@ impl Services {
         Ok(store::exceptions::list(&self.pool, &query).await?)
     }
 
-    /// Fills an empty database with the demo exceptions, as of `now`.
+    /// Fills an empty database with the demo configuration, sources and
+    /// events, through the same paths as real ones; as of `now`.
     #[tracing::instrument(skip_all, err)]
     pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<SeedOutcome, ServiceError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .context("Failed to begin a transaction")?;
-        let present = store::exceptions::count(&mut *tx).await?;
+        let present = store::exceptions::count(&self.pool).await?;
         if present > 0 {
             return Ok(SeedOutcome::NotEmpty(present));
         }
-        let exceptions = demo::exceptions(now);
-        for new in &exceptions {
-            let id = store::exceptions::insert(&mut tx, new).await?;
-            store::audit::append(
-                &mut tx,
-                &AuditEntry {
-                    at: now,
-                    actor: "system:demo".to_owned(),
-                    action: "exception.filed",
-                    entity: "exception",
-                    entity_id: id.get().to_string(),
-                    before: None,
-                    after: Some(serde_json::json!({
-                        "kind": new.kind,
-                        "status": new.status,
-                        "severity": new.severity,
-                        "queue": new.queue,
-                    })),
-                    reason: Some("demo data".to_owned()),
-                },
-            )
-            .await
-            .context("Failed to write the audit record")?;
+        let actor = Actor::System("demo");
+        self.save_configuration(&actor, &demo::configuration())
+            .await?;
+        let mut keys = Vec::new();
+        for settings in demo::sources() {
+            keys.push(self.create_source(&actor, &settings).await?);
         }
-        tx.commit()
-            .await
-            .context("Failed to commit the demo data")?;
-        Ok(SeedOutcome::Seeded(exceptions.len()))
+        let mut sources = Vec::new();
+        for key in &keys {
+            let header = format!("Bearer {}", key.key);
+            let source = self
+                .authenticate_source(Some(&header))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            sources.push(source);
+        }
+        for (event, received_at) in demo::events(now) {
+            let name = event["source"].as_str().unwrap_or_default();
+            let source = sources
+                .iter()
+                .find(|s| name.starts_with(&s.prefix))
+                .context("a demo event has no demo source")?;
+            let results = self
+                .ingest(source, std::slice::from_ref(&event), received_at)
+                .await?;
+            if let Some(EventResult::Rejected { problems, .. }) = results.first() {
+                return Err(anyhow::anyhow!("a demo event was rejected: {problems:?}").into());
+            }
+        }
+        Ok(SeedOutcome::Seeded {
+            exceptions: store::exceptions::count(&self.pool).await?,
+            keys,
+        })
     }
 }

@@ -1,11 +1,45 @@
 //! Use cases. Each checks its actor, runs in one transaction and writes its
 //! audit record in that same transaction.
 
+mod config;
 mod exceptions;
+mod ingest;
+mod sources;
 
+use std::sync::{Arc, RwLock};
+
+use crossdock::FieldProblem;
+use crossdock::config::Configuration;
+
+pub use config::ConfigDocs;
 pub use exceptions::SeedOutcome;
+pub use ingest::{EventResult, IngestSettings, RejectReason};
+pub use sources::{AuthError, AuthenticatedSource, NewSourceKey, SourceSettings, SourceSummary};
 
+use crate::ingest::throttle::Throttle;
+use crate::ingest::writer::IngestWriter;
 use crate::store::Pool;
+
+/// Who is acting, as the audit log names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The server itself (bootstrap, demo data, workers).
+    System(&'static str),
+    /// An operator at the command line of the server's machine.
+    Operator,
+    /// A registered source sending events.
+    Source(String),
+}
+
+impl Actor {
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::System(what) => format!("system:{what}"),
+            Actor::Operator => "operator:cli".to_owned(),
+            Actor::Source(name) => format!("source:{name}"),
+        }
+    }
+}
 
 /// Why a use case did not happen, grouped by what the caller must do.
 #[derive(Debug, thiserror::Error)]
@@ -13,23 +47,61 @@ pub enum ServiceError {
     /// A value from the caller was refused (400 / a message next to a field).
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Several values were refused, each at its JSON pointer (400).
+    #[error("{} problem(s)", .0.len())]
+    Problems(Vec<FieldProblem>),
+    /// The thing named does not exist (404).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The server is saturated; try again shortly (503 with Retry-After).
+    #[error("the server is busy")]
+    Overloaded,
     /// Something failed that the caller cannot fix (500); logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 /// The services of one server process; cheap to clone.
 #[derive(Clone)]
 pub struct Services {
     pool: Pool,
+    writer: IngestWriter,
+    config: Arc<RwLock<Arc<Configuration>>>,
+    source_cache: Arc<sources::SourceCache>,
+    throttle: Arc<Throttle>,
+    settings: IngestSettings,
 }
 
 impl Services {
-    pub fn new(pool: Pool) -> Self {
-        Self { pool }
+    /// Loads the configuration (writing a minimal one into an empty database)
+    /// and starts the ingest writer.
+    pub async fn start(pool: Pool, settings: IngestSettings) -> anyhow::Result<Self> {
+        let configuration = config::bootstrap_and_load(&pool).await?;
+        let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.writer);
+        Ok(Self {
+            pool,
+            writer,
+            config: Arc::new(RwLock::new(Arc::new(configuration))),
+            source_cache: Arc::default(),
+            throttle: Arc::default(),
+            settings,
+        })
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    pub fn ingest_settings(&self) -> &IngestSettings {
+        &self.settings
     }
 }

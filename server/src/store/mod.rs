@@ -1,7 +1,10 @@
 //! The store: the only code that speaks SQL.
 
 pub mod audit;
+pub mod config;
+pub mod events;
 pub mod exceptions;
+pub mod sources;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,7 +16,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::config::DatabaseUrl;
+use crate::config::{DatabaseUrl, Synchronous};
 
 /// The pool every service shares.
 pub type Pool = SqlitePool;
@@ -25,8 +28,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 
 /// Opens the database (creating a missing SQLite file and its folder) and
 /// applies the migrations.
-pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Pool> {
-    let pool = connect(url).await?;
+pub async fn open(url: &DatabaseUrl, synchronous: Synchronous) -> anyhow::Result<Pool> {
+    let pool = connect(url, synchronous).await?;
     MIGRATOR
         .run(&pool)
         .await
@@ -34,7 +37,7 @@ pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
-async fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
+async fn connect(url: &DatabaseUrl, synchronous: Synchronous) -> anyhow::Result<Pool> {
     let options = match url {
         DatabaseUrl::SqliteFile(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -50,7 +53,10 @@ async fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
             .context("cannot configure an in-memory database")?,
     }
     .journal_mode(SqliteJournalMode::Wal)
-    .synchronous(SqliteSynchronous::Full)
+    .synchronous(match synchronous {
+        Synchronous::Full => SqliteSynchronous::Full,
+        Synchronous::Normal => SqliteSynchronous::Normal,
+    })
     .foreign_keys(true)
     .busy_timeout(Duration::from_secs(5));
 

@@ -79,11 +79,13 @@ async fn an_overlong_filter_is_refused_with_a_message_for_the_field() {
 async fn demo_data_is_added_to_an_empty_database_only() {
     let app = spawn_app().await;
     let first = app.services.seed_demo(chrono::Utc::now()).await.unwrap();
-    let SeedOutcome::Seeded(n) = first else {
+    let SeedOutcome::Seeded { exceptions, keys } = first else {
         panic!("seeded: {first:?}")
     };
+    assert_eq!(exceptions, 42);
+    assert_eq!(keys.len(), 5, "one demo source per system");
     let second = app.services.seed_demo(chrono::Utc::now()).await.unwrap();
-    assert_eq!(second, SeedOutcome::NotEmpty(n as i64));
+    assert_eq!(second, SeedOutcome::NotEmpty(exceptions));
 }
 
 #[tokio::test]

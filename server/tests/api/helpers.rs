@@ -1,5 +1,5 @@
 use crossdock_server::config::{Config, DatabaseUrl};
-use crossdock_server::services::Services;
+use crossdock_server::services::{Actor, Services, SourceSettings};
 use crossdock_server::startup::Application;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -68,6 +68,52 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Registers a source and returns its API key.
+    pub async fn source(&self, name: &str, prefix: &str, rate: f64, burst: u32) -> String {
+        let settings = SourceSettings {
+            name: name.into(),
+            prefix: prefix.into(),
+            rate_per_sec: rate,
+            burst,
+        };
+        self.services
+            .create_source(&Actor::Operator, &settings)
+            .await
+            .expect("source created")
+            .key
+    }
+
+    /// Posts a body to the ingest endpoint.
+    pub async fn post_events(
+        &self,
+        key: Option<&str>,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/api/v1/events", self.address))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Posts one event in structured mode.
+    pub async fn post_event(&self, key: &str, event: &serde_json::Value) -> reqwest::Response {
+        self.post_events(Some(key), "application/cloudevents+json", event.to_string())
+            .await
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.services.pool())
+            .await
+            .expect("query")
     }
 
     /// Stops accepting, waits for in-flight requests, and reports how the

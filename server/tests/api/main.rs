@@ -5,4 +5,6 @@ mod cli;
 mod console;
 mod health;
 mod helpers;
+mod ingest;
+mod ingest_bad_input;
 mod store;

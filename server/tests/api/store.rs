@@ -9,7 +9,11 @@ async fn the_audit_log_cannot_be_altered_or_deleted() {
             .fetch_one(pool)
             .await
             .unwrap();
-    assert!(filed > 0, "seeding wrote audit records");
+    assert_eq!(filed, 42, "seeding wrote an audit record per exception");
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     let update = sqlx::query("UPDATE audit_log SET actor = 'someone else'")
         .execute(pool)
         .await;
@@ -20,5 +24,11 @@ async fn the_audit_log_cannot_be_altered_or_deleted() {
         .fetch_one(pool)
         .await
         .unwrap();
-    assert_eq!(after, filed);
+    assert_eq!(after, before);
+    let actors: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'someone else'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(actors, 0);
 }

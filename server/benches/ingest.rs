@@ -1,0 +1,327 @@
+//! Ingest throughput, by hand: `cargo bench -p crossdock-server --bench ingest`.
+//!
+//! Starts the release `crossdock` binary on a fresh SQLite file (WAL,
+//! synchronous=FULL) and measures, over real HTTP on 127.0.0.1:
+//! (a) batches of 100 events over 8 connections, (b) single events over 64
+//! concurrent connections: events a second, request latency p50/p99, and the
+//! server's peak resident memory. In the same run it commits the same rows
+//! straight into the same schema in batched transactions (no HTTP, parsing or
+//! routing) and prints the ratio. The event mix is half partial receipts (each
+//! opens an exception) and half receipt milestones.
+//!
+//! Sizes can be set with BENCH_BATCHED_EVENTS and BENCH_SINGLE_EVENTS.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossdock::{BusinessRefs, ExceptionKind, RefKind, Severity};
+use crossdock_server::config::{DatabaseUrl, Synchronous};
+use crossdock_server::ingest::writer::{IngestItem, commit_items};
+use crossdock_server::store::events::EventRecord;
+use crossdock_server::store::exceptions::{NewException, SlaColumns};
+use serde_json::json;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn event(n: usize) -> serde_json::Value {
+    if n % 2 == 0 {
+        json!({"specversion": "1.0", "id": format!("e-{n}"), "source": "bench/wms", "type": "exception.partial_receipt",
+            "time": "2026-11-24T15:42:10Z",
+            "data": {"site": "DC-ATL", "refs": {"po": format!("PO-{n}"), "supplier": "SUP-017"}, "po": format!("PO-{n}"),
+                     "line": 1 + n % 9, "item": "SKU-20418", "expected_qty": 240, "received_qty": 192}})
+    } else {
+        json!({"specversion": "1.0", "id": format!("e-{n}"), "source": "bench/wms", "type": "receipt.posted",
+            "time": "2026-11-24T15:42:10Z",
+            "data": {"site": "DC-ATL", "refs": {"po": format!("PO-{}", n - 1)}, "receipt": format!("RCV-{n}"),
+                     "lines": [{"line": 1, "item": "SKU-20418", "qty_received": 192}]}})
+    }
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn crossdock(db: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
+    cmd.env("CROSSDOCK_DATABASE_URL", db)
+        .env("CROSSDOCK_LOG", "warn");
+    cmd
+}
+
+fn start(db: &str) -> (Server, String) {
+    let out = crossdock(db)
+        .args([
+            "source", "create", "bench", "--prefix", "bench/", "--rate", "1000000", "--burst",
+            "1000000",
+        ])
+        .output()
+        .expect("source created");
+    let key = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = crossdock(db)
+        .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
+        .env("CROSSDOCK_INGEST_QUEUE", "4096")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("server started");
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Server { child, url }, key)
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+struct Run {
+    events: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn report(&self, name: &str) -> f64 {
+        let mut l = self.latencies.clone();
+        l.sort();
+        let pct = |p: f64| {
+            l.get(((l.len() as f64 - 1.0) * p) as usize)
+                .copied()
+                .unwrap_or_default()
+        };
+        let rate = self.events as f64 / self.elapsed.as_secs_f64();
+        println!(
+            "{name:<34} {:>9} events in {:>6.2} s = {:>8.0} events/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
+            self.events,
+            self.elapsed.as_secs_f64(),
+            rate,
+            pct(0.50).as_secs_f64() * 1000.0,
+            pct(0.99).as_secs_f64() * 1000.0
+        );
+        rate
+    }
+}
+
+async fn drive(
+    url: &str,
+    key: &str,
+    bodies: Vec<(String, &'static str, usize)>,
+    connections: usize,
+) -> Run {
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (bodies, next, url, key) = (
+            bodies.clone(),
+            next.clone(),
+            format!("{url}/api/v1/events"),
+            key.to_owned(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .expect("client");
+            let mut latencies = Vec::new();
+            let mut events = 0;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((body, content_type, n)) = bodies.get(i) else {
+                    break;
+                };
+                let sent = Instant::now();
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("content-type", *content_type)
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .expect("sent");
+                let status = response.status();
+                let _ = response.bytes().await;
+                assert!(status.is_success(), "answered {status}");
+                latencies.push(sent.elapsed());
+                events += n;
+            }
+            (events, latencies)
+        }));
+    }
+    let mut run = Run {
+        events: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    for t in tasks {
+        let (events, latencies) = t.await.expect("task");
+        run.events += events;
+        run.latencies.extend(latencies);
+    }
+    run.elapsed = started.elapsed();
+    run
+}
+
+fn item(n: usize) -> IngestItem {
+    let now = Utc::now();
+    let refs = BusinessRefs::new()
+        .with(RefKind::Po, format!("PO-{n}"))
+        .with(RefKind::Supplier, "SUP-017");
+    let body = event(n).to_string();
+    let exception = (n % 2 == 0).then(|| NewException {
+        kind: ExceptionKind::PartialReceipt,
+        severity: Severity::Medium,
+        site: "DC-ATL".into(),
+        queue: "triage".into(),
+        summary: format!("48 short on PO-{n} line 1"),
+        refs: refs.clone(),
+        payload: event(n)["data"].to_string(),
+        fingerprint: format!("exception.partial_receipt|DC-ATL|po:PO-{n}/line:1|"),
+        source: "bench/wms".into(),
+        correlation_id: Some(format!("po:PO-{n}")),
+        assignee: None,
+        event_id: 0,
+        sla_policy_version: None,
+        sla: SlaColumns::default(),
+        opened_at: now,
+    });
+    IngestItem {
+        event: EventRecord {
+            source_id: 1,
+            source: "bench/wms".into(),
+            event_id: format!("d-{n}"),
+            event_type: if n % 2 == 0 {
+                "exception.partial_receipt"
+            } else {
+                "receipt.posted"
+            },
+            time: now,
+            received_at: now,
+            subject: None,
+            correlation_id: Some(format!("po:PO-{n}")),
+            site: Some("DC-ATL".into()),
+            body,
+            refs: refs.iter().map(|(k, v)| (k, v.to_owned())).collect(),
+        },
+        exception,
+        actor: "source:bench".into(),
+    }
+}
+
+fn main() {
+    let batched = env_usize("BENCH_BATCHED_EVENTS", 100_000);
+    let single = env_usize("BENCH_SINGLE_EVENTS", 30_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}/bench.db", dir.path().display());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let (server, key) = start(&db);
+    println!(
+        "crossdock ingest benchmark: SQLite WAL, synchronous=FULL, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let batches: Vec<(String, &'static str, usize)> = (0..batched / 100)
+        .map(|b| {
+            let events: Vec<_> = (0..100).map(|i| event(b * 100 + i)).collect();
+            (
+                serde_json::Value::Array(events).to_string(),
+                "application/cloudevents-batch+json",
+                100,
+            )
+        })
+        .collect();
+    let a = runtime.block_on(drive(&server.url, &key, batches, 8));
+    let batched_rate = a.report("(a) batches of 100, 8 connections");
+
+    let singles: Vec<(String, &'static str, usize)> = (0..single)
+        .map(|i| {
+            (
+                event(10_000_000 + i).to_string(),
+                "application/cloudevents+json",
+                1,
+            )
+        })
+        .collect();
+    let b = runtime.block_on(drive(&server.url, &key, singles, 64));
+    b.report("(b) single events, 64 connections");
+    println!(
+        "server peak memory (VmHWM)          {:>8.1} MB",
+        peak_rss_mb(server.child.id())
+    );
+    drop(server);
+
+    // The same rows, straight into the same schema, in transactions of 100.
+    let direct_rate = runtime.block_on(async {
+        let url: DatabaseUrl = db.parse().expect("url");
+        let pool = crossdock_server::store::open(&url, Synchronous::Full)
+            .await
+            .expect("db");
+        let items: Vec<Vec<IngestItem>> = (0..batched / 100)
+            .map(|b| (0..100).map(|i| item(b * 100 + i)).collect())
+            .collect();
+        let started = Instant::now();
+        for chunk in &items {
+            commit_items(&pool, chunk).await.expect("committed");
+        }
+        let elapsed = started.elapsed();
+        let rate = batched as f64 / elapsed.as_secs_f64();
+        println!(
+            "{:<34} {:>9} events in {:>6.2} s = {:>8.0} events/s",
+            "direct inserts, 100 per transaction",
+            batched,
+            elapsed.as_secs_f64(),
+            rate
+        );
+        rate
+    });
+    println!(
+        "ratio of (a) to direct inserts      {:>8.2}",
+        batched_rate / direct_rate
+    );
+}

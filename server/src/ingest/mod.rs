@@ -1,0 +1,403 @@
+//! `POST /api/v1/events`: the event contract over HTTP, in its three modes
+//! (structured, batch, binary).
+
+mod binary;
+pub mod signature;
+pub mod throttle;
+pub mod writer;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::{Problem, ProblemItem};
+use crate::http::AppState;
+use crate::services::{AuthError, EventResult, RejectReason, ServiceError, Services};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/events", post(receive))
+}
+
+/// How a request carries its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Structured,
+    Batch,
+    Binary,
+}
+
+fn mode(headers: &HeaderMap) -> Option<Mode> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/cloudevents+json" => Some(Mode::Structured),
+        "application/cloudevents-batch+json" => Some(Mode::Batch),
+        "application/json" => Some(Mode::Binary),
+        _ => None,
+    }
+}
+
+/// The answer about one event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventAnswer {
+    /// Position in the batch (batch mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// The event's `id`, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `accepted`, `duplicate` or `rejected`.
+    #[schema(example = "accepted")]
+    pub status: &'static str,
+    /// For an accepted exception event: the exception it opened or was counted on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception_id: Option<i64>,
+    /// `opened` or `occurrence`, for an accepted exception event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<&'static str>,
+    /// For a rejected event: the HTTP status it would have had alone (400 or 403).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    /// For a rejected event: every problem, by JSON pointer into the request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemItem>,
+}
+
+/// The answer to a batch: one entry per event, in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchAnswer {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    pub results: Vec<EventAnswer>,
+}
+
+/// The answer to a request: one event's (structured and binary modes) or a
+/// batch's.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum IngestAnswer {
+    Event(EventAnswer),
+    Batch(BatchAnswer),
+}
+
+fn answer(index: Option<usize>, result: EventResult) -> EventAnswer {
+    let prefix = index.map(|i| format!("/{i}")).unwrap_or_default();
+    match result {
+        EventResult::Accepted {
+            id,
+            exception,
+            opened,
+        } => EventAnswer {
+            index,
+            id: Some(id),
+            status: "accepted",
+            exception_id: exception.map(|e| e.get()),
+            exception: exception.map(|_| if opened { "opened" } else { "occurrence" }),
+            status_code: None,
+            errors: Vec::new(),
+        },
+        EventResult::Duplicate { id } => EventAnswer {
+            index,
+            id: Some(id),
+            status: "duplicate",
+            exception_id: None,
+            exception: None,
+            status_code: None,
+            errors: Vec::new(),
+        },
+        EventResult::Rejected {
+            id,
+            reason,
+            problems,
+        } => EventAnswer {
+            index,
+            id,
+            status: "rejected",
+            exception_id: None,
+            exception: None,
+            status_code: Some(match reason {
+                RejectReason::Invalid => 400,
+                RejectReason::ForeignSource => 403,
+            }),
+            errors: problems
+                .into_iter()
+                .map(|p| ProblemItem {
+                    pointer: format!("{prefix}{}", p.pointer),
+                    detail: p.message,
+                })
+                .collect(),
+        },
+    }
+}
+
+fn problem_for(
+    status: StatusCode,
+    kind: &'static str,
+    title: &'static str,
+    detail: String,
+) -> Response {
+    Problem::new(status, kind, title)
+        .detail(detail)
+        .into_response()
+}
+
+fn unauthorized(detail: String) -> Response {
+    let mut response = problem_for(
+        StatusCode::UNAUTHORIZED,
+        "/problems/unauthorized",
+        "Unauthorized",
+        detail,
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn retry_after(mut response: Response, seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
+}
+
+fn too_large(detail: String) -> Response {
+    problem_for(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "/problems/too-large",
+        "Request too large",
+        detail,
+    )
+}
+
+fn bad_request(pointer: &str, detail: String) -> Response {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "/problems/invalid-request",
+        "Invalid request",
+    )
+    .detail(detail)
+    .pointer(pointer)
+    .into_response()
+}
+
+/// Accepts events: one (structured or binary mode) or many (batch mode).
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "ingest",
+    request_body(
+        description = "One CloudEvent (`application/cloudevents+json`), a JSON array of them \
+                       (`application/cloudevents-batch+json`), or the `data` of one event with its \
+                       attributes in `ce-*` headers (`application/json`).",
+        content(
+            (Object = "application/cloudevents+json"),
+            (Vec<Object> = "application/cloudevents-batch+json"),
+            (Object = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Structured or binary mode: the event is committed (or was already). Batch mode: each event's outcome, every valid event committed", body = IngestAnswer),
+        (status = 400, description = "Malformed JSON or an event that breaks the contract", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, unknown, expired or revoked API key, or a bad or stale signature", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The event's `source` is not one the key may write as", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body or the batch is over the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported content type", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The source sends faster than its allowance; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The server is saturated; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn receive(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let received_at = Utc::now();
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let source = match services.authenticate_source(authorization).await {
+        Ok(source) => source,
+        Err(AuthError::Internal(err)) => {
+            return crate::error::ApiError::Internal(err).into_response();
+        }
+        Err(err) => return unauthorized(err.to_string()),
+    };
+    let Some(mode) = mode(&headers) else {
+        return problem_for(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "/problems/unsupported-media-type",
+            "Unsupported media type",
+            "send application/cloudevents+json, application/cloudevents-batch+json or application/json".into(),
+        );
+    };
+    let settings = *services.ingest_settings();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > settings.max_body_bytes) {
+        return too_large(format!(
+            "the body is over {} bytes",
+            settings.max_body_bytes
+        ));
+    }
+    let bytes = match axum::body::to_bytes(body, settings.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let over = std::error::Error::source(&err)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            return if over {
+                too_large(format!(
+                    "the body is over {} bytes",
+                    settings.max_body_bytes
+                ))
+            } else {
+                bad_request("", "the request body could not be read".into())
+            };
+        }
+    };
+    if !source.secrets.is_empty() {
+        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if let Err(err) = signature::verify(
+            &source.secrets,
+            get("webhook-id"),
+            get("webhook-timestamp"),
+            get("webhook-signature"),
+            &bytes,
+            received_at,
+        ) {
+            return unauthorized(err.to_string());
+        }
+    }
+    let values = match decode(mode, &headers, &bytes, settings.max_batch) {
+        Ok(values) => values,
+        Err(refusal) => return refusal.into_response(),
+    };
+    if let Err(wait) = services.throttle_source(&source, values.len()) {
+        let response = problem_for(
+            StatusCode::TOO_MANY_REQUESTS,
+            "/problems/throttled",
+            "Too many events",
+            format!(
+                "source `{}` is over its allowance of {} events a second",
+                source.name, source.rate_per_sec
+            ),
+        );
+        return retry_after(response, wait.0.as_secs_f64().ceil() as u64);
+    }
+    let results = match services.ingest(&source, &values, received_at).await {
+        Ok(results) => results,
+        Err(ServiceError::Overloaded) => {
+            let response = problem_for(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "/problems/overloaded",
+                "Busy",
+                "the server is committing as fast as it can; try again shortly".into(),
+            );
+            return retry_after(response, 1);
+        }
+        Err(err) => return crate::error::ApiError::from(err).into_response(),
+    };
+    respond(mode, results)
+}
+
+/// Why a request body holds no events to look at.
+enum Refusal {
+    Invalid(String),
+    TooLarge(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Invalid(detail) => bad_request("", detail),
+            Refusal::TooLarge(detail) => too_large(detail),
+        }
+    }
+}
+
+fn decode(
+    mode: Mode,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    max_batch: usize,
+) -> Result<Vec<Value>, Refusal> {
+    let json = |bytes: &[u8]| -> Result<Value, Refusal> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Refusal::Invalid(format!("the body is not valid JSON: {e}")))
+    };
+    match mode {
+        Mode::Structured => Ok(vec![json(bytes)?]),
+        Mode::Binary => Ok(vec![binary::event_from(headers, json(bytes)?)]),
+        Mode::Batch => match json(bytes)? {
+            Value::Array(events) if events.is_empty() => {
+                Err(Refusal::Invalid("the batch holds no events".into()))
+            }
+            Value::Array(events) if events.len() > max_batch => Err(Refusal::TooLarge(format!(
+                "the batch holds {} events; at most {max_batch} are accepted",
+                events.len()
+            ))),
+            Value::Array(events) => Ok(events),
+            _ => Err(Refusal::Invalid("a batch is a JSON array of events".into())),
+        },
+    }
+}
+
+fn respond(mode: Mode, results: Vec<EventResult>) -> Response {
+    if mode == Mode::Batch {
+        let results: Vec<EventAnswer> = results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| answer(Some(i), r))
+            .collect();
+        let count = |status: &str| results.iter().filter(|r| r.status == status).count();
+        let body = BatchAnswer {
+            accepted: count("accepted"),
+            duplicates: count("duplicate"),
+            rejected: count("rejected"),
+            results,
+        };
+        return (StatusCode::OK, axum::Json(IngestAnswer::Batch(body))).into_response();
+    }
+    let Some(result) = results.into_iter().next() else {
+        return bad_request("", "no event".into());
+    };
+    let answer = answer(None, result);
+    match answer.status_code {
+        None => (StatusCode::OK, axum::Json(IngestAnswer::Event(answer))).into_response(),
+        Some(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
+            let (kind, title) = if code == 403 {
+                (
+                    "/problems/foreign-source",
+                    "Source not allowed for this key",
+                )
+            } else {
+                ("/problems/invalid-event", "Invalid event")
+            };
+            let errors = if mode == Mode::Binary {
+                binary::name_headers(answer.errors)
+            } else {
+                answer.errors
+            };
+            let first = errors
+                .first()
+                .map(|e| (e.pointer.clone(), e.detail.clone()));
+            let mut problem = Problem::new(status, kind, title).errors(errors);
+            if let Some((pointer, detail)) = first {
+                problem = problem.pointer(pointer).detail(detail);
+            }
+            problem.into_response()
+        }
+    }
+}

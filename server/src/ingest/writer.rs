@@ -1,0 +1,245 @@
+//! Group commit: one writer task commits the events of many concurrent
+//! requests in one transaction, so throughput does not fall to one fsync per
+//! event. Requests wait in a bounded queue; when it is full, callers are told
+//! to come back later.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use crossdock::ExceptionId;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::store::audit::AuditEntry;
+use crate::store::events::EventRecord;
+use crate::store::exceptions::NewException;
+use crate::store::{self, Pool};
+
+/// One event ready to be written: the log entry and, for an exception event,
+/// the exception to file (or count an occurrence on).
+#[derive(Debug, Clone)]
+pub struct IngestItem {
+    pub event: EventRecord,
+    /// The exception to file, without its `event_id` (set once logged).
+    pub exception: Option<NewException>,
+    /// Who the audit record names, e.g. `source:wms-dc-atl`.
+    pub actor: String,
+}
+
+/// What became of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemOutcome {
+    /// Committed; the exception it opened (`opened`) or was counted on.
+    Accepted {
+        exception: Option<ExceptionId>,
+        opened: bool,
+    },
+    /// `(source, id)` was already logged; nothing changed.
+    Duplicate,
+}
+
+/// Why a submission was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The queue is full: try again shortly.
+    #[error("the ingest queue is full")]
+    Overloaded,
+    /// The writer failed or is gone; the events were not committed.
+    #[error("the events could not be committed")]
+    Failed,
+}
+
+/// Tuning of the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterSettings {
+    /// Requests that may wait for the writer.
+    pub queue_capacity: usize,
+    /// Events committed in one transaction at most.
+    pub max_batch_events: usize,
+    /// How long the writer waits for more requests once it has one.
+    pub max_wait: Duration,
+}
+
+impl Default for WriterSettings {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 1024,
+            max_batch_events: 2000,
+            max_wait: Duration::from_millis(1),
+        }
+    }
+}
+
+struct Job {
+    items: Vec<IngestItem>,
+    reply: oneshot::Sender<Result<Vec<ItemOutcome>, ()>>,
+}
+
+/// The handle requests submit events through.
+#[derive(Clone)]
+pub struct IngestWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl IngestWriter {
+    /// Starts the writer task. It ends when every handle is dropped.
+    pub fn spawn(pool: Pool, settings: WriterSettings) -> (Self, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
+        let task = tokio::spawn(run(pool, rx, settings));
+        (Self { tx }, task)
+    }
+
+    /// Commits the items and answers once they are durable.
+    pub async fn submit(&self, items: Vec<IngestItem>) -> Result<Vec<ItemOutcome>, SubmitError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .try_send(Job { items, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Failed,
+            })?;
+        match answer.await {
+            Ok(Ok(outcomes)) => Ok(outcomes),
+            _ => Err(SubmitError::Failed),
+        }
+    }
+}
+
+async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, settings: WriterSettings) {
+    while let Some(first) = rx.recv().await {
+        let mut events = first.items.len();
+        let mut jobs = vec![first];
+        while events < settings.max_batch_events {
+            let next = match rx.try_recv() {
+                Ok(job) => Some(job),
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    tokio::time::timeout(settings.max_wait, rx.recv())
+                        .await
+                        .ok()
+                        .flatten()
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+            };
+            let Some(job) = next else { break };
+            events += job.items.len();
+            jobs.push(job);
+        }
+        match write_batch(&pool, &jobs, Utc::now()).await {
+            Ok(mut outcomes) => {
+                // Answer each request with its own outcomes, in order.
+                for job in jobs.into_iter().rev() {
+                    let mine = outcomes.split_off(outcomes.len() - job.items.len());
+                    let _ = job.reply.send(Ok(mine));
+                }
+            }
+            Err(err) => {
+                tracing::error!(
+                    error = format!("{err:#}"),
+                    events,
+                    "an ingest batch failed to commit"
+                );
+                for job in jobs {
+                    let _ = job.reply.send(Err(()));
+                }
+            }
+        }
+    }
+}
+
+/// Writes every item of every job in one transaction.
+async fn write_batch(
+    pool: &Pool,
+    jobs: &[Job],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<ItemOutcome>> {
+    write_all(pool, jobs.iter().flat_map(|j| &j.items), now).await
+}
+
+/// Commits items in one transaction, bypassing the queue (tools and benchmarks).
+pub async fn commit_items(pool: &Pool, items: &[IngestItem]) -> anyhow::Result<Vec<ItemOutcome>> {
+    write_all(pool, items.iter(), Utc::now()).await
+}
+
+async fn write_all<'a>(
+    pool: &Pool,
+    items: impl Iterator<Item = &'a IngestItem>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<ItemOutcome>> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("Failed to begin the ingest transaction")?;
+    let mut outcomes = Vec::new();
+    for item in items {
+        outcomes.push(write_item(&mut tx, item, now).await?);
+    }
+    tx.commit()
+        .await
+        .context("Failed to commit the ingest transaction")?;
+    Ok(outcomes)
+}
+
+async fn write_item(
+    tx: &mut store::Tx<'_>,
+    item: &IngestItem,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ItemOutcome> {
+    let Some(event_id) = store::events::insert(tx, &item.event).await? else {
+        return Ok(ItemOutcome::Duplicate);
+    };
+    let Some(plan) = &item.exception else {
+        return Ok(ItemOutcome::Accepted {
+            exception: None,
+            opened: false,
+        });
+    };
+    let (id, opened) = match store::exceptions::open_by_fingerprint(tx, &plan.fingerprint).await? {
+        Some(id) => {
+            store::exceptions::count_occurrence(
+                tx,
+                id,
+                item.event.time.max(item.event.received_at),
+            )
+            .await?;
+            (id, false)
+        }
+        None => {
+            let new = NewException {
+                event_id,
+                ..plan.clone()
+            };
+            let id = store::exceptions::insert(tx, &new, &item.actor).await?;
+            store::audit::append(
+                tx,
+                &AuditEntry {
+                    at: now,
+                    actor: item.actor.clone(),
+                    action: "exception.filed",
+                    entity: "exception",
+                    entity_id: id.get().to_string(),
+                    before: None,
+                    after: Some(serde_json::json!({
+                        "kind": new.kind,
+                        "status": "new",
+                        "severity": new.severity,
+                        "queue": new.queue,
+                        "assignee": new.assignee,
+                        "event": {"source": item.event.source, "id": item.event.event_id},
+                    })),
+                    reason: None,
+                },
+            )
+            .await?;
+            (id, true)
+        }
+    };
+    store::events::link_exception(tx, event_id, id.get()).await?;
+    Ok(ItemOutcome::Accepted {
+        exception: Some(id),
+        opened,
+    })
+}

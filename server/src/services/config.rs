@@ -1,0 +1,209 @@
+//! Configuration: loading, caching and saving versions.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Utc;
+use crossdock::Severity;
+use crossdock::calendar::{CalendarSpec, HoursSpec};
+use crossdock::config::{Configuration, ConfigurationSpec, QueueSpec, SiteSpec};
+use crossdock::routing::RuleSetSpec;
+use crossdock::sla::{SlaPolicySpec, SlaTargets};
+
+use super::{Actor, ServiceError, Services};
+use crate::store::audit::AuditEntry;
+use crate::store::config::{ConfigKind, ConfigRow};
+use crate::store::{self, Pool};
+
+/// A set of configuration documents to save together.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigDocs {
+    pub sites: Vec<SiteSpec>,
+    pub policies: Vec<SlaPolicySpec>,
+    pub queues: Vec<QueueSpec>,
+    pub routing: Option<RuleSetSpec>,
+}
+
+/// The configuration an empty database starts with: one catch-all queue,
+/// around the clock, under a standard policy.
+fn bootstrap_docs() -> ConfigDocs {
+    let t = |a, r| SlaTargets {
+        acknowledge_minutes: a,
+        resolve_minutes: r,
+    };
+    ConfigDocs {
+        sites: Vec::new(),
+        policies: vec![SlaPolicySpec {
+            name: "Standard".into(),
+            targets: [
+                (Severity::Low, t(480, 2400)),
+                (Severity::Medium, t(240, 960)),
+                (Severity::High, t(60, 480)),
+                (Severity::Critical, t(15, 120)),
+            ]
+            .into_iter()
+            .collect(),
+            at_risk_percent: 75,
+        }],
+        queues: vec![QueueSpec {
+            key: "triage".into(),
+            name: "Triage".into(),
+            team: "Integration support".into(),
+            sla_policy: "Standard".into(),
+            site: None,
+            calendar: Some(CalendarSpec {
+                time_zone: "UTC".into(),
+                hours: HoursSpec::AlwaysOpen,
+                holidays: Vec::new(),
+            }),
+        }],
+        routing: Some(RuleSetSpec {
+            rules: Vec::new(),
+            fallback_queue: "triage".into(),
+        }),
+    }
+}
+
+fn spec_of(rows: Vec<ConfigRow>) -> anyhow::Result<ConfigurationSpec> {
+    let mut spec = ConfigurationSpec::default();
+    for row in rows {
+        let context = || {
+            format!(
+                "stored {} `{}` version {} is unreadable",
+                row.kind, row.key, row.version
+            )
+        };
+        match row.kind.as_str() {
+            "site" => spec
+                .sites
+                .push(serde_json::from_str(&row.spec).with_context(context)?),
+            "sla_policy" => spec.policies.push((
+                row.id,
+                serde_json::from_str(&row.spec).with_context(context)?,
+            )),
+            "queue" => spec
+                .queues
+                .push(serde_json::from_str(&row.spec).with_context(context)?),
+            "routing" => {
+                spec.routing = Some(serde_json::from_str(&row.spec).with_context(context)?)
+            }
+            other => anyhow::bail!("unknown configuration kind `{other}`"),
+        }
+    }
+    Ok(spec)
+}
+
+fn build(spec: ConfigurationSpec) -> Result<Configuration, Vec<crossdock::FieldProblem>> {
+    Configuration::build(spec)
+}
+
+/// Loads the current configuration, first writing the bootstrap one into a
+/// database that has none.
+pub(super) async fn bootstrap_and_load(pool: &Pool) -> anyhow::Result<Configuration> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("Failed to begin a transaction")?;
+    if store::config::count(&mut *tx).await? == 0 {
+        save_docs(&mut tx, &bootstrap_docs(), &Actor::System("bootstrap")).await?;
+    }
+    let rows = store::config::current(&mut *tx).await?;
+    tx.commit()
+        .await
+        .context("Failed to commit the bootstrap configuration")?;
+    build(spec_of(rows)?).map_err(|problems| {
+        anyhow::anyhow!(
+            "the stored configuration is invalid: {}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })
+}
+
+async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let name = actor.audit_name();
+    let mut saved = Vec::new();
+    for site in &docs.sites {
+        saved.push((
+            ConfigKind::Site,
+            site.code.clone(),
+            serde_json::to_value(site)?,
+        ));
+    }
+    for policy in &docs.policies {
+        saved.push((
+            ConfigKind::SlaPolicy,
+            policy.name.trim().to_owned(),
+            serde_json::to_value(policy)?,
+        ));
+    }
+    for queue in &docs.queues {
+        saved.push((
+            ConfigKind::Queue,
+            queue.key.clone(),
+            serde_json::to_value(queue)?,
+        ));
+    }
+    if let Some(routing) = &docs.routing {
+        saved.push((
+            ConfigKind::Routing,
+            "rules".to_owned(),
+            serde_json::to_value(routing)?,
+        ));
+    }
+    for (kind, key, spec) in saved {
+        let id = store::config::save(tx, kind, &key, Some(&spec), &name, now).await?;
+        store::audit::append(
+            tx,
+            &AuditEntry {
+                at: now,
+                actor: name.clone(),
+                action: "config.saved",
+                entity: kind.as_str(),
+                entity_id: key,
+                before: None,
+                after: Some(serde_json::json!({"version_id": id, "spec": spec})),
+                reason: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+impl Services {
+    /// The configuration in force.
+    pub fn configuration(&self) -> Arc<Configuration> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Saves documents as new versions, only if the configuration they make
+    /// together with the rest is valid; nothing is saved otherwise.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn save_configuration(
+        &self,
+        actor: &Actor,
+        docs: &ConfigDocs,
+    ) -> Result<(), ServiceError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("Failed to begin a transaction")?;
+        save_docs(&mut tx, docs, actor).await?;
+        let rows = store::config::current(&mut *tx).await?;
+        let configuration = build(spec_of(rows)?).map_err(ServiceError::Problems)?;
+        tx.commit()
+            .await
+            .context("Failed to commit the configuration")?;
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(configuration);
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! Ingest: parse events, check they belong to their source, route exceptions
+//! and start their SLA clocks, then commit through the group-commit writer.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use crossdock::FieldProblem;
+use crossdock::config::Configuration;
+use crossdock::event::{self, Event};
+use crossdock::grouping::Fingerprint;
+use crossdock::routing::RoutingFacts;
+use crossdock::sla::{ClockKind, StatusChange};
+use crossdock::{ExceptionId, Status};
+use serde_json::Value;
+
+use super::{Actor, AuthenticatedSource, ServiceError, Services};
+use crate::ingest::writer::{IngestItem, ItemOutcome, SubmitError, WriterSettings};
+use crate::store::events::EventRecord;
+use crate::store::exceptions::{NewException, SlaColumns};
+
+/// Limits and tuning of the ingest API.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestSettings {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most events in one batch.
+    pub max_batch: usize,
+    pub writer: WriterSettings,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_batch: 1000,
+            writer: WriterSettings::default(),
+        }
+    }
+}
+
+/// What became of one event of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventResult {
+    Accepted {
+        id: String,
+        exception: Option<ExceptionId>,
+        opened: bool,
+    },
+    Duplicate {
+        id: String,
+    },
+    Rejected {
+        id: Option<String>,
+        reason: RejectReason,
+        problems: Vec<FieldProblem>,
+    },
+}
+
+/// Why an event was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The event does not follow the contract (400).
+    Invalid,
+    /// Its `source` is not one the key may write as (403).
+    ForeignSource,
+}
+
+/// A source that may not send now, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttled(pub std::time::Duration);
+
+fn reject(value: &Value, reason: RejectReason, problems: Vec<FieldProblem>) -> EventResult {
+    let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+    EventResult::Rejected {
+        id,
+        reason,
+        problems,
+    }
+}
+
+/// Builds what the writer needs for one valid event.
+fn prepare(
+    config: &Configuration,
+    source: &AuthenticatedSource,
+    event: &Event,
+    raw: &Value,
+    received_at: DateTime<Utc>,
+) -> anyhow::Result<IngestItem> {
+    let refs = event.business_refs();
+    let record = EventRecord {
+        source_id: source.id,
+        source: event.source.clone(),
+        event_id: event.id.clone(),
+        event_type: event.event_type.as_str(),
+        time: event.time.with_timezone(&Utc),
+        received_at,
+        subject: event.subject.clone(),
+        correlation_id: event.correlation.as_ref().map(|c| c.id.to_string()),
+        site: event.data.site.clone(),
+        body: raw.to_string(),
+        refs: refs.iter().map(|(k, v)| (k, v.to_owned())).collect(),
+    };
+    let null = Value::Null;
+    let data = raw.get("data").unwrap_or(&null);
+    let exception = match (RoutingFacts::of_event(event, data), Fingerprint::of(event)) {
+        (Some(facts), Some(fingerprint)) => {
+            let decision = config.routing.route(&facts);
+            let queue = config.queue(&decision.queue).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "routing chose queue `{}`, which is not configured",
+                    decision.queue
+                )
+            })?;
+            let policy = config.policy_of(queue);
+            let history = [StatusChange {
+                at: received_at,
+                status: Status::New,
+            }];
+            let sla = policy.map_or_else(SlaColumns::default, |p| SlaColumns {
+                ack: Some(
+                    p.policy
+                        .read(
+                            ClockKind::Acknowledge,
+                            decision.severity,
+                            &queue.calendar,
+                            &history,
+                            received_at,
+                        )
+                        .snapshot(),
+                ),
+                resolve: Some(
+                    p.policy
+                        .read(
+                            ClockKind::Resolve,
+                            decision.severity,
+                            &queue.calendar,
+                            &history,
+                            received_at,
+                        )
+                        .snapshot(),
+                ),
+            });
+            let mut summary = crossdock::summary::summarize(event);
+            if summary.chars().count() > 500 {
+                summary = summary.chars().take(499).chain(['…']).collect();
+            }
+            Some(NewException {
+                kind: facts.kind,
+                severity: decision.severity,
+                site: event.data.site.clone().unwrap_or_default(),
+                queue: decision.queue.to_string(),
+                summary,
+                refs,
+                payload: data.to_string(),
+                fingerprint: fingerprint.to_string(),
+                source: event.source.clone(),
+                correlation_id: record.correlation_id.clone(),
+                assignee: decision.assignee,
+                event_id: 0,
+                sla_policy_version: policy.map(|p| p.version_id),
+                sla,
+                opened_at: received_at,
+            })
+        }
+        _ => None,
+    };
+    Ok(IngestItem {
+        event: record,
+        exception,
+        actor: Actor::Source(source.name.clone()).audit_name(),
+    })
+}
+
+impl Services {
+    /// Takes `cost` events from the source's allowance, or says how long to wait.
+    pub fn throttle_source(
+        &self,
+        source: &AuthenticatedSource,
+        cost: usize,
+    ) -> Result<(), Throttled> {
+        let cost = u32::try_from(cost).unwrap_or(u32::MAX);
+        self.throttle
+            .take(
+                source.id,
+                source.rate_per_sec,
+                source.burst,
+                cost,
+                Instant::now(),
+            )
+            .map_err(Throttled)
+    }
+
+    /// Ingests the events of one request, answering each once the accepted
+    /// ones are committed.
+    #[tracing::instrument(skip_all, fields(source = %source.name, events = values.len()), err)]
+    pub async fn ingest(
+        &self,
+        source: &AuthenticatedSource,
+        values: &[Value],
+        received_at: DateTime<Utc>,
+    ) -> Result<Vec<EventResult>, ServiceError> {
+        let config = self.configuration();
+        let mut results: Vec<Option<EventResult>> = vec![None; values.len()];
+        let mut items = Vec::new();
+        let mut slots = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            let event = match event::parse(value) {
+                Ok(event) => event,
+                Err(invalid) => {
+                    results[i] = Some(reject(value, RejectReason::Invalid, invalid.0));
+                    continue;
+                }
+            };
+            if !event.source.starts_with(&source.prefix) {
+                let problem = FieldProblem {
+                    pointer: "/source".into(),
+                    message: format!(
+                        "`{}` is not a source this API key may write as",
+                        event.source
+                    ),
+                };
+                results[i] = Some(reject(value, RejectReason::ForeignSource, vec![problem]));
+                continue;
+            }
+            items.push(prepare(&config, source, &event, value, received_at)?);
+            slots.push((i, event.id));
+        }
+        let outcomes = self.writer.submit(items).await.map_err(|e| match e {
+            SubmitError::Overloaded => ServiceError::Overloaded,
+            SubmitError::Failed => {
+                ServiceError::Internal(anyhow::anyhow!("the ingest writer failed"))
+            }
+        })?;
+        for ((i, id), outcome) in slots.into_iter().zip(outcomes) {
+            results[i] = Some(match outcome {
+                ItemOutcome::Accepted { exception, opened } => EventResult::Accepted {
+                    id,
+                    exception,
+                    opened,
+                },
+                ItemOutcome::Duplicate => EventResult::Duplicate { id },
+            });
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+}

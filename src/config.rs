@@ -1,0 +1,218 @@
+//! The configuration admins shape: sites with their calendars, SLA policies,
+//! queues and the routing rule set, validated together.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldProblem;
+use crate::calendar::{BusinessCalendar, CalendarSpec};
+use crate::queue::QueueKey;
+use crate::routing::{RuleSet, RuleSetSpec};
+use crate::sla::{SlaPolicy, SlaPolicySpec};
+
+/// A site (warehouse, DC) and its business calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteSpec {
+    /// Location code, e.g. `DC-DAL`.
+    pub code: String,
+    pub name: String,
+    pub calendar: CalendarSpec,
+}
+
+/// A queue as admins write it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueSpec {
+    pub key: String,
+    pub name: String,
+    /// The team that owns the queue.
+    pub team: String,
+    /// Name of the SLA policy.
+    pub sla_policy: String,
+    /// Use this site's calendar...
+    #[serde(default)]
+    pub site: Option<String>,
+    /// ...or this calendar of the queue's own.
+    #[serde(default)]
+    pub calendar: Option<CalendarSpec>,
+}
+
+/// A validated queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub key: QueueKey,
+    pub spec: QueueSpec,
+    pub calendar: BusinessCalendar,
+}
+
+/// A validated SLA policy and the stored version it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyVersion {
+    /// Id of the stored version, recorded on exceptions that start under it.
+    pub version_id: i64,
+    pub policy: SlaPolicy,
+}
+
+/// Everything routing and SLA clocks need, consistent as a whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Configuration {
+    pub sites: BTreeMap<String, (SiteSpec, BusinessCalendar)>,
+    pub policies: BTreeMap<String, PolicyVersion>,
+    pub queues: BTreeMap<QueueKey, Queue>,
+    pub routing: RuleSet,
+    pub routing_spec: RuleSetSpec,
+}
+
+/// The pieces of a configuration, each with the id of its stored version.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigurationSpec {
+    pub sites: Vec<SiteSpec>,
+    pub policies: Vec<(i64, SlaPolicySpec)>,
+    pub queues: Vec<QueueSpec>,
+    pub routing: Option<RuleSetSpec>,
+}
+
+fn prefixed(prefix: &str, problems: Vec<FieldProblem>) -> impl Iterator<Item = FieldProblem> + '_ {
+    problems.into_iter().map(move |p| FieldProblem {
+        pointer: format!("{prefix}{}", p.pointer),
+        message: p.message,
+    })
+}
+
+impl Configuration {
+    /// Validates every piece and every reference between them. Pointers name
+    /// the piece: `/sites/DC-DAL/calendar/...`, `/queues/receiving/...`,
+    /// `/sla_policies/Standard/...`, `/routing/rules/3/...`.
+    pub fn build(spec: ConfigurationSpec) -> Result<Self, Vec<FieldProblem>> {
+        let mut problems = Vec::new();
+        let mut sites = BTreeMap::new();
+        for site in spec.sites {
+            let at = format!("/sites/{}", site.code);
+            if site.code.trim().is_empty() || site.code.len() > 64 {
+                problems.push(FieldProblem {
+                    pointer: format!("{at}/code"),
+                    message: "a site code of 1 to 64 characters is required".into(),
+                });
+            }
+            if site.name.trim().is_empty() {
+                problems.push(FieldProblem {
+                    pointer: format!("{at}/name"),
+                    message: "a name is required".into(),
+                });
+            }
+            match BusinessCalendar::from_spec(&site.calendar) {
+                Ok(cal) => {
+                    sites.insert(site.code.clone(), (site, cal));
+                }
+                Err(p) => problems.extend(prefixed(&format!("{at}/calendar"), p)),
+            }
+        }
+        let mut policies = BTreeMap::new();
+        for (version_id, policy) in spec.policies {
+            match SlaPolicy::from_spec(&policy) {
+                Ok(p) => {
+                    policies.insert(
+                        policy.name.trim().to_owned(),
+                        PolicyVersion {
+                            version_id,
+                            policy: p,
+                        },
+                    );
+                }
+                Err(p) => problems.extend(prefixed(&format!("/sla_policies/{}", policy.name), p)),
+            }
+        }
+        let mut queues = BTreeMap::new();
+        for q in spec.queues {
+            let at = format!("/queues/{}", q.key);
+            let key = match QueueKey::parse(&q.key) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    problems.push(FieldProblem {
+                        pointer: format!("{at}/key"),
+                        message: e.to_string(),
+                    });
+                    None
+                }
+            };
+            for (field, value) in [("name", &q.name), ("team", &q.team)] {
+                if value.trim().is_empty() || value.chars().count() > 100 {
+                    problems.push(FieldProblem {
+                        pointer: format!("{at}/{field}"),
+                        message: "1 to 100 characters are required".into(),
+                    });
+                }
+            }
+            if !policies.contains_key(q.sla_policy.trim()) {
+                problems.push(FieldProblem {
+                    pointer: format!("{at}/sla_policy"),
+                    message: format!("there is no SLA policy `{}`", q.sla_policy),
+                });
+            }
+            let calendar = match (&q.calendar, &q.site) {
+                (Some(own), _) => BusinessCalendar::from_spec(own)
+                    .map_err(|p| problems.extend(prefixed(&format!("{at}/calendar"), p)))
+                    .ok(),
+                (None, Some(site)) => match sites.get(site) {
+                    Some((_, cal)) => Some(cal.clone()),
+                    None => {
+                        problems.push(FieldProblem {
+                            pointer: format!("{at}/site"),
+                            message: format!("there is no site `{site}`"),
+                        });
+                        None
+                    }
+                },
+                (None, None) => {
+                    problems.push(FieldProblem {
+                        pointer: format!("{at}/calendar"),
+                        message: "a queue follows a site's calendar or has its own".into(),
+                    });
+                    None
+                }
+            };
+            if let (Some(key), Some(calendar)) = (key, calendar) {
+                if queues.contains_key(&key) {
+                    problems.push(FieldProblem {
+                        pointer: format!("{at}/key"),
+                        message: "another queue has this key".into(),
+                    });
+                }
+                queues.insert(
+                    key.clone(),
+                    Queue {
+                        key,
+                        spec: q,
+                        calendar,
+                    },
+                );
+            }
+        }
+        let routing_spec = spec.routing.unwrap_or_else(|| RuleSetSpec {
+            rules: Vec::new(),
+            fallback_queue: String::new(),
+        });
+        let routing = RuleSet::from_spec(&routing_spec, |k| queues.contains_key(k))
+            .map_err(|p| problems.extend(prefixed("/routing", p)))
+            .ok();
+        match routing {
+            Some(routing) if problems.is_empty() => Ok(Self {
+                sites,
+                policies,
+                queues,
+                routing,
+                routing_spec,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    pub fn queue(&self, key: &QueueKey) -> Option<&Queue> {
+        self.queues.get(key)
+    }
+
+    /// The policy a queue's exceptions start under.
+    pub fn policy_of(&self, queue: &Queue) -> Option<&PolicyVersion> {
+        self.policies.get(queue.spec.sla_policy.trim())
+    }
+}
