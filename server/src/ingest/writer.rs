@@ -7,37 +7,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::ExceptionId;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::store::audit::AuditEntry;
-use crate::store::events::EventRecord;
-use crate::store::exceptions::NewException;
 use crate::store::{self, Pool};
 
-/// One event ready to be written: the log entry and, for an exception event,
-/// the exception to file (or count an occurrence on).
-#[derive(Debug, Clone)]
-pub struct IngestItem {
-    pub event: EventRecord,
-    /// The exception to file, without its `event_id` (set once logged).
-    pub exception: Option<NewException>,
-    /// Who the audit record names, e.g. `source:wms-dc-atl`.
-    pub actor: String,
-}
-
-/// What became of one event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemOutcome {
-    /// Committed; the exception it opened (`opened`) or was counted on.
-    Accepted {
-        exception: Option<ExceptionId>,
-        opened: bool,
-    },
-    /// `(source, id)` was already logged; nothing changed.
-    Duplicate,
-}
+pub use crate::store::ingest::{IngestItem, ItemOutcome};
 
 /// Why a submission was not written.
 #[derive(Debug, thiserror::Error)]
@@ -169,77 +144,9 @@ async fn write_all<'a>(
     items: impl Iterator<Item = &'a IngestItem>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<ItemOutcome>> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("Failed to begin the ingest transaction")?;
-    let mut outcomes = Vec::new();
-    for item in items {
-        outcomes.push(write_item(&mut tx, item, now).await?);
-    }
-    tx.commit()
-        .await
-        .context("Failed to commit the ingest transaction")?;
+    let items: Vec<&IngestItem> = items.collect();
+    let mut tx = pool.begin().await.context("Failed to begin the ingest transaction")?;
+    let outcomes = store::ingest::write(&mut tx, &items, now).await?;
+    tx.commit().await.context("Failed to commit the ingest transaction")?;
     Ok(outcomes)
-}
-
-async fn write_item(
-    tx: &mut store::Tx<'_>,
-    item: &IngestItem,
-    now: DateTime<Utc>,
-) -> anyhow::Result<ItemOutcome> {
-    let Some(event_id) = store::events::insert(tx, &item.event).await? else {
-        return Ok(ItemOutcome::Duplicate);
-    };
-    let Some(plan) = &item.exception else {
-        return Ok(ItemOutcome::Accepted {
-            exception: None,
-            opened: false,
-        });
-    };
-    let (id, opened) = match store::exceptions::open_by_fingerprint(tx, &plan.fingerprint).await? {
-        Some(id) => {
-            store::exceptions::count_occurrence(
-                tx,
-                id,
-                item.event.time.max(item.event.received_at),
-            )
-            .await?;
-            (id, false)
-        }
-        None => {
-            let new = NewException {
-                event_id,
-                ..plan.clone()
-            };
-            let id = store::exceptions::insert(tx, &new, &item.actor).await?;
-            store::audit::append(
-                tx,
-                &AuditEntry {
-                    at: now,
-                    actor: item.actor.clone(),
-                    action: "exception.filed",
-                    entity: "exception",
-                    entity_id: id.get().to_string(),
-                    before: None,
-                    after: Some(serde_json::json!({
-                        "kind": new.kind,
-                        "status": "new",
-                        "severity": new.severity,
-                        "queue": new.queue,
-                        "assignee": new.assignee,
-                        "event": {"source": item.event.source, "id": item.event.event_id},
-                    })),
-                    reason: None,
-                },
-            )
-            .await?;
-            (id, true)
-        }
-    };
-    store::events::link_exception(tx, event_id, id.get()).await?;
-    Ok(ItemOutcome::Accepted {
-        exception: Some(id),
-        opened,
-    })
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod config;
 pub mod events;
 pub mod exceptions;
+pub mod ingest;
 pub mod sources;
 
 use std::str::FromStr;

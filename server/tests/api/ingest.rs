@@ -680,3 +680,31 @@ async fn the_openapi_description_matches_the_endpoint() {
         "bearer"
     );
 }
+
+#[tokio::test]
+async fn within_one_batch_repeats_are_occurrences_and_copies_are_duplicates() {
+    let (app, key) = demo_with_wms_key().await;
+    let batch = json!([
+        carrier_timeout("w-1", "SHP-808"),
+        carrier_timeout("w-2", "SHP-808"),
+        carrier_timeout("w-1", "SHP-808"),
+        carrier_timeout("w-3", "SHP-809"),
+    ]);
+    let body: Value = app
+        .post_events(Some(&key), "application/cloudevents-batch+json", batch.to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = body["results"].as_array().unwrap();
+    assert_eq!((r[0]["status"].as_str(), r[0]["exception"].as_str()), (Some("accepted"), Some("opened")));
+    assert_eq!((r[1]["status"].as_str(), r[1]["exception"].as_str()), (Some("accepted"), Some("occurrence")));
+    assert_eq!(r[1]["exception_id"], r[0]["exception_id"]);
+    assert_eq!(r[2]["status"], "duplicate");
+    assert_eq!(r[3]["exception"], "opened");
+    assert_ne!(r[3]["exception_id"], r[0]["exception_id"]);
+    let id = r[0]["exception_id"].as_i64().unwrap();
+    assert_eq!(app.scalar(&format!("SELECT occurrences FROM exceptions WHERE id = {id}")).await, 2);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM exception_status_history WHERE exception_id = {id}")).await, 1);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'exception.filed' AND entity_id = '{id}'")).await, 1);
+}

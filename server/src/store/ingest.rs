@@ -1,0 +1,264 @@
+//! Writing ingested events in bulk: one statement per table and chunk of
+//! rows rather than per event, so a group commit of hundreds of events costs a
+//! handful of statements.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use crossdock::ExceptionId;
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::events::EventRecord;
+use super::exceptions::NewException;
+use super::{Tx, to_millis};
+
+/// Rows per multi-row statement.
+const CHUNK: usize = 100;
+
+/// One event ready to be written: the log entry and, for an exception event,
+/// the exception to file (or count an occurrence on).
+#[derive(Debug, Clone)]
+pub struct IngestItem {
+    pub event: EventRecord,
+    /// The exception to file; its `event_id` is set once the event is logged.
+    pub exception: Option<NewException>,
+    /// Who the audit record names, e.g. `source:wms-dc-atl`.
+    pub actor: String,
+}
+
+/// What became of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemOutcome {
+    /// Committed; the exception it opened (`opened`) or was counted on.
+    Accepted { exception: Option<ExceptionId>, opened: bool },
+    /// `(source, id)` was already logged; nothing changed.
+    Duplicate,
+}
+
+fn millis(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(to_millis)
+}
+
+/// Writes the items in order, in the caller's transaction.
+pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -> anyhow::Result<Vec<ItemOutcome>> {
+    // 1. The event log; a conflict on (source, id) means a duplicate.
+    let mut logged: HashMap<(&str, &str), i64> = HashMap::new();
+    for chunk in items.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (source_id, source, event_id, type, time, received_at, subject, correlation_id, site, body) ",
+        );
+        q.push_values(chunk, |mut b, item| {
+            let e = &item.event;
+            b.push_bind(e.source_id)
+                .push_bind(&e.source)
+                .push_bind(&e.event_id)
+                .push_bind(e.event_type)
+                .push_bind(to_millis(e.time))
+                .push_bind(to_millis(e.received_at))
+                .push_bind(&e.subject)
+                .push_bind(&e.correlation_id)
+                .push_bind(&e.site)
+                .push_bind(&e.body);
+        });
+        q.push(" ON CONFLICT (source, event_id) DO NOTHING RETURNING id, source, event_id");
+        let rows: Vec<(i64, String, String)> =
+            q.build_query_as().fetch_all(&mut **tx).await.context("Failed to log events")?;
+        let by_key: HashMap<(String, String), i64> = rows.into_iter().map(|(id, s, e)| ((s, e), id)).collect();
+        for item in chunk {
+            let key = (item.event.source.clone(), item.event.event_id.clone());
+            if let Some(id) = by_key.get(&key) {
+                logged.entry((&item.event.source, &item.event.event_id)).or_insert(*id);
+            }
+        }
+    }
+    // The first copy of an event in the batch is the one logged.
+    let mut claimed: HashSet<(&str, &str)> = HashSet::new();
+    let event_ids: Vec<Option<i64>> = items
+        .iter()
+        .map(|item| {
+            let key = (item.event.source.as_str(), item.event.event_id.as_str());
+            logged.get(&key).copied().filter(|_| claimed.insert(key))
+        })
+        .collect();
+
+    let mut refs: Vec<(i64, &str, &str)> = Vec::new();
+    for (item, id) in items.iter().zip(&event_ids) {
+        if let Some(id) = id {
+            refs.extend(item.event.refs.iter().map(|(k, v)| (*id, k.as_str(), v.as_str())));
+        }
+    }
+    for chunk in refs.chunks(CHUNK * 3) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO event_refs (event_id, kind, value) ");
+        q.push_values(chunk, |mut b, (id, kind, value)| {
+            b.push_bind(*id).push_bind(*kind).push_bind(*value);
+        });
+        q.build().execute(&mut **tx).await.context("Failed to log business keys")?;
+    }
+
+    // 2. Exceptions: a repeat of an open problem is an occurrence of it.
+    let filing: Vec<(usize, i64, &NewException)> = items
+        .iter()
+        .zip(&event_ids)
+        .enumerate()
+        .filter_map(|(i, (item, id))| Some((i, (*id)?, item.exception.as_ref()?)))
+        .collect();
+    let mut open: HashMap<String, i64> = HashMap::new();
+    let fingerprints: Vec<&str> = filing.iter().map(|(_, _, e)| e.fingerprint.as_str()).collect::<HashSet<_>>().into_iter().collect();
+    for chunk in fingerprints.chunks(CHUNK * 3) {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT fingerprint, id FROM exceptions WHERE status NOT IN ('resolved', 'dismissed') AND fingerprint IN (");
+        let mut list = q.separated(", ");
+        for fp in chunk {
+            list.push_bind(*fp);
+        }
+        q.push(")");
+        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await.context("Failed to look up open exceptions")?;
+        open.extend(rows);
+    }
+    // New exceptions: the first event of each problem not already open.
+    let mut opening: Vec<(usize, NewException)> = Vec::new();
+    let mut opened_here: HashSet<&str> = HashSet::new();
+    for (i, event_id, plan) in &filing {
+        if !open.contains_key(&plan.fingerprint) && opened_here.insert(&plan.fingerprint) {
+            opening.push((*i, NewException { event_id: *event_id, ..(*plan).clone() }));
+        }
+    }
+    for chunk in opening.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO exceptions (kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
+             fingerprint, occurrences, last_seen_at, event_id, source, correlation_id, assignee, sla_policy_version, \
+             ack_due_at, ack_risk_at, ack_frozen, resolve_due_at, resolve_risk_at, resolve_frozen) ",
+        );
+        let mut encoded = Vec::with_capacity(chunk.len());
+        for (_, e) in chunk {
+            encoded.push(serde_json::to_string(&e.refs).context("Failed to encode business keys")?);
+        }
+        q.push_values(chunk.iter().zip(&encoded), |mut b, ((_, e), refs)| {
+            let at = to_millis(e.opened_at);
+            let (ack, resolve) = (e.sla.ack.unwrap_or_default(), e.sla.resolve.unwrap_or_default());
+            b.push_bind(e.kind.as_str())
+                .push_bind("new")
+                .push_bind(e.severity.as_str())
+                .push_bind(&e.site)
+                .push_bind(&e.queue)
+                .push_bind(&e.summary)
+                .push_bind(refs)
+                .push_bind(&e.payload)
+                .push_bind(at)
+                .push_bind(at)
+                .push_bind(&e.fingerprint)
+                .push_bind(1i64)
+                .push_bind(at)
+                .push_bind(e.event_id)
+                .push_bind(&e.source)
+                .push_bind(&e.correlation_id)
+                .push_bind(&e.assignee)
+                .push_bind(e.sla_policy_version)
+                .push_bind(millis(ack.due_at))
+                .push_bind(millis(ack.at_risk_at))
+                .push_bind(ack.frozen.map(|s| s.as_str()))
+                .push_bind(millis(resolve.due_at))
+                .push_bind(millis(resolve.at_risk_at))
+                .push_bind(resolve.frozen.map(|s| s.as_str()));
+        });
+        q.push(" RETURNING fingerprint, id");
+        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await.context("Failed to file exceptions")?;
+        open.extend(rows);
+    }
+
+    // Occurrences: every other event of a problem, counted at once.
+    let mut repeats: HashMap<i64, (i64, i64)> = HashMap::new();
+    let new_at: HashSet<usize> = opening.iter().map(|(i, _)| *i).collect();
+    let mut exception_of: HashMap<usize, (ExceptionId, bool)> = HashMap::new();
+    for (i, _, plan) in &filing {
+        let id = *open.get(&plan.fingerprint).context("an exception was neither found nor filed")?;
+        let opened = new_at.contains(i);
+        if !opened {
+            let seen = to_millis(items[*i].event.time.max(items[*i].event.received_at));
+            let entry = repeats.entry(id).or_insert((0, seen));
+            entry.0 += 1;
+            entry.1 = entry.1.max(seen);
+        }
+        exception_of.insert(*i, (ExceptionId::new(id), opened));
+    }
+    let repeats: Vec<(i64, (i64, i64))> = repeats.into_iter().collect();
+    for chunk in repeats.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("WITH r (id, n, seen) AS (");
+        q.push_values(chunk, |mut b, (id, (n, seen))| {
+            b.push_bind(*id).push_bind(*n).push_bind(*seen);
+        });
+        q.push(
+            ") UPDATE exceptions SET occurrences = occurrences + r.n, \
+             last_seen_at = MAX(COALESCE(last_seen_at, 0), r.seen) FROM r WHERE exceptions.id = r.id",
+        );
+        q.build().execute(&mut **tx).await.context("Failed to count occurrences")?;
+    }
+
+    // 3. For each new exception: its first status, business keys and audit record.
+    let new_ids: Vec<(i64, &IngestItem, &NewException)> = opening
+        .iter()
+        .filter_map(|(i, e)| Some((*open.get(&e.fingerprint)?, items[*i], e)))
+        .collect();
+    for chunk in new_ids.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO exception_status_history (exception_id, at, status, actor) ");
+        q.push_values(chunk, |mut b, (id, item, e)| {
+            b.push_bind(*id).push_bind(to_millis(e.opened_at)).push_bind("new").push_bind(&item.actor);
+        });
+        q.build().execute(&mut **tx).await.context("Failed to record first statuses")?;
+
+        let keys: Vec<(i64, &str, &str)> =
+            chunk.iter().flat_map(|(id, _, e)| e.refs.iter().map(move |(k, v)| (*id, k.as_str(), v))).collect();
+        for keys in keys.chunks(CHUNK * 3) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO exception_refs (exception_id, kind, value) ");
+            q.push_values(keys, |mut b, (id, kind, value)| {
+                b.push_bind(*id).push_bind(*kind).push_bind(*value);
+            });
+            q.build().execute(&mut **tx).await.context("Failed to store business keys")?;
+        }
+
+        let mut audit = Vec::with_capacity(chunk.len());
+        for (id, item, e) in chunk {
+            let after = serde_json::json!({
+                "kind": e.kind, "status": "new", "severity": e.severity, "queue": e.queue, "assignee": e.assignee,
+                "event": {"source": item.event.source, "id": item.event.event_id},
+            });
+            audit.push((*id, &item.actor, after.to_string()));
+        }
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO audit_log (at, actor, action, entity, entity_id, after) ");
+        q.push_values(&audit, |mut b, (id, actor, after)| {
+            b.push_bind(to_millis(now))
+                .push_bind(*actor)
+                .push_bind("exception.filed")
+                .push_bind("exception")
+                .push_bind(id.to_string())
+                .push_bind(after);
+        });
+        q.build().execute(&mut **tx).await.context("Failed to audit filed exceptions")?;
+    }
+
+    // 4. Link each event to its exception.
+    let links: Vec<(i64, i64)> = filing
+        .iter()
+        .filter_map(|(i, event_id, _)| Some((*event_id, exception_of.get(i)?.0.get())))
+        .collect();
+    for chunk in links.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("WITH l (event, exception) AS (");
+        q.push_values(chunk, |mut b, (event, exception)| {
+            b.push_bind(*event).push_bind(*exception);
+        });
+        q.push(") UPDATE events SET exception_id = l.exception FROM l WHERE events.id = l.event");
+        q.build().execute(&mut **tx).await.context("Failed to link events to exceptions")?;
+    }
+
+    Ok(event_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| match id {
+            None => ItemOutcome::Duplicate,
+            Some(_) => match exception_of.get(&i) {
+                Some((exception, opened)) => ItemOutcome::Accepted { exception: Some(*exception), opened: *opened },
+                None => ItemOutcome::Accepted { exception: None, opened: false },
+            },
+        })
+        .collect())
+}
