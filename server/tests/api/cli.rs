@@ -155,3 +155,40 @@ fn sigterm_stops_the_server_with_exit_code_zero() {
     );
     assert!(logs.contains("shutdown requested"));
 }
+
+#[tokio::test]
+async fn source_create_prints_a_working_key_as_its_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/c.db", dir.path().display());
+    let output = crossdock()
+        .env("CROSSDOCK_DATABASE_URL", &url)
+        .args(["source", "create", "wms-dc-atl", "--prefix", "wms/dc-atl", "--rate", "50"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let key = stdout.lines().last().unwrap().trim().to_owned();
+    assert!(key.starts_with("cdx_"), "{stdout}");
+
+    let mut config = crossdock_server::config::Config::with_database(url.parse().unwrap());
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let app = crossdock_server::startup::Application::build(&config).await.unwrap();
+    let address = app.address();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let event = serde_json::json!({"specversion": "1.0", "id": "cli-1", "source": "wms/dc-atl", "type": "inventory.snapshot",
+        "time": "2026-11-24T16:05:00Z", "data": {"item": "SKU-1", "erp_qty": 1, "wms_qty": 2}});
+    let response = reqwest::Client::new()
+        .post(format!("http://{address}/api/v1/events"))
+        .bearer_auth(&key)
+        .header("content-type", "application/cloudevents+json")
+        .body(event.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let listed = crossdock().env("CROSSDOCK_DATABASE_URL", &url).args(["source", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("wms-dc-atl") && listed.contains("wms/dc-atl"), "{listed}");
+    assert!(!listed.contains(&key), "the key is never shown again");
+}
