@@ -20,12 +20,7 @@ fn office() -> BusinessCalendar {
         hours: HoursSpec::Weekly {
             shifts: ["mon", "tue", "wed", "thu", "fri"]
                 .iter()
-                .map(|d| ShiftSpec {
-                    day: (*d).into(),
-                    start: "07:00".into(),
-                    end: "19:00".into(),
-                    overnight: false,
-                })
+                .map(|d| ShiftSpec { day: (*d).into(), start: "07:00".into(), end: "19:00".into(), overnight: false })
                 .collect(),
         },
         holidays: vec![chrono::NaiveDate::from_ymd_opt(2026, 11, 26).expect("date")],
@@ -34,10 +29,7 @@ fn office() -> BusinessCalendar {
 }
 
 fn policy() -> SlaPolicy {
-    let t = |a, r| SlaTargets {
-        acknowledge_minutes: a,
-        resolve_minutes: r,
-    };
+    let t = |a, r| SlaTargets { acknowledge_minutes: a, resolve_minutes: r };
     SlaPolicy::from_spec(&SlaPolicySpec {
         name: "bench".into(),
         targets: [
@@ -54,19 +46,12 @@ fn policy() -> SlaPolicy {
 }
 
 fn sla(c: &mut Criterion) {
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
-        .single()
-        .expect("now");
+    let now = Utc.with_ymd_and_hms(2026, 11, 27, 15, 0, 0).single().expect("now");
     let snapshots: Vec<SlaSnapshot> = (0..1_000_000i64)
         .map(|i| {
             let due = now + Duration::minutes(i % 5000 - 2500);
             SlaSnapshot {
-                frozen: if i % 17 == 0 {
-                    Some(crossdock::sla::SlaState::Paused)
-                } else {
-                    None
-                },
+                frozen: if i % 17 == 0 { Some(crossdock::sla::SlaState::Paused) } else { None },
                 due_at: Some(due),
                 at_risk_at: Some(due - Duration::minutes(60)),
             }
@@ -88,46 +73,22 @@ fn sla(c: &mut Criterion) {
     let (policy, calendar) = (policy(), office());
     let opened = now - Duration::hours(30);
     let history = [
-        StatusChange {
-            at: opened,
-            status: Status::New,
-        },
-        StatusChange {
-            at: opened + Duration::minutes(40),
-            status: Status::Acknowledged,
-        },
-        StatusChange {
-            at: opened + Duration::hours(2),
-            status: Status::InProgress,
-        },
-        StatusChange {
-            at: opened + Duration::hours(5),
-            status: Status::Waiting,
-        },
-        StatusChange {
-            at: opened + Duration::hours(22),
-            status: Status::InProgress,
-        },
+        StatusChange { at: opened, status: Status::New },
+        StatusChange { at: opened + Duration::minutes(40), status: Status::Acknowledged },
+        StatusChange { at: opened + Duration::hours(2), status: Status::InProgress },
+        StatusChange { at: opened + Duration::hours(5), status: Status::Waiting },
+        StatusChange { at: opened + Duration::hours(22), status: Status::InProgress },
     ];
     let mut group = c.benchmark_group("sla");
     group.throughput(Throughput::Elements(1));
     group.bench_function("clock reading from a status history", |b| {
-        b.iter(|| {
-            policy.read(
-                ClockKind::Resolve,
-                Severity::Medium,
-                &calendar,
-                black_box(&history),
-                now,
-            )
-        })
+        b.iter(|| policy.read(ClockKind::Resolve, Severity::Medium, &calendar, black_box(&history), now))
     });
     group.finish();
 }
 
 fn parsing(c: &mut Criterion) {
-    let body =
-        br#"{"specversion":"1.0","id":"9b1f6c0e-2d4a-4c1e-9f57-3a0d8e5b7c21","source":"wms/dc-atl",
+    let body = br#"{"specversion":"1.0","id":"9b1f6c0e-2d4a-4c1e-9f57-3a0d8e5b7c21","source":"wms/dc-atl",
         "type":"exception.partial_receipt","time":"2026-11-24T15:42:10Z","subject":"PO-10045",
         "data":{"site":"DC-ATL","refs":{"po":"PO-10045","asn":"ASN-55120","receipt":"RCV-90311",
         "supplier":"SUP-017","item":"SKU-20418"},"po":"PO-10045","line":2,"item":"SKU-20418",

@@ -10,10 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
-    Weekday,
-};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -70,11 +67,7 @@ struct Shift {
 
 impl Shift {
     fn minutes(self) -> u32 {
-        if self.overnight {
-            u32::from(DAY_MINUTES - self.start + self.end)
-        } else {
-            u32::from(self.end - self.start)
-        }
+        if self.overnight { u32::from(DAY_MINUTES - self.start + self.end) } else { u32::from(self.end - self.start) }
     }
 }
 
@@ -116,43 +109,28 @@ fn parse_hhmm(s: &str, allow_midnight_end: bool) -> Option<u16> {
 }
 
 fn problem(pointer: impl Into<String>, message: impl Into<String>) -> FieldProblem {
-    FieldProblem {
-        pointer: pointer.into(),
-        message: message.into(),
-    }
+    FieldProblem { pointer: pointer.into(), message: message.into() }
 }
 
 impl BusinessCalendar {
     /// Open around the clock in UTC, with no holidays.
     pub fn always_open_utc() -> Self {
-        Self::from_spec(&CalendarSpec {
-            time_zone: "UTC".into(),
-            hours: HoursSpec::AlwaysOpen,
-            holidays: Vec::new(),
-        })
-        .unwrap_or_else(|_| unreachable!("the UTC 24x7 calendar is valid"))
+        Self::from_spec(&CalendarSpec { time_zone: "UTC".into(), hours: HoursSpec::AlwaysOpen, holidays: Vec::new() })
+            .unwrap_or_else(|_| unreachable!("the UTC 24x7 calendar is valid"))
     }
 
     /// Validates a spec, reporting every problem with the pointer of its field.
     pub fn from_spec(spec: &CalendarSpec) -> Result<Self, Vec<FieldProblem>> {
         let mut problems = Vec::new();
         let tz = spec.time_zone.parse::<Tz>().map_err(|_| {
-            problems.push(problem(
-                "/time_zone",
-                format!("`{}` is not an IANA time zone", spec.time_zone),
-            ))
+            problems.push(problem("/time_zone", format!("`{}` is not an IANA time zone", spec.time_zone)))
         });
         let mut shifts: [Vec<Shift>; 7] = Default::default();
         let always_open = matches!(spec.hours, HoursSpec::AlwaysOpen);
         match &spec.hours {
             HoursSpec::AlwaysOpen => {
                 for day in &mut shifts {
-                    day.push(Shift {
-                        day: Weekday::Mon,
-                        start: 0,
-                        end: DAY_MINUTES,
-                        overnight: false,
-                    });
+                    day.push(Shift { day: Weekday::Mon, start: 0, end: DAY_MINUTES, overnight: false });
                 }
                 for (i, day) in shifts.iter_mut().enumerate() {
                     day[0].day = weekday(i);
@@ -167,10 +145,7 @@ impl BusinessCalendar {
                     let at = |field: &str| format!("/hours/shifts/{i}/{field}");
                     let day = parse_day(&s.day);
                     if day.is_none() {
-                        problems.push(problem(
-                            at("day"),
-                            "must be a weekday: mon, tue, wed, thu, fri, sat or sun",
-                        ));
+                        problems.push(problem(at("day"), "must be a weekday: mon, tue, wed, thu, fri, sat or sun"));
                     }
                     let start = parse_hhmm(&s.start, false);
                     if start.is_none() {
@@ -178,10 +153,7 @@ impl BusinessCalendar {
                     }
                     let end = parse_hhmm(&s.end, !s.overnight);
                     if end.is_none() {
-                        problems.push(problem(
-                            at("end"),
-                            "must be a time of day as HH:MM (24:00 for midnight)",
-                        ));
+                        problems.push(problem(at("end"), "must be a time of day as HH:MM (24:00 for midnight)"));
                     }
                     let (Some(day), Some(start), Some(end)) = (day, start, end) else {
                         continue;
@@ -200,15 +172,7 @@ impl BusinessCalendar {
                         ));
                         continue;
                     }
-                    valid.push((
-                        i,
-                        Shift {
-                            day,
-                            start,
-                            end,
-                            overnight: s.overnight,
-                        },
-                    ));
+                    valid.push((i, Shift { day, start, end, overnight: s.overnight }));
                 }
                 problems.extend(overlaps(&valid));
                 for (_, shift) in valid {
@@ -222,19 +186,11 @@ impl BusinessCalendar {
         let mut holidays = BTreeSet::new();
         for (i, date) in spec.holidays.iter().enumerate() {
             if !holidays.insert(*date) {
-                problems.push(problem(
-                    format!("/holidays/{i}"),
-                    format!("{date} is listed twice"),
-                ));
+                problems.push(problem(format!("/holidays/{i}"), format!("{date} is listed twice")));
             }
         }
         match tz {
-            Ok(tz) if problems.is_empty() => Ok(Self {
-                tz,
-                shifts,
-                holidays,
-                always_open,
-            }),
+            Ok(tz) if problems.is_empty() => Ok(Self { tz, shifts, holidays, always_open }),
             _ => Err(problems),
         }
     }
@@ -338,15 +294,7 @@ impl BusinessCalendar {
 }
 
 fn weekday(index: usize) -> Weekday {
-    [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ][index % 7]
+    [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun][index % 7]
 }
 
 /// Overlapping shifts, found on the week as a circle of minutes.
@@ -368,10 +316,7 @@ fn overlaps(shifts: &[(usize, Shift)]) -> Vec<FieldProblem> {
     for pair in spans.windows(2) {
         let ((_, a_end, a), (b_start, _, b)) = (pair[0], pair[1]);
         if b_start < a_end && a != b && reported.insert((a.min(b), a.max(b))) {
-            problems.push(problem(
-                format!("/hours/shifts/{}", a.max(b)),
-                format!("overlaps shift {}", a.min(b) + 1),
-            ));
+            problems.push(problem(format!("/hours/shifts/{}", a.max(b)), format!("overlaps shift {}", a.min(b) + 1)));
         }
     }
     problems
@@ -408,11 +353,7 @@ impl Intervals<'_> {
             let mut today = Vec::with_capacity(shifts.len());
             for s in shifts {
                 let start = cal.resolve(day.and_time(minute_time(s.start)), true);
-                let end_day = if s.overnight || s.end == DAY_MINUTES {
-                    day.succ_opt()?
-                } else {
-                    day
-                };
+                let end_day = if s.overnight || s.end == DAY_MINUTES { day.succ_opt()? } else { day };
                 let end = cal.resolve(end_day.and_time(minute_time(s.end % DAY_MINUTES)), false);
                 if end > start {
                     today.push((start, end));
@@ -425,8 +366,7 @@ impl Intervals<'_> {
 }
 
 fn minute_time(minutes: u16) -> NaiveTime {
-    NaiveTime::from_hms_opt(u32::from(minutes / 60), u32::from(minutes % 60), 0)
-        .unwrap_or(NaiveTime::MIN)
+    NaiveTime::from_hms_opt(u32::from(minutes / 60), u32::from(minutes % 60), 0).unwrap_or(NaiveTime::MIN)
 }
 
 impl Iterator for Intervals<'_> {

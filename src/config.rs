@@ -73,10 +73,7 @@ pub struct ConfigurationSpec {
 }
 
 fn prefixed(prefix: &str, problems: Vec<FieldProblem>) -> impl Iterator<Item = FieldProblem> + '_ {
-    problems.into_iter().map(move |p| FieldProblem {
-        pointer: format!("{prefix}{}", p.pointer),
-        message: p.message,
-    })
+    problems.into_iter().map(move |p| FieldProblem { pointer: format!("{prefix}{}", p.pointer), message: p.message })
 }
 
 impl Configuration {
@@ -95,10 +92,7 @@ impl Configuration {
                 });
             }
             if site.name.trim().is_empty() {
-                problems.push(FieldProblem {
-                    pointer: format!("{at}/name"),
-                    message: "a name is required".into(),
-                });
+                problems.push(FieldProblem { pointer: format!("{at}/name"), message: "a name is required".into() });
             }
             match BusinessCalendar::from_spec(&site.calendar) {
                 Ok(cal) => {
@@ -111,13 +105,7 @@ impl Configuration {
         for (version_id, policy) in spec.policies {
             match SlaPolicy::from_spec(&policy) {
                 Ok(p) => {
-                    policies.insert(
-                        policy.name.trim().to_owned(),
-                        PolicyVersion {
-                            version_id,
-                            policy: p,
-                        },
-                    );
+                    policies.insert(policy.name.trim().to_owned(), PolicyVersion { version_id, policy: p });
                 }
                 Err(p) => problems.extend(prefixed(&format!("/sla_policies/{}", policy.name), p)),
             }
@@ -128,10 +116,7 @@ impl Configuration {
             let key = match QueueKey::parse(&q.key) {
                 Ok(k) => Some(k),
                 Err(e) => {
-                    problems.push(FieldProblem {
-                        pointer: format!("{at}/key"),
-                        message: e.to_string(),
-                    });
+                    problems.push(FieldProblem { pointer: format!("{at}/key"), message: e.to_string() });
                     None
                 }
             };
@@ -178,31 +163,16 @@ impl Configuration {
                         message: "another queue has this key".into(),
                     });
                 }
-                queues.insert(
-                    key.clone(),
-                    Queue {
-                        key,
-                        spec: q,
-                        calendar,
-                    },
-                );
+                queues.insert(key.clone(), Queue { key, spec: q, calendar });
             }
         }
-        let routing_spec = spec.routing.unwrap_or_else(|| RuleSetSpec {
-            rules: Vec::new(),
-            fallback_queue: String::new(),
-        });
+        let routing_spec =
+            spec.routing.unwrap_or_else(|| RuleSetSpec { rules: Vec::new(), fallback_queue: String::new() });
         let routing = RuleSet::from_spec(&routing_spec, |k| queues.contains_key(k))
             .map_err(|p| problems.extend(prefixed("/routing", p)))
             .ok();
         match routing {
-            Some(routing) if problems.is_empty() => Ok(Self {
-                sites,
-                policies,
-                queues,
-                routing,
-                routing_spec,
-            }),
+            Some(routing) if problems.is_empty() => Ok(Self { sites, policies, queues, routing, routing_spec }),
             _ => Err(problems),
         }
     }

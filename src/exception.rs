@@ -106,13 +106,9 @@ impl ListQuery {
     pub fn parse(text: &str) -> Result<Self, ListQueryError> {
         let text = text.trim();
         if text.chars().count() > Self::MAX_TEXT {
-            return Err(ListQueryError::TooLong {
-                max: Self::MAX_TEXT,
-            });
+            return Err(ListQueryError::TooLong { max: Self::MAX_TEXT });
         }
-        Ok(Self {
-            text: (!text.is_empty()).then(|| text.to_owned()),
-        })
+        Ok(Self { text: (!text.is_empty()).then(|| text.to_owned()) })
     }
 
     /// The text to search for, if any.
@@ -127,10 +123,7 @@ mod tests {
 
     #[test]
     fn exception_kinds_use_the_contract_names() {
-        assert_eq!(
-            "exception.partial_receipt".parse::<ExceptionKind>(),
-            Ok(ExceptionKind::PartialReceipt)
-        );
+        assert_eq!("exception.partial_receipt".parse::<ExceptionKind>(), Ok(ExceptionKind::PartialReceipt));
         assert!("exception.unknown".parse::<ExceptionKind>().is_err());
     }
 
@@ -143,11 +136,6 @@ mod tests {
     #[test]
     fn an_overlong_query_is_refused() {
         let text = "x".repeat(ListQuery::MAX_TEXT + 1);
-        assert_eq!(
-            ListQuery::parse(&text),
-            Err(ListQueryError::TooLong {
-                max: ListQuery::MAX_TEXT
-            })
-        );
+        assert_eq!(ListQuery::parse(&text), Err(ListQueryError::TooLong { max: ListQuery::MAX_TEXT }));
     }
 }

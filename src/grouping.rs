@@ -48,21 +48,12 @@ fn business_key(event: &Event) -> String {
     match &event.data.body {
         Body::PartialReceipt { po, line, .. } => format!("po:{po}/line:{line}"),
         Body::SupplierDateChange { po, line, .. } => {
-            format!(
-                "po:{po}/line:{}",
-                line.map_or_else(|| "*".to_owned(), |l| l.to_string())
-            )
+            format!("po:{po}/line:{}", line.map_or_else(|| "*".to_owned(), |l| l.to_string()))
         }
-        Body::InventoryMismatch { item, bin, lot, .. } => format!(
-            "item:{item}/bin:{}/lot:{}",
-            or_any(bin.as_ref()),
-            or_any(lot.as_ref())
-        ),
-        Body::DuplicateEvent {
-            entity,
-            original_id,
-            ..
-        } => format!("{entity}:{original_id}"),
+        Body::InventoryMismatch { item, bin, lot, .. } => {
+            format!("item:{item}/bin:{}/lot:{}", or_any(bin.as_ref()), or_any(lot.as_ref()))
+        }
+        Body::DuplicateEvent { entity, original_id, .. } => format!("{entity}:{original_id}"),
         Body::AllocationFailed { order, item, .. } => format!("order:{order}/item:{item}"),
         Body::Integration(failure) => format!("{}:{}", failure.operation, primary(event, &refs)),
         _ => primary(event, &refs),
@@ -100,10 +91,8 @@ mod tests {
     use crate::event::parse;
 
     fn event(id: &str, event_type: &str, data: Value) -> Event {
-        parse(
-            &json!({"specversion": "1.0", "id": id, "source": "mw/hub", "type": event_type,
-            "time": "2026-11-24T16:05:00Z", "data": data}),
-        )
+        parse(&json!({"specversion": "1.0", "id": id, "source": "mw/hub", "type": event_type,
+            "time": "2026-11-24T16:05:00Z", "data": data}))
         .unwrap()
     }
 
@@ -122,23 +111,14 @@ mod tests {
         let a = Fingerprint::of(&timeout("1", "SHP-1", "timeout")).unwrap();
         let b = Fingerprint::of(&timeout("2", "SHP-1", "timeout")).unwrap();
         assert_eq!(a, b);
-        assert_eq!(
-            a.as_str(),
-            "exception.integration|DC-DAL|tms.create_shipment:shipment:SHP-1|timeout"
-        );
+        assert_eq!(a.as_str(), "exception.integration|DC-DAL|tms.create_shipment:shipment:SHP-1|timeout");
     }
 
     #[test]
     fn another_key_or_error_code_is_another_problem() {
         let a = Fingerprint::of(&timeout("1", "SHP-1", "timeout")).unwrap();
-        assert_ne!(
-            a,
-            Fingerprint::of(&timeout("2", "SHP-2", "timeout")).unwrap()
-        );
-        assert_ne!(
-            a,
-            Fingerprint::of(&timeout("3", "SHP-1", "http_502")).unwrap()
-        );
+        assert_ne!(a, Fingerprint::of(&timeout("2", "SHP-2", "timeout")).unwrap());
+        assert_ne!(a, Fingerprint::of(&timeout("3", "SHP-1", "http_502")).unwrap());
     }
 
     #[test]
@@ -159,11 +139,7 @@ mod tests {
 
     #[test]
     fn milestones_have_no_fingerprint() {
-        let e = event(
-            "1",
-            "inventory.snapshot",
-            json!({"item": "SKU-1", "erp_qty": 1, "wms_qty": 1}),
-        );
+        let e = event("1", "inventory.snapshot", json!({"item": "SKU-1", "erp_qty": 1, "wms_qty": 1}));
         assert_eq!(Fingerprint::of(&e), None);
     }
 }

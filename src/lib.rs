@@ -4,6 +4,7 @@
 //! browser (`wasm32-unknown-unknown`) and the server alike, so both share the
 //! same types and rules.
 
+pub mod accounts;
 pub mod calendar;
 pub mod config;
 pub mod event;
@@ -33,11 +34,7 @@ pub struct FieldProblem {
 
 impl std::fmt::Display for FieldProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = if self.pointer.is_empty() {
-            "the event"
-        } else {
-            &self.pointer
-        };
+        let at = if self.pointer.is_empty() { "the event" } else { &self.pointer };
         write!(f, "{at}: {}", self.message)
     }
 }

@@ -63,11 +63,7 @@ impl Status {
 
     /// The actions that may be taken from this status.
     pub fn allowed_actions(self) -> Vec<ActionKind> {
-        ActionKind::ALL
-            .iter()
-            .copied()
-            .filter(|a| self.apply(*a).is_ok())
-            .collect()
+        ActionKind::ALL.iter().copied().filter(|a| self.apply(*a).is_ok()).collect()
     }
 }
 
@@ -187,21 +183,11 @@ impl From<Reason> for String {
 pub enum Action {
     Acknowledge,
     Start,
-    Wait {
-        party: WaitParty,
-        reason: Reason,
-    },
+    Wait { party: WaitParty, reason: Reason },
     Resume,
-    Resolve {
-        code: ResolutionCode,
-        note: Option<Reason>,
-    },
-    Dismiss {
-        reason: Reason,
-    },
-    Reopen {
-        reason: Reason,
-    },
+    Resolve { code: ResolutionCode, note: Option<Reason> },
+    Dismiss { reason: Reason },
+    Reopen { reason: Reason },
 }
 
 impl Action {
@@ -227,13 +213,8 @@ mod tests {
     #[test]
     fn the_happy_path_runs_from_new_to_resolved() {
         let mut s = Status::New;
-        for a in [
-            ActionKind::Acknowledge,
-            ActionKind::Start,
-            ActionKind::Wait,
-            ActionKind::Resume,
-            ActionKind::Resolve,
-        ] {
+        for a in [ActionKind::Acknowledge, ActionKind::Start, ActionKind::Wait, ActionKind::Resume, ActionKind::Resolve]
+        {
             s = s.apply(a).unwrap();
         }
         assert_eq!(s, Status::Resolved);
@@ -250,13 +231,7 @@ mod tests {
     #[test]
     fn an_illegal_move_is_a_typed_error() {
         let err = Status::New.apply(ActionKind::Resume).unwrap_err();
-        assert_eq!(
-            err,
-            IllegalMove {
-                from: Status::New,
-                action: ActionKind::Resume
-            }
-        );
+        assert_eq!(err, IllegalMove { from: Status::New, action: ActionKind::Resume });
         assert_eq!(err.to_string(), "cannot resume an exception that is new");
         assert!(Status::Waiting.apply(ActionKind::Acknowledge).is_err());
         assert!(Status::Resolved.apply(ActionKind::Resolve).is_err());
@@ -264,28 +239,16 @@ mod tests {
 
     #[test]
     fn reasons_are_trimmed_and_required() {
-        assert_eq!(
-            Reason::parse("  supplier called  ").unwrap().as_str(),
-            "supplier called"
-        );
+        assert_eq!(Reason::parse("  supplier called  ").unwrap().as_str(), "supplier called");
         assert_eq!(Reason::parse(" \n "), Err(ReasonError::Empty));
-        assert!(matches!(
-            Reason::parse(&"x".repeat(2001)),
-            Err(ReasonError::TooLong { .. })
-        ));
+        assert!(matches!(Reason::parse(&"x".repeat(2001)), Err(ReasonError::TooLong { .. })));
     }
 
     #[test]
     fn actions_carry_their_details_on_the_wire() {
-        let action = Action::Wait {
-            party: WaitParty::Supplier,
-            reason: Reason::parse("new date asked").unwrap(),
-        };
+        let action = Action::Wait { party: WaitParty::Supplier, reason: Reason::parse("new date asked").unwrap() };
         let json = serde_json::to_value(&action).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"action": "wait", "party": "supplier", "reason": "new date asked"})
-        );
+        assert_eq!(json, serde_json::json!({"action": "wait", "party": "supplier", "reason": "new date asked"}));
         assert_eq!(serde_json::from_value::<Action>(json).unwrap(), action);
         let blank = serde_json::json!({"action": "dismiss", "reason": "  "});
         assert!(serde_json::from_value::<Action>(blank).is_err());

@@ -31,8 +31,7 @@ impl QueueKey {
             return Err(QueueKeyError::TooLong { max: Self::MAX });
         }
         let ok = s.starts_with(|c: char| c.is_ascii_lowercase())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok {
             return Err(QueueKeyError::BadCharacters);
         }
@@ -70,20 +69,11 @@ mod tests {
 
     #[test]
     fn queue_keys_are_lowercase_slugs() {
-        assert_eq!(
-            QueueKey::parse(" receiving ").unwrap().as_str(),
-            "receiving"
-        );
+        assert_eq!(QueueKey::parse(" receiving ").unwrap().as_str(), "receiving");
         assert!(QueueKey::parse("inventory-control-2").is_ok());
-        assert_eq!(
-            QueueKey::parse("Receiving"),
-            Err(QueueKeyError::BadCharacters)
-        );
+        assert_eq!(QueueKey::parse("Receiving"), Err(QueueKeyError::BadCharacters));
         assert_eq!(QueueKey::parse("2nd"), Err(QueueKeyError::BadCharacters));
         assert_eq!(QueueKey::parse(""), Err(QueueKeyError::Empty));
-        assert!(matches!(
-            QueueKey::parse(&"a".repeat(65)),
-            Err(QueueKeyError::TooLong { .. })
-        ));
+        assert!(matches!(QueueKey::parse(&"a".repeat(65)), Err(QueueKeyError::TooLong { .. })));
     }
 }

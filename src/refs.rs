@@ -100,9 +100,7 @@ mod tests {
 
     #[test]
     fn refs_serialize_as_the_contract_object() {
-        let refs = BusinessRefs::new()
-            .with(RefKind::Po, "PO-10045")
-            .with(RefKind::Supplier, "SUP-017");
+        let refs = BusinessRefs::new().with(RefKind::Po, "PO-10045").with(RefKind::Supplier, "SUP-017");
         let json = serde_json::to_string(&refs).unwrap();
         assert_eq!(json, r#"{"po":"PO-10045","supplier":"SUP-017"}"#);
         let back: BusinessRefs = serde_json::from_str(&json).unwrap();

@@ -34,44 +34,22 @@ impl RetrySchedule {
     /// Checks the bounds, reporting every problem with the pointer of its field.
     pub fn validate(&self) -> Result<(), Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        let mut push = |pointer: &str, message: String| {
-            problems.push(FieldProblem {
-                pointer: pointer.into(),
-                message,
-            })
-        };
+        let mut push =
+            |pointer: &str, message: String| problems.push(FieldProblem { pointer: pointer.into(), message });
         if !(1..=Self::MAX_ATTEMPTS).contains(&self.max_attempts) {
-            push(
-                "/max_attempts",
-                format!("must be between 1 and {}", Self::MAX_ATTEMPTS),
-            );
+            push("/max_attempts", format!("must be between 1 and {}", Self::MAX_ATTEMPTS));
         }
         if self.initial_delay_ms == 0 || self.initial_delay_ms > Self::MAX_DELAY_MS {
-            push(
-                "/initial_delay_ms",
-                format!("must be between 1 and {} ms", Self::MAX_DELAY_MS),
-            );
+            push("/initial_delay_ms", format!("must be between 1 and {} ms", Self::MAX_DELAY_MS));
         }
         if !(self.multiplier.is_finite() && (1.0..=10.0).contains(&self.multiplier)) {
             push("/multiplier", "must be between 1 and 10".into());
         }
-        if self.max_delay_ms == 0
-            || self.max_delay_ms < self.initial_delay_ms
-            || self.max_delay_ms > Self::MAX_DELAY_MS
+        if self.max_delay_ms == 0 || self.max_delay_ms < self.initial_delay_ms || self.max_delay_ms > Self::MAX_DELAY_MS
         {
-            push(
-                "/max_delay_ms",
-                format!(
-                    "must be between the initial delay and {} ms",
-                    Self::MAX_DELAY_MS
-                ),
-            );
+            push("/max_delay_ms", format!("must be between the initial delay and {} ms", Self::MAX_DELAY_MS));
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
 
     /// The delay before an attempt (2 for the first retry) without jitter:
@@ -79,11 +57,7 @@ impl RetrySchedule {
     pub fn base_delay_ms(&self, attempt: u32) -> u64 {
         let exponent = attempt.saturating_sub(2).min(1000) as i32;
         let raw = self.initial_delay_ms as f64 * self.multiplier.powi(exponent);
-        if raw.is_finite() {
-            (raw as u64).min(self.max_delay_ms)
-        } else {
-            self.max_delay_ms
-        }
+        if raw.is_finite() { (raw as u64).min(self.max_delay_ms) } else { self.max_delay_ms }
     }
 
     /// The wait before `attempt` (2 for the first retry), or `None` when the
@@ -96,10 +70,7 @@ impl RetrySchedule {
         let base = self.base_delay_ms(attempt);
         Some(match self.jitter {
             Jitter::None => base,
-            Jitter::Full => {
-                splitmix64(seed ^ u64::from(attempt).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-                    % (base + 1)
-            }
+            Jitter::Full => splitmix64(seed ^ u64::from(attempt).wrapping_mul(0x9E37_79B9_7F4A_7C15)) % (base + 1),
         })
     }
 }
@@ -122,10 +93,7 @@ pub enum DeliveryOutcome {
     ConnectionError,
     /// The target answered with this status; `retry_after_ms` from its
     /// `Retry-After` header, when it sent one.
-    Http {
-        status: u16,
-        retry_after_ms: Option<u64>,
-    },
+    Http { status: u16, retry_after_ms: Option<u64> },
 }
 
 /// What to do after an attempt.
@@ -146,22 +114,13 @@ impl DeliveryOutcome {
     /// is delivered; any other status is final.
     pub fn verdict(self) -> Verdict {
         match self {
-            DeliveryOutcome::Timeout | DeliveryOutcome::ConnectionError => {
-                Verdict::Retry { min_delay_ms: None }
-            }
-            DeliveryOutcome::Http {
-                status: 200..=299, ..
-            } => Verdict::Delivered,
+            DeliveryOutcome::Timeout | DeliveryOutcome::ConnectionError => Verdict::Retry { min_delay_ms: None },
+            DeliveryOutcome::Http { status: 200..=299, .. } => Verdict::Delivered,
             DeliveryOutcome::Http { status: 408, .. } => Verdict::Retry { min_delay_ms: None },
-            DeliveryOutcome::Http {
-                status: 429 | 503,
-                retry_after_ms,
-            } => Verdict::Retry {
-                min_delay_ms: retry_after_ms,
-            },
-            DeliveryOutcome::Http {
-                status: 500..=599, ..
-            } => Verdict::Retry { min_delay_ms: None },
+            DeliveryOutcome::Http { status: 429 | 503, retry_after_ms } => {
+                Verdict::Retry { min_delay_ms: retry_after_ms }
+            }
+            DeliveryOutcome::Http { status: 500..=599, .. } => Verdict::Retry { min_delay_ms: None },
             DeliveryOutcome::Http { .. } => Verdict::Final,
         }
     }
@@ -174,9 +133,7 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<u64> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(seconds.saturating_mul(1000));
     }
-    let at = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
     Some((at - now).num_milliseconds().max(0) as u64)
 }
 
@@ -188,31 +145,14 @@ mod tests {
     use super::*;
 
     fn schedule(jitter: Jitter) -> RetrySchedule {
-        RetrySchedule {
-            max_attempts: 6,
-            initial_delay_ms: 1000,
-            multiplier: 2.0,
-            max_delay_ms: 10_000,
-            jitter,
-        }
+        RetrySchedule { max_attempts: 6, initial_delay_ms: 1000, multiplier: 2.0, max_delay_ms: 10_000, jitter }
     }
 
     #[test]
     fn delays_grow_exponentially_up_to_the_cap() {
         let s = schedule(Jitter::None);
         let delays: Vec<Option<u64>> = (1..=7).map(|a| s.delay_before(a, 0)).collect();
-        assert_eq!(
-            delays,
-            vec![
-                None,
-                Some(1000),
-                Some(2000),
-                Some(4000),
-                Some(8000),
-                Some(10_000),
-                None
-            ]
-        );
+        assert_eq!(delays, vec![None, Some(1000), Some(2000), Some(4000), Some(8000), Some(10_000), None]);
     }
 
     #[test]
@@ -227,32 +167,17 @@ mod tests {
 
     #[test]
     fn outcomes_are_classified() {
-        let http = |status| DeliveryOutcome::Http {
-            status,
-            retry_after_ms: None,
-        };
-        assert_eq!(
-            DeliveryOutcome::Timeout.verdict(),
-            Verdict::Retry { min_delay_ms: None }
-        );
-        assert_eq!(
-            DeliveryOutcome::ConnectionError.verdict(),
-            Verdict::Retry { min_delay_ms: None }
-        );
+        let http = |status| DeliveryOutcome::Http { status, retry_after_ms: None };
+        assert_eq!(DeliveryOutcome::Timeout.verdict(), Verdict::Retry { min_delay_ms: None });
+        assert_eq!(DeliveryOutcome::ConnectionError.verdict(), Verdict::Retry { min_delay_ms: None });
         assert_eq!(http(204).verdict(), Verdict::Delivered);
         assert_eq!(http(408).verdict(), Verdict::Retry { min_delay_ms: None });
         assert_eq!(http(502).verdict(), Verdict::Retry { min_delay_ms: None });
         assert_eq!(http(400).verdict(), Verdict::Final);
         assert_eq!(http(404).verdict(), Verdict::Final);
         assert_eq!(
-            DeliveryOutcome::Http {
-                status: 429,
-                retry_after_ms: Some(30_000)
-            }
-            .verdict(),
-            Verdict::Retry {
-                min_delay_ms: Some(30_000)
-            }
+            DeliveryOutcome::Http { status: 429, retry_after_ms: Some(30_000) }.verdict(),
+            Verdict::Retry { min_delay_ms: Some(30_000) }
         );
     }
 
@@ -260,14 +185,8 @@ mod tests {
     fn retry_after_is_read_as_seconds_or_a_date() {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
         assert_eq!(parse_retry_after("120", now), Some(120_000));
-        assert_eq!(
-            parse_retry_after("Fri, 27 Nov 2026 12:01:30 GMT", now),
-            Some(90_000)
-        );
-        assert_eq!(
-            parse_retry_after("Fri, 27 Nov 2026 11:00:00 GMT", now),
-            Some(0)
-        );
+        assert_eq!(parse_retry_after("Fri, 27 Nov 2026 12:01:30 GMT", now), Some(90_000));
+        assert_eq!(parse_retry_after("Fri, 27 Nov 2026 11:00:00 GMT", now), Some(0));
         assert_eq!(parse_retry_after("soon", now), None);
     }
 
@@ -280,21 +199,8 @@ mod tests {
             max_delay_ms: 0,
             jitter: Jitter::None,
         };
-        let pointers: Vec<String> = bad
-            .validate()
-            .unwrap_err()
-            .into_iter()
-            .map(|p| p.pointer)
-            .collect();
-        assert_eq!(
-            pointers,
-            vec![
-                "/max_attempts",
-                "/initial_delay_ms",
-                "/multiplier",
-                "/max_delay_ms"
-            ]
-        );
+        let pointers: Vec<String> = bad.validate().unwrap_err().into_iter().map(|p| p.pointer).collect();
+        assert_eq!(pointers, vec!["/max_attempts", "/initial_delay_ms", "/multiplier", "/max_delay_ms"]);
         assert!(schedule(Jitter::Full).validate().is_ok());
     }
 

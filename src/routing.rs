@@ -137,18 +137,14 @@ impl<'a> RoutingFacts<'a> {
             kind: event.exception_kind()?,
             source: &event.source,
             site: event.data.site.as_deref(),
-            supplier: event
-                .business_refs()
-                .get(RefKind::Supplier)
-                .map(str::to_owned),
+            supplier: event.business_refs().get(RefKind::Supplier).map(str::to_owned),
             severity: event.data.severity,
             data,
         })
     }
 
     fn effective_severity(&self) -> Severity {
-        self.severity
-            .unwrap_or_else(|| self.kind.default_severity())
+        self.severity.unwrap_or_else(|| self.kind.default_severity())
     }
 }
 
@@ -190,31 +186,22 @@ impl RuleSet {
 
     /// Validates a rule set as a whole. `queue_exists` tells which queue keys
     /// name real queues.
-    pub fn from_spec(
-        spec: &RuleSetSpec,
-        queue_exists: impl Fn(&QueueKey) -> bool,
-    ) -> Result<Self, Vec<FieldProblem>> {
+    pub fn from_spec(spec: &RuleSetSpec, queue_exists: impl Fn(&QueueKey) -> bool) -> Result<Self, Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        let mut push =
-            |pointer: String, message: String| problems.push(FieldProblem { pointer, message });
-        let queue = |pointer: String, key: &str, push: &mut dyn FnMut(String, String)| {
-            match QueueKey::parse(key) {
-                Ok(k) if queue_exists(&k) => Some(k),
-                Ok(k) => {
-                    push(pointer, format!("there is no queue `{k}`"));
-                    None
-                }
-                Err(e) => {
-                    push(pointer, e.to_string());
-                    None
-                }
+        let mut push = |pointer: String, message: String| problems.push(FieldProblem { pointer, message });
+        let queue = |pointer: String, key: &str, push: &mut dyn FnMut(String, String)| match QueueKey::parse(key) {
+            Ok(k) if queue_exists(&k) => Some(k),
+            Ok(k) => {
+                push(pointer, format!("there is no queue `{k}`"));
+                None
+            }
+            Err(e) => {
+                push(pointer, e.to_string());
+                None
             }
         };
         if spec.rules.len() > Self::MAX_RULES {
-            push(
-                "/rules".into(),
-                format!("at most {} rules", Self::MAX_RULES),
-            );
+            push("/rules".into(), format!("at most {} rules", Self::MAX_RULES));
         }
         let fallback = queue("/fallback_queue".into(), &spec.fallback_queue, &mut push);
         let mut rules = Vec::with_capacity(spec.rules.len());
@@ -224,51 +211,30 @@ impl RuleSet {
             if name.is_empty() {
                 push(at("name"), "a name is required".into());
             } else if name.chars().count() > Self::MAX_NAME {
-                push(
-                    at("name"),
-                    format!("is longer than {} characters", Self::MAX_NAME),
-                );
+                push(at("name"), format!("is longer than {} characters", Self::MAX_NAME));
             }
             let q = queue(at("queue"), &r.queue, &mut push);
-            let assignee = r
-                .assignee
-                .as_deref()
-                .map(str::trim)
-                .filter(|a| !a.is_empty());
+            let assignee = r.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty());
             if assignee.is_some_and(|a| a.chars().count() > Self::MAX_NAME) {
-                push(
-                    at("assignee"),
-                    format!("is longer than {} characters", Self::MAX_NAME),
-                );
+                push(at("assignee"), format!("is longer than {} characters", Self::MAX_NAME));
             }
             if r.override_severity && r.severity.is_none() {
-                push(
-                    at("severity"),
-                    "overriding the severity needs a severity".into(),
-                );
+                push(at("severity"), "overriding the severity needs a severity".into());
             }
             if r.conditions.len() > Self::MAX_CONDITIONS {
-                push(
-                    at("conditions"),
-                    format!("at most {} conditions", Self::MAX_CONDITIONS),
-                );
+                push(at("conditions"), format!("at most {} conditions", Self::MAX_CONDITIONS));
             }
             let mut conditions = Vec::new();
             for (j, c) in r.conditions.iter().enumerate() {
                 match parse_condition(c) {
                     Ok(c) => conditions.push(c),
-                    Err((field, message)) => {
-                        push(format!("/rules/{i}/conditions/{j}/{field}"), message)
-                    }
+                    Err((field, message)) => push(format!("/rules/{i}/conditions/{j}/{field}"), message),
                 }
             }
             if conditions.len() == r.conditions.len()
                 && let Some(why) = contradiction(&conditions)
             {
-                push(
-                    at("conditions"),
-                    format!("this rule can never match: {why}"),
-                );
+                push(at("conditions"), format!("this rule can never match: {why}"));
             }
             if let Some(q) = q {
                 rules.push(Rule {
@@ -288,21 +254,15 @@ impl RuleSet {
             if !later.enabled {
                 continue;
             }
-            if let Some((j, earlier)) = rules[..i].iter().enumerate().find(|(_, e)| {
-                e.enabled && e.conditions.iter().all(|c| later.conditions.contains(c))
-            }) {
+            if let Some((j, earlier)) = rules[..i]
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e.enabled && e.conditions.iter().all(|c| later.conditions.contains(c)))
+            {
                 let why = if earlier.conditions.is_empty() {
-                    format!(
-                        "rule {} (\"{}\") before it matches everything",
-                        j + 1,
-                        earlier.name
-                    )
+                    format!("rule {} (\"{}\") before it matches everything", j + 1, earlier.name)
                 } else {
-                    format!(
-                        "rule {} (\"{}\") before it matches everything this rule does",
-                        j + 1,
-                        earlier.name
-                    )
+                    format!("rule {} (\"{}\") before it matches everything this rule does", j + 1, earlier.name)
                 };
                 push(format!("/rules/{i}"), format!("never reached: {why}"));
             }
@@ -328,22 +288,13 @@ impl RuleSet {
             let outcome = if !rule.enabled {
                 RuleOutcome::Disabled
             } else {
-                match rule
-                    .conditions
-                    .iter()
-                    .enumerate()
-                    .find_map(|(j, c)| c.fails(facts).map(|r| (j, r)))
-                {
+                match rule.conditions.iter().enumerate().find_map(|(j, c)| c.fails(facts).map(|r| (j, r))) {
                     None => RuleOutcome::Matched,
                     Some((condition, reason)) => RuleOutcome::NotMatched { condition, reason },
                 }
             };
             let matched = outcome == RuleOutcome::Matched;
-            trace.push(RuleTrace {
-                rule: i,
-                name: rule.name.clone(),
-                outcome,
-            });
+            trace.push(RuleTrace { rule: i, name: rule.name.clone(), outcome });
             if matched {
                 let severity = match (rule.severity, rule.override_severity, facts.severity) {
                     (Some(s), true, _) => s,
@@ -371,29 +322,18 @@ impl RuleSet {
 }
 
 fn parse_condition(spec: &ConditionSpec) -> Result<Condition, (&'static str, String)> {
-    let subject = match spec.field.strip_prefix("data:") {
-        Some(pointer) if pointer.starts_with('/') && pointer.len() > 1 => {
-            Subject::Data(pointer.to_owned())
-        }
-        Some(_) => {
-            return Err((
-                "field",
-                "a data field is written data:/pointer, e.g. data:/system".into(),
-            ));
-        }
-        None => Subject::Field(spec.field.parse().map_err(|_| {
-            (
-                "field",
-                "must be type, source, site, supplier, severity or data:/pointer".to_owned(),
-            )
-        })?),
-    };
-    let op: Operator = spec.op.parse().map_err(|_| {
-        (
-            "op",
-            "must be equals, one_of, prefix, lt, le, gt or ge".to_owned(),
-        )
-    })?;
+    let subject =
+        match spec.field.strip_prefix("data:") {
+            Some(pointer) if pointer.starts_with('/') && pointer.len() > 1 => Subject::Data(pointer.to_owned()),
+            Some(_) => {
+                return Err(("field", "a data field is written data:/pointer, e.g. data:/system".into()));
+            }
+            None => Subject::Field(spec.field.parse().map_err(|_| {
+                ("field", "must be type, source, site, supplier, severity or data:/pointer".to_owned())
+            })?),
+        };
+    let op: Operator =
+        spec.op.parse().map_err(|_| ("op", "must be equals, one_of, prefix, lt, le, gt or ge".to_owned()))?;
     let text = |v: &Value| match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -401,27 +341,17 @@ fn parse_condition(spec: &ConditionSpec) -> Result<Condition, (&'static str, Str
         _ => None,
     };
     let test = match op {
-        Operator::Equals => {
-            Test::Equals(text(&spec.value).ok_or(("value", "must be a non-empty text".to_owned()))?)
-        }
-        Operator::Prefix => {
-            Test::Prefix(text(&spec.value).ok_or(("value", "must be a non-empty text".to_owned()))?)
-        }
+        Operator::Equals => Test::Equals(text(&spec.value).ok_or(("value", "must be a non-empty text".to_owned()))?),
+        Operator::Prefix => Test::Prefix(text(&spec.value).ok_or(("value", "must be a non-empty text".to_owned()))?),
         Operator::OneOf => {
-            let values: Option<Vec<String>> = spec
-                .value
-                .as_array()
-                .and_then(|a| a.iter().map(text).collect());
+            let values: Option<Vec<String>> = spec.value.as_array().and_then(|a| a.iter().map(text).collect());
             match values {
                 Some(v) if !v.is_empty() => Test::OneOf(v),
                 _ => return Err(("value", "must be a non-empty list of texts".into())),
             }
         }
         Operator::Lt | Operator::Le | Operator::Gt | Operator::Ge => {
-            let n = spec
-                .value
-                .as_f64()
-                .or_else(|| spec.value.as_str().and_then(|s| s.trim().parse().ok()));
+            let n = spec.value.as_f64().or_else(|| spec.value.as_str().and_then(|s| s.trim().parse().ok()));
             match n {
                 Some(n) if n.is_finite() => Test::Compare(op, n),
                 _ => return Err(("value", "must be a number".into())),
@@ -443,11 +373,7 @@ fn parse_condition(spec: &ConditionSpec) -> Result<Condition, (&'static str, Str
             _ => vec![],
         };
         if let Some(bad) = values.into_iter().find(|v| !known(v)) {
-            let what = if field == MatchField::Type {
-                "an exception type of the contract"
-            } else {
-                "a severity"
-            };
+            let what = if field == MatchField::Type { "an exception type of the contract" } else { "a severity" };
             return Err(("value", format!("`{bad}` is not {what}")));
         }
     }
@@ -463,11 +389,7 @@ fn contradiction(conditions: &[Condition]) -> Option<String> {
         }
     }
     for subject in subjects {
-        let tests: Vec<&Test> = conditions
-            .iter()
-            .filter(|c| &c.subject == subject)
-            .map(|c| &c.test)
-            .collect();
+        let tests: Vec<&Test> = conditions.iter().filter(|c| &c.subject == subject).map(|c| &c.test).collect();
         let name = match subject {
             Subject::Field(f) => f.as_str().to_owned(),
             Subject::Data(p) => format!("data:{p}"),
@@ -485,20 +407,10 @@ fn contradiction(conditions: &[Condition]) -> Option<String> {
                 Some(a) => a.intersection(&set).copied().collect(),
             });
         }
-        let prefixes: Vec<&String> = tests
-            .iter()
-            .filter_map(|t| {
-                if let Test::Prefix(p) = t {
-                    Some(p)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let prefixes: Vec<&String> =
+            tests.iter().filter_map(|t| if let Test::Prefix(p) = t { Some(p) } else { None }).collect();
         if let Some(allowed) = &allowed {
-            let fits = allowed
-                .iter()
-                .any(|v| prefixes.iter().all(|p| v.starts_with(p.as_str())));
+            let fits = allowed.iter().any(|v| prefixes.iter().all(|p| v.starts_with(p.as_str())));
             if !fits {
                 return Some(format!("no value of {name} satisfies all its conditions"));
             }
@@ -538,9 +450,7 @@ impl Condition {
                     MatchField::Source => Some(Fact::Text(facts.source.to_owned())),
                     MatchField::Site => facts.site.map(|s| Fact::Text(s.to_owned())),
                     MatchField::Supplier => facts.supplier.clone().map(Fact::Text),
-                    MatchField::Severity => {
-                        Some(Fact::Text(facts.effective_severity().as_str().to_owned()))
-                    }
+                    MatchField::Severity => Some(Fact::Text(facts.effective_severity().as_str().to_owned())),
                 },
             ),
             Subject::Data(pointer) => (

@@ -93,37 +93,26 @@ impl SlaPolicy {
     /// Validates a spec, reporting every problem with the pointer of its field.
     pub fn from_spec(spec: &SlaPolicySpec) -> Result<Self, Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        let mut push =
-            |pointer: String, message: String| problems.push(FieldProblem { pointer, message });
+        let mut push = |pointer: String, message: String| problems.push(FieldProblem { pointer, message });
         let name = spec.name.trim();
         if name.is_empty() {
             push("/name".into(), "a name is required".into());
         } else if name.chars().count() > Self::MAX_NAME {
-            push(
-                "/name".into(),
-                format!("is longer than {} characters", Self::MAX_NAME),
-            );
+            push("/name".into(), format!("is longer than {} characters", Self::MAX_NAME));
         }
         if !(1..=99).contains(&spec.at_risk_percent) {
             push("/at_risk_percent".into(), "must be between 1 and 99".into());
         }
-        let mut targets = [SlaTargets {
-            acknowledge_minutes: 0,
-            resolve_minutes: 0,
-        }; 4];
+        let mut targets = [SlaTargets { acknowledge_minutes: 0, resolve_minutes: 0 }; 4];
         for severity in Severity::ALL {
             let base = format!("/targets/{severity}");
             let Some(t) = spec.targets.get(severity) else {
-                push(
-                    base,
-                    format!("targets for {severity} severity are required"),
-                );
+                push(base, format!("targets for {severity} severity are required"));
                 continue;
             };
-            for (field, minutes) in [
-                ("acknowledge_minutes", t.acknowledge_minutes),
-                ("resolve_minutes", t.resolve_minutes),
-            ] {
+            for (field, minutes) in
+                [("acknowledge_minutes", t.acknowledge_minutes), ("resolve_minutes", t.resolve_minutes)]
+            {
                 if minutes == 0 || minutes > Self::MAX_TARGET_MINUTES {
                     push(
                         format!("{base}/{field}"),
@@ -132,19 +121,12 @@ impl SlaPolicy {
                 }
             }
             if t.acknowledge_minutes > t.resolve_minutes {
-                push(
-                    format!("{base}/acknowledge_minutes"),
-                    "must not be longer than the target to resolve".into(),
-                );
+                push(format!("{base}/acknowledge_minutes"), "must not be longer than the target to resolve".into());
             }
             targets[*severity as usize] = *t;
         }
         if problems.is_empty() {
-            Ok(Self {
-                name: name.to_owned(),
-                targets,
-                at_risk_percent: spec.at_risk_percent,
-            })
+            Ok(Self { name: name.to_owned(), targets, at_risk_percent: spec.at_risk_percent })
         } else {
             Err(problems)
         }
@@ -239,11 +221,7 @@ impl ClockReading {
             SlaState::Paused | SlaState::Met | SlaState::Missed => Some(self.state),
             SlaState::OnTrack | SlaState::AtRisk | SlaState::Breached => None,
         };
-        SlaSnapshot {
-            frozen,
-            due_at: self.due_at,
-            at_risk_at: self.at_risk_at,
-        }
+        SlaSnapshot { frozen, due_at: self.due_at, at_risk_at: self.at_risk_at }
     }
 }
 

@@ -4,11 +4,7 @@ use crate::event::{Body, Event};
 
 /// A quantity without a trailing `.0`.
 pub fn qty(q: f64) -> String {
-    if q.fract() == 0.0 && q.abs() < 1e15 {
-        format!("{}", q as i64)
-    } else {
-        format!("{q}")
-    }
+    if q.fract() == 0.0 && q.abs() < 1e15 { format!("{}", q as i64) } else { format!("{q}") }
 }
 
 /// The sender's summary, or one made from the typed fields.
@@ -18,19 +14,10 @@ pub fn summarize(event: &Event) -> String {
     }
     match &event.data.body {
         Body::Integration(f) => {
-            let status = f
-                .http_status
-                .map(|s| format!(" (HTTP {s})"))
-                .unwrap_or_default();
+            let status = f.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
             format!("{} failed: {}{status}", f.operation, f.error_code)
         }
-        Body::PartialReceipt {
-            po,
-            line,
-            expected_qty,
-            received_qty,
-            ..
-        } => {
+        Body::PartialReceipt { po, line, expected_qty, received_qty, .. } => {
             let diff = expected_qty - received_qty;
             if diff >= 0.0 {
                 format!("{} short on {po} line {line}", qty(diff))
@@ -38,65 +25,23 @@ pub fn summarize(event: &Event) -> String {
                 format!("{} over on {po} line {line}", qty(-diff))
             }
         }
-        Body::SupplierDateChange {
-            po,
-            line,
-            supplier,
-            previous_date,
-            promised_date,
-        } => {
+        Body::SupplierDateChange { po, line, supplier, previous_date, promised_date } => {
             let line = line.map(|l| format!(" line {l}")).unwrap_or_default();
             format!("{supplier} moved {po}{line} from {previous_date} to {promised_date}")
         }
-        Body::InventoryMismatch {
-            item,
-            erp_qty,
-            wms_qty,
-            bin,
-            ..
-        } => {
-            let bin = bin
-                .as_ref()
-                .map(|b| format!(" in bin {b}"))
-                .unwrap_or_default();
-            format!(
-                "{item}: ERP {} vs WMS {}{bin}",
-                qty(*erp_qty),
-                qty(*wms_qty)
-            )
+        Body::InventoryMismatch { item, erp_qty, wms_qty, bin, .. } => {
+            let bin = bin.as_ref().map(|b| format!(" in bin {b}")).unwrap_or_default();
+            format!("{item}: ERP {} vs WMS {}{bin}", qty(*erp_qty), qty(*wms_qty))
         }
-        Body::DuplicateEvent {
-            entity,
-            original_id,
-            duplicate_id,
-        } => {
+        Body::DuplicateEvent { entity, original_id, duplicate_id } => {
             format!("Duplicate {entity} event {duplicate_id} of {original_id}")
         }
-        Body::AllocationFailed {
-            order,
-            item,
-            requested_qty,
-            available_qty,
-        } => {
-            format!(
-                "{order}: {} of {item} requested, {} available",
-                qty(*requested_qty),
-                qty(*available_qty)
-            )
+        Body::AllocationFailed { order, item, requested_qty, available_qty } => {
+            format!("{order}: {} of {item} requested, {} available", qty(*requested_qty), qty(*available_qty))
         }
-        Body::InvoiceTriggerFailed {
-            invoice,
-            shipment,
-            order,
-            error_code,
-            ..
-        } => {
-            let what = invoice
-                .as_ref()
-                .or(order.as_ref())
-                .or(shipment.as_ref())
-                .map(String::as_str)
-                .unwrap_or("a shipment");
+        Body::InvoiceTriggerFailed { invoice, shipment, order, error_code, .. } => {
+            let what =
+                invoice.as_ref().or(order.as_ref()).or(shipment.as_ref()).map(String::as_str).unwrap_or("a shipment");
             format!("Invoice for {what} not triggered: {error_code}")
         }
         _ => event.event_type.to_string(),
@@ -111,10 +56,8 @@ mod tests {
     use crate::event::parse;
 
     fn summary_of(event_type: &str, data: serde_json::Value) -> String {
-        let e = parse(
-            &json!({"specversion": "1.0", "id": "1", "source": "s", "type": event_type,
-            "time": "2026-11-24T15:42:10Z", "data": data}),
-        )
+        let e = parse(&json!({"specversion": "1.0", "id": "1", "source": "s", "type": event_type,
+            "time": "2026-11-24T15:42:10Z", "data": data}))
         .unwrap();
         summarize(&e)
     }

@@ -11,10 +11,19 @@ pub enum AppError {
     /// A value the user gave was refused; `field` names the form field.
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Several values were refused; each message belongs next to its field.
+    #[error("{}", .0.first().map(|f| f.message.as_str()).unwrap_or("Some values were refused."))]
+    Fields(Vec<FieldError>),
     #[error("Not found.")]
     NotFound,
+    /// Not signed in, or the session ended.
+    #[error("Please sign in.")]
+    Unauthenticated,
     #[error("You are not allowed to do this.")]
     Forbidden,
+    /// The request was understood and refused, e.g. a login lock.
+    #[error("{0}")]
+    Refused(String),
     #[error("The service is busy or starting; try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. It has been logged.")]
@@ -25,11 +34,29 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Invalid {
-            field: field.into(),
-            message: message.into(),
+        AppError::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// The message for one form field, if this error names it.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field: f, message } if f == field => Some(message.clone()),
+            AppError::Fields(fields) => fields.iter().find(|f| f.field == field).map(|f| f.message.clone()),
+            _ => None,
         }
     }
+
+    /// Whether the error is about the form's fields (shown next to them).
+    pub fn is_about_fields(&self) -> bool {
+        matches!(self, AppError::Invalid { .. } | AppError::Fields(_))
+    }
+}
+
+/// A message for one form field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
 }
 
 impl FromServerFnError for AppError {

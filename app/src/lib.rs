@@ -4,18 +4,20 @@
 //! reach through the [`ports::Console`] port provided as Leptos context.
 
 pub mod components;
+pub mod dto;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod serverfns;
 
+use crossdock::accounts::Permission;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
-};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use components::auth::{Auth, Private};
 
 pub use error::AppError;
 
@@ -43,6 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    Auth::provide();
     // Effects run only in the browser: mark the page once it is interactive,
     // so people's tools (and the end-to-end tests) can tell.
     Effect::new(|_| {
@@ -57,7 +60,32 @@ pub fn App() -> impl IntoView {
             <components::nav::TopBar />
             <main id="main">
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=StaticSegment("") view=pages::home::HomePage />
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/")
+                        view=|| view! { <Private><pages::home::HomePage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/users")
+                        view=|| view! { <Private require=Permission::ManageUsers><pages::admin::users::UsersPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/sources")
+                        view=|| view! { <Private require=Permission::ManageSources><pages::admin::sources::SourcesPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/queues")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::queues::QueuesPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/audit")
+                        view=|| view! { <Private require=Permission::ViewAudit><pages::audit::AuditPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

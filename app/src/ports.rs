@@ -1,7 +1,9 @@
 //! The port through which server functions reach the server's services.
 //!
 //! The server implements [`ConsolePort`] and provides a [`Console`] as Leptos
-//! context for every page render and server-function call.
+//! context for every page render and server-function call. Each method acts
+//! as the person signed in to the current request; the server checks their
+//! role.
 
 use std::sync::Arc;
 
@@ -9,12 +11,88 @@ use crossdock::{ExceptionListItem, ListQuery};
 use leptos::prelude::use_context;
 
 use crate::AppError;
+use crate::dto::{AuditEntryView, Me, QueueChoices, QueueEntry, SourceEntry, UserEntry};
+
+/// A user as the admin form enters it.
+#[derive(Debug, Clone, Default)]
+pub struct UserInput {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password: String,
+    pub queues: Vec<String>,
+}
+
+/// A source's settings as the admin form enters them.
+#[derive(Debug, Clone, Default)]
+pub struct SourceInput {
+    pub name: String,
+    pub prefix: String,
+    pub rate_per_sec: f64,
+    pub burst: u32,
+}
+
+/// A queue as the admin form enters it.
+#[derive(Debug, Clone, Default)]
+pub struct QueueInput {
+    pub key: String,
+    pub name: String,
+    pub team: String,
+    pub sla_policy: String,
+    /// A site code to follow its calendar; empty to keep the queue's own.
+    pub site: String,
+}
 
 /// The use cases the console calls.
 #[async_trait::async_trait]
 pub trait ConsolePort: Send + Sync + 'static {
-    /// Exceptions matching a query, newest first.
+    /// The signed-in person, if any.
+    async fn me(&self) -> Result<Option<Me>, AppError>;
+    async fn login(&self, username: String, password: String) -> Result<Me, AppError>;
+    async fn logout(&self) -> Result<(), AppError>;
+
+    /// Exceptions matching a query, newest first, within the person's reach.
     async fn list_exceptions(&self, query: ListQuery) -> Result<Vec<ExceptionListItem>, AppError>;
+
+    async fn list_users(&self) -> Result<Vec<UserEntry>, AppError>;
+    async fn create_user(&self, user: UserInput) -> Result<UserEntry, AppError>;
+    async fn update_user(&self, id: i64, user: UserInput) -> Result<UserEntry, AppError>;
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<(), AppError>;
+    async fn reset_password(&self, id: i64, password: String) -> Result<(), AppError>;
+
+    async fn list_sources(&self) -> Result<Vec<SourceEntry>, AppError>;
+    /// Registers a source and returns its first API key (shown once).
+    async fn create_source(&self, source: SourceInput) -> Result<String, AppError>;
+    async fn update_source(&self, source: SourceInput) -> Result<(), AppError>;
+    /// Issues a new key (shown once); the old ones stay valid for the grace hours.
+    async fn rotate_source_key(&self, name: String, grace_hours: u32) -> Result<String, AppError>;
+    async fn revoke_source_keys(&self, name: String) -> Result<u64, AppError>;
+    /// Adds a signing secret (shown once), replacing the others if asked.
+    async fn add_signing_secret(&self, name: String, replace: bool) -> Result<String, AppError>;
+
+    async fn list_queues(&self) -> Result<(Vec<QueueEntry>, QueueChoices), AppError>;
+    async fn save_queue(&self, queue: QueueInput) -> Result<(), AppError>;
+
+    /// The newest audit records, before the record `before` when given.
+    async fn list_audit(&self, before: Option<i64>) -> Result<Vec<AuditEntryView>, AppError>;
+}
+
+/// Gives an error the HTTP status it stands for, on the current response.
+pub fn with_status(err: AppError) -> AppError {
+    use http::StatusCode;
+    let status = match &err {
+        AppError::Invalid { .. } | AppError::Fields(_) => StatusCode::BAD_REQUEST,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Refused(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    err
 }
 
 /// The services as the console sees them.

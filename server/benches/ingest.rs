@@ -24,14 +24,11 @@ use crossdock_server::store::exceptions::{NewException, SlaColumns};
 use serde_json::json;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn event(n: usize) -> serde_json::Value {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         json!({"specversion": "1.0", "id": format!("e-{n}"), "source": "bench/wms", "type": "exception.partial_receipt",
             "time": "2026-11-24T15:42:10Z",
             "data": {"site": "DC-ATL", "refs": {"po": format!("PO-{n}"), "supplier": "SUP-017"}, "po": format!("PO-{n}"),
@@ -58,28 +55,17 @@ impl Drop for Server {
 
 fn crossdock(db: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
-    cmd.env("CROSSDOCK_DATABASE_URL", db)
-        .env("CROSSDOCK_LOG", "warn");
+    cmd.env("CROSSDOCK_DATABASE_URL", db).env("CROSSDOCK_LOG", "warn");
     cmd
 }
 
 fn start(db: &str) -> (Server, String) {
     let out = crossdock(db)
-        .args([
-            "source", "create", "bench", "--prefix", "bench/", "--rate", "1000000", "--burst",
-            "1000000",
-        ])
+        .args(["source", "create", "bench", "--prefix", "bench/", "--rate", "1000000", "--burst", "1000000"])
         .output()
         .expect("source created");
-    let key = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let key = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let child = crossdock(db)
         .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
         .env("CROSSDOCK_INGEST_QUEUE", "4096")
@@ -90,10 +76,7 @@ fn start(db: &str) -> (Server, String) {
     let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
+        assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
     (Server { child, url }, key)
@@ -102,16 +85,8 @@ fn start(db: &str) -> (Server, String) {
 fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
@@ -125,11 +100,7 @@ impl Run {
     fn report(&self, name: &str) -> f64 {
         let mut l = self.latencies.clone();
         l.sort();
-        let pct = |p: f64| {
-            l.get(((l.len() as f64 - 1.0) * p) as usize)
-                .copied()
-                .unwrap_or_default()
-        };
+        let pct = |p: f64| l.get(((l.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
         let rate = self.events as f64 / self.elapsed.as_secs_f64();
         println!(
             "{name:<34} {:>9} events in {:>6.2} s = {:>8.0} events/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
@@ -143,28 +114,15 @@ impl Run {
     }
 }
 
-async fn drive(
-    url: &str,
-    key: &str,
-    bodies: Vec<(String, &'static str, usize)>,
-    connections: usize,
-) -> Run {
+async fn drive(url: &str, key: &str, bodies: Vec<(String, &'static str, usize)>, connections: usize) -> Run {
     let bodies = Arc::new(bodies);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (bodies, next, url, key) = (
-            bodies.clone(),
-            next.clone(),
-            format!("{url}/api/v1/events"),
-            key.to_owned(),
-        );
+        let (bodies, next, url, key) = (bodies.clone(), next.clone(), format!("{url}/api/v1/events"), key.to_owned());
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .build()
-                .expect("client");
+            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
             let mut latencies = Vec::new();
             let mut events = 0;
             loop {
@@ -190,11 +148,7 @@ async fn drive(
             (events, latencies)
         }));
     }
-    let mut run = Run {
-        events: 0,
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
+    let mut run = Run { events: 0, elapsed: Duration::ZERO, latencies: Vec::new() };
     for t in tasks {
         let (events, latencies) = t.await.expect("task");
         run.events += events;
@@ -206,11 +160,9 @@ async fn drive(
 
 fn item(n: usize) -> IngestItem {
     let now = Utc::now();
-    let refs = BusinessRefs::new()
-        .with(RefKind::Po, format!("PO-{n}"))
-        .with(RefKind::Supplier, "SUP-017");
+    let refs = BusinessRefs::new().with(RefKind::Po, format!("PO-{n}")).with(RefKind::Supplier, "SUP-017");
     let body = event(n).to_string();
-    let exception = (n % 2 == 0).then(|| NewException {
+    let exception = (n.is_multiple_of(2)).then(|| NewException {
         kind: ExceptionKind::PartialReceipt,
         severity: Severity::Medium,
         site: "DC-ATL".into(),
@@ -232,11 +184,7 @@ fn item(n: usize) -> IngestItem {
             source_id: 1,
             source: "bench/wms".into(),
             event_id: format!("d-{n}"),
-            event_type: if n % 2 == 0 {
-                "exception.partial_receipt"
-            } else {
-                "receipt.posted"
-            },
+            event_type: if n.is_multiple_of(2) { "exception.partial_receipt" } else { "receipt.posted" },
             time: now,
             received_at: now,
             subject: None,
@@ -255,10 +203,7 @@ fn main() {
     let single = env_usize("BENCH_SINGLE_EVENTS", 30_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}/bench.db", dir.path().display());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
 
     let (server, key) = start(&db);
     println!(
@@ -269,42 +214,25 @@ fn main() {
     let batches: Vec<(String, &'static str, usize)> = (0..batched / 100)
         .map(|b| {
             let events: Vec<_> = (0..100).map(|i| event(b * 100 + i)).collect();
-            (
-                serde_json::Value::Array(events).to_string(),
-                "application/cloudevents-batch+json",
-                100,
-            )
+            (serde_json::Value::Array(events).to_string(), "application/cloudevents-batch+json", 100)
         })
         .collect();
     let a = runtime.block_on(drive(&server.url, &key, batches, 8));
     let batched_rate = a.report("(a) batches of 100, 8 connections");
 
-    let singles: Vec<(String, &'static str, usize)> = (0..single)
-        .map(|i| {
-            (
-                event(10_000_000 + i).to_string(),
-                "application/cloudevents+json",
-                1,
-            )
-        })
-        .collect();
+    let singles: Vec<(String, &'static str, usize)> =
+        (0..single).map(|i| (event(10_000_000 + i).to_string(), "application/cloudevents+json", 1)).collect();
     let b = runtime.block_on(drive(&server.url, &key, singles, 64));
     b.report("(b) single events, 64 connections");
-    println!(
-        "server peak memory (VmHWM)          {:>8.1} MB",
-        peak_rss_mb(server.child.id())
-    );
+    println!("server peak memory (VmHWM)          {:>8.1} MB", peak_rss_mb(server.child.id()));
     drop(server);
 
     // The same rows, straight into the same schema, in transactions of 100.
     let direct_rate = runtime.block_on(async {
         let url: DatabaseUrl = db.parse().expect("url");
-        let pool = crossdock_server::store::open(&url, Synchronous::Full)
-            .await
-            .expect("db");
-        let items: Vec<Vec<IngestItem>> = (0..batched / 100)
-            .map(|b| (0..100).map(|i| item(b * 100 + i)).collect())
-            .collect();
+        let pool = crossdock_server::store::open(&url, Synchronous::Full).await.expect("db");
+        let items: Vec<Vec<IngestItem>> =
+            (0..batched / 100).map(|b| (0..100).map(|i| item(b * 100 + i)).collect()).collect();
         let started = Instant::now();
         for chunk in &items {
             commit_items(&pool, chunk).await.expect("committed");
@@ -320,8 +248,5 @@ fn main() {
         );
         rate
     });
-    println!(
-        "ratio of (a) to direct inserts      {:>8.2}",
-        batched_rate / direct_rate
-    );
+    println!("ratio of (a) to direct inserts      {:>8.2}", batched_rate / direct_rate);
 }

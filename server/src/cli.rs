@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser, Subcommand};
 
+use crate::auth::Operator;
 use crate::config::Config;
-use crate::services::{Actor, SeedOutcome, ServiceError, Services, SourceSettings};
+use crate::services::{NewUser, SeedOutcome, ServiceError, Services, SourceSettings};
 use crate::startup::Application;
 use crate::{store, telemetry};
 
@@ -36,6 +37,28 @@ pub enum Command {
     /// Manage the sources that send events, and their API keys.
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Manage the people who use the console.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (the first admin, say). The password is read from
+    /// standard input, or asked for at a terminal; never from the command line.
+    Create {
+        /// User name to sign in with.
+        name: String,
+        /// staff, supervisor, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// Name people see (default: the user name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Queues a staff member works in (repeat or separate with commas).
+        #[arg(long, value_delimiter = ',')]
+        queue: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,12 +103,7 @@ pub enum SourceCommand {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err)
-            if matches!(
-                err.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            ) =>
-        {
+        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = err.print();
             return ExitCode::SUCCESS;
         }
@@ -96,10 +114,7 @@ pub fn main() -> ExitCode {
     };
     telemetry::init(&cli.config.log, cli.config.log_format);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("crossdock: cannot start the async runtime: {err}");
@@ -129,9 +144,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let services = services(&cli.config).await?;
-            match services.seed_demo(chrono::Utc::now()).await? {
+            match services.seed_demo(&Operator::command_line(), chrono::Utc::now()).await? {
                 SeedOutcome::Seeded { exceptions, keys } => {
                     println!("added the demo configuration and {exceptions} demo exceptions");
+                    println!("demo accounts (user name / password):");
+                    for (name, _, role, password, _) in crate::demo::DEMO_USERS {
+                        println!("  {name:<8} {password:<26} {role}");
+                    }
                     println!("API keys of the demo sources (shown once):");
                     for key in keys {
                         println!("  {:<12} {}", key.source, key.key);
@@ -144,38 +163,52 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Source(command) => source(&services(&cli.config).await?, command).await,
+        Command::User(UserCommand::Create { name, role, display_name, queue }) => {
+            let services = services(&cli.config).await?;
+            let password = read_password()?;
+            let new = NewUser {
+                display_name: display_name.unwrap_or_else(|| name.clone()),
+                username: name,
+                role,
+                password,
+                queues: queue,
+            };
+            let user = services.create_user(&Operator::command_line(), &new).await.map_err(explain)?;
+            println!("created {} user {}", user.role, user.username);
+            Ok(())
+        }
+    }
+}
+
+/// The new password: from a terminal, asked twice without echo; otherwise
+/// the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (12 characters or more): ")?;
+        let second = rpassword::prompt_password("Same password again: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
 
 async fn services(config: &Config) -> anyhow::Result<Services> {
     let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
-    Services::start(pool, config.ingest_settings()).await
+    Services::start(pool, config.service_settings()).await
 }
 
 async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<()> {
-    let actor = Actor::Operator;
+    let actor = Operator::command_line();
     match command {
-        SourceCommand::Create {
-            name,
-            prefix,
-            rate,
-            burst,
-        } => {
+        SourceCommand::Create { name, prefix, rate, burst } => {
             let prefix = prefix.unwrap_or_else(|| name.clone());
-            let settings = SourceSettings {
-                name,
-                prefix,
-                rate_per_sec: rate,
-                burst,
-            };
-            let issued = services
-                .create_source(&actor, &settings)
-                .await
-                .map_err(explain)?;
-            println!(
-                "created source {} for events whose source starts with `{}`",
-                issued.source, settings.prefix
-            );
+            let settings = SourceSettings { name, prefix, rate_per_sec: rate, burst };
+            let issued = services.create_source(&actor, &settings).await.map_err(explain)?;
+            println!("created source {} for events whose source starts with `{}`", issued.source, settings.prefix);
             println!("API key (shown once; store it now):");
             println!("{}", issued.key);
         }
@@ -184,35 +217,22 @@ async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<(
                 .rotate_source_key(&actor, &name, chrono::Duration::hours(grace_hours))
                 .await
                 .map_err(explain)?;
-            println!(
-                "new API key for {name}; the previous keys stay valid for {grace_hours} h (shown once):"
-            );
+            println!("new API key for {name}; the previous keys stay valid for {grace_hours} h (shown once):");
             println!("{}", issued.key);
         }
         SourceCommand::Revoke { name } => {
-            let n = services
-                .revoke_source_keys(&actor, &name)
-                .await
-                .map_err(explain)?;
+            let n = services.revoke_source_keys(&actor, &name).await.map_err(explain)?;
             println!("revoked {n} API key(s) of {name}");
         }
         SourceCommand::Sign { name, replace } => {
-            let secret = services
-                .add_signing_secret(&actor, &name, replace)
-                .await
-                .map_err(explain)?;
-            println!(
-                "requests of {name} must now be signed (Standard Webhooks); signing secret (shown once):"
-            );
+            let secret = services.add_signing_secret(&actor, &name, replace).await.map_err(explain)?;
+            println!("requests of {name} must now be signed (Standard Webhooks); signing secret (shown once):");
             println!("{secret}");
         }
         SourceCommand::List => {
             for s in services.list_sources().await.map_err(explain)? {
                 let signed = if s.signed { "signed" } else { "unsigned" };
-                println!(
-                    "{:<20} {:<24} {:>8}/s burst {:<6} {signed}",
-                    s.name, s.prefix, s.rate_per_sec, s.burst
-                );
+                println!("{:<20} {:<24} {:>8}/s burst {:<6} {signed}", s.name, s.prefix, s.rate_per_sec, s.burst);
             }
         }
     }
@@ -223,6 +243,10 @@ async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<(
 fn explain(err: ServiceError) -> anyhow::Error {
     match err {
         ServiceError::Internal(err) => err,
+        ServiceError::Problems(problems) => anyhow::anyhow!(
+            "{}",
+            problems.iter().map(|p| format!("{}: {}", p.pointer, p.message)).collect::<Vec<_>>().join("; ")
+        ),
         other => anyhow::anyhow!("{other}"),
     }
 }
@@ -256,20 +280,11 @@ pub async fn shutdown_signal() {
 /// the bad value may have come from there.
 fn one_line(err: &clap::Error) -> String {
     let rendered = err.to_string();
-    let first = rendered
-        .lines()
-        .next()
-        .unwrap_or("invalid command line")
-        .trim_start_matches("error: ")
-        .to_owned();
+    let first = rendered.lines().next().unwrap_or("invalid command line").trim_start_matches("error: ").to_owned();
     let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
         return first;
     };
-    let long = arg
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("--");
+    let long = arg.split_whitespace().next().unwrap_or_default().trim_start_matches("--");
     let env = Cli::command()
         .get_arguments()
         .find(|a| a.get_long() == Some(long))

@@ -7,28 +7,19 @@ use std::str::FromStr;
 use clap::{Args, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
+use crate::http::session::SessionSettings;
 use crate::ingest::writer::WriterSettings;
-use crate::services::IngestSettings;
+use crate::services::{IngestSettings, LoginPolicy, ServiceSettings};
 
 /// Everything the server and its commands are configured with.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address the console and API listen on.
-    #[arg(
-        long,
-        env = "CROSSDOCK_BIND",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
+    #[arg(long, env = "CROSSDOCK_BIND", default_value = "127.0.0.1:3000", global = true)]
     pub bind: SocketAddr,
 
     /// Database to use; a SQLite file is created when missing.
-    #[arg(
-        long,
-        env = "CROSSDOCK_DATABASE_URL",
-        default_value = "sqlite://data/crossdock.db",
-        global = true
-    )]
+    #[arg(long, env = "CROSSDOCK_DATABASE_URL", default_value = "sqlite://data/crossdock.db", global = true)]
     pub database_url: DatabaseUrl,
 
     /// Log level filter, e.g. `info` or `crossdock_server=debug,info`.
@@ -40,12 +31,7 @@ pub struct Config {
     pub log_format: LogFormat,
 
     /// Folder holding the built browser bundle (`pkg/`) and public files.
-    #[arg(
-        long,
-        env = "CROSSDOCK_SITE_ROOT",
-        default_value = "target/site",
-        global = true
-    )]
+    #[arg(long, env = "CROSSDOCK_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: PathBuf,
 
     /// SQLite durability: `full` syncs every commit to disk, `normal` may lose
@@ -68,6 +54,32 @@ pub struct Config {
     #[arg(long, env = "CROSSDOCK_INGEST_QUEUE", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
     pub ingest_queue: u32,
+
+    /// The address people reach the console at; an https URL makes the
+    /// session cookie Secure.
+    #[arg(long, env = "CROSSDOCK_PUBLIC_URL", default_value = "http://127.0.0.1:3000", value_parser = parse_public_url, global = true)]
+    pub public_url: String,
+
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "CROSSDOCK_SESSION_IDLE_MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=24 * 60), global = true)]
+    pub session_idle_minutes: u32,
+
+    /// Hours after sign-in at which a session ends, active or not.
+    #[arg(long, env = "CROSSDOCK_SESSION_MAX_HOURS", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=24 * 7), global = true)]
+    pub session_max_hours: u32,
+
+    /// Failed logins for one user name, within the window, that lock it.
+    #[arg(long, env = "CROSSDOCK_LOGIN_LOCK_AFTER", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(2..=25), global = true)]
+    pub login_lock_after: u32,
+
+    /// The window failed logins are counted in, in minutes (the lock lasts
+    /// until failures age out of it).
+    #[arg(long, env = "CROSSDOCK_LOGIN_WINDOW_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u32).range(1..=24 * 60), global = true)]
+    pub login_window_minutes: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,6 +101,34 @@ impl Config {
             ingest_max_body: 1024 * 1024,
             ingest_max_batch: 1000,
             ingest_queue: 1024,
+            public_url: "http://127.0.0.1:3000".into(),
+            session_idle_minutes: 30,
+            session_max_hours: 8,
+            login_lock_after: 10,
+            login_window_minutes: 15,
+        }
+    }
+
+    /// How the services are tuned.
+    pub fn service_settings(&self) -> ServiceSettings {
+        ServiceSettings {
+            ingest: self.ingest_settings(),
+            login: LoginPolicy {
+                window: std::time::Duration::from_secs(u64::from(self.login_window_minutes) * 60),
+                lock_after: self.login_lock_after,
+                slow_after: (self.login_lock_after / 3).max(1),
+                address_lock_after: self.login_lock_after * 5,
+            },
+        }
+    }
+
+    /// Session lifetimes.
+    pub fn session_settings(&self) -> SessionSettings {
+        SessionSettings {
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            max: chrono::Duration::hours(i64::from(self.session_max_hours)),
+            secure_cookie: self.public_url.starts_with("https://"),
+            public_origin: self.public_url.trim_end_matches('/').to_owned(),
         }
     }
 
@@ -97,10 +137,7 @@ impl Config {
         IngestSettings {
             max_body_bytes: self.ingest_max_body as usize,
             max_batch: self.ingest_max_batch as usize,
-            writer: WriterSettings {
-                queue_capacity: self.ingest_queue as usize,
-                ..WriterSettings::default()
-            },
+            writer: WriterSettings { queue_capacity: self.ingest_queue as usize, ..WriterSettings::default() },
         }
     }
 }
@@ -113,10 +150,16 @@ pub enum LogFormat {
     Json,
 }
 
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.trim_end_matches('/').is_empty() && !host.contains(char::is_whitespace) => Ok(s.to_owned()),
+        _ => Err("must be an http:// or https:// URL, e.g. https://crossdock.example.com".into()),
+    }
+}
+
 fn parse_log_filter(s: &str) -> Result<String, String> {
-    EnvFilter::try_new(s)
-        .map(|_| s.to_owned())
-        .map_err(|e| format!("not a log filter ({e})"))
+    EnvFilter::try_new(s).map(|_| s.to_owned()).map_err(|e| format!("not a log filter ({e})"))
 }
 
 /// Where the database lives.
@@ -162,10 +205,7 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_a_file_relative_or_absolute() {
-        assert_eq!(
-            "sqlite://data/crossdock.db".parse(),
-            Ok(DatabaseUrl::SqliteFile("data/crossdock.db".into()))
-        );
+        assert_eq!("sqlite://data/crossdock.db".parse(), Ok(DatabaseUrl::SqliteFile("data/crossdock.db".into())));
         assert_eq!(
             "sqlite:///var/lib/crossdock.db".parse(),
             Ok(DatabaseUrl::SqliteFile("/var/lib/crossdock.db".into()))

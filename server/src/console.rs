@@ -1,31 +1,43 @@
-//! The console port, implemented over the services.
+//! The console port, implemented over the services: each call acts as the
+//! person signed in to the current request, whose role the services check.
 
+use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::ConnectInfo;
 use crossdock::{ExceptionListItem, ListQuery};
 use crossdock_app::AppError;
-use crossdock_app::ports::{Console, ConsolePort};
+use crossdock_app::dto::{AuditEntryView, Me, QueueChoices, QueueEntry, SourceEntry, UserEntry};
+use crossdock_app::error::FieldError;
+use crossdock_app::ports::{Console, ConsolePort, QueueInput, SourceInput, UserInput};
+use tower_sessions::Session;
 
-use crate::services::{ServiceError, Services};
+use crate::auth::{CurrentUser, Denied, UserId};
+use crate::http::session::{self, SessionSettings};
+use crate::services::{LoginError, NewUser, ServiceError, Services, SourceSettings, UserChanges, UserSummary};
+use crate::store::from_millis;
 
-struct ConsoleServices(Services);
+struct ConsoleServices {
+    services: Services,
+    sessions: SessionSettings,
+}
 
 /// The services as the console's server functions reach them.
-pub fn console(services: Services) -> Console {
-    Arc::new(ConsoleServices(services))
+pub fn console(services: Services, sessions: SessionSettings) -> Console {
+    Arc::new(ConsoleServices { services, sessions })
 }
 
 impl From<ServiceError> for AppError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::Invalid { field, message } => AppError::Invalid { field, message },
-            ServiceError::Problems(problems) => match problems.into_iter().next() {
-                Some(p) => AppError::Invalid {
-                    field: p.pointer,
-                    message: p.message,
-                },
-                None => AppError::Internal,
-            },
+            ServiceError::Problems(problems) => AppError::Fields(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError { field: p.pointer.trim_start_matches('/').to_owned(), message: p.message })
+                    .collect(),
+            ),
             ServiceError::NotFound(_) => AppError::NotFound,
             ServiceError::Overloaded => AppError::Unavailable,
             ServiceError::Internal(err) => {
@@ -36,9 +48,291 @@ impl From<ServiceError> for AppError {
     }
 }
 
+fn denied(denied: Denied) -> AppError {
+    tracing::info!(role = %denied.role, permission = %denied.permission, "denied");
+    AppError::Forbidden
+}
+
+/// Runs a use case, giving its error the HTTP status it stands for.
+async fn answer<T>(work: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    work.await.map_err(crossdock_app::ports::with_status)
+}
+
+async fn request_session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer on this request");
+        AppError::Internal
+    })
+}
+
+async fn client_address() -> String {
+    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+fn me(user: &CurrentUser) -> Me {
+    Me {
+        username: user.username.to_string(),
+        display_name: user.display_name.clone(),
+        role: user.role,
+        queues: user.queues.iter().map(|q| q.to_string()).collect(),
+    }
+}
+
+fn user_entry(u: UserSummary) -> UserEntry {
+    UserEntry {
+        id: u.id.0,
+        username: u.username,
+        display_name: u.display_name,
+        role: u.role,
+        queues: u.queues,
+        disabled: u.disabled,
+        demo: u.demo,
+    }
+}
+
+impl ConsoleServices {
+    /// The signed-in person, or `Unauthenticated`.
+    async fn user(&self) -> Result<CurrentUser, AppError> {
+        let session = request_session().await?;
+        session::signed_in(&session, &self.services, &self.sessions).await?.ok_or(AppError::Unauthenticated)
+    }
+}
+
 #[async_trait::async_trait]
 impl ConsolePort for ConsoleServices {
+    async fn me(&self) -> Result<Option<Me>, AppError> {
+        answer(async {
+            let session = request_session().await?;
+            Ok(session::signed_in(&session, &self.services, &self.sessions).await?.as_ref().map(me))
+        })
+        .await
+    }
+
+    async fn login(&self, username: String, password: String) -> Result<Me, AppError> {
+        answer(async {
+            let address = client_address().await;
+            let (user, stamp) = self.services.login(&username, &password, &address).await.map_err(|e| match e {
+                LoginError::Refused => AppError::invalid("password", e.to_string()),
+                LoginError::Locked { .. } => AppError::Refused(e.to_string()),
+                LoginError::Busy => AppError::Unavailable,
+                LoginError::Internal(err) => ServiceError::Internal(err).into(),
+            })?;
+            let session = request_session().await?;
+            session::sign_in(&session, stamp).await.map_err(ServiceError::Internal)?;
+            Ok(me(&user))
+        })
+        .await
+    }
+
+    async fn logout(&self) -> Result<(), AppError> {
+        answer(async {
+            let session = request_session().await?;
+            if let Some(user) = session::signed_in(&session, &self.services, &self.sessions).await? {
+                self.services.record_logout(&user, &client_address().await).await?;
+            }
+            session::sign_out(&session).await.map_err(ServiceError::Internal)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn list_exceptions(&self, query: ListQuery) -> Result<Vec<ExceptionListItem>, AppError> {
-        Ok(self.0.list_exceptions(query).await?)
+        answer(async {
+            let user = self.user().await?;
+            Ok(self.services.list_exceptions(&user.viewer(), query).await?)
+        })
+        .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserEntry>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.list_users(&admin).await?.into_iter().map(user_entry).collect())
+        })
+        .await
+    }
+
+    async fn create_user(&self, input: UserInput) -> Result<UserEntry, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let new = NewUser {
+                username: input.username,
+                display_name: input.display_name,
+                role: input.role,
+                password: input.password,
+                queues: input.queues,
+            };
+            Ok(user_entry(self.services.create_user(&admin, &new).await?))
+        })
+        .await
+    }
+
+    async fn update_user(&self, id: i64, input: UserInput) -> Result<UserEntry, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let changes = UserChanges { display_name: input.display_name, role: input.role, queues: input.queues };
+            Ok(user_entry(self.services.update_user(&admin, UserId(id), &changes).await?))
+        })
+        .await
+    }
+
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.set_user_disabled(&admin, UserId(id), disabled).await?)
+        })
+        .await
+    }
+
+    async fn reset_password(&self, id: i64, password: String) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.reset_password(&admin, UserId(id), &password).await?)
+        })
+        .await
+    }
+
+    async fn list_sources(&self) -> Result<Vec<SourceEntry>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            user.admin().map_err(denied)?;
+            Ok(self
+                .services
+                .list_sources()
+                .await?
+                .into_iter()
+                .map(|s| SourceEntry {
+                    name: s.name,
+                    prefix: s.prefix,
+                    rate_per_sec: s.rate_per_sec,
+                    burst: s.burst,
+                    signed: s.signed,
+                    created_at: s.created_at,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn create_source(&self, input: SourceInput) -> Result<String, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let settings = SourceSettings {
+                name: input.name,
+                prefix: input.prefix,
+                rate_per_sec: input.rate_per_sec,
+                burst: input.burst,
+            };
+            Ok(self.services.create_source(&admin, &settings).await?.key)
+        })
+        .await
+    }
+
+    async fn update_source(&self, input: SourceInput) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let settings = SourceSettings {
+                name: input.name,
+                prefix: input.prefix,
+                rate_per_sec: input.rate_per_sec,
+                burst: input.burst,
+            };
+            Ok(self.services.update_source(&admin, &settings).await?)
+        })
+        .await
+    }
+
+    async fn rotate_source_key(&self, name: String, grace_hours: u32) -> Result<String, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let grace = chrono::Duration::hours(i64::from(grace_hours));
+            Ok(self.services.rotate_source_key(&admin, &name, grace).await?.key)
+        })
+        .await
+    }
+
+    async fn revoke_source_keys(&self, name: String) -> Result<u64, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.revoke_source_keys(&admin, &name).await?)
+        })
+        .await
+    }
+
+    async fn add_signing_secret(&self, name: String, replace: bool) -> Result<String, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.add_signing_secret(&admin, &name, replace).await?)
+        })
+        .await
+    }
+
+    async fn list_queues(&self) -> Result<(Vec<QueueEntry>, QueueChoices), AppError> {
+        answer(async {
+            self.user().await?;
+            let (queues, policies, sites) = self.services.list_queues();
+            let entries = queues
+                .into_iter()
+                .map(|q| QueueEntry {
+                    calendar: format!("{}, {} working hours a week", q.time_zone, q.weekly_minutes / 60),
+                    key: q.spec.key,
+                    name: q.spec.name,
+                    team: q.spec.team,
+                    sla_policy: q.spec.sla_policy,
+                    site: q.spec.site,
+                })
+                .collect();
+            Ok((entries, QueueChoices { policies, sites }))
+        })
+        .await
+    }
+
+    async fn save_queue(&self, input: QueueInput) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self
+                .services
+                .save_queue(&admin, &input.key, &input.name, &input.team, &input.sla_policy, &input.site)
+                .await?)
+        })
+        .await
+    }
+
+    async fn list_audit(&self, before: Option<i64>) -> Result<Vec<AuditEntryView>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let reader = user.audit_reader().map_err(denied)?;
+            let rows = self.services.list_audit(&reader, before).await?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(AuditEntryView {
+                        id: r.id,
+                        at: from_millis(r.at).map_err(ServiceError::Internal)?,
+                        actor: r.actor,
+                        action: r.action,
+                        entity: r.entity,
+                        entity_id: r.entity_id,
+                        before: r.before,
+                        after: r.after,
+                        reason: r.reason,
+                    })
+                })
+                .collect()
+        })
+        .await
     }
 }

@@ -20,24 +20,12 @@ pub const SITES: [(&str, &str, &str); 3] = [
 ];
 
 const SUPPLIERS: [&str; 5] = ["SUP-017", "SUP-022", "SUP-031", "SUP-048", "SUP-105"];
-const ITEMS: [&str; 6] = [
-    "SKU-20418",
-    "SKU-30112",
-    "SKU-11873",
-    "SKU-40220",
-    "SKU-27765",
-    "SKU-50931",
-];
+const ITEMS: [&str; 6] = ["SKU-20418", "SKU-30112", "SKU-11873", "SKU-40220", "SKU-27765", "SKU-50931"];
 const CARRIERS: [&str; 4] = ["ODFL", "XPO", "SAIA", "FEDEX-FRT"];
 
 fn shifts(days: &[&str], start: &str, end: &str) -> Vec<ShiftSpec> {
     days.iter()
-        .map(|d| ShiftSpec {
-            day: (*d).into(),
-            start: start.into(),
-            end: end.into(),
-            overnight: false,
-        })
+        .map(|d| ShiftSpec { day: (*d).into(), start: start.into(), end: end.into(), overnight: false })
         .collect()
 }
 
@@ -48,24 +36,13 @@ fn date(s: &str) -> chrono::NaiveDate {
 const WEEKDAYS: [&str; 5] = ["mon", "tue", "wed", "thu", "fri"];
 
 fn us_holidays() -> Vec<chrono::NaiveDate> {
-    [
-        "2026-11-26",
-        "2026-12-25",
-        "2027-01-01",
-        "2027-05-31",
-        "2027-07-05",
-    ]
-    .iter()
-    .map(|d| date(d))
-    .collect()
+    ["2026-11-26", "2026-12-25", "2027-01-01", "2027-05-31", "2027-07-05"].iter().map(|d| date(d)).collect()
 }
 
 fn office(tz: &str) -> CalendarSpec {
     CalendarSpec {
         time_zone: tz.into(),
-        hours: HoursSpec::Weekly {
-            shifts: shifts(&WEEKDAYS, "08:00", "17:00"),
-        },
+        hours: HoursSpec::Weekly { shifts: shifts(&WEEKDAYS, "08:00", "17:00") },
         holidays: us_holidays(),
     }
 }
@@ -75,23 +52,14 @@ pub fn configuration() -> ConfigDocs {
     let atl = CalendarSpec {
         time_zone: "America/New_York".into(),
         hours: HoursSpec::Weekly {
-            shifts: [
-                shifts(&WEEKDAYS, "06:00", "22:00"),
-                shifts(&["sat"], "07:00", "15:00"),
-            ]
-            .concat(),
+            shifts: [shifts(&WEEKDAYS, "06:00", "22:00"), shifts(&["sat"], "07:00", "15:00")].concat(),
         },
         holidays: us_holidays(),
     };
     // Dallas runs a night shift from Sunday night to Friday morning.
     let mut dal_shifts = shifts(&WEEKDAYS, "06:00", "22:00");
     for day in ["sun", "mon", "tue", "wed", "thu"] {
-        dal_shifts.push(ShiftSpec {
-            day: day.into(),
-            start: "22:00".into(),
-            end: "06:00".into(),
-            overnight: true,
-        });
+        dal_shifts.push(ShiftSpec { day: day.into(), start: "22:00".into(), end: "06:00".into(), overnight: true });
     }
     let dal = CalendarSpec {
         time_zone: "America/Chicago".into(),
@@ -100,123 +68,52 @@ pub fn configuration() -> ConfigDocs {
     };
     let rno = CalendarSpec {
         time_zone: "America/Los_Angeles".into(),
-        hours: HoursSpec::Weekly {
-            shifts: shifts(
-                &["mon", "tue", "wed", "thu", "fri", "sat"],
-                "07:00",
-                "19:00",
-            ),
-        },
+        hours: HoursSpec::Weekly { shifts: shifts(&["mon", "tue", "wed", "thu", "fri", "sat"], "07:00", "19:00") },
         holidays: us_holidays(),
     };
     let sites = vec![
-        SiteSpec {
-            code: "DC-ATL".into(),
-            name: "Atlanta DC".into(),
-            calendar: atl,
-        },
-        SiteSpec {
-            code: "DC-DAL".into(),
-            name: "Dallas DC".into(),
-            calendar: dal,
-        },
-        SiteSpec {
-            code: "DC-RNO".into(),
-            name: "Reno DC".into(),
-            calendar: rno,
-        },
+        SiteSpec { code: "DC-ATL".into(), name: "Atlanta DC".into(), calendar: atl },
+        SiteSpec { code: "DC-DAL".into(), name: "Dallas DC".into(), calendar: dal },
+        SiteSpec { code: "DC-RNO".into(), name: "Reno DC".into(), calendar: rno },
     ];
-    let t = |a, r| SlaTargets {
-        acknowledge_minutes: a,
-        resolve_minutes: r,
-    };
+    let t = |a, r| SlaTargets { acknowledge_minutes: a, resolve_minutes: r };
     let policy = |name: &str, targets: [SlaTargets; 4]| SlaPolicySpec {
         name: name.into(),
         targets: Severity::ALL.iter().copied().zip(targets).collect(),
         at_risk_percent: 75,
     };
     let policies = vec![
-        policy(
-            "Purchasing",
-            [t(480, 2880), t(240, 1440), t(120, 480), t(30, 240)],
-        ),
-        policy(
-            "Warehouse",
-            [t(240, 1440), t(120, 480), t(30, 240), t(15, 120)],
-        ),
-        policy(
-            "Transportation",
-            [t(120, 480), t(60, 240), t(15, 120), t(10, 60)],
-        ),
-        policy(
-            "Billing",
-            [t(480, 2880), t(240, 1440), t(120, 960), t(60, 480)],
-        ),
+        policy("Purchasing", [t(480, 2880), t(240, 1440), t(120, 480), t(30, 240)]),
+        policy("Warehouse", [t(240, 1440), t(120, 480), t(30, 240), t(15, 120)]),
+        policy("Transportation", [t(120, 480), t(60, 240), t(15, 120), t(10, 60)]),
+        policy("Billing", [t(480, 2880), t(240, 1440), t(120, 960), t(60, 480)]),
     ];
-    let queue = |key: &str,
-                 name: &str,
-                 team: &str,
-                 policy: &str,
-                 site: Option<&str>,
-                 calendar: Option<CalendarSpec>| QueueSpec {
-        key: key.into(),
-        name: name.into(),
-        team: team.into(),
-        sla_policy: policy.into(),
-        site: site.map(Into::into),
-        calendar,
-    };
+    let queue =
+        |key: &str, name: &str, team: &str, policy: &str, site: Option<&str>, calendar: Option<CalendarSpec>| {
+            QueueSpec {
+                key: key.into(),
+                name: name.into(),
+                team: team.into(),
+                sla_policy: policy.into(),
+                site: site.map(Into::into),
+                calendar,
+            }
+        };
     let queues = vec![
-        queue(
-            "purchasing",
-            "Purchasing",
-            "Purchasing",
-            "Purchasing",
-            None,
-            Some(office("America/New_York")),
-        ),
-        queue(
-            "receiving",
-            "Receiving",
-            "Warehouse operations",
-            "Warehouse",
-            Some("DC-DAL"),
-            None,
-        ),
-        queue(
-            "inventory-control",
-            "Inventory control",
-            "Inventory control",
-            "Warehouse",
-            Some("DC-ATL"),
-            None,
-        ),
+        queue("purchasing", "Purchasing", "Purchasing", "Purchasing", None, Some(office("America/New_York"))),
+        queue("receiving", "Receiving", "Warehouse operations", "Warehouse", Some("DC-DAL"), None),
+        queue("inventory-control", "Inventory control", "Inventory control", "Warehouse", Some("DC-ATL"), None),
         queue(
             "transportation",
             "Transportation",
             "Transportation",
             "Transportation",
             None,
-            Some(CalendarSpec {
-                time_zone: "America/Chicago".into(),
-                hours: HoursSpec::AlwaysOpen,
-                holidays: vec![],
-            }),
+            Some(CalendarSpec { time_zone: "America/Chicago".into(), hours: HoursSpec::AlwaysOpen, holidays: vec![] }),
         ),
-        queue(
-            "billing",
-            "Billing",
-            "Finance operations",
-            "Billing",
-            None,
-            Some(office("America/Chicago")),
-        ),
+        queue("billing", "Billing", "Finance operations", "Billing", None, Some(office("America/Chicago"))),
     ];
-    let cond = |field: &str, op: &str, value: Value| ConditionSpec {
-        field: field.into(),
-        op: op.into(),
-        value,
-    };
+    let cond = |field: &str, op: &str, value: Value| ConditionSpec { field: field.into(), op: op.into(), value };
     let rule = |name: &str, queue: &str, conditions: Vec<ConditionSpec>| RuleSpec {
         name: name.into(),
         enabled: true,
@@ -232,64 +129,30 @@ pub fn configuration() -> ConfigDocs {
             rule(
                 "Carrier and TMS failures",
                 "transportation",
-                vec![
-                    of_type("exception.integration"),
-                    cond("data:/system", "one_of", json!(["carrier", "tms"])),
-                ],
+                vec![of_type("exception.integration"), cond("data:/system", "one_of", json!(["carrier", "tms"]))],
             ),
-            rule(
-                "Partial receipts",
-                "receiving",
-                vec![of_type("exception.partial_receipt")],
-            ),
-            rule(
-                "Supplier date changes",
-                "purchasing",
-                vec![of_type("exception.supplier_date_change")],
-            ),
-            rule(
-                "Inventory mismatches",
-                "inventory-control",
-                vec![of_type("exception.inventory_mismatch")],
-            ),
-            rule(
-                "Allocation failures",
-                "inventory-control",
-                vec![of_type("exception.allocation_failed")],
-            ),
-            rule(
-                "Invoice triggers",
-                "billing",
-                vec![of_type("exception.invoice_trigger_failed")],
-            ),
+            rule("Partial receipts", "receiving", vec![of_type("exception.partial_receipt")]),
+            rule("Supplier date changes", "purchasing", vec![of_type("exception.supplier_date_change")]),
+            rule("Inventory mismatches", "inventory-control", vec![of_type("exception.inventory_mismatch")]),
+            rule("Allocation failures", "inventory-control", vec![of_type("exception.allocation_failed")]),
+            rule("Invoice triggers", "billing", vec![of_type("exception.invoice_trigger_failed")]),
         ],
         fallback_queue: "triage".into(),
     };
-    ConfigDocs {
-        sites,
-        policies,
-        queues,
-        routing: Some(routing),
-    }
+    ConfigDocs { sites, policies, queues, routing: Some(routing) }
 }
 
 /// The demo sources: one per system, each writing under its own prefix.
 pub fn sources() -> Vec<SourceSettings> {
-    [
-        ("wms", "wms/"),
-        ("erp", "erp/"),
-        ("portal", "portal/"),
-        ("tms", "tms/"),
-        ("middleware", "mw/"),
-    ]
-    .into_iter()
-    .map(|(name, prefix)| SourceSettings {
-        name: name.into(),
-        prefix: prefix.into(),
-        rate_per_sec: 200.0,
-        burst: 1000,
-    })
-    .collect()
+    [("wms", "wms/"), ("erp", "erp/"), ("portal", "portal/"), ("tms", "tms/"), ("middleware", "mw/")]
+        .into_iter()
+        .map(|(name, prefix)| SourceSettings {
+            name: name.into(),
+            prefix: prefix.into(),
+            rate_per_sec: 200.0,
+            burst: 1000,
+        })
+        .collect()
 }
 
 fn site(i: usize) -> &'static str {
@@ -339,11 +202,7 @@ fn partial_receipt(i: usize) -> (String, &'static str, Value) {
     let (item, supplier) = (ITEMS[i % ITEMS.len()], SUPPLIERS[i % SUPPLIERS.len()]);
     let expected = 240 - (i as i64) * 12;
     let received = expected - 12 - (i as i64 % 3) * 18;
-    let severity = if i.is_multiple_of(3) {
-        "high"
-    } else {
-        "medium"
-    };
+    let severity = if i.is_multiple_of(3) { "high" } else { "medium" };
     let data = json!({
         "site": site(i),
         "refs": {"po": po, "asn": format!("ASN-{}", 55120 + i * 3), "receipt": format!("RCV-{}", 90311 + i * 5),
@@ -366,11 +225,7 @@ fn supplier_date_change(i: usize) -> (String, &'static str, Value) {
         "po": po, "line": 1, "supplier": supplier, "previous_date": previous, "promised_date": promised,
         "severity": if i % 4 == 1 { "high" } else { "medium" },
     });
-    (
-        "portal/supplier-hub".into(),
-        "exception.supplier_date_change",
-        data,
-    )
+    ("portal/supplier-hub".into(), "exception.supplier_date_change", data)
 }
 
 fn inventory_mismatch(i: usize) -> (String, &'static str, Value) {
@@ -388,10 +243,7 @@ fn inventory_mismatch(i: usize) -> (String, &'static str, Value) {
 
 fn carrier_timeout(i: usize) -> (String, &'static str, Value) {
     let carrier = CARRIERS[i % CARRIERS.len()];
-    let (order, shipment) = (
-        format!("SO-{}", 77812 + i * 13),
-        format!("SHP-{}", 4471 + i * 9),
-    );
+    let (order, shipment) = (format!("SO-{}", 77812 + i * 13), format!("SHP-{}", 4471 + i * 9));
     let data = json!({
         "site": site(i),
         "refs": {"order": order, "shipment": shipment, "carrier": carrier},
@@ -405,31 +257,18 @@ fn carrier_timeout(i: usize) -> (String, &'static str, Value) {
 }
 
 fn invoice_trigger_failed(i: usize) -> (String, &'static str, Value) {
-    let (order, shipment) = (
-        format!("SO-{}", 78001 + i * 17),
-        format!("SHP-{}", 4600 + i * 7),
-    );
+    let (order, shipment) = (format!("SO-{}", 78001 + i * 17), format!("SHP-{}", 4600 + i * 7));
     let (code, message) = if i.is_multiple_of(2) {
-        (
-            "missing_tax_code",
-            "ERP rejected the invoice: customer has no tax code for the ship-to state",
-        )
+        ("missing_tax_code", "ERP rejected the invoice: customer has no tax code for the ship-to state")
     } else {
-        (
-            "price_mismatch",
-            "ERP rejected the invoice: order price differs from contract price",
-        )
+        ("price_mismatch", "ERP rejected the invoice: order price differs from contract price")
     };
     let data = json!({
         "site": site(i + 1),
         "refs": {"order": order, "shipment": shipment, "customer": format!("CUST-{}", 310 + i)},
         "order": order, "shipment": shipment, "error_code": code, "message": message,
     });
-    (
-        "erp/sap-prod".into(),
-        "exception.invoice_trigger_failed",
-        data,
-    )
+    ("erp/sap-prod".into(), "exception.invoice_trigger_failed", data)
 }
 
 fn allocation_failed(i: usize) -> (String, &'static str, Value) {
@@ -491,6 +330,28 @@ fn milestones() -> Vec<(String, &'static str, Value)> {
     ]
 }
 
+/// The demo accounts, one per role, with known passwords; created only with
+/// the demo data and marked as demo.
+pub const DEMO_USERS: [(&str, &str, &str, &str, &[&str]); 4] = [
+    ("pat", "Pat Rivera", "staff", "receiving-dock-pallet-7", &["receiving", "inventory-control"]),
+    ("sam", "Sam Okafor", "supervisor", "supervisor-board-amber-9", &[]),
+    ("alex", "Alex Chen", "auditor", "audit-trail-ledger-5", &[]),
+    ("morgan", "Morgan Blake", "admin", "admin-console-harbor-3", &[]),
+];
+
+pub fn users() -> Vec<crate::services::NewUser> {
+    DEMO_USERS
+        .iter()
+        .map(|(username, display_name, role, password, queues)| crate::services::NewUser {
+            username: (*username).into(),
+            display_name: (*display_name).into(),
+            role: (*role).into(),
+            password: (*password).into(),
+            queues: queues.iter().map(|q| (*q).to_owned()).collect(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,20 +371,14 @@ mod tests {
         });
         let config = Configuration::build(ConfigurationSpec {
             sites: docs.sites,
-            policies: docs
-                .policies
-                .into_iter()
-                .enumerate()
-                .map(|(i, p)| (i as i64, p))
-                .collect(),
+            policies: docs.policies.into_iter().enumerate().map(|(i, p)| (i as i64, p)).collect(),
             queues,
             routing: docs.routing,
         })
         .unwrap();
         for (event, _) in events(Utc::now()) {
             let parsed = crossdock::event::parse(&event).unwrap();
-            if let Some(facts) = crossdock::routing::RoutingFacts::of_event(&parsed, &event["data"])
-            {
+            if let Some(facts) = crossdock::routing::RoutingFacts::of_event(&parsed, &event["data"]) {
                 let decision = config.routing.route(&facts);
                 assert_ne!(decision.queue.as_str(), "triage", "{event}");
             }

@@ -32,14 +32,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, kind: &'static str, title: &'static str) -> Self {
-        Self {
-            kind,
-            title,
-            status: status.as_u16(),
-            detail: None,
-            pointer: None,
-            errors: Vec::new(),
-        }
+        Self { kind, title, status: status.as_u16(), detail: None, pointer: None, errors: Vec::new() }
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -63,10 +56,7 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         response
     }
 }
@@ -94,18 +84,9 @@ pub enum ApiError {
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
-            ServiceError::Invalid { field, message } => ApiError::Invalid {
-                pointer: format!("/{field}"),
-                message,
-            },
+            ServiceError::Invalid { field, message } => ApiError::Invalid { pointer: format!("/{field}"), message },
             ServiceError::Problems(problems) => ApiError::Problems(
-                problems
-                    .into_iter()
-                    .map(|p| ProblemItem {
-                        pointer: p.pointer,
-                        detail: p.message,
-                    })
-                    .collect(),
+                problems.into_iter().map(|p| ProblemItem { pointer: p.pointer, detail: p.message }).collect(),
             ),
             ServiceError::NotFound(what) => ApiError::NotFound(what),
             ServiceError::Overloaded => ApiError::Unavailable,
@@ -117,42 +98,30 @@ impl From<ServiceError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::Invalid { pointer, message } => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "/problems/invalid-input",
-                "Invalid input",
-            )
-            .detail(message)
-            .pointer(pointer)
-            .into_response(),
-            ApiError::Problems(errors) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "/problems/invalid-input",
-                "Invalid input",
-            )
-            .detail(errors.first().map(|e| e.detail.clone()).unwrap_or_default())
-            .errors(errors)
-            .into_response(),
-            ApiError::NotFound(what) => {
-                Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found")
-                    .detail(format!("{what} not found"))
+            ApiError::Invalid { pointer, message } => {
+                Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-input", "Invalid input")
+                    .detail(message)
+                    .pointer(pointer)
                     .into_response()
             }
-            ApiError::Unavailable => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "/problems/unavailable",
-                "Service unavailable",
-            )
-            .into_response(),
+            ApiError::Problems(errors) => {
+                Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-input", "Invalid input")
+                    .detail(errors.first().map(|e| e.detail.clone()).unwrap_or_default())
+                    .errors(errors)
+                    .into_response()
+            }
+            ApiError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found")
+                .detail(format!("{what} not found"))
+                .into_response(),
+            ApiError::Unavailable => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", "Service unavailable")
+                    .into_response()
+            }
             ApiError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "request failed");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "/problems/internal",
-                    "Internal error",
-                )
-                .detail("The error has been logged.")
-                .into_response()
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Internal error")
+                    .detail("The error has been logged.")
+                    .into_response()
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The Crossdock server: ingest API, services, store, workers and the console.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -39,8 +39,5 @@ impl Modify for ApiKey {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/openapi.json",
-        get(|| async { Json(ApiDoc::openapi()) }),
-    )
+    Router::new().route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
 }

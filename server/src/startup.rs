@@ -25,28 +25,20 @@ impl Application {
     /// free port).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
-        let services = Services::start(pool, config.ingest_settings()).await?;
+        let services = Services::start(pool, config.service_settings()).await?;
 
-        let mut leptos_options = get_configuration(None)
-            .context("invalid LEPTOS_* environment")?
-            .leptos_options;
+        let mut leptos_options = get_configuration(None).context("invalid LEPTOS_* environment")?.leptos_options;
         leptos_options.site_root = config.site_root.to_string_lossy().as_ref().into();
 
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
-        let address = listener
-            .local_addr()
-            .context("cannot read the bound address")?;
+        let listener =
+            TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+        let address = listener.local_addr().context("cannot read the bound address")?;
         leptos_options.site_addr = address;
 
         Ok(Self {
             listener,
             address,
-            state: AppState {
-                leptos_options,
-                services: services.clone(),
-            },
+            state: AppState { leptos_options, services: services.clone(), sessions: config.session_settings() },
             services,
         })
     }
@@ -63,17 +55,17 @@ impl Application {
         &self.services
     }
 
+    /// Replaces the session lifetimes (tests use seconds).
+    pub fn set_session_settings(&mut self, sessions: crate::http::session::SessionSettings) {
+        self.state.sessions = sessions;
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
     /// requests finish and returns.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "crossdock is listening");
-        axum::serve(self.listener, http::router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the server failed")?;
+        let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.context("the server failed")?;
         tracing::info!("crossdock stopped");
         Ok(())
     }

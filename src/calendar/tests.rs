@@ -4,19 +4,11 @@ use proptest::prelude::*;
 use super::*;
 
 fn shift(day: &str, start: &str, end: &str) -> ShiftSpec {
-    ShiftSpec {
-        day: day.into(),
-        start: start.into(),
-        end: end.into(),
-        overnight: false,
-    }
+    ShiftSpec { day: day.into(), start: start.into(), end: end.into(), overnight: false }
 }
 
 fn overnight(day: &str, start: &str, end: &str) -> ShiftSpec {
-    ShiftSpec {
-        overnight: true,
-        ..shift(day, start, end)
-    }
+    ShiftSpec { overnight: true, ..shift(day, start, end) }
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -28,10 +20,7 @@ pub(crate) fn office_atlanta() -> BusinessCalendar {
     BusinessCalendar::from_spec(&CalendarSpec {
         time_zone: "America/New_York".into(),
         hours: HoursSpec::Weekly {
-            shifts: ["mon", "tue", "wed", "thu", "fri"]
-                .iter()
-                .map(|d| shift(d, "08:00", "17:00"))
-                .collect(),
+            shifts: ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| shift(d, "08:00", "17:00")).collect(),
         },
         holidays: vec![date(2026, 11, 26), date(2026, 12, 25), date(2027, 1, 1)],
     })
@@ -41,10 +30,8 @@ pub(crate) fn office_atlanta() -> BusinessCalendar {
 /// A Dallas DC working nights, with a Saturday day shift and a Sunday-night
 /// shift that crosses the 2 a.m. clock changes.
 fn nights_dallas() -> BusinessCalendar {
-    let mut shifts: Vec<ShiftSpec> = ["sun", "mon", "tue", "wed", "thu"]
-        .iter()
-        .map(|d| overnight(d, "22:00", "06:00"))
-        .collect();
+    let mut shifts: Vec<ShiftSpec> =
+        ["sun", "mon", "tue", "wed", "thu"].iter().map(|d| overnight(d, "22:00", "06:00")).collect();
     shifts.push(shift("sat", "06:00", "14:00"));
     shifts.push(shift("sun", "01:15", "01:45"));
     shifts.push(shift("sun", "02:30", "03:30"));
@@ -86,25 +73,15 @@ fn plain_24x7() -> BusinessCalendar {
 }
 
 fn local(cal: &BusinessCalendar, y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    cal.time_zone()
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .earliest()
-        .unwrap()
-        .with_timezone(&Utc)
+    cal.time_zone().with_ymd_and_hms(y, m, d, h, min, 0).earliest().unwrap().with_timezone(&Utc)
 }
 
 #[test]
 fn friday_afternoon_plus_two_hours_is_monday_morning() {
     let cal = office_atlanta();
     let friday = local(&cal, 2026, 11, 20, 16, 0);
-    assert_eq!(
-        cal.add_minutes(friday, 120),
-        Some(local(&cal, 2026, 11, 23, 9, 0))
-    );
-    assert_eq!(
-        cal.minutes_between(friday, local(&cal, 2026, 11, 23, 9, 0)),
-        120
-    );
+    assert_eq!(cal.add_minutes(friday, 120), Some(local(&cal, 2026, 11, 23, 9, 0)));
+    assert_eq!(cal.minutes_between(friday, local(&cal, 2026, 11, 23, 9, 0)), 120);
 }
 
 #[test]
@@ -112,10 +89,7 @@ fn holidays_are_skipped() {
     let cal = office_atlanta();
     // Wednesday before Thanksgiving, 16:00 + 2h lands on Friday 09:00.
     let wednesday = local(&cal, 2026, 11, 25, 16, 0);
-    assert_eq!(
-        cal.add_minutes(wednesday, 120),
-        Some(local(&cal, 2026, 11, 27, 9, 0))
-    );
+    assert_eq!(cal.add_minutes(wednesday, 120), Some(local(&cal, 2026, 11, 27, 9, 0)));
     assert!(!cal.is_working(local(&cal, 2026, 11, 26, 10, 0)));
 }
 
@@ -123,14 +97,8 @@ fn holidays_are_skipped() {
 fn time_before_opening_starts_counting_at_opening() {
     let cal = office_atlanta();
     let early = local(&cal, 2026, 11, 23, 5, 30);
-    assert_eq!(
-        cal.add_minutes(early, 30),
-        Some(local(&cal, 2026, 11, 23, 8, 30))
-    );
-    assert_eq!(
-        cal.minutes_between(early, local(&cal, 2026, 11, 23, 8, 30)),
-        30
-    );
+    assert_eq!(cal.add_minutes(early, 30), Some(local(&cal, 2026, 11, 23, 8, 30)));
+    assert_eq!(cal.minutes_between(early, local(&cal, 2026, 11, 23, 8, 30)), 30);
 }
 
 #[test]
@@ -140,17 +108,11 @@ fn shifts_in_the_spring_gap_shrink_and_shifts_in_the_repeated_hour_grow() {
     // Sun 01:15-01:45 opening at the first 01:15 and closing at the second
     // 01:45 (90 min), Sun 02:30-03:30, Sun 22:00-Mon 06:00.
     let fall = local(&cal, 2026, 10, 31, 12, 0);
-    assert_eq!(
-        cal.minutes_between(fall, fall + Duration::hours(49)),
-        120 + 90 + 60 + 480
-    );
+    assert_eq!(cal.minutes_between(fall, fall + Duration::hours(49)), 120 + 90 + 60 + 480);
     // Spring forward on Sun 14 Mar 2027 (02:00-03:00 does not exist): the
     // 02:30-03:30 shift runs 03:00-03:30.
     let spring = local(&cal, 2027, 3, 13, 12, 0);
-    assert_eq!(
-        cal.minutes_between(spring, spring + Duration::hours(47)),
-        120 + 30 + 30 + 480
-    );
+    assert_eq!(cal.minutes_between(spring, spring + Duration::hours(47)), 120 + 30 + 30 + 480);
     let jump = local(&cal, 2027, 3, 14, 3, 0);
     assert!(cal.is_working(jump) && !cal.is_working(jump - Duration::seconds(1)));
 }
@@ -159,22 +121,14 @@ fn shifts_in_the_spring_gap_shrink_and_shifts_in_the_repeated_hour_grow() {
 fn an_overnight_shift_over_the_clock_change_counts_physical_time() {
     let cal = BusinessCalendar::from_spec(&CalendarSpec {
         time_zone: "America/New_York".into(),
-        hours: HoursSpec::Weekly {
-            shifts: vec![overnight("sat", "22:00", "06:00")],
-        },
+        hours: HoursSpec::Weekly { shifts: vec![overnight("sat", "22:00", "06:00")] },
         holidays: vec![],
     })
     .unwrap();
     let fall = local(&cal, 2026, 10, 31, 21, 0);
-    assert_eq!(
-        cal.minutes_between(fall, fall + Duration::hours(12)),
-        9 * 60
-    );
+    assert_eq!(cal.minutes_between(fall, fall + Duration::hours(12)), 9 * 60);
     let spring = local(&cal, 2026, 3, 7, 21, 0);
-    assert_eq!(
-        cal.minutes_between(spring, spring + Duration::hours(12)),
-        7 * 60
-    );
+    assert_eq!(cal.minutes_between(spring, spring + Duration::hours(12)), 7 * 60);
 }
 
 #[test]
@@ -184,10 +138,7 @@ fn around_the_clock_is_plain_time_except_on_holidays() {
     assert_eq!(cal.add_minutes(t, 90), Some(t + Duration::minutes(90)));
     let london = around_the_clock_london();
     let eve = local(&london, 2026, 12, 24, 23, 0);
-    assert_eq!(
-        london.add_minutes(eve, 120),
-        Some(local(&london, 2026, 12, 26, 1, 0))
-    );
+    assert_eq!(london.add_minutes(eve, 120), Some(local(&london, 2026, 12, 26, 1, 0)));
 }
 
 #[test]
@@ -224,24 +175,15 @@ fn inverted_overlapping_and_unknown_values_are_refused_with_pointers() {
 
 #[test]
 fn a_week_without_shifts_is_refused() {
-    let spec = CalendarSpec {
-        time_zone: "UTC".into(),
-        hours: HoursSpec::Weekly { shifts: vec![] },
-        holidays: vec![],
-    };
-    assert_eq!(
-        BusinessCalendar::from_spec(&spec).unwrap_err()[0].pointer,
-        "/hours/shifts"
-    );
+    let spec = CalendarSpec { time_zone: "UTC".into(), hours: HoursSpec::Weekly { shifts: vec![] }, holidays: vec![] };
+    assert_eq!(BusinessCalendar::from_spec(&spec).unwrap_err()[0].pointer, "/hours/shifts");
 }
 
 #[test]
 fn the_spec_is_stored_as_readable_json() {
     let spec = CalendarSpec {
         time_zone: "America/Chicago".into(),
-        hours: HoursSpec::Weekly {
-            shifts: vec![overnight("fri", "22:00", "06:00")],
-        },
+        hours: HoursSpec::Weekly { shifts: vec![overnight("fri", "22:00", "06:00")] },
         holidays: vec![date(2026, 12, 25)],
     };
     let json = serde_json::to_value(&spec).unwrap();
@@ -252,31 +194,18 @@ fn the_spec_is_stored_as_readable_json() {
             "holidays": ["2026-12-25"]})
     );
     let always: CalendarSpec =
-        serde_json::from_value(serde_json::json!({"time_zone": "UTC", "hours": {"kind": "24x7"}}))
-            .unwrap();
+        serde_json::from_value(serde_json::json!({"time_zone": "UTC", "hours": {"kind": "24x7"}})).unwrap();
     assert_eq!(always.hours, HoursSpec::AlwaysOpen);
 }
 
 fn calendars() -> Vec<BusinessCalendar> {
-    vec![
-        office_atlanta(),
-        nights_dallas(),
-        around_the_clock_london(),
-        lord_howe(),
-        plain_24x7(),
-    ]
+    vec![office_atlanta(), nights_dallas(), around_the_clock_london(), lord_howe(), plain_24x7()]
 }
 
 /// Instants over 2026-2027, which hold two of each daylight-saving change.
 fn arb_instant() -> impl Strategy<Value = DateTime<Utc>> {
-    let start = Utc
-        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-        .unwrap()
-        .timestamp();
-    let end = Utc
-        .with_ymd_and_hms(2027, 12, 31, 0, 0, 0)
-        .unwrap()
-        .timestamp();
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().timestamp();
+    let end = Utc.with_ymd_and_hms(2027, 12, 31, 0, 0, 0).unwrap().timestamp();
     (start..end).prop_map(|s| Utc.timestamp_opt(s, 0).unwrap())
 }
 

@@ -246,21 +246,12 @@ impl Body {
             Body::PutawayCompleted { receipt, item, .. } => {
                 keys.extend([(K::Receipt, receipt.as_str()), (K::Item, item.as_str())])
             }
-            Body::InventorySnapshot { item, .. } | Body::InventoryMismatch { item, .. } => {
-                keys.push((K::Item, item))
+            Body::InventorySnapshot { item, .. } | Body::InventoryMismatch { item, .. } => keys.push((K::Item, item)),
+            Body::OrderReleased { order, customer, .. } => {
+                keys.extend([(K::Order, order.as_str()), (K::Customer, customer.as_str())])
             }
-            Body::OrderReleased {
-                order, customer, ..
-            } => keys.extend([(K::Order, order.as_str()), (K::Customer, customer.as_str())]),
-            Body::OrderAllocated { order, .. } | Body::PickCompleted { order, .. } => {
-                keys.push((K::Order, order))
-            }
-            Body::ShipmentDispatched {
-                shipment,
-                carrier,
-                tracking,
-                ..
-            } => keys.extend([
+            Body::OrderAllocated { order, .. } | Body::PickCompleted { order, .. } => keys.push((K::Order, order)),
+            Body::ShipmentDispatched { shipment, carrier, tracking, .. } => keys.extend([
                 (K::Shipment, shipment.as_str()),
                 (K::Carrier, carrier.as_str()),
                 (K::Tracking, tracking.as_str()),
@@ -268,32 +259,20 @@ impl Body {
             Body::ShipmentInTransit { shipment, .. } | Body::DeliveryConfirmed { shipment, .. } => {
                 keys.push((K::Shipment, shipment))
             }
-            Body::InvoicePosted {
-                invoice,
-                order,
-                shipment,
-                ..
-            } => {
+            Body::InvoicePosted { invoice, order, shipment, .. } => {
                 keys.push((K::Invoice, invoice));
                 keys.extend(order.as_deref().map(|o| (K::Order, o)));
                 keys.extend(shipment.as_deref().map(|s| (K::Shipment, s)));
             }
             Body::Integration(_) | Body::DuplicateEvent { .. } => {}
-            Body::PartialReceipt { po, item, .. } => {
-                keys.extend([(K::Po, po.as_str()), (K::Item, item.as_str())])
-            }
+            Body::PartialReceipt { po, item, .. } => keys.extend([(K::Po, po.as_str()), (K::Item, item.as_str())]),
             Body::SupplierDateChange { po, supplier, .. } => {
                 keys.extend([(K::Po, po.as_str()), (K::Supplier, supplier.as_str())])
             }
             Body::AllocationFailed { order, item, .. } => {
                 keys.extend([(K::Order, order.as_str()), (K::Item, item.as_str())])
             }
-            Body::InvoiceTriggerFailed {
-                invoice,
-                shipment,
-                order,
-                ..
-            } => {
+            Body::InvoiceTriggerFailed { invoice, shipment, order, .. } => {
                 keys.extend(invoice.as_deref().map(|v| (K::Invoice, v)));
                 keys.extend(shipment.as_deref().map(|v| (K::Shipment, v)));
                 keys.extend(order.as_deref().map(|v| (K::Order, v)));

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use data::{
-    AckLineStatus, AllocatedLine, Body, Channel, IntegrationFailure, ItemLine, PickedLine,
-    PoAckLine, PoLine, ReceiptLine, System,
+    AckLineStatus, AllocatedLine, Body, Channel, IntegrationFailure, ItemLine, PickedLine, PoAckLine, PoLine,
+    ReceiptLine, System,
 };
 use reader::{Obj, Problems};
 
@@ -63,10 +63,7 @@ impl std::str::FromStr for EventType {
         s.parse()
             .map(EventType::Milestone)
             .or_else(|_| s.parse().map(EventType::Exception))
-            .map_err(|_| crate::UnknownName {
-                what: "event type",
-                value: s.to_owned(),
-            })
+            .map_err(|_| crate::UnknownName { what: "event type", value: s.to_owned() })
     }
 }
 
@@ -139,11 +136,8 @@ pub struct TraceParent(String);
 impl TraceParent {
     pub fn parse(s: &str) -> Option<Self> {
         let parts: Vec<&str> = s.split('-').collect();
-        let hex = |p: &str, len: usize| {
-            p.len() == len
-                && p.bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        };
+        let hex =
+            |p: &str, len: usize| p.len() == len && p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         let zero = |p: &str| p.bytes().all(|b| b == b'0');
         let ok = parts.len() == 4
             && hex(parts[0], 2)
@@ -257,10 +251,7 @@ fn read_event(value: &Value, p: &mut Problems) -> Option<Event> {
         Some(Value::String(t)) => match t.parse::<EventType>() {
             Ok(t) => Some(t),
             Err(_) => {
-                p.push(
-                    "/type",
-                    format!("`{t}` is not an event type of the contract"),
-                );
+                p.push("/type", format!("`{t}` is not an event type of the contract"));
                 None
             }
         },
@@ -275,21 +266,13 @@ fn read_event(value: &Value, p: &mut Problems) -> Option<Event> {
     let traceparent = o.opt_str("traceparent", p).and_then(|t| {
         let parsed = TraceParent::parse(&t);
         if parsed.is_none() {
-            p.push(
-                "/traceparent",
-                "must be a W3C traceparent, e.g. 00-<32 hex>-<16 hex>-01",
-            );
+            p.push("/traceparent", "must be a W3C traceparent, e.g. 00-<32 hex>-<16 hex>-01");
         }
         parsed
     });
     let data_content_type = o.opt_str("datacontenttype", p);
     if let Some(ct) = &data_content_type {
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         if essence != "application/json" && !essence.ends_with("+json") {
             p.push("/datacontenttype", "must be application/json");
         }
@@ -319,10 +302,7 @@ fn read_event(value: &Value, p: &mut Problems) -> Option<Event> {
         data,
     };
     event.correlation = match given_correlation {
-        Some(id) => Some(Correlation {
-            id: CorrelationId(id),
-            derived: false,
-        }),
+        Some(id) => Some(Correlation { id: CorrelationId(id), derived: false }),
         None => CorrelationId::derive(&event.data.refs)
             .or_else(|| CorrelationId::derive(&event.business_refs()))
             .map(|id| Correlation { id, derived: true }),
@@ -339,15 +319,7 @@ fn read_data(event_type: EventType, value: &Value, p: &mut Problems) -> Option<E
         EventType::Milestone(_) => (None, None),
     };
     let body = parse_data::body(event_type, &mut o, p)?;
-    Some(EventData {
-        site,
-        refs,
-        other_refs,
-        severity,
-        summary,
-        body,
-        extra: o.extras(),
-    })
+    Some(EventData { site, refs, other_refs, severity, summary, body, extra: o.extras() })
 }
 
 fn read_refs(o: &mut Obj<'_>, p: &mut Problems) -> (BusinessRefs, Map<String, Value>) {
@@ -366,15 +338,9 @@ fn read_refs(o: &mut Obj<'_>, p: &mut Problems) -> (BusinessRefs, Map<String, Va
             other.insert(key.clone(), v.clone());
             continue;
         };
-        match v
-            .as_str()
-            .filter(|s| !s.trim().is_empty() && s.chars().count() <= reader::MAX_KEY)
-        {
+        match v.as_str().filter(|s| !s.trim().is_empty() && s.chars().count() <= reader::MAX_KEY) {
             Some(s) => refs.insert(kind, s),
-            None => p.push(
-                format!("{base}/{}", reader::escape(key)),
-                "must be a non-empty string",
-            ),
+            None => p.push(format!("{base}/{}", reader::escape(key)), "must be a non-empty string"),
         }
     }
     (refs, other)

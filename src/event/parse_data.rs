@@ -1,9 +1,7 @@
 //! Reading the type-specific fields of `data`.
 
 use super::EventType;
-use super::data::{
-    AllocatedLine, Body, IntegrationFailure, ItemLine, PickedLine, PoAckLine, PoLine, ReceiptLine,
-};
+use super::data::{AllocatedLine, Body, IntegrationFailure, ItemLine, PickedLine, PoAckLine, PoLine, ReceiptLine};
 use super::reader::{Obj, Problems};
 use crate::ExceptionKind as E;
 use crate::event::MilestoneKind as M;
@@ -22,11 +20,7 @@ fn milestone(kind: M, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
         M::PoCreated => {
             let supplier = o.req_str("supplier", p);
             let lines = o.req_list("lines", p, |l, p| {
-                let (line, item, qty) = (
-                    l.req_line("line", p),
-                    l.req_str("item", p),
-                    l.req_qty("qty", p),
-                );
+                let (line, item, qty) = (l.req_line("line", p), l.req_str("item", p), l.req_qty("qty", p));
                 let (uom, requested_date) = (l.req_str("uom", p), l.req_date("requested_date", p));
                 Some(PoLine {
                     line: line?,
@@ -37,10 +31,7 @@ fn milestone(kind: M, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
                     extra: l.extras(),
                 })
             });
-            Body::PoCreated {
-                supplier: supplier?,
-                lines: lines?,
-            }
+            Body::PoCreated { supplier: supplier?, lines: lines? }
         }
         M::PoAcknowledged => {
             let supplier = o.req_str("supplier", p);
@@ -55,139 +46,67 @@ fn milestone(kind: M, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
                     extra: l.extras(),
                 })
             });
-            Body::PoAcknowledged {
-                supplier: supplier?,
-                lines: lines?,
-            }
+            Body::PoAcknowledged { supplier: supplier?, lines: lines? }
         }
         M::AsnReceived => {
             let (asn, eta) = (o.req_str("asn", p), o.req_time("eta", p));
             let lines = o.req_list("lines", p, item_line);
-            Body::AsnReceived {
-                asn: asn?,
-                eta: eta?,
-                lines: lines?,
-            }
+            Body::AsnReceived { asn: asn?, eta: eta?, lines: lines? }
         }
         M::ReceiptPosted => {
             let receipt = o.req_str("receipt", p);
             let lines = o.req_list("lines", p, |l, p| {
                 let (line, item) = (l.req_line("line", p), l.req_str("item", p));
                 let (qty_received, lot) = (l.req_qty("qty_received", p), l.opt_str("lot", p));
-                Some(ReceiptLine {
-                    line: line?,
-                    item: item?,
-                    qty_received: qty_received?,
-                    lot,
-                    extra: l.extras(),
-                })
+                Some(ReceiptLine { line: line?, item: item?, qty_received: qty_received?, lot, extra: l.extras() })
             });
-            Body::ReceiptPosted {
-                receipt: receipt?,
-                lines: lines?,
-            }
+            Body::ReceiptPosted { receipt: receipt?, lines: lines? }
         }
         M::PutawayCompleted => {
             let (receipt, item) = (o.req_str("receipt", p), o.req_str("item", p));
             let (qty, bin) = (o.req_qty("qty", p), o.req_str("bin", p));
-            Body::PutawayCompleted {
-                receipt: receipt?,
-                item: item?,
-                qty: qty?,
-                bin: bin?,
-            }
+            Body::PutawayCompleted { receipt: receipt?, item: item?, qty: qty?, bin: bin? }
         }
         M::InventorySnapshot => {
-            let (item, erp_qty, wms_qty) = (
-                o.req_str("item", p),
-                o.req_qty("erp_qty", p),
-                o.req_qty("wms_qty", p),
-            );
-            Body::InventorySnapshot {
-                item: item?,
-                erp_qty: erp_qty?,
-                wms_qty: wms_qty?,
-            }
+            let (item, erp_qty, wms_qty) = (o.req_str("item", p), o.req_qty("erp_qty", p), o.req_qty("wms_qty", p));
+            Body::InventorySnapshot { item: item?, erp_qty: erp_qty?, wms_qty: wms_qty? }
         }
         M::OrderReleased => {
             let (order, customer) = (o.req_str("order", p), o.req_str("customer", p));
             let channel = o.req_enum("channel", p);
             let lines = o.req_list("lines", p, item_line);
-            Body::OrderReleased {
-                order: order?,
-                customer: customer?,
-                channel: channel?,
-                lines: lines?,
-            }
+            Body::OrderReleased { order: order?, customer: customer?, channel: channel?, lines: lines? }
         }
         M::OrderAllocated => {
             let order = o.req_str("order", p);
             let lines = o.req_list("lines", p, |l, p| {
-                let (line, item, qty) = (
-                    l.req_line("line", p),
-                    l.req_str("item", p),
-                    l.req_qty("qty_allocated", p),
-                );
-                Some(AllocatedLine {
-                    line: line?,
-                    item: item?,
-                    qty_allocated: qty?,
-                    extra: l.extras(),
-                })
+                let (line, item, qty) = (l.req_line("line", p), l.req_str("item", p), l.req_qty("qty_allocated", p));
+                Some(AllocatedLine { line: line?, item: item?, qty_allocated: qty?, extra: l.extras() })
             });
-            Body::OrderAllocated {
-                order: order?,
-                lines: lines?,
-            }
+            Body::OrderAllocated { order: order?, lines: lines? }
         }
         M::PickCompleted => {
             let order = o.req_str("order", p);
             let lines = o.req_list("lines", p, |l, p| {
-                let (line, item, qty) = (
-                    l.req_line("line", p),
-                    l.req_str("item", p),
-                    l.req_qty("qty_picked", p),
-                );
-                Some(PickedLine {
-                    line: line?,
-                    item: item?,
-                    qty_picked: qty?,
-                    extra: l.extras(),
-                })
+                let (line, item, qty) = (l.req_line("line", p), l.req_str("item", p), l.req_qty("qty_picked", p));
+                Some(PickedLine { line: line?, item: item?, qty_picked: qty?, extra: l.extras() })
             });
-            Body::PickCompleted {
-                order: order?,
-                lines: lines?,
-            }
+            Body::PickCompleted { order: order?, lines: lines? }
         }
         M::ShipmentDispatched => {
             let (shipment, carrier) = (o.req_str("shipment", p), o.req_str("carrier", p));
             let (tracking, orders) = (o.req_str("tracking", p), o.req_strings("orders", p));
-            Body::ShipmentDispatched {
-                shipment: shipment?,
-                carrier: carrier?,
-                tracking: tracking?,
-                orders: orders?,
-            }
+            Body::ShipmentDispatched { shipment: shipment?, carrier: carrier?, tracking: tracking?, orders: orders? }
         }
         M::ShipmentInTransit => {
             let shipment = o.req_str("shipment", p);
             let (location, eta) = (o.opt_str("location", p), o.opt_time("eta", p));
-            Body::ShipmentInTransit {
-                shipment: shipment?,
-                location,
-                eta,
-            }
+            Body::ShipmentInTransit { shipment: shipment?, location, eta }
         }
         M::DeliveryConfirmed => {
-            let (shipment, delivered_at) =
-                (o.req_str("shipment", p), o.req_time("delivered_at", p));
+            let (shipment, delivered_at) = (o.req_str("shipment", p), o.req_time("delivered_at", p));
             let signed_by = o.opt_str("signed_by", p);
-            Body::DeliveryConfirmed {
-                shipment: shipment?,
-                delivered_at: delivered_at?,
-                signed_by,
-            }
+            Body::DeliveryConfirmed { shipment: shipment?, delivered_at: delivered_at?, signed_by }
         }
         M::InvoicePosted => {
             let invoice = o.req_str("invoice", p);
@@ -201,29 +120,14 @@ fn milestone(kind: M, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
                     None
                 }
             });
-            Body::InvoicePosted {
-                invoice: invoice?,
-                order,
-                shipment,
-                amount: amount?,
-                currency: currency?,
-            }
+            Body::InvoicePosted { invoice: invoice?, order, shipment, amount: amount?, currency: currency? }
         }
     })
 }
 
 fn item_line(l: &mut Obj<'_>, p: &mut Problems) -> Option<ItemLine> {
-    let (line, item, qty) = (
-        l.req_line("line", p),
-        l.req_str("item", p),
-        l.req_qty("qty", p),
-    );
-    Some(ItemLine {
-        line: line?,
-        item: item?,
-        qty: qty?,
-        extra: l.extras(),
-    })
+    let (line, item, qty) = (l.req_line("line", p), l.req_str("item", p), l.req_qty("qty", p));
+    Some(ItemLine { line: line?, item: item?, qty: qty?, extra: l.extras() })
 }
 
 fn exception(kind: E, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
@@ -237,10 +141,7 @@ fn exception(kind: E, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
             let attempts = o.opt_count("attempts", 0, 1_000_000, p).map(|n| n as u32);
             let payload = o.raw("payload").cloned();
             if payload.is_none() {
-                p.push(
-                    o.ptr("payload"),
-                    "is required: the original message, kept for replay",
-                );
+                p.push(o.ptr("payload"), "is required: the original message, kept for replay");
             }
             let payload_content_type = o.opt_str("payload_content_type", p);
             Body::Integration(IntegrationFailure {
@@ -256,30 +157,15 @@ fn exception(kind: E, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
             })
         }
         E::PartialReceipt => {
-            let (po, line, item) = (
-                o.req_str("po", p),
-                o.req_line("line", p),
-                o.req_str("item", p),
-            );
+            let (po, line, item) = (o.req_str("po", p), o.req_line("line", p), o.req_str("item", p));
             let (expected, received) = (o.req_qty("expected_qty", p), o.req_qty("received_qty", p));
-            Body::PartialReceipt {
-                po: po?,
-                line: line?,
-                item: item?,
-                expected_qty: expected?,
-                received_qty: received?,
-            }
+            Body::PartialReceipt { po: po?, line: line?, item: item?, expected_qty: expected?, received_qty: received? }
         }
         E::SupplierDateChange => {
             let po = o.req_str("po", p);
-            let line = o
-                .opt_count("line", 1, u64::from(u32::MAX), p)
-                .map(|n| n as u32);
+            let line = o.opt_count("line", 1, u64::from(u32::MAX), p).map(|n| n as u32);
             let supplier = o.req_str("supplier", p);
-            let (previous, promised) = (
-                o.req_date("previous_date", p),
-                o.req_date("promised_date", p),
-            );
+            let (previous, promised) = (o.req_date("previous_date", p), o.req_date("promised_date", p));
             Body::SupplierDateChange {
                 po: po?,
                 line,
@@ -289,52 +175,25 @@ fn exception(kind: E, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
             }
         }
         E::InventoryMismatch => {
-            let (item, erp_qty, wms_qty) = (
-                o.req_str("item", p),
-                o.req_qty("erp_qty", p),
-                o.req_qty("wms_qty", p),
-            );
+            let (item, erp_qty, wms_qty) = (o.req_str("item", p), o.req_qty("erp_qty", p), o.req_qty("wms_qty", p));
             let (bin, lot) = (o.opt_str("bin", p), o.opt_str("lot", p));
-            Body::InventoryMismatch {
-                item: item?,
-                erp_qty: erp_qty?,
-                wms_qty: wms_qty?,
-                bin,
-                lot,
-            }
+            Body::InventoryMismatch { item: item?, erp_qty: erp_qty?, wms_qty: wms_qty?, bin, lot }
         }
         E::DuplicateEvent => {
-            let (original_id, duplicate_id) =
-                (o.req_str("original_id", p), o.req_str("duplicate_id", p));
+            let (original_id, duplicate_id) = (o.req_str("original_id", p), o.req_str("duplicate_id", p));
             let entity = o.req_str("entity", p);
-            Body::DuplicateEvent {
-                original_id: original_id?,
-                duplicate_id: duplicate_id?,
-                entity: entity?,
-            }
+            Body::DuplicateEvent { original_id: original_id?, duplicate_id: duplicate_id?, entity: entity? }
         }
         E::AllocationFailed => {
             let (order, item) = (o.req_str("order", p), o.req_str("item", p));
-            let (requested, available) =
-                (o.req_qty("requested_qty", p), o.req_qty("available_qty", p));
-            Body::AllocationFailed {
-                order: order?,
-                item: item?,
-                requested_qty: requested?,
-                available_qty: available?,
-            }
+            let (requested, available) = (o.req_qty("requested_qty", p), o.req_qty("available_qty", p));
+            Body::AllocationFailed { order: order?, item: item?, requested_qty: requested?, available_qty: available? }
         }
         E::InvoiceTriggerFailed => {
             let invoice = o.opt_str("invoice", p);
             let (shipment, order) = (o.opt_str("shipment", p), o.opt_str("order", p));
             let (error_code, message) = (o.req_str("error_code", p), o.req_text("message", p));
-            Body::InvoiceTriggerFailed {
-                invoice,
-                shipment,
-                order,
-                error_code: error_code?,
-                message: message?,
-            }
+            Body::InvoiceTriggerFailed { invoice, shipment, order, error_code: error_code?, message: message? }
         }
     })
 }

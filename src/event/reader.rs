@@ -24,10 +24,7 @@ pub(crate) struct Problems(pub(crate) Vec<FieldProblem>);
 
 impl Problems {
     pub(crate) fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldProblem {
-            pointer: pointer.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldProblem { pointer: pointer.into(), message: message.into() });
     }
 }
 
@@ -43,11 +40,7 @@ impl<'a> Obj<'a> {
     /// Reads `value` as an object at `path`, or records a problem.
     pub(crate) fn new(value: &'a Value, path: &str, p: &mut Problems) -> Option<Self> {
         match value {
-            Value::Object(map) => Some(Self {
-                map,
-                path: path.to_owned(),
-                used: Vec::new(),
-            }),
+            Value::Object(map) => Some(Self { map, path: path.to_owned(), used: Vec::new() }),
             _ => {
                 p.push(pointer_or_root(path), "must be a JSON object");
                 None
@@ -150,21 +143,11 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn count_of(
-        &self,
-        key: &str,
-        value: &Value,
-        min: u64,
-        max: u64,
-        p: &mut Problems,
-    ) -> Option<u64> {
+    fn count_of(&self, key: &str, value: &Value, min: u64, max: u64, p: &mut Problems) -> Option<u64> {
         match value.as_u64() {
             Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
-                p.push(
-                    self.ptr(key),
-                    format!("must be a whole number from {min} to {max}"),
-                );
+                p.push(self.ptr(key), format!("must be a whole number from {min} to {max}"));
                 None
             }
         }
@@ -173,18 +156,11 @@ impl<'a> Obj<'a> {
     /// A required line number (1 or more).
     pub(crate) fn req_line(&mut self, key: &'static str, p: &mut Problems) -> Option<u32> {
         let value = self.required(key, p)?;
-        self.count_of(key, value, 1, u64::from(u32::MAX), p)
-            .map(|n| n as u32)
+        self.count_of(key, value, 1, u64::from(u32::MAX), p).map(|n| n as u32)
     }
 
     /// An optional whole number within bounds.
-    pub(crate) fn opt_count(
-        &mut self,
-        key: &'static str,
-        min: u64,
-        max: u64,
-        p: &mut Problems,
-    ) -> Option<u64> {
+    pub(crate) fn opt_count(&mut self, key: &'static str, min: u64, max: u64, p: &mut Problems) -> Option<u64> {
         let value = self.raw(key)?;
         self.count_of(key, value, min, max, p)
     }
@@ -203,31 +179,20 @@ impl<'a> Obj<'a> {
         match value.as_str().map(DateTime::parse_from_rfc3339) {
             Some(Ok(t)) => Some(t),
             _ => {
-                p.push(
-                    self.ptr(key),
-                    "must be an RFC 3339 timestamp, e.g. 2026-11-24T15:42:10Z",
-                );
+                p.push(self.ptr(key), "must be an RFC 3339 timestamp, e.g. 2026-11-24T15:42:10Z");
                 None
             }
         }
     }
 
     /// A required RFC 3339 timestamp.
-    pub(crate) fn req_time(
-        &mut self,
-        key: &'static str,
-        p: &mut Problems,
-    ) -> Option<DateTime<FixedOffset>> {
+    pub(crate) fn req_time(&mut self, key: &'static str, p: &mut Problems) -> Option<DateTime<FixedOffset>> {
         let value = self.required(key, p)?;
         self.time_of(key, value, p)
     }
 
     /// An optional RFC 3339 timestamp.
-    pub(crate) fn opt_time(
-        &mut self,
-        key: &'static str,
-        p: &mut Problems,
-    ) -> Option<DateTime<FixedOffset>> {
+    pub(crate) fn opt_time(&mut self, key: &'static str, p: &mut Problems) -> Option<DateTime<FixedOffset>> {
         let value = self.raw(key)?;
         self.time_of(key, value, p)
     }
@@ -240,10 +205,7 @@ impl<'a> Obj<'a> {
                 .ok()
         });
         if parsed.is_none() {
-            p.push(
-                self.ptr(key),
-                "must be a date (2026-12-09) or an RFC 3339 timestamp",
-            );
+            p.push(self.ptr(key), "must be a date (2026-12-09) or an RFC 3339 timestamp");
         }
         parsed
     }
@@ -269,10 +231,7 @@ impl<'a> Obj<'a> {
     fn enum_of<T: Named>(&self, key: &str, value: &Value, p: &mut Problems) -> Option<T> {
         let parsed = value.as_str().and_then(|s| s.parse().ok());
         if parsed.is_none() {
-            p.push(
-                self.ptr(key),
-                format!("must be one of {}", T::NAMES.join(", ")),
-            );
+            p.push(self.ptr(key), format!("must be one of {}", T::NAMES.join(", ")));
         }
         parsed
     }
@@ -306,11 +265,7 @@ impl<'a> Obj<'a> {
     }
 
     /// A required, non-empty array of key-like strings.
-    pub(crate) fn req_strings(
-        &mut self,
-        key: &'static str,
-        p: &mut Problems,
-    ) -> Option<Vec<String>> {
+    pub(crate) fn req_strings(&mut self, key: &'static str, p: &mut Problems) -> Option<Vec<String>> {
         let value = self.required(key, p)?;
         let Value::Array(values) = value else {
             p.push(self.ptr(key), "must be an array of strings");
@@ -323,10 +278,7 @@ impl<'a> Obj<'a> {
         let base = self.ptr(key);
         let mut out = Vec::with_capacity(values.len());
         for (i, v) in values.iter().enumerate() {
-            match v
-                .as_str()
-                .filter(|s| !s.trim().is_empty() && s.chars().count() <= MAX_KEY)
-            {
+            match v.as_str().filter(|s| !s.trim().is_empty() && s.chars().count() <= MAX_KEY) {
                 Some(s) => out.push(s.to_owned()),
                 None => p.push(format!("{base}/{i}"), "must be a non-empty string"),
             }
@@ -336,18 +288,10 @@ impl<'a> Obj<'a> {
 
     /// The fields that were not read, kept as they came.
     pub(crate) fn extras(&self) -> Map<String, Value> {
-        self.map
-            .iter()
-            .filter(|(k, _)| !self.used.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        self.map.iter().filter(|(k, _)| !self.used.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 }
 
 fn pointer_or_root(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        path.to_owned()
-    }
+    if path.is_empty() { String::new() } else { path.to_owned() }
 }

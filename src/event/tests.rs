@@ -37,43 +37,25 @@ pub(crate) fn examples() -> Vec<(&'static str, Value)> {
             json!({"refs": {"po": "PO-1"}, "receipt": "RCV-1",
             "lines": [{"line": 1, "item": "SKU-1", "qty_received": 192, "lot": "L-7"}]}),
         ),
-        (
-            "putaway.completed",
-            json!({"receipt": "RCV-1", "item": "SKU-1", "qty": 192, "bin": "A-01-01"}),
-        ),
-        (
-            "inventory.snapshot",
-            json!({"item": "SKU-1", "erp_qty": 100, "wms_qty": 100}),
-        ),
+        ("putaway.completed", json!({"receipt": "RCV-1", "item": "SKU-1", "qty": 192, "bin": "A-01-01"})),
+        ("inventory.snapshot", json!({"item": "SKU-1", "erp_qty": 100, "wms_qty": 100})),
         (
             "order.released",
             json!({"order": "SO-1", "customer": "CUST-1", "channel": "edi",
             "lines": [{"line": 1, "item": "SKU-1", "qty": 4}]}),
         ),
-        (
-            "order.allocated",
-            json!({"order": "SO-1", "lines": [{"line": 1, "item": "SKU-1", "qty_allocated": 4}]}),
-        ),
-        (
-            "pick.completed",
-            json!({"order": "SO-1", "lines": [{"line": 1, "item": "SKU-1", "qty_picked": 4}]}),
-        ),
+        ("order.allocated", json!({"order": "SO-1", "lines": [{"line": 1, "item": "SKU-1", "qty_allocated": 4}]})),
+        ("pick.completed", json!({"order": "SO-1", "lines": [{"line": 1, "item": "SKU-1", "qty_picked": 4}]})),
         (
             "shipment.dispatched",
             json!({"shipment": "SHP-1", "carrier": "ODFL", "tracking": "1Z999", "orders": ["SO-1"]}),
         ),
-        (
-            "shipment.in_transit",
-            json!({"shipment": "SHP-1", "location": "Memphis, TN"}),
-        ),
+        ("shipment.in_transit", json!({"shipment": "SHP-1", "location": "Memphis, TN"})),
         (
             "delivery.confirmed",
             json!({"shipment": "SHP-1", "delivered_at": "2026-11-26T14:05:00-06:00", "signed_by": "J. Doe"}),
         ),
-        (
-            "invoice.posted",
-            json!({"invoice": "INV-1", "order": "SO-1", "amount": 1234.5, "currency": "USD"}),
-        ),
+        ("invoice.posted", json!({"invoice": "INV-1", "order": "SO-1", "amount": 1234.5, "currency": "USD"})),
         (
             "exception.integration",
             json!({"site": "DC-DAL", "refs": {"order": "SO-77812", "shipment": "SHP-4471"},
@@ -91,14 +73,8 @@ pub(crate) fn examples() -> Vec<(&'static str, Value)> {
             json!({"po": "PO-1", "supplier": "SUP-1",
             "previous_date": "2026-12-01", "promised_date": "2026-12-09"}),
         ),
-        (
-            "exception.inventory_mismatch",
-            json!({"item": "SKU-1", "erp_qty": 120, "wms_qty": 96, "bin": "A-12-03"}),
-        ),
-        (
-            "exception.duplicate_event",
-            json!({"original_id": "e-1", "duplicate_id": "e-2", "entity": "shipment"}),
-        ),
+        ("exception.inventory_mismatch", json!({"item": "SKU-1", "erp_qty": 120, "wms_qty": 96, "bin": "A-12-03"})),
+        ("exception.duplicate_event", json!({"original_id": "e-1", "duplicate_id": "e-2", "entity": "shipment"})),
         (
             "exception.allocation_failed",
             json!({"order": "SO-1", "item": "SKU-1", "requested_qty": 12, "available_qty": 4}),
@@ -118,13 +94,9 @@ fn pointers(err: &InvalidEvent) -> Vec<&str> {
 #[test]
 fn every_type_of_the_contract_parses() {
     let all = examples();
-    assert_eq!(
-        all.len(),
-        MilestoneKind::ALL.len() + ExceptionKind::ALL.len()
-    );
+    assert_eq!(all.len(), MilestoneKind::ALL.len() + ExceptionKind::ALL.len());
     for (event_type, data) in all {
-        let event =
-            parse(&envelope(event_type, data)).unwrap_or_else(|e| panic!("{event_type}: {e:?}"));
+        let event = parse(&envelope(event_type, data)).unwrap_or_else(|e| panic!("{event_type}: {e:?}"));
         assert_eq!(event.event_type.as_str(), event_type);
     }
 }
@@ -151,26 +123,9 @@ fn the_contract_example_of_a_partial_receipt_parses_into_typed_values() {
     assert_eq!(event.subject.as_deref(), Some("PO-10045"));
     assert_eq!(event.data.site.as_deref(), Some("DC-ATL"));
     assert_eq!(event.data.refs.get(RefKind::Asn), Some("ASN-55120"));
-    assert_eq!(
-        event.data.summary.as_deref(),
-        Some("48 EA short on PO-10045 line 2")
-    );
-    assert_eq!(
-        event.correlation,
-        Some(Correlation {
-            id: CorrelationId("po:PO-10045".into()),
-            derived: true
-        })
-    );
-    let Body::PartialReceipt {
-        line,
-        expected_qty,
-        received_qty,
-        ..
-    } = event.data.body
-    else {
-        panic!("typed body")
-    };
+    assert_eq!(event.data.summary.as_deref(), Some("48 EA short on PO-10045 line 2"));
+    assert_eq!(event.correlation, Some(Correlation { id: CorrelationId("po:PO-10045".into()), derived: true }));
+    let Body::PartialReceipt { line, expected_qty, received_qty, .. } = event.data.body else { panic!("typed body") };
     assert_eq!((line, expected_qty, received_qty), (2, 240.0, 192.0));
 }
 
@@ -183,33 +138,18 @@ fn a_given_correlation_id_and_traceparent_are_kept() {
     let correlation = event.correlation.unwrap();
     assert_eq!(correlation.id.as_str(), "order:SO-77812");
     assert!(!correlation.derived);
-    assert_eq!(
-        event.traceparent.unwrap().as_str(),
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    );
+    assert_eq!(event.traceparent.unwrap().as_str(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 }
 
 #[test]
 fn the_correlation_id_is_derived_from_po_then_order_then_shipment() {
     let derive = |refs: Value| {
         let data = json!({"invoice": "INV-1", "amount": 1, "currency": "USD", "refs": refs});
-        parse(&envelope("invoice.posted", data))
-            .unwrap()
-            .correlation
-            .map(|c| c.id.0)
+        parse(&envelope("invoice.posted", data)).unwrap().correlation.map(|c| c.id.0)
     };
-    assert_eq!(
-        derive(json!({"shipment": "S", "order": "O", "po": "P"})).as_deref(),
-        Some("po:P")
-    );
-    assert_eq!(
-        derive(json!({"shipment": "S", "order": "O"})).as_deref(),
-        Some("order:O")
-    );
-    assert_eq!(
-        derive(json!({"shipment": "S"})).as_deref(),
-        Some("shipment:S")
-    );
+    assert_eq!(derive(json!({"shipment": "S", "order": "O", "po": "P"})).as_deref(), Some("po:P"));
+    assert_eq!(derive(json!({"shipment": "S", "order": "O"})).as_deref(), Some("order:O"));
+    assert_eq!(derive(json!({"shipment": "S"})).as_deref(), Some("shipment:S"));
     assert_eq!(derive(json!({"item": "I"})), None);
 }
 
@@ -217,10 +157,7 @@ fn the_correlation_id_is_derived_from_po_then_order_then_shipment() {
 fn without_refs_the_correlation_comes_from_the_typed_fields() {
     let data = json!({"order": "SO-9", "item": "SKU-1", "requested_qty": 2, "available_qty": 0});
     let event = parse(&envelope("exception.allocation_failed", data)).unwrap();
-    assert_eq!(
-        event.correlation.as_ref().unwrap().id.as_str(),
-        "order:SO-9"
-    );
+    assert_eq!(event.correlation.as_ref().unwrap().id.as_str(), "order:SO-9");
     assert_eq!(event.business_refs().get(RefKind::Item), Some("SKU-1"));
 }
 
@@ -259,10 +196,7 @@ fn problems_inside_lines_name_the_line() {
         {"line": 2, "item": "B", "qty": "ten", "uom": "EA", "requested_date": "12/01/2026"}
     ]});
     let err = parse(&envelope("po.created", data)).unwrap_err();
-    assert_eq!(
-        pointers(&err),
-        vec!["/data/lines/1/qty", "/data/lines/1/requested_date"]
-    );
+    assert_eq!(pointers(&err), vec!["/data/lines/1/qty", "/data/lines/1/requested_date"]);
 }
 
 #[test]
@@ -278,10 +212,7 @@ fn a_missing_data_or_non_object_event_is_an_error() {
     value.as_object_mut().unwrap().remove("data");
     assert_eq!(pointers(&parse(&value).unwrap_err()), vec!["/data"]);
     assert_eq!(pointers(&parse(&json!([1, 2])).unwrap_err()), vec![""]);
-    assert_eq!(
-        pointers(&parse(&envelope("po.created", json!("text"))).unwrap_err()),
-        vec!["/data"]
-    );
+    assert_eq!(pointers(&parse(&envelope("po.created", json!("text"))).unwrap_err()), vec!["/data"]);
 }
 
 #[test]
@@ -296,9 +227,7 @@ fn unknown_fields_are_kept_not_dropped() {
     assert_eq!(event.extensions["partnerext"], "x-1");
     assert_eq!(event.data.extra["buyer"], "B. Jones");
     assert_eq!(event.data.other_refs["contract"], "C-9");
-    let Body::PoCreated { lines, .. } = &event.data.body else {
-        panic!()
-    };
+    let Body::PoCreated { lines, .. } = &event.data.body else { panic!() };
     assert_eq!(lines[0].extra["color"], "red");
 }
 
@@ -307,29 +236,18 @@ fn a_malformed_traceparent_or_content_type_is_refused() {
     let mut value = envelope("inventory.snapshot", examples()[5].1.clone());
     value["traceparent"] = json!("00-00000000000000000000000000000000-00f067aa0ba902b7-01");
     value["datacontenttype"] = json!("text/xml");
-    assert_eq!(
-        pointers(&parse(&value).unwrap_err()),
-        vec!["/traceparent", "/datacontenttype"]
-    );
+    assert_eq!(pointers(&parse(&value).unwrap_err()), vec!["/traceparent", "/datacontenttype"]);
 }
 
 #[test]
 fn the_integration_payload_is_required_and_kept_verbatim() {
     let mut data = examples()[13].1.clone();
     let event = parse(&envelope("exception.integration", data.clone())).unwrap();
-    let Body::Integration(failure) = &event.data.body else {
-        panic!()
-    };
-    assert_eq!(
-        failure.payload,
-        json!({"shipment": "SHP-4471", "pallets": 4})
-    );
+    let Body::Integration(failure) = &event.data.body else { panic!() };
+    assert_eq!(failure.payload, json!({"shipment": "SHP-4471", "pallets": 4}));
     assert_eq!(failure.system, System::Carrier);
     data.as_object_mut().unwrap().remove("payload");
-    assert_eq!(
-        pointers(&parse(&envelope("exception.integration", data)).unwrap_err()),
-        vec!["/data/payload"]
-    );
+    assert_eq!(pointers(&parse(&envelope("exception.integration", data)).unwrap_err()), vec!["/data/payload"]);
 }
 
 #[test]
@@ -347,9 +265,7 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(|f| json!(f)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
         "[a-z0-9.:/ -]{0,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {

@@ -2,25 +2,14 @@ use serde_json::json;
 
 use super::*;
 
-const QUEUES: [&str; 6] = [
-    "purchasing",
-    "receiving",
-    "inventory-control",
-    "transportation",
-    "billing",
-    "triage",
-];
+const QUEUES: [&str; 6] = ["purchasing", "receiving", "inventory-control", "transportation", "billing", "triage"];
 
 fn exists(k: &QueueKey) -> bool {
     QUEUES.contains(&k.as_str())
 }
 
 fn cond(field: &str, op: &str, value: Value) -> ConditionSpec {
-    ConditionSpec {
-        field: field.into(),
-        op: op.into(),
-        value,
-    }
+    ConditionSpec { field: field.into(), op: op.into(), value }
 }
 
 fn rule(name: &str, queue: &str, conditions: Vec<ConditionSpec>) -> RuleSpec {
@@ -39,10 +28,7 @@ fn demo_rules() -> RuleSetSpec {
     let mut sup017 = rule(
         "SUP-017 receipts to purchasing",
         "purchasing",
-        vec![
-            cond("type", "equals", json!("exception.partial_receipt")),
-            cond("supplier", "equals", json!("SUP-017")),
-        ],
+        vec![cond("type", "equals", json!("exception.partial_receipt")), cond("supplier", "equals", json!("SUP-017"))],
     );
     sup017.assignee = Some("pat".into());
     let mut carriers = rule(
@@ -58,21 +44,14 @@ fn demo_rules() -> RuleSetSpec {
     let big = rule(
         "Big shortfalls",
         "inventory-control",
-        vec![
-            cond("type", "equals", json!("exception.partial_receipt")),
-            cond("data:/expected_qty", "ge", json!(1000)),
-        ],
+        vec![cond("type", "equals", json!("exception.partial_receipt")), cond("data:/expected_qty", "ge", json!(1000))],
     );
     RuleSetSpec {
         rules: vec![
             sup017,
             carriers,
             big,
-            rule(
-                "Receipts",
-                "receiving",
-                vec![cond("type", "equals", json!("exception.partial_receipt"))],
-            ),
+            rule("Receipts", "receiving", vec![cond("type", "equals", json!("exception.partial_receipt"))]),
             rule(
                 "Atlanta purchasing",
                 "purchasing",
@@ -92,10 +71,7 @@ fn facts<'a>(kind: ExceptionKind, data: &'a Value, supplier: Option<&str>) -> Ro
         source: "wms/dc-atl",
         site: data.get("site").and_then(Value::as_str),
         supplier: supplier.map(str::to_owned),
-        severity: data
-            .get("severity")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok()),
+        severity: data.get("severity").and_then(Value::as_str).and_then(|s| s.parse().ok()),
         data,
     }
 }
@@ -104,58 +80,31 @@ fn facts<'a>(kind: ExceptionKind, data: &'a Value, supplier: Option<&str>) -> Ro
 fn the_first_matching_rule_decides_queue_and_assignee() {
     let rules = RuleSet::from_spec(&demo_rules(), exists).unwrap();
     let data = json!({"site": "DC-ATL", "expected_qty": 2400, "received_qty": 10});
-    let decision = rules.route(&facts(
-        ExceptionKind::PartialReceipt,
-        &data,
-        Some("SUP-017"),
-    ));
+    let decision = rules.route(&facts(ExceptionKind::PartialReceipt, &data, Some("SUP-017")));
     assert_eq!(decision.queue.as_str(), "purchasing");
     assert_eq!(decision.assignee.as_deref(), Some("pat"));
     assert_eq!(decision.rule, Some(0));
     assert_eq!(decision.severity, Severity::Medium, "the type's default");
 
-    let other = rules.route(&facts(
-        ExceptionKind::PartialReceipt,
-        &data,
-        Some("SUP-022"),
-    ));
-    assert_eq!(
-        (other.queue.as_str(), other.rule),
-        ("inventory-control", Some(2))
-    );
+    let other = rules.route(&facts(ExceptionKind::PartialReceipt, &data, Some("SUP-022")));
+    assert_eq!((other.queue.as_str(), other.rule), ("inventory-control", Some(2)));
     let small = json!({"site": "DC-ATL", "expected_qty": 24, "received_qty": 10});
-    assert_eq!(
-        rules
-            .route(&facts(ExceptionKind::PartialReceipt, &small, None))
-            .queue
-            .as_str(),
-        "receiving"
-    );
+    assert_eq!(rules.route(&facts(ExceptionKind::PartialReceipt, &small, None)).queue.as_str(), "receiving");
 }
 
 #[test]
 fn the_trace_says_why_earlier_rules_did_not_match() {
     let rules = RuleSet::from_spec(&demo_rules(), exists).unwrap();
     let data = json!({"site": "DC-ATL", "expected_qty": 24, "received_qty": 10});
-    let decision = rules.route(&facts(
-        ExceptionKind::PartialReceipt,
-        &data,
-        Some("SUP-022"),
-    ));
+    let decision = rules.route(&facts(ExceptionKind::PartialReceipt, &data, Some("SUP-022")));
     assert_eq!(decision.trace.len(), 4);
     assert_eq!(
         decision.trace[0].outcome,
-        RuleOutcome::NotMatched {
-            condition: 1,
-            reason: "supplier is SUP-022 (not SUP-017)".into()
-        }
+        RuleOutcome::NotMatched { condition: 1, reason: "supplier is SUP-022 (not SUP-017)".into() }
     );
     assert_eq!(
         decision.trace[2].outcome,
-        RuleOutcome::NotMatched {
-            condition: 1,
-            reason: "data:/expected_qty is 24 (not >= 1000)".into()
-        }
+        RuleOutcome::NotMatched { condition: 1, reason: "data:/expected_qty is 24 (not >= 1000)".into() }
     );
     assert_eq!(decision.trace[3].outcome, RuleOutcome::Matched);
 }
@@ -165,20 +114,11 @@ fn a_rule_severity_fills_in_or_overrides() {
     let rules = RuleSet::from_spec(&demo_rules(), exists).unwrap();
     let data = json!({"system": "carrier", "severity": "low"});
     let decision = rules.route(&facts(ExceptionKind::Integration, &data, None));
-    assert_eq!(
-        (decision.queue.as_str(), decision.severity),
-        ("transportation", Severity::Critical)
-    );
+    assert_eq!((decision.queue.as_str(), decision.severity), ("transportation", Severity::Critical));
     let mut spec = demo_rules();
     spec.rules[1].override_severity = false;
     let rules = RuleSet::from_spec(&spec, exists).unwrap();
-    assert_eq!(
-        rules
-            .route(&facts(ExceptionKind::Integration, &data, None))
-            .severity,
-        Severity::Low,
-        "the event's own"
-    );
+    assert_eq!(rules.route(&facts(ExceptionKind::Integration, &data, None)).severity, Severity::Low, "the event's own");
 }
 
 #[test]
@@ -196,21 +136,13 @@ fn disabled_rules_are_skipped() {
     spec.rules[0].enabled = false;
     let rules = RuleSet::from_spec(&spec, exists).unwrap();
     let data = json!({"site": "DC-ATL", "expected_qty": 5});
-    let decision = rules.route(&facts(
-        ExceptionKind::PartialReceipt,
-        &data,
-        Some("SUP-017"),
-    ));
+    let decision = rules.route(&facts(ExceptionKind::PartialReceipt, &data, Some("SUP-017")));
     assert_eq!(decision.trace[0].outcome, RuleOutcome::Disabled);
     assert_eq!(decision.queue.as_str(), "receiving");
 }
 
 fn problems(spec: &RuleSetSpec) -> Vec<(String, String)> {
-    RuleSet::from_spec(spec, exists)
-        .unwrap_err()
-        .into_iter()
-        .map(|p| (p.pointer, p.message))
-        .collect()
+    RuleSet::from_spec(spec, exists).unwrap_err().into_iter().map(|p| (p.pointer, p.message)).collect()
 }
 
 #[test]
@@ -219,53 +151,23 @@ fn unknown_queues_are_refused() {
     spec.rules[3].queue = "returns".into();
     spec.fallback_queue = "Nowhere".into();
     let found = problems(&spec);
-    assert!(
-        found
-            .iter()
-            .any(|(p, m)| p == "/rules/3/queue" && m.contains("no queue `returns`")),
-        "{found:?}"
-    );
-    assert!(
-        found.iter().any(|(p, _)| p == "/fallback_queue"),
-        "{found:?}"
-    );
+    assert!(found.iter().any(|(p, m)| p == "/rules/3/queue" && m.contains("no queue `returns`")), "{found:?}");
+    assert!(found.iter().any(|(p, _)| p == "/fallback_queue"), "{found:?}");
 }
 
 #[test]
 fn a_rule_that_matches_nothing_is_refused() {
     for conditions in [
-        vec![
-            cond("site", "equals", json!("DC-ATL")),
-            cond("site", "equals", json!("DC-DAL")),
-        ],
-        vec![
-            cond("site", "one_of", json!(["DC-ATL", "DC-DAL"])),
-            cond("site", "prefix", json!("DC-R")),
-        ],
-        vec![
-            cond("data:/qty", "gt", json!(10)),
-            cond("data:/qty", "lt", json!(5)),
-        ],
-        vec![
-            cond("data:/qty", "gt", json!(5)),
-            cond("data:/qty", "le", json!(5)),
-        ],
-        vec![
-            cond("source", "prefix", json!("wms/")),
-            cond("source", "prefix", json!("erp/")),
-        ],
+        vec![cond("site", "equals", json!("DC-ATL")), cond("site", "equals", json!("DC-DAL"))],
+        vec![cond("site", "one_of", json!(["DC-ATL", "DC-DAL"])), cond("site", "prefix", json!("DC-R"))],
+        vec![cond("data:/qty", "gt", json!(10)), cond("data:/qty", "lt", json!(5))],
+        vec![cond("data:/qty", "gt", json!(5)), cond("data:/qty", "le", json!(5))],
+        vec![cond("source", "prefix", json!("wms/")), cond("source", "prefix", json!("erp/"))],
     ] {
-        let spec = RuleSetSpec {
-            rules: vec![rule("Impossible", "receiving", conditions)],
-            fallback_queue: "triage".into(),
-        };
+        let spec =
+            RuleSetSpec { rules: vec![rule("Impossible", "receiving", conditions)], fallback_queue: "triage".into() };
         let found = problems(&spec);
-        assert!(
-            found
-                .iter()
-                .any(|(p, m)| p == "/rules/0/conditions" && m.contains("never match")),
-            "{found:?}"
-        );
+        assert!(found.iter().any(|(p, m)| p == "/rules/0/conditions" && m.contains("never match")), "{found:?}");
     }
 }
 
@@ -275,8 +177,9 @@ fn a_rule_behind_a_catch_all_or_a_more_general_rule_is_refused() {
     spec.rules.insert(1, rule("Everything", "triage", vec![]));
     let found = problems(&spec);
     assert!(
-        found.iter().any(|(p, m)| p == "/rules/2"
-            && m.contains("rule 2 (\"Everything\") before it matches everything")),
+        found
+            .iter()
+            .any(|(p, m)| p == "/rules/2" && m.contains("rule 2 (\"Everything\") before it matches everything")),
         "{found:?}"
     );
 
@@ -284,18 +187,10 @@ fn a_rule_behind_a_catch_all_or_a_more_general_rule_is_refused() {
     spec.rules.push(rule(
         "Also receipts",
         "receiving",
-        vec![
-            cond("type", "equals", json!("exception.partial_receipt")),
-            cond("site", "equals", json!("DC-DAL")),
-        ],
+        vec![cond("type", "equals", json!("exception.partial_receipt")), cond("site", "equals", json!("DC-DAL"))],
     ));
     let found = problems(&spec);
-    assert!(
-        found
-            .iter()
-            .any(|(p, m)| p == "/rules/5" && m.contains("rule 4")),
-        "{found:?}"
-    );
+    assert!(found.iter().any(|(p, m)| p == "/rules/5" && m.contains("rule 4")), "{found:?}");
 }
 
 #[test]

@@ -1,8 +1,14 @@
+use crossdock::accounts::Permission;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-/// The bar at the top of every page.
+use super::auth::Auth;
+
+/// The bar at the top of every page: the sections the person's role opens,
+/// who is signed in, and signing out.
 #[component]
 pub fn TopBar() -> impl IntoView {
+    let auth = Auth::get();
     view! {
         <a class="skip-link" href="#main">
             "Skip to content"
@@ -11,9 +17,38 @@ pub fn TopBar() -> impl IntoView {
             <a class="brand" href="/">
                 "Crossdock"
             </a>
-            <nav aria-label="Main">
-                <a href="/">"Exceptions"</a>
-            </nav>
+            <Transition>
+                {move || {
+                    auth.me
+                        .get()
+                        .and_then(Result::ok)
+                        .flatten()
+                        .map(|me| {
+                            let role = me.role;
+                            let link = move |permission: Permission, href: &'static str, label: &'static str| {
+                                role.allows(permission).then(|| view! { <a href=href>{label}</a> })
+                            };
+                            view! {
+                                <nav aria-label="Main">
+                                    <a href="/">"Exceptions"</a>
+                                    {link(Permission::ManageConfiguration, "/admin/queues", "Queues")}
+                                    {link(Permission::ManageUsers, "/admin/users", "Users")}
+                                    {link(Permission::ManageSources, "/admin/sources", "Sources")}
+                                    {link(Permission::ViewAudit, "/audit", "Audit trail")}
+                                </nav>
+                                <div class="who">
+                                    <span class="user">{me.display_name.clone()}</span>
+                                    <span class="role">{me.role.label()}</span>
+                                    <ActionForm action=auth.logout>
+                                        <button type="submit" class="link-button">
+                                            "Sign out"
+                                        </button>
+                                    </ActionForm>
+                                </div>
+                            }
+                        })
+                }}
+            </Transition>
         </header>
     }
 }

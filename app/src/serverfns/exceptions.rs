@@ -9,6 +9,6 @@ use crate::AppError;
 #[server(prefix = "/console", endpoint = "list_exceptions")]
 pub async fn list_exceptions(text: String) -> Result<Vec<ExceptionListItem>, AppError> {
     let query = crossdock::ListQuery::parse(&text)
-        .map_err(|e| AppError::invalid("filter", e.to_string()))?;
+        .map_err(|e| crate::ports::with_status(AppError::invalid("filter", e.to_string())))?;
     crate::ports::console()?.list_exceptions(query).await
 }

@@ -1,3 +1,9 @@
-//! Server functions, grouped by resource.
+//! Server functions, grouped by resource. Each is a thin adapter: take the
+//! console port from context, call one use case.
 
+pub mod audit;
+pub mod auth;
 pub mod exceptions;
+pub mod queues;
+pub mod sources;
+pub mod users;

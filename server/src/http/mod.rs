@@ -1,10 +1,12 @@
 //! HTTP: the API routers, the console, and the layers around them.
 
 mod health;
+pub mod session;
 
 use axum::Router;
 use axum::extract::FromRef;
 use axum::http::{HeaderName, Request};
+use axum::middleware;
 use crossdock_app::{App, shell};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -12,51 +14,48 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::services::Services;
+use session::SessionSettings;
 
 /// The state every handler may extract from.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    pub sessions: SessionSettings,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API routes, the console pages and server functions,
-/// static files, and the request-id and tracing layers.
+/// static files, sessions, the same-origin guard, and the request-id and
+/// tracing layers.
 pub fn router(state: AppState) -> Router {
-    let console = crate::console::console(state.services.clone());
+    let console = crate::console::console(state.services.clone(), state.sessions.clone());
     let context = move || provide_context(console.clone());
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let sessions = session::layer(state.services.pool().clone(), &state.sessions);
 
     Router::new()
         .merge(health::router())
         .merge(crate::ingest::router())
         .merge(crate::openapi::router())
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn(session::no_store))
+        .layer(middleware::from_fn(session::bad_arguments_are_bad_requests))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.sessions.clone(), session::same_origin_only))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let request_id = request
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    request_id,
-                )
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id,
+            )
+        }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }

@@ -13,10 +13,7 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
         if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).and_then(|b| hex(*b)),
-                bytes.get(i + 2).and_then(|b| hex(*b)),
-            )
+            && let (Some(h), Some(l)) = (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b)))
         {
             out.push(h * 16 + l);
             i += 3;
@@ -38,10 +35,7 @@ pub fn event_from(headers: &HeaderMap, data: Value) -> Value {
         let Ok(value) = value.to_str() else { continue };
         event.insert(attribute.to_owned(), Value::String(percent_decode(value)));
     }
-    event.insert(
-        "datacontenttype".into(),
-        Value::String("application/json".into()),
-    );
+    event.insert("datacontenttype".into(), Value::String("application/json".into()));
     event.insert("data".into(), data);
     Value::Object(event)
 }

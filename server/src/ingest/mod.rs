@@ -91,11 +91,7 @@ pub enum IngestAnswer {
 fn answer(index: Option<usize>, result: EventResult) -> EventAnswer {
     let prefix = index.map(|i| format!("/{i}")).unwrap_or_default();
     match result {
-        EventResult::Accepted {
-            id,
-            exception,
-            opened,
-        } => EventAnswer {
+        EventResult::Accepted { id, exception, opened } => EventAnswer {
             index,
             id: Some(id),
             status: "accepted",
@@ -113,11 +109,7 @@ fn answer(index: Option<usize>, result: EventResult) -> EventAnswer {
             status_code: None,
             errors: Vec::new(),
         },
-        EventResult::Rejected {
-            id,
-            reason,
-            problems,
-        } => EventAnswer {
+        EventResult::Rejected { id, reason, problems } => EventAnswer {
             index,
             id,
             status: "rejected",
@@ -129,64 +121,36 @@ fn answer(index: Option<usize>, result: EventResult) -> EventAnswer {
             }),
             errors: problems
                 .into_iter()
-                .map(|p| ProblemItem {
-                    pointer: format!("{prefix}{}", p.pointer),
-                    detail: p.message,
-                })
+                .map(|p| ProblemItem { pointer: format!("{prefix}{}", p.pointer), detail: p.message })
                 .collect(),
         },
     }
 }
 
-fn problem_for(
-    status: StatusCode,
-    kind: &'static str,
-    title: &'static str,
-    detail: String,
-) -> Response {
-    Problem::new(status, kind, title)
-        .detail(detail)
-        .into_response()
+fn problem_for(status: StatusCode, kind: &'static str, title: &'static str, detail: String) -> Response {
+    Problem::new(status, kind, title).detail(detail).into_response()
 }
 
 fn unauthorized(detail: String) -> Response {
-    let mut response = problem_for(
-        StatusCode::UNAUTHORIZED,
-        "/problems/unauthorized",
-        "Unauthorized",
-        detail,
-    );
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    let mut response = problem_for(StatusCode::UNAUTHORIZED, "/problems/unauthorized", "Unauthorized", detail);
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }
 
 fn retry_after(mut response: Response, seconds: u64) -> Response {
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     response
 }
 
 fn too_large(detail: String) -> Response {
-    problem_for(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "/problems/too-large",
-        "Request too large",
-        detail,
-    )
+    problem_for(StatusCode::PAYLOAD_TOO_LARGE, "/problems/too-large", "Request too large", detail)
 }
 
 fn bad_request(pointer: &str, detail: String) -> Response {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "/problems/invalid-request",
-        "Invalid request",
-    )
-    .detail(detail)
-    .pointer(pointer)
-    .into_response()
+    Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-request", "Invalid request")
+        .detail(detail)
+        .pointer(pointer)
+        .into_response()
 }
 
 /// Accepts events: one (structured or binary mode) or many (batch mode).
@@ -216,15 +180,9 @@ fn bad_request(pointer: &str, detail: String) -> Response {
     ),
     security(("api_key" = [])),
 )]
-pub(crate) async fn receive(
-    State(services): State<Services>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+pub(crate) async fn receive(State(services): State<Services>, headers: HeaderMap, body: Body) -> Response {
     let received_at = Utc::now();
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let source = match services.authenticate_source(authorization).await {
         Ok(source) => source,
         Err(AuthError::Internal(err)) => {
@@ -241,26 +199,17 @@ pub(crate) async fn receive(
         );
     };
     let settings = *services.ingest_settings();
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > settings.max_body_bytes) {
-        return too_large(format!(
-            "the body is over {} bytes",
-            settings.max_body_bytes
-        ));
+        return too_large(format!("the body is over {} bytes", settings.max_body_bytes));
     }
     let bytes = match axum::body::to_bytes(body, settings.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(err) => {
-            let over = std::error::Error::source(&err)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            let over = std::error::Error::source(&err).is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
             return if over {
-                too_large(format!(
-                    "the body is over {} bytes",
-                    settings.max_body_bytes
-                ))
+                too_large(format!("the body is over {} bytes", settings.max_body_bytes))
             } else {
                 bad_request("", "the request body could not be read".into())
             };
@@ -288,10 +237,7 @@ pub(crate) async fn receive(
             StatusCode::TOO_MANY_REQUESTS,
             "/problems/throttled",
             "Too many events",
-            format!(
-                "source `{}` is over its allowance of {} events a second",
-                source.name, source.rate_per_sec
-            ),
+            format!("source `{}` is over its allowance of {} events a second", source.name, source.rate_per_sec),
         );
         return retry_after(response, wait.0.as_secs_f64().ceil() as u64);
     }
@@ -326,23 +272,15 @@ impl IntoResponse for Refusal {
     }
 }
 
-fn decode(
-    mode: Mode,
-    headers: &HeaderMap,
-    bytes: &[u8],
-    max_batch: usize,
-) -> Result<Vec<Value>, Refusal> {
+fn decode(mode: Mode, headers: &HeaderMap, bytes: &[u8], max_batch: usize) -> Result<Vec<Value>, Refusal> {
     let json = |bytes: &[u8]| -> Result<Value, Refusal> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| Refusal::Invalid(format!("the body is not valid JSON: {e}")))
+        serde_json::from_slice(bytes).map_err(|e| Refusal::Invalid(format!("the body is not valid JSON: {e}")))
     };
     match mode {
         Mode::Structured => Ok(vec![json(bytes)?]),
         Mode::Binary => Ok(vec![binary::event_from(headers, json(bytes)?)]),
         Mode::Batch => match json(bytes)? {
-            Value::Array(events) if events.is_empty() => {
-                Err(Refusal::Invalid("the batch holds no events".into()))
-            }
+            Value::Array(events) if events.is_empty() => Err(Refusal::Invalid("the batch holds no events".into())),
             Value::Array(events) if events.len() > max_batch => Err(Refusal::TooLarge(format!(
                 "the batch holds {} events; at most {max_batch} are accepted",
                 events.len()
@@ -355,11 +293,7 @@ fn decode(
 
 fn respond(mode: Mode, results: Vec<EventResult>) -> Response {
     if mode == Mode::Batch {
-        let results: Vec<EventAnswer> = results
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| answer(Some(i), r))
-            .collect();
+        let results: Vec<EventAnswer> = results.into_iter().enumerate().map(|(i, r)| answer(Some(i), r)).collect();
         let count = |status: &str| results.iter().filter(|r| r.status == status).count();
         let body = BatchAnswer {
             accepted: count("accepted"),
@@ -378,21 +312,12 @@ fn respond(mode: Mode, results: Vec<EventResult>) -> Response {
         Some(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
             let (kind, title) = if code == 403 {
-                (
-                    "/problems/foreign-source",
-                    "Source not allowed for this key",
-                )
+                ("/problems/foreign-source", "Source not allowed for this key")
             } else {
                 ("/problems/invalid-event", "Invalid event")
             };
-            let errors = if mode == Mode::Binary {
-                binary::name_headers(answer.errors)
-            } else {
-                answer.errors
-            };
-            let first = errors
-                .first()
-                .map(|e| (e.pointer.clone(), e.detail.clone()));
+            let errors = if mode == Mode::Binary { binary::name_headers(answer.errors) } else { answer.errors };
+            let first = errors.first().map(|e| (e.pointer.clone(), e.detail.clone()));
             let mut problem = Problem::new(status, kind, title).errors(errors);
             if let Some((pointer, detail)) = first {
                 problem = problem.pointer(pointer).detail(detail);

@@ -26,18 +26,12 @@ pub enum SignatureError {
 
 /// A secret as Standard Webhooks writes it: `whsec_` and base64 bytes.
 pub fn decode_secret(secret: &str) -> Option<Vec<u8>> {
-    STANDARD
-        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
-        .ok()
-        .filter(|k| !k.is_empty())
+    STANDARD.decode(secret.strip_prefix("whsec_").unwrap_or(secret)).ok().filter(|k| !k.is_empty())
 }
 
 /// The signature header value for a body, as a sender computes it.
 pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
-    format!(
-        "v1,{}",
-        STANDARD.encode(mac(secret, id, timestamp, body).finalize().into_bytes())
-    )
+    format!("v1,{}", STANDARD.encode(mac(secret, id, timestamp, body).finalize().into_bytes()))
 }
 
 fn mac(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
@@ -64,10 +58,7 @@ pub fn verify(
     let id = id.ok_or(SignatureError::Missing("webhook-id"))?;
     let timestamp = timestamp.ok_or(SignatureError::Missing("webhook-timestamp"))?;
     let signatures = signatures.ok_or(SignatureError::Missing("webhook-signature"))?;
-    let ts: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| SignatureError::BadTimestamp)?;
+    let ts: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
     if (now.timestamp() - ts).abs() > TOLERANCE_SECONDS {
         return Err(SignatureError::Stale);
     }
@@ -109,14 +100,7 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            verify(
-                &[secret],
-                Some("msg_1"),
-                Some(&now.timestamp().to_string()),
-                Some(&sig),
-                b"{ }",
-                now
-            ),
+            verify(&[secret], Some("msg_1"), Some(&now.timestamp().to_string()), Some(&sig), b"{ }", now),
             Err(SignatureError::Mismatch)
         );
     }

@@ -20,24 +20,11 @@ impl Throttle {
     /// Takes `cost` tokens from the source's bucket (`rate` per second, at
     /// most `burst`), or says how long to wait before trying again. A cost
     /// above the burst takes the whole bucket.
-    pub fn take(
-        &self,
-        source: i64,
-        rate: f64,
-        burst: u32,
-        cost: u32,
-        now: Instant,
-    ) -> Result<(), Duration> {
+    pub fn take(&self, source: i64, rate: f64, burst: u32, cost: u32, now: Instant) -> Result<(), Duration> {
         let burst = f64::from(burst.max(1));
         let cost = f64::from(cost).min(burst);
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let bucket = buckets.entry(source).or_insert(Bucket {
-            tokens: burst,
-            last: now,
-        });
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let bucket = buckets.entry(source).or_insert(Bucket { tokens: burst, last: now });
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
         bucket.last = now;
@@ -52,10 +39,7 @@ impl Throttle {
 
     /// Forgets a source's bucket (after its limits change).
     pub fn reset(&self, source: i64) {
-        self.buckets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&source);
+        self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&source);
     }
 }
 
@@ -70,10 +54,7 @@ mod tests {
         assert!(t.take(1, 10.0, 5, 5, start).is_ok());
         let wait = t.take(1, 10.0, 5, 1, start).unwrap_err();
         assert!((wait.as_secs_f64() - 0.1).abs() < 1e-6);
-        assert!(
-            t.take(1, 10.0, 5, 1, start + Duration::from_millis(100))
-                .is_ok()
-        );
+        assert!(t.take(1, 10.0, 5, 1, start + Duration::from_millis(100)).is_ok());
     }
 
     #[test]

@@ -38,11 +38,7 @@ pub struct WriterSettings {
 
 impl Default for WriterSettings {
     fn default() -> Self {
-        Self {
-            queue_capacity: 1024,
-            max_batch_events: 2000,
-            max_wait: Duration::from_millis(1),
-        }
+        Self { queue_capacity: 1024, max_batch_events: 2000, max_wait: Duration::from_millis(1) }
     }
 }
 
@@ -71,12 +67,10 @@ impl IngestWriter {
             return Ok(Vec::new());
         }
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .try_send(Job { items, reply })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
-                mpsc::error::TrySendError::Closed(_) => SubmitError::Failed,
-            })?;
+        self.tx.try_send(Job { items, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Failed,
+        })?;
         match answer.await {
             Ok(Ok(outcomes)) => Ok(outcomes),
             _ => Err(SubmitError::Failed),
@@ -92,10 +86,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, settings: WriterSettings) 
             let next = match rx.try_recv() {
                 Ok(job) => Some(job),
                 Err(mpsc::error::TryRecvError::Empty) => {
-                    tokio::time::timeout(settings.max_wait, rx.recv())
-                        .await
-                        .ok()
-                        .flatten()
+                    tokio::time::timeout(settings.max_wait, rx.recv()).await.ok().flatten()
                 }
                 Err(mpsc::error::TryRecvError::Disconnected) => None,
             };
@@ -112,11 +103,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, settings: WriterSettings) 
                 }
             }
             Err(err) => {
-                tracing::error!(
-                    error = format!("{err:#}"),
-                    events,
-                    "an ingest batch failed to commit"
-                );
+                tracing::error!(error = format!("{err:#}"), events, "an ingest batch failed to commit");
                 for job in jobs {
                     let _ = job.reply.send(Err(()));
                 }
@@ -126,11 +113,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, settings: WriterSettings) 
 }
 
 /// Writes every item of every job in one transaction.
-async fn write_batch(
-    pool: &Pool,
-    jobs: &[Job],
-    now: DateTime<Utc>,
-) -> anyhow::Result<Vec<ItemOutcome>> {
+async fn write_batch(pool: &Pool, jobs: &[Job], now: DateTime<Utc>) -> anyhow::Result<Vec<ItemOutcome>> {
     write_all(pool, jobs.iter().flat_map(|j| &j.items), now).await
 }
 

@@ -11,6 +11,7 @@ use crossdock::routing::RuleSetSpec;
 use crossdock::sla::{SlaPolicySpec, SlaTargets};
 
 use super::{Actor, ServiceError, Services};
+use crate::auth::Configurer;
 use crate::store::audit::AuditEntry;
 use crate::store::config::{ConfigKind, ConfigRow};
 use crate::store::{self, Pool};
@@ -27,10 +28,7 @@ pub struct ConfigDocs {
 /// The configuration an empty database starts with: one catch-all queue,
 /// around the clock, under a standard policy.
 fn bootstrap_docs() -> ConfigDocs {
-    let t = |a, r| SlaTargets {
-        acknowledge_minutes: a,
-        resolve_minutes: r,
-    };
+    let t = |a, r| SlaTargets { acknowledge_minutes: a, resolve_minutes: r };
     ConfigDocs {
         sites: Vec::new(),
         policies: vec![SlaPolicySpec {
@@ -57,36 +55,19 @@ fn bootstrap_docs() -> ConfigDocs {
                 holidays: Vec::new(),
             }),
         }],
-        routing: Some(RuleSetSpec {
-            rules: Vec::new(),
-            fallback_queue: "triage".into(),
-        }),
+        routing: Some(RuleSetSpec { rules: Vec::new(), fallback_queue: "triage".into() }),
     }
 }
 
 fn spec_of(rows: Vec<ConfigRow>) -> anyhow::Result<ConfigurationSpec> {
     let mut spec = ConfigurationSpec::default();
     for row in rows {
-        let context = || {
-            format!(
-                "stored {} `{}` version {} is unreadable",
-                row.kind, row.key, row.version
-            )
-        };
+        let context = || format!("stored {} `{}` version {} is unreadable", row.kind, row.key, row.version);
         match row.kind.as_str() {
-            "site" => spec
-                .sites
-                .push(serde_json::from_str(&row.spec).with_context(context)?),
-            "sla_policy" => spec.policies.push((
-                row.id,
-                serde_json::from_str(&row.spec).with_context(context)?,
-            )),
-            "queue" => spec
-                .queues
-                .push(serde_json::from_str(&row.spec).with_context(context)?),
-            "routing" => {
-                spec.routing = Some(serde_json::from_str(&row.spec).with_context(context)?)
-            }
+            "site" => spec.sites.push(serde_json::from_str(&row.spec).with_context(context)?),
+            "sla_policy" => spec.policies.push((row.id, serde_json::from_str(&row.spec).with_context(context)?)),
+            "queue" => spec.queues.push(serde_json::from_str(&row.spec).with_context(context)?),
+            "routing" => spec.routing = Some(serde_json::from_str(&row.spec).with_context(context)?),
             other => anyhow::bail!("unknown configuration kind `{other}`"),
         }
     }
@@ -100,25 +81,16 @@ fn build(spec: ConfigurationSpec) -> Result<Configuration, Vec<crossdock::FieldP
 /// Loads the current configuration, first writing the bootstrap one into a
 /// database that has none.
 pub(super) async fn bootstrap_and_load(pool: &Pool) -> anyhow::Result<Configuration> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("Failed to begin a transaction")?;
+    let mut tx = pool.begin().await.context("Failed to begin a transaction")?;
     if store::config::count(&mut *tx).await? == 0 {
         save_docs(&mut tx, &bootstrap_docs(), &Actor::System("bootstrap")).await?;
     }
     let rows = store::config::current(&mut *tx).await?;
-    tx.commit()
-        .await
-        .context("Failed to commit the bootstrap configuration")?;
+    tx.commit().await.context("Failed to commit the bootstrap configuration")?;
     build(spec_of(rows)?).map_err(|problems| {
         anyhow::anyhow!(
             "the stored configuration is invalid: {}",
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
+            problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
         )
     })
 }
@@ -128,32 +100,16 @@ async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> 
     let name = actor.audit_name();
     let mut saved = Vec::new();
     for site in &docs.sites {
-        saved.push((
-            ConfigKind::Site,
-            site.code.clone(),
-            serde_json::to_value(site)?,
-        ));
+        saved.push((ConfigKind::Site, site.code.clone(), serde_json::to_value(site)?));
     }
     for policy in &docs.policies {
-        saved.push((
-            ConfigKind::SlaPolicy,
-            policy.name.trim().to_owned(),
-            serde_json::to_value(policy)?,
-        ));
+        saved.push((ConfigKind::SlaPolicy, policy.name.trim().to_owned(), serde_json::to_value(policy)?));
     }
     for queue in &docs.queues {
-        saved.push((
-            ConfigKind::Queue,
-            queue.key.clone(),
-            serde_json::to_value(queue)?,
-        ));
+        saved.push((ConfigKind::Queue, queue.key.clone(), serde_json::to_value(queue)?));
     }
     if let Some(routing) = &docs.routing {
-        saved.push((
-            ConfigKind::Routing,
-            "rules".to_owned(),
-            serde_json::to_value(routing)?,
-        ));
+        saved.push((ConfigKind::Routing, "rules".to_owned(), serde_json::to_value(routing)?));
     }
     for (kind, key, spec) in saved {
         let id = store::config::save(tx, kind, &key, Some(&spec), &name, now).await?;
@@ -178,32 +134,90 @@ async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> 
 impl Services {
     /// The configuration in force.
     pub fn configuration(&self) -> Arc<Configuration> {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Saves documents as new versions, only if the configuration they make
     /// together with the rest is valid; nothing is saved otherwise.
-    #[tracing::instrument(skip_all, err)]
-    pub async fn save_configuration(
-        &self,
-        actor: &Actor,
-        docs: &ConfigDocs,
-    ) -> Result<(), ServiceError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .context("Failed to begin a transaction")?;
-        save_docs(&mut tx, docs, actor).await?;
+    #[tracing::instrument(skip_all)]
+    pub async fn save_configuration(&self, by: &impl Configurer, docs: &ConfigDocs) -> Result<(), ServiceError> {
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        save_docs(&mut tx, docs, &by.actor()).await?;
         let rows = store::config::current(&mut *tx).await?;
         let configuration = build(spec_of(rows)?).map_err(ServiceError::Problems)?;
-        tx.commit()
-            .await
-            .context("Failed to commit the configuration")?;
+        tx.commit().await.context("Failed to commit the configuration")?;
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(configuration);
         Ok(())
+    }
+}
+
+/// A queue as admins see it.
+#[derive(Debug, Clone)]
+pub struct QueueSummary {
+    pub spec: QueueSpec,
+    pub time_zone: String,
+    pub weekly_minutes: u32,
+}
+
+impl Services {
+    /// The queues, and the policies and sites a queue may use.
+    pub fn list_queues(&self) -> (Vec<QueueSummary>, Vec<String>, Vec<(String, String)>) {
+        let config = self.configuration();
+        let queues = config
+            .queues
+            .values()
+            .map(|q| QueueSummary {
+                spec: q.spec.clone(),
+                time_zone: q.calendar.time_zone().name().to_owned(),
+                weekly_minutes: q.calendar.weekly_minutes(),
+            })
+            .collect();
+        let policies = config.policies.keys().cloned().collect();
+        let sites = config.sites.values().map(|(s, _)| (s.code.clone(), s.name.clone())).collect();
+        (queues, policies, sites)
+    }
+
+    /// Creates or changes a queue. An empty `site` keeps the queue's own
+    /// calendar. Problems name the form's fields.
+    #[tracing::instrument(skip_all, fields(queue = %key))]
+    pub async fn save_queue(
+        &self,
+        by: &impl Configurer,
+        key: &str,
+        name: &str,
+        team: &str,
+        sla_policy: &str,
+        site: &str,
+    ) -> Result<(), ServiceError> {
+        let config = self.configuration();
+        let existing = crossdock::queue::QueueKey::parse(key).ok().and_then(|k| config.queues.get(&k).cloned());
+        let site = site.trim();
+        let (site, calendar) = match (site.is_empty(), &existing) {
+            (false, _) => (Some(site.to_owned()), None),
+            (true, Some(q)) if q.spec.calendar.is_some() => (None, q.spec.calendar.clone()),
+            (true, _) => return Err(ServiceError::invalid("site", "choose the site whose calendar the queue follows")),
+        };
+        let spec = QueueSpec {
+            key: key.trim().to_owned(),
+            name: name.trim().to_owned(),
+            team: team.trim().to_owned(),
+            sla_policy: sla_policy.trim().to_owned(),
+            site,
+            calendar,
+        };
+        let docs = ConfigDocs { queues: vec![spec], ..ConfigDocs::default() };
+        self.save_configuration(by, &docs).await.map_err(|err| match err {
+            // Name the form's fields: `/queues/<key>/name` is `name`.
+            ServiceError::Problems(problems) => ServiceError::Problems(
+                problems
+                    .into_iter()
+                    .map(|p| crossdock::FieldProblem {
+                        pointer: p.pointer.rsplit('/').next().unwrap_or_default().to_owned(),
+                        message: p.message,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })
     }
 }

@@ -4,7 +4,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::{ExceptionListItem, ListQuery};
 
-use super::{Actor, EventResult, NewSourceKey, ServiceError, Services};
+use super::{EventResult, NewSourceKey, ServiceError, Services};
+use crate::auth::{AuditReader, Operator, QueueScope, Viewer};
 use crate::{demo, store};
 
 /// What seeding the demo did.
@@ -12,64 +13,67 @@ use crate::{demo, store};
 pub enum SeedOutcome {
     /// The database was empty: the demo configuration and sources were added
     /// and this many exceptions filed; the sources' keys are shown once.
-    Seeded {
-        exceptions: i64,
-        keys: Vec<NewSourceKey>,
-    },
+    Seeded { exceptions: i64, keys: Vec<NewSourceKey> },
     /// The database already held this many exceptions; nothing was added.
     NotEmpty(i64),
 }
 
 impl Services {
     /// Exceptions matching the query, newest first.
-    #[tracing::instrument(skip_all, fields(text = query.text()), err)]
+    #[tracing::instrument(skip_all, fields(text = query.text()))]
     pub async fn list_exceptions(
         &self,
+        viewer: &Viewer<'_>,
         query: ListQuery,
     ) -> Result<Vec<ExceptionListItem>, ServiceError> {
-        Ok(store::exceptions::list(&self.pool, &query).await?)
+        let queues: Option<Vec<String>> = match viewer.scope() {
+            QueueScope::All => None,
+            QueueScope::Only(queues) => Some(queues.iter().map(|q| q.to_string()).collect()),
+        };
+        Ok(store::exceptions::list(&self.pool, &query, queues.as_deref()).await?)
+    }
+
+    /// The newest audit records, before record `before` if given.
+    pub async fn list_audit(
+        &self,
+        _reader: &AuditReader<'_>,
+        before: Option<i64>,
+    ) -> Result<Vec<store::audit::AuditRow>, ServiceError> {
+        Ok(store::audit::list(&self.pool, before, 100).await?)
     }
 
     /// Fills an empty database with the demo configuration, sources and
     /// events, through the same paths as real ones; as of `now`.
-    #[tracing::instrument(skip_all, err)]
-    pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<SeedOutcome, ServiceError> {
+    #[tracing::instrument(skip_all)]
+    pub async fn seed_demo(&self, _operator: &Operator, now: DateTime<Utc>) -> Result<SeedOutcome, ServiceError> {
         let present = store::exceptions::count(&self.pool).await?;
         if present > 0 {
             return Ok(SeedOutcome::NotEmpty(present));
         }
-        let actor = Actor::System("demo");
-        self.save_configuration(&actor, &demo::configuration())
-            .await?;
+        let demo = Operator::demo();
+        self.save_configuration(&demo, &demo::configuration()).await?;
         let mut keys = Vec::new();
         for settings in demo::sources() {
-            keys.push(self.create_source(&actor, &settings).await?);
+            keys.push(self.create_source(&demo, &settings).await?);
+        }
+        for user in demo::users() {
+            self.create_user(&demo, &user).await?;
         }
         let mut sources = Vec::new();
         for key in &keys {
             let header = format!("Bearer {}", key.key);
-            let source = self
-                .authenticate_source(Some(&header))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let source = self.authenticate_source(Some(&header)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             sources.push(source);
         }
         for (event, received_at) in demo::events(now) {
             let name = event["source"].as_str().unwrap_or_default();
-            let source = sources
-                .iter()
-                .find(|s| name.starts_with(&s.prefix))
-                .context("a demo event has no demo source")?;
-            let results = self
-                .ingest(source, std::slice::from_ref(&event), received_at)
-                .await?;
+            let source =
+                sources.iter().find(|s| name.starts_with(&s.prefix)).context("a demo event has no demo source")?;
+            let results = self.ingest(source, std::slice::from_ref(&event), received_at).await?;
             if let Some(EventResult::Rejected { problems, .. }) = results.first() {
                 return Err(anyhow::anyhow!("a demo event was rejected: {problems:?}").into());
             }
         }
-        Ok(SeedOutcome::Seeded {
-            exceptions: store::exceptions::count(&self.pool).await?,
-            keys,
-        })
+        Ok(SeedOutcome::Seeded { exceptions: store::exceptions::count(&self.pool).await?, keys })
     }
 }

@@ -30,30 +30,16 @@ pub struct IngestSettings {
 
 impl Default for IngestSettings {
     fn default() -> Self {
-        Self {
-            max_body_bytes: 1024 * 1024,
-            max_batch: 1000,
-            writer: WriterSettings::default(),
-        }
+        Self { max_body_bytes: 1024 * 1024, max_batch: 1000, writer: WriterSettings::default() }
     }
 }
 
 /// What became of one event of a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventResult {
-    Accepted {
-        id: String,
-        exception: Option<ExceptionId>,
-        opened: bool,
-    },
-    Duplicate {
-        id: String,
-    },
-    Rejected {
-        id: Option<String>,
-        reason: RejectReason,
-        problems: Vec<FieldProblem>,
-    },
+    Accepted { id: String, exception: Option<ExceptionId>, opened: bool },
+    Duplicate { id: String },
+    Rejected { id: Option<String>, reason: RejectReason, problems: Vec<FieldProblem> },
 }
 
 /// Why an event was refused.
@@ -71,11 +57,7 @@ pub struct Throttled(pub std::time::Duration);
 
 fn reject(value: &Value, reason: RejectReason, problems: Vec<FieldProblem>) -> EventResult {
     let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
-    EventResult::Rejected {
-        id,
-        reason,
-        problems,
-    }
+    EventResult::Rejected { id, reason, problems }
 }
 
 /// Builds what the writer needs for one valid event.
@@ -105,38 +87,20 @@ fn prepare(
     let exception = match (RoutingFacts::of_event(event, data), Fingerprint::of(event)) {
         (Some(facts), Some(fingerprint)) => {
             let decision = config.routing.route(&facts);
-            let queue = config.queue(&decision.queue).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "routing chose queue `{}`, which is not configured",
-                    decision.queue
-                )
-            })?;
+            let queue = config
+                .queue(&decision.queue)
+                .ok_or_else(|| anyhow::anyhow!("routing chose queue `{}`, which is not configured", decision.queue))?;
             let policy = config.policy_of(queue);
-            let history = [StatusChange {
-                at: received_at,
-                status: Status::New,
-            }];
+            let history = [StatusChange { at: received_at, status: Status::New }];
             let sla = policy.map_or_else(SlaColumns::default, |p| SlaColumns {
                 ack: Some(
                     p.policy
-                        .read(
-                            ClockKind::Acknowledge,
-                            decision.severity,
-                            &queue.calendar,
-                            &history,
-                            received_at,
-                        )
+                        .read(ClockKind::Acknowledge, decision.severity, &queue.calendar, &history, received_at)
                         .snapshot(),
                 ),
                 resolve: Some(
                     p.policy
-                        .read(
-                            ClockKind::Resolve,
-                            decision.severity,
-                            &queue.calendar,
-                            &history,
-                            received_at,
-                        )
+                        .read(ClockKind::Resolve, decision.severity, &queue.calendar, &history, received_at)
                         .snapshot(),
                 ),
             });
@@ -164,35 +128,19 @@ fn prepare(
         }
         _ => None,
     };
-    Ok(IngestItem {
-        event: record,
-        exception,
-        actor: Actor::Source(source.name.clone()).audit_name(),
-    })
+    Ok(IngestItem { event: record, exception, actor: Actor::Source(source.name.clone()).audit_name() })
 }
 
 impl Services {
     /// Takes `cost` events from the source's allowance, or says how long to wait.
-    pub fn throttle_source(
-        &self,
-        source: &AuthenticatedSource,
-        cost: usize,
-    ) -> Result<(), Throttled> {
+    pub fn throttle_source(&self, source: &AuthenticatedSource, cost: usize) -> Result<(), Throttled> {
         let cost = u32::try_from(cost).unwrap_or(u32::MAX);
-        self.throttle
-            .take(
-                source.id,
-                source.rate_per_sec,
-                source.burst,
-                cost,
-                Instant::now(),
-            )
-            .map_err(Throttled)
+        self.throttle.take(source.id, source.rate_per_sec, source.burst, cost, Instant::now()).map_err(Throttled)
     }
 
     /// Ingests the events of one request, answering each once the accepted
     /// ones are committed.
-    #[tracing::instrument(skip_all, fields(source = %source.name, events = values.len()), err)]
+    #[tracing::instrument(skip_all, fields(source = %source.name, events = values.len()))]
     pub async fn ingest(
         &self,
         source: &AuthenticatedSource,
@@ -214,10 +162,7 @@ impl Services {
             if !event.source.starts_with(&source.prefix) {
                 let problem = FieldProblem {
                     pointer: "/source".into(),
-                    message: format!(
-                        "`{}` is not a source this API key may write as",
-                        event.source
-                    ),
+                    message: format!("`{}` is not a source this API key may write as", event.source),
                 };
                 results[i] = Some(reject(value, RejectReason::ForeignSource, vec![problem]));
                 continue;
@@ -227,17 +172,11 @@ impl Services {
         }
         let outcomes = self.writer.submit(items).await.map_err(|e| match e {
             SubmitError::Overloaded => ServiceError::Overloaded,
-            SubmitError::Failed => {
-                ServiceError::Internal(anyhow::anyhow!("the ingest writer failed"))
-            }
+            SubmitError::Failed => ServiceError::Internal(anyhow::anyhow!("the ingest writer failed")),
         })?;
         for ((i, id), outcome) in slots.into_iter().zip(outcomes) {
             results[i] = Some(match outcome {
-                ItemOutcome::Accepted { exception, opened } => EventResult::Accepted {
-                    id,
-                    exception,
-                    opened,
-                },
+                ItemOutcome::Accepted { exception, opened } => EventResult::Accepted { id, exception, opened },
                 ItemOutcome::Duplicate => EventResult::Duplicate { id },
             });
         }

@@ -5,17 +5,20 @@ mod config;
 mod exceptions;
 mod ingest;
 mod sources;
+mod users;
 
 use std::sync::{Arc, RwLock};
 
 use crossdock::FieldProblem;
 use crossdock::config::Configuration;
 
-pub use config::ConfigDocs;
+pub use config::{ConfigDocs, QueueSummary};
 pub use exceptions::SeedOutcome;
 pub use ingest::{EventResult, IngestSettings, RejectReason};
 pub use sources::{AuthError, AuthenticatedSource, NewSourceKey, SourceSettings, SourceSummary};
+pub use users::{LoginError, LoginPolicy, NewUser, SessionStamp, UserChanges, UserSummary};
 
+use crate::auth::passwords::PasswordHashing;
 use crate::ingest::throttle::Throttle;
 use crate::ingest::writer::IngestWriter;
 use crate::store::Pool;
@@ -29,6 +32,8 @@ pub enum Actor {
     Operator,
     /// A registered source sending events.
     Source(String),
+    /// A person signed in to the console, by user name.
+    User(String),
 }
 
 impl Actor {
@@ -37,6 +42,7 @@ impl Actor {
             Actor::System(what) => format!("system:{what}"),
             Actor::Operator => "operator:cli".to_owned(),
             Actor::Source(name) => format!("source:{name}"),
+            Actor::User(name) => format!("user:{name}"),
         }
     }
 }
@@ -63,10 +69,7 @@ pub enum ServiceError {
 
 impl ServiceError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ServiceError::Invalid {
-            field: field.into(),
-            message: message.into(),
-        }
+        ServiceError::Invalid { field: field.into(), message: message.into() }
     }
 }
 
@@ -79,21 +82,34 @@ pub struct Services {
     source_cache: Arc<sources::SourceCache>,
     throttle: Arc<Throttle>,
     settings: IngestSettings,
+    hashing: PasswordHashing,
+    login_policy: LoginPolicy,
+}
+
+/// How the services are tuned.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServiceSettings {
+    pub ingest: IngestSettings,
+    pub login: LoginPolicy,
 }
 
 impl Services {
     /// Loads the configuration (writing a minimal one into an empty database)
     /// and starts the ingest writer.
-    pub async fn start(pool: Pool, settings: IngestSettings) -> anyhow::Result<Self> {
+    pub async fn start(pool: Pool, settings: ServiceSettings) -> anyhow::Result<Self> {
         let configuration = config::bootstrap_and_load(&pool).await?;
-        let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.writer);
+        let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.ingest.writer);
+        // Each hash holds 19 MiB: four at a time bound a login storm to 76 MiB.
+        let hashing = PasswordHashing::new(4)?;
         Ok(Self {
             pool,
             writer,
             config: Arc::new(RwLock::new(Arc::new(configuration))),
             source_cache: Arc::default(),
             throttle: Arc::default(),
-            settings,
+            settings: settings.ingest,
+            hashing,
+            login_policy: settings.login,
         })
     }
 

@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use super::{Actor, ServiceError, Services};
+use crate::auth::Configurer;
 use crate::ingest::signature;
 use crate::store::audit::AuditEntry;
 use crate::store::sources::{NewSource, SourceRow};
@@ -83,10 +84,7 @@ pub(super) struct SourceCache {
 impl SourceCache {
     fn get(&self, hash: &str) -> Option<Arc<AuthenticatedSource>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(hash)
-            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
-            .map(|(_, s)| s.clone())
+        entries.get(hash).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, s)| s.clone())
     }
 
     fn put(&self, hash: String, source: Arc<AuthenticatedSource>) {
@@ -98,33 +96,23 @@ impl SourceCache {
     }
 
     fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
 
 fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;
     Ok(bytes)
 }
 
 /// A new API key: `cdx_` and 192 random bits.
 fn new_key() -> anyhow::Result<String> {
-    Ok(format!(
-        "cdx_{}",
-        URL_SAFE_NO_PAD.encode(random_bytes::<24>()?)
-    ))
+    Ok(format!("cdx_{}", URL_SAFE_NO_PAD.encode(random_bytes::<24>()?)))
 }
 
 fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn key_prefix(key: &str) -> String {
@@ -133,48 +121,27 @@ fn key_prefix(key: &str) -> String {
 
 fn validate(settings: &SourceSettings) -> Result<(), ServiceError> {
     let name_ok = (1..=64).contains(&settings.name.len())
-        && settings
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && settings.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !name_ok {
         return Err(ServiceError::invalid(
             "name",
             "a source name is 1 to 64 letters, digits, dots, dashes or underscores",
         ));
     }
-    if settings.prefix.trim().is_empty()
-        || settings.prefix.len() > 256
-        || settings.prefix.contains(char::is_whitespace)
+    if settings.prefix.trim().is_empty() || settings.prefix.len() > 256 || settings.prefix.contains(char::is_whitespace)
     {
-        return Err(ServiceError::invalid(
-            "prefix",
-            "the source prefix is 1 to 256 characters without spaces",
-        ));
+        return Err(ServiceError::invalid("prefix", "the source prefix is 1 to 256 characters without spaces"));
     }
-    if !(settings.rate_per_sec.is_finite() && (0.1..=1_000_000.0).contains(&settings.rate_per_sec))
-    {
-        return Err(ServiceError::invalid(
-            "rate_per_sec",
-            "the rate is between 0.1 and 1,000,000 events a second",
-        ));
+    if !(settings.rate_per_sec.is_finite() && (0.1..=1_000_000.0).contains(&settings.rate_per_sec)) {
+        return Err(ServiceError::invalid("rate_per_sec", "the rate is between 0.1 and 1,000,000 events a second"));
     }
     if !(1..=1_000_000).contains(&settings.burst) {
-        return Err(ServiceError::invalid(
-            "burst",
-            "the burst is between 1 and 1,000,000 events",
-        ));
+        return Err(ServiceError::invalid("burst", "the burst is between 1 and 1,000,000 events"));
     }
     Ok(())
 }
 
-fn audit(
-    actor: &Actor,
-    action: &'static str,
-    source: &str,
-    after: serde_json::Value,
-    at: DateTime<Utc>,
-) -> AuditEntry {
+fn audit(actor: &Actor, action: &'static str, source: &str, after: serde_json::Value, at: DateTime<Utc>) -> AuditEntry {
     AuditEntry {
         at,
         actor: actor.audit_name(),
@@ -189,20 +156,16 @@ fn audit(
 
 impl Services {
     /// Registers a source and issues its first key.
-    #[tracing::instrument(skip_all, fields(source = %settings.name), err)]
+    #[tracing::instrument(skip_all, fields(source = %settings.name))]
     pub async fn create_source(
         &self,
-        actor: &Actor,
+        by: &impl Configurer,
         settings: &SourceSettings,
     ) -> Result<NewSourceKey, ServiceError> {
         validate(settings)?;
         let now = Utc::now();
         let key = new_key()?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .context("Failed to begin a transaction")?;
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
         let new = NewSource {
             name: &settings.name,
             prefix: &settings.prefix,
@@ -210,149 +173,96 @@ impl Services {
             burst: settings.burst,
             at: now,
         };
-        let id = store::sources::insert(&mut tx, &new)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::invalid(
-                    "name",
-                    format!("a source named `{}` exists already", settings.name),
-                )
-            })?;
+        let id = store::sources::insert(&mut tx, &new).await?.ok_or_else(|| {
+            ServiceError::invalid("name", format!("a source named `{}` exists already", settings.name))
+        })?;
         store::sources::insert_key(&mut tx, id, &key_hash(&key), &key_prefix(&key), now).await?;
         let after = serde_json::json!({
             "prefix": settings.prefix, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst,
             "key": key_prefix(&key),
         });
-        store::audit::append(
-            &mut tx,
-            &audit(actor, "source.created", &settings.name, after, now),
-        )
-        .await
-        .context("Failed to audit")?;
+        store::audit::append(&mut tx, &audit(&by.actor(), "source.created", &settings.name, after, now))
+            .await
+            .context("Failed to audit")?;
         tx.commit().await.context("Failed to commit the source")?;
-        Ok(NewSourceKey {
-            source: settings.name.clone(),
-            key,
-        })
+        Ok(NewSourceKey { source: settings.name.clone(), key })
     }
 
-    async fn source_named(
-        &self,
-        tx: &mut store::Tx<'_>,
-        name: &str,
-    ) -> Result<SourceRow, ServiceError> {
+    async fn source_named(&self, tx: &mut store::Tx<'_>, name: &str) -> Result<SourceRow, ServiceError> {
         store::sources::by_name(&mut **tx, name)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("source `{name}`")))
     }
 
     /// Issues a new key; the current keys stay valid for `grace`.
-    #[tracing::instrument(skip_all, fields(source = name), err)]
+    #[tracing::instrument(skip_all, fields(source = name))]
     pub async fn rotate_source_key(
         &self,
-        actor: &Actor,
+        by: &impl Configurer,
         name: &str,
         grace: Duration,
     ) -> Result<NewSourceKey, ServiceError> {
         if grace < Duration::zero() || grace > Duration::days(30) {
-            return Err(ServiceError::invalid(
-                "grace",
-                "the grace period is between 0 and 30 days",
-            ));
+            return Err(ServiceError::invalid("grace", "the grace period is between 0 and 30 days"));
         }
         let now = Utc::now();
         let key = new_key()?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .context("Failed to begin a transaction")?;
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
         let expired = store::sources::expire_keys(&mut tx, source.id, now + grace).await?;
-        store::sources::insert_key(&mut tx, source.id, &key_hash(&key), &key_prefix(&key), now)
-            .await?;
+        store::sources::insert_key(&mut tx, source.id, &key_hash(&key), &key_prefix(&key), now).await?;
         let after = serde_json::json!({"key": key_prefix(&key), "previous_keys_valid_until": (now + grace).to_rfc3339(), "previous_keys": expired});
-        store::audit::append(
-            &mut tx,
-            &audit(actor, "source.key_rotated", name, after, now),
-        )
-        .await
-        .context("Failed to audit")?;
+        store::audit::append(&mut tx, &audit(&by.actor(), "source.key_rotated", name, after, now))
+            .await
+            .context("Failed to audit")?;
         tx.commit().await.context("Failed to commit the rotation")?;
         self.source_cache.clear();
-        Ok(NewSourceKey {
-            source: name.to_owned(),
-            key,
-        })
+        Ok(NewSourceKey { source: name.to_owned(), key })
     }
 
     /// Revokes every key of a source at once.
-    #[tracing::instrument(skip_all, fields(source = name), err)]
-    pub async fn revoke_source_keys(&self, actor: &Actor, name: &str) -> Result<u64, ServiceError> {
+    #[tracing::instrument(skip_all, fields(source = name))]
+    pub async fn revoke_source_keys(&self, by: &impl Configurer, name: &str) -> Result<u64, ServiceError> {
         let now = Utc::now();
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .context("Failed to begin a transaction")?;
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
         let revoked = store::sources::revoke_keys(&mut tx, source.id, now).await?;
         store::audit::append(
             &mut tx,
-            &audit(
-                actor,
-                "source.keys_revoked",
-                name,
-                serde_json::json!({"keys": revoked}),
-                now,
-            ),
+            &audit(&by.actor(), "source.keys_revoked", name, serde_json::json!({"keys": revoked}), now),
         )
         .await
         .context("Failed to audit")?;
-        tx.commit()
-            .await
-            .context("Failed to commit the revocation")?;
+        tx.commit().await.context("Failed to commit the revocation")?;
         self.source_cache.clear();
         Ok(revoked)
     }
 
     /// Adds a new signing secret (keeping the others, for rotation, unless
     /// `replace`) and returns it; it is not shown again.
-    #[tracing::instrument(skip_all, fields(source = name), err)]
+    #[tracing::instrument(skip_all, fields(source = name))]
     pub async fn add_signing_secret(
         &self,
-        actor: &Actor,
+        by: &impl Configurer,
         name: &str,
         replace: bool,
     ) -> Result<String, ServiceError> {
         let now = Utc::now();
         let secret = format!("whsec_{}", STANDARD.encode(random_bytes::<32>()?));
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .context("Failed to begin a transaction")?;
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
         let mut secrets: Vec<String> = if replace {
             Vec::new()
         } else {
-            serde_json::from_str(&source.signing_secrets)
-                .context("stored signing secrets are unreadable")?
+            serde_json::from_str(&source.signing_secrets).context("stored signing secrets are unreadable")?
         };
         secrets.push(secret.clone());
-        store::sources::set_signing_secrets(
-            &mut tx,
-            source.id,
-            &serde_json::to_string(&secrets).context("encode")?,
-        )
-        .await?;
+        store::sources::set_signing_secrets(&mut tx, source.id, &serde_json::to_string(&secrets).context("encode")?)
+            .await?;
         let after = serde_json::json!({"signing_secrets": secrets.len(), "replaced": replace});
-        store::audit::append(
-            &mut tx,
-            &audit(actor, "source.secret_added", name, after, now),
-        )
-        .await
-        .context("Failed to audit")?;
+        store::audit::append(&mut tx, &audit(&by.actor(), "source.secret_added", name, after, now))
+            .await
+            .context("Failed to audit")?;
         tx.commit().await.context("Failed to commit the secret")?;
         self.source_cache.clear();
         Ok(secret)
@@ -380,10 +290,7 @@ impl Services {
         authorization: Option<&str>,
     ) -> Result<Arc<AuthenticatedSource>, AuthError> {
         let key = authorization
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or(AuthError::Missing)?;
@@ -391,9 +298,7 @@ impl Services {
         if let Some(source) = self.source_cache.get(&hash) {
             return Ok(source);
         }
-        let found = store::sources::by_key_hash(&self.pool, &hash)
-            .await
-            .map_err(AuthError::Internal)?;
+        let found = store::sources::by_key_hash(&self.pool, &hash).await.map_err(AuthError::Internal)?;
         let Some(found) = found.filter(|m| m.is_valid_at(Utc::now())) else {
             return Err(AuthError::Refused);
         };
@@ -406,12 +311,39 @@ impl Services {
             prefix: found.source.prefix.clone(),
             rate_per_sec: found.source.rate_per_sec,
             burst: u32::try_from(found.source.burst).unwrap_or(u32::MAX),
-            secrets: secrets
-                .iter()
-                .filter_map(|s| signature::decode_secret(s))
-                .collect(),
+            secrets: secrets.iter().filter_map(|s| signature::decode_secret(s)).collect(),
         });
         self.source_cache.put(hash, source.clone());
         Ok(source)
+    }
+}
+
+impl Services {
+    /// Changes a source's prefix and allowance.
+    #[tracing::instrument(skip_all, fields(source = %settings.name))]
+    pub async fn update_source(&self, by: &impl Configurer, settings: &SourceSettings) -> Result<(), ServiceError> {
+        validate(settings)?;
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let source = self.source_named(&mut tx, &settings.name).await?;
+        store::sources::update_settings(&mut tx, source.id, &settings.prefix, settings.rate_per_sec, settings.burst)
+            .await?;
+        let entry = AuditEntry {
+            before: Some(
+                serde_json::json!({"prefix": source.prefix, "rate_per_sec": source.rate_per_sec, "burst": source.burst}),
+            ),
+            ..audit(
+                &by.actor(),
+                "source.updated",
+                &settings.name,
+                serde_json::json!({"prefix": settings.prefix, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst}),
+                now,
+            )
+        };
+        store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
+        tx.commit().await.context("Failed to commit the source")?;
+        self.source_cache.clear();
+        self.throttle.reset(source.id);
+        Ok(())
     }
 }

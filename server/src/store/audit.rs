@@ -34,3 +34,31 @@ pub async fn append(tx: &mut Tx<'_>, entry: &AuditEntry) -> sqlx::Result<()> {
     .await?;
     Ok(())
 }
+
+/// An audit record as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The newest records, `limit` at most, older than record `before` if given.
+pub async fn list(pool: &super::Pool, before: Option<i64>, limit: u32) -> anyhow::Result<Vec<AuditRow>> {
+    use anyhow::Context;
+    sqlx::query_as(
+        "SELECT id, at, actor, action, entity, entity_id, before, after, reason FROM audit_log \
+         WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read the audit log")
+}

@@ -66,14 +66,13 @@ pub async fn save(
     actor: &str,
     at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
-    let next: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE kind = ? AND key = ?",
-    )
-    .bind(kind.as_str())
-    .bind(key)
-    .fetch_one(&mut **tx)
-    .await
-    .context("Failed to read the configuration version")?;
+    let next: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE kind = ? AND key = ?")
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await
+            .context("Failed to read the configuration version")?;
     sqlx::query_scalar(
         "INSERT INTO config_versions (kind, key, version, spec, actor, created_at) \
          VALUES (?, ?, ?, ?, ?, ?) RETURNING id",

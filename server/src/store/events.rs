@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use crossdock::RefKind;
 
-
 /// An accepted event, ready to be logged.
 #[derive(Debug, Clone)]
 pub struct EventRecord {

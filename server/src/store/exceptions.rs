@@ -36,10 +36,7 @@ pub struct NewException {
 }
 
 pub async fn count<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM exceptions")
-        .fetch_one(db)
-        .await
-        .context("Failed to count exceptions")
+    sqlx::query_scalar("SELECT COUNT(*) FROM exceptions").fetch_one(db).await.context("Failed to count exceptions")
 }
 
 #[derive(sqlx::FromRow)]
@@ -66,36 +63,35 @@ impl ListRow {
             site: self.site,
             queue: self.queue,
             summary: self.summary,
-            refs: serde_json::from_str(&self.refs).with_context(|| {
-                format!(
-                    "stored business keys of exception {} are unreadable",
-                    self.id
-                )
-            })?,
+            refs: serde_json::from_str(&self.refs)
+                .with_context(|| format!("stored business keys of exception {} are unreadable", self.id))?,
             created_at: from_millis(self.created_at)?,
             updated_at: from_millis(self.updated_at)?,
         })
     }
 }
 
-/// Exceptions matching the query, newest first.
-pub async fn list(pool: &Pool, query: &ListQuery) -> anyhow::Result<Vec<ExceptionListItem>> {
+/// Exceptions matching the query, newest first; within `queues` when given.
+pub async fn list(pool: &Pool, query: &ListQuery, queues: Option<&[String]>) -> anyhow::Result<Vec<ExceptionListItem>> {
     let pattern = query.text().map(|t| format!("%{}%", escape_like(t)));
+    let queues = queues.map(|q| serde_json::to_string(q).unwrap_or_else(|_| "[]".to_owned()));
     let rows: Vec<ListRow> = sqlx::query_as(
         "SELECT id, kind, status, severity, site, queue, summary, refs, created_at, updated_at \
          FROM exceptions e \
-         WHERE ?1 IS NULL \
+         WHERE (?3 IS NULL OR e.queue IN (SELECT value FROM json_each(?3))) \
+           AND (?1 IS NULL \
             OR e.summary LIKE ?1 ESCAPE '\\' \
             OR e.site LIKE ?1 ESCAPE '\\' \
             OR e.queue LIKE ?1 ESCAPE '\\' \
             OR e.kind LIKE ?1 ESCAPE '\\' \
             OR EXISTS (SELECT 1 FROM exception_refs r \
-                       WHERE r.exception_id = e.id AND r.value LIKE ?1 ESCAPE '\\') \
+                       WHERE r.exception_id = e.id AND r.value LIKE ?1 ESCAPE '\\')) \
          ORDER BY created_at DESC, id DESC \
          LIMIT ?2",
     )
     .bind(pattern)
     .bind(ListQuery::LIMIT)
+    .bind(queues)
     .fetch_all(pool)
     .await
     .context("Failed to list exceptions")?;

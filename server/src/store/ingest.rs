@@ -104,15 +104,19 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
         .filter_map(|(i, (item, id))| Some((i, (*id)?, item.exception.as_ref()?)))
         .collect();
     let mut open: HashMap<String, i64> = HashMap::new();
-    let fingerprints: Vec<&str> = filing.iter().map(|(_, _, e)| e.fingerprint.as_str()).collect::<HashSet<_>>().into_iter().collect();
+    let fingerprints: Vec<&str> =
+        filing.iter().map(|(_, _, e)| e.fingerprint.as_str()).collect::<HashSet<_>>().into_iter().collect();
     for chunk in fingerprints.chunks(CHUNK * 3) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT fingerprint, id FROM exceptions WHERE status NOT IN ('resolved', 'dismissed') AND fingerprint IN (");
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT fingerprint, id FROM exceptions WHERE status NOT IN ('resolved', 'dismissed') AND fingerprint IN (",
+        );
         let mut list = q.separated(", ");
         for fp in chunk {
             list.push_bind(*fp);
         }
         q.push(")");
-        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await.context("Failed to look up open exceptions")?;
+        let rows: Vec<(String, i64)> =
+            q.build_query_as().fetch_all(&mut **tx).await.context("Failed to look up open exceptions")?;
         open.extend(rows);
     }
     // New exceptions: the first event of each problem not already open.
@@ -162,7 +166,8 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
                 .push_bind(resolve.frozen.map(|s| s.as_str()));
         });
         q.push(" RETURNING fingerprint, id");
-        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await.context("Failed to file exceptions")?;
+        let rows: Vec<(String, i64)> =
+            q.build_query_as().fetch_all(&mut **tx).await.context("Failed to file exceptions")?;
         open.extend(rows);
     }
 
@@ -195,12 +200,11 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
     }
 
     // 3. For each new exception: its first status, business keys and audit record.
-    let new_ids: Vec<(i64, &IngestItem, &NewException)> = opening
-        .iter()
-        .filter_map(|(i, e)| Some((*open.get(&e.fingerprint)?, items[*i], e)))
-        .collect();
+    let new_ids: Vec<(i64, &IngestItem, &NewException)> =
+        opening.iter().filter_map(|(i, e)| Some((*open.get(&e.fingerprint)?, items[*i], e))).collect();
     for chunk in new_ids.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO exception_status_history (exception_id, at, status, actor) ");
+        let mut q =
+            QueryBuilder::<Sqlite>::new("INSERT INTO exception_status_history (exception_id, at, status, actor) ");
         q.push_values(chunk, |mut b, (id, item, e)| {
             b.push_bind(*id).push_bind(to_millis(e.opened_at)).push_bind("new").push_bind(&item.actor);
         });
@@ -237,10 +241,8 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
     }
 
     // 4. Link each event to its exception.
-    let links: Vec<(i64, i64)> = filing
-        .iter()
-        .filter_map(|(i, event_id, _)| Some((*event_id, exception_of.get(i)?.0.get())))
-        .collect();
+    let links: Vec<(i64, i64)> =
+        filing.iter().filter_map(|(i, event_id, _)| Some((*event_id, exception_of.get(i)?.0.get()))).collect();
     for chunk in links.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new("WITH l (event, exception) AS (");
         q.push_values(chunk, |mut b, (event, exception)| {

@@ -6,6 +6,7 @@ pub mod events;
 pub mod exceptions;
 pub mod ingest;
 pub mod sources;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,9 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::config::{DatabaseUrl, Synchronous};
 
@@ -31,10 +30,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 /// applies the migrations.
 pub async fn open(url: &DatabaseUrl, synchronous: Synchronous) -> anyhow::Result<Pool> {
     let pool = connect(url, synchronous).await?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .with_context(|| format!("cannot migrate database {url}"))?;
+    MIGRATOR.run(&pool).await.with_context(|| format!("cannot migrate database {url}"))?;
     Ok(pool)
 }
 
@@ -42,16 +38,14 @@ async fn connect(url: &DatabaseUrl, synchronous: Synchronous) -> anyhow::Result<
     let options = match url {
         DatabaseUrl::SqliteFile(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).with_context(|| {
-                    format!("cannot create the database folder {}", parent.display())
-                })?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
             }
-            SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
+            SqliteConnectOptions::new().filename(path).create_if_missing(true)
         }
-        DatabaseUrl::SqliteMemory => SqliteConnectOptions::from_str("sqlite::memory:")
-            .context("cannot configure an in-memory database")?,
+        DatabaseUrl::SqliteMemory => {
+            SqliteConnectOptions::from_str("sqlite::memory:").context("cannot configure an in-memory database")?
+        }
     }
     .journal_mode(SqliteJournalMode::Wal)
     .synchronous(match synchronous {
@@ -62,11 +56,7 @@ async fn connect(url: &DatabaseUrl, synchronous: Synchronous) -> anyhow::Result<
     .busy_timeout(Duration::from_secs(5));
 
     // An in-memory database lives in one connection only.
-    let max = if matches!(url, DatabaseUrl::SqliteMemory) {
-        1
-    } else {
-        8
-    };
+    let max = if matches!(url, DatabaseUrl::SqliteMemory) { 1 } else { 8 };
     SqlitePoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(5))
@@ -80,9 +70,7 @@ async fn connect(url: &DatabaseUrl, synchronous: Synchronous) -> anyhow::Result<
 pub async fn is_ready(pool: &Pool) -> bool {
     let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
     let applied: Result<Option<i64>, _> =
-        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(pool)
-            .await;
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(pool).await;
     match applied {
         Ok(applied) => applied == Some(latest),
         Err(err) => {
@@ -98,7 +86,5 @@ pub(crate) fn to_millis(at: DateTime<Utc>) -> i64 {
 }
 
 pub(crate) fn from_millis(ms: i64) -> anyhow::Result<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .with_context(|| format!("stored time {ms} is out of range"))
+    Utc.timestamp_millis_opt(ms).single().with_context(|| format!("stored time {ms} is out of range"))
 }

@@ -51,10 +51,7 @@ pub async fn insert(tx: &mut Tx<'_>, new: &NewSource<'_>) -> anyhow::Result<Opti
     .context("Failed to insert a source")
 }
 
-pub async fn by_name<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
-    name: &str,
-) -> anyhow::Result<Option<SourceRow>> {
+pub async fn by_name<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyhow::Result<Option<SourceRow>> {
     sqlx::query_as("SELECT * FROM sources WHERE name = ?")
         .bind(name)
         .fetch_optional(db)
@@ -63,10 +60,7 @@ pub async fn by_name<'e>(
 }
 
 pub async fn list(pool: &Pool) -> anyhow::Result<Vec<SourceRow>> {
-    sqlx::query_as("SELECT * FROM sources ORDER BY name")
-        .fetch_all(pool)
-        .await
-        .context("Failed to list sources")
+    sqlx::query_as("SELECT * FROM sources ORDER BY name").fetch_all(pool).await.context("Failed to list sources")
 }
 
 pub async fn insert_key(
@@ -76,25 +70,19 @@ pub async fn insert_key(
     key_prefix: &str,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO source_keys (source_id, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(source_id)
-    .bind(key_hash)
-    .bind(key_prefix)
-    .bind(to_millis(at))
-    .execute(&mut **tx)
-    .await
-    .context("Failed to store an API key")?;
+    sqlx::query("INSERT INTO source_keys (source_id, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?)")
+        .bind(source_id)
+        .bind(key_hash)
+        .bind(key_prefix)
+        .bind(to_millis(at))
+        .execute(&mut **tx)
+        .await
+        .context("Failed to store an API key")?;
     Ok(())
 }
 
 /// Lets the source's current keys expire at `until` (rotation); returns how many.
-pub async fn expire_keys(
-    tx: &mut Tx<'_>,
-    source_id: i64,
-    until: DateTime<Utc>,
-) -> anyhow::Result<u64> {
+pub async fn expire_keys(tx: &mut Tx<'_>, source_id: i64, until: DateTime<Utc>) -> anyhow::Result<u64> {
     let done = sqlx::query(
         "UPDATE source_keys SET expires_at = ? \
          WHERE source_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
@@ -109,27 +97,17 @@ pub async fn expire_keys(
 }
 
 /// Revokes every key of the source at once; returns how many.
-pub async fn revoke_keys(
-    tx: &mut Tx<'_>,
-    source_id: i64,
-    at: DateTime<Utc>,
-) -> anyhow::Result<u64> {
-    let done = sqlx::query(
-        "UPDATE source_keys SET revoked_at = ? WHERE source_id = ? AND revoked_at IS NULL",
-    )
-    .bind(to_millis(at))
-    .bind(source_id)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to revoke API keys")?;
+pub async fn revoke_keys(tx: &mut Tx<'_>, source_id: i64, at: DateTime<Utc>) -> anyhow::Result<u64> {
+    let done = sqlx::query("UPDATE source_keys SET revoked_at = ? WHERE source_id = ? AND revoked_at IS NULL")
+        .bind(to_millis(at))
+        .bind(source_id)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to revoke API keys")?;
     Ok(done.rows_affected())
 }
 
-pub async fn set_signing_secrets(
-    tx: &mut Tx<'_>,
-    source_id: i64,
-    secrets_json: &str,
-) -> anyhow::Result<()> {
+pub async fn set_signing_secrets(tx: &mut Tx<'_>, source_id: i64, secrets_json: &str) -> anyhow::Result<()> {
     sqlx::query("UPDATE sources SET signing_secrets = ? WHERE id = ?")
         .bind(secrets_json)
         .bind(source_id)
@@ -164,4 +142,22 @@ impl SourceRow {
     pub fn created(&self) -> anyhow::Result<DateTime<Utc>> {
         from_millis(self.created_at)
     }
+}
+
+pub async fn update_settings(
+    tx: &mut Tx<'_>,
+    id: i64,
+    prefix: &str,
+    rate_per_sec: f64,
+    burst: u32,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE sources SET prefix = ?, rate_per_sec = ?, burst = ? WHERE id = ?")
+        .bind(prefix)
+        .bind(rate_per_sec)
+        .bind(i64::from(burst))
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to update a source")?;
+    Ok(())
 }

@@ -15,10 +15,7 @@ fn crossdock() -> Command {
 }
 
 fn stderr_lines(output: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    String::from_utf8_lossy(&output.stderr).lines().map(str::to_owned).collect()
 }
 
 #[test]
@@ -70,12 +67,8 @@ fn a_database_that_cannot_be_opened_is_a_clear_error() {
     let blocker = dir.path().join("not-a-folder");
     std::fs::write(&blocker, "a file where a folder should be").unwrap();
     let url = format!("sqlite://{}/crossdock.db", blocker.display());
-    let output = crossdock()
-        .env("CROSSDOCK_DATABASE_URL", &url)
-        .env("CROSSDOCK_LOG", "off")
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let output =
+        crossdock().env("CROSSDOCK_DATABASE_URL", &url).env("CROSSDOCK_LOG", "off").arg("migrate").output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("database"), "{stderr}");
@@ -87,27 +80,15 @@ fn a_database_that_cannot_be_opened_is_a_clear_error() {
 fn migrate_and_seed_demo_create_and_fill_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/data/crossdock.db", dir.path().display());
-    let migrate = crossdock()
-        .env("CROSSDOCK_DATABASE_URL", &url)
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let migrate = crossdock().env("CROSSDOCK_DATABASE_URL", &url).arg("migrate").output().unwrap();
     assert!(migrate.status.success(), "{migrate:?}");
     assert!(dir.path().join("data/crossdock.db").exists());
 
-    let seed = crossdock()
-        .env("CROSSDOCK_DATABASE_URL", &url)
-        .arg("seed-demo")
-        .output()
-        .unwrap();
+    let seed = crossdock().env("CROSSDOCK_DATABASE_URL", &url).arg("seed-demo").output().unwrap();
     assert!(seed.status.success());
     assert!(String::from_utf8_lossy(&seed.stdout).contains("demo exceptions"));
 
-    let again = crossdock()
-        .env("CROSSDOCK_DATABASE_URL", &url)
-        .arg("seed-demo")
-        .output()
-        .unwrap();
+    let again = crossdock().env("CROSSDOCK_DATABASE_URL", &url).arg("seed-demo").output().unwrap();
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("no demo data added"));
 }
@@ -115,16 +96,9 @@ fn migrate_and_seed_demo_create_and_fill_the_database() {
 #[test]
 fn sigterm_stops_the_server_with_exit_code_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = crossdock()
-        .env(
-            "CROSSDOCK_DATABASE_URL",
-            format!("sqlite://{}/c.db", dir.path().display()),
-        )
+        .env("CROSSDOCK_DATABASE_URL", format!("sqlite://{}/c.db", dir.path().display()))
         .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
         .env("CROSSDOCK_LOG_FORMAT", "json")
         .stdout(Stdio::null())
@@ -134,25 +108,16 @@ fn sigterm_stops_the_server_with_exit_code_zero() {
 
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
+        assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
 
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let logs = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        logs.lines().all(|l| l.starts_with('{')),
-        "JSON logs: {logs}"
-    );
+    assert!(logs.lines().all(|l| l.starts_with('{')), "JSON logs: {logs}");
     assert!(logs.contains("shutdown requested"));
 }
 
@@ -191,4 +156,44 @@ async fn source_create_prints_a_working_key_as_its_last_line() {
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("wms-dc-atl") && listed.contains("wms/dc-atl"), "{listed}");
     assert!(!listed.contains(&key), "the key is never shown again");
+}
+
+fn user_create(url: &str, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = crossdock()
+        .env("CROSSDOCK_DATABASE_URL", url)
+        .env("CROSSDOCK_LOG", "off")
+        .args(["user", "create"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_first_admin_is_created_from_the_command_line_with_the_password_on_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/c.db", dir.path().display());
+    let weak = user_create(&url, &["first.admin", "--role", "admin"], "password1234\n");
+    assert_eq!(weak.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"), "{weak:?}");
+
+    let made = user_create(
+        &url,
+        &["first.admin", "--role", "admin", "--display-name", "First Admin"],
+        "forklift-orbit-tangerine-42\n",
+    );
+    assert!(made.status.success(), "{made:?}");
+    assert!(String::from_utf8_lossy(&made.stdout).contains("created admin user first.admin"));
+
+    let again = user_create(&url, &["first.admin", "--role", "admin"], "forklift-orbit-tangerine-42\n");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("taken"));
+
+    let help = crossdock().args(["user", "create", "--help"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("--password"), "never from argv");
 }

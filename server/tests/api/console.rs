@@ -7,8 +7,10 @@ use crate::helpers::{spawn_app, spawn_app_with_demo};
 #[tokio::test]
 async fn the_home_page_lists_the_demo_exceptions_rendered_on_the_server() {
     let app = spawn_app_with_demo().await;
-    let response = app.get("/").await;
+    let browser = app.signed_in("sam").await;
+    let response = browser.get("/").await;
     assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
     let html = response.text().await.unwrap();
     assert!(html.contains("<h1>Exceptions</h1>"), "{html}");
     assert!(html.contains("Partial receipt"));
@@ -17,48 +19,52 @@ async fn the_home_page_lists_the_demo_exceptions_rendered_on_the_server() {
 }
 
 #[tokio::test]
+async fn a_visitor_who_is_not_signed_in_is_sent_to_the_sign_in_page() {
+    let app = spawn_app_with_demo().await;
+    let response = app.browser().get("/").await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/login");
+    let listed = app.browser().server_fn("list_exceptions", &[("text", "")]).await;
+    assert_eq!(listed.status(), 401);
+    assert_eq!(listed.json::<AppError>().await.unwrap(), AppError::Unauthenticated);
+}
+
+#[tokio::test]
 async fn the_filter_narrows_the_list_to_matching_business_keys() {
     let app = spawn_app_with_demo().await;
-    let all: Vec<ExceptionListItem> = app
-        .server_fn("list_exceptions", &[("text", "")])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let po: Vec<ExceptionListItem> = app
-        .server_fn("list_exceptions", &[("text", "PO-10045")])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(all.len() >= 30);
+    let browser = app.signed_in("sam").await;
+    let all: Vec<ExceptionListItem> = browser.server_fn("list_exceptions", &[("text", "")]).await.json().await.unwrap();
+    let po: Vec<ExceptionListItem> =
+        browser.server_fn("list_exceptions", &[("text", "PO-10045")]).await.json().await.unwrap();
+    assert_eq!(all.len(), 42);
     assert_eq!(po.len(), 1);
     assert_eq!(po[0].kind, ExceptionKind::PartialReceipt);
     assert_eq!(po[0].refs.get(crossdock::RefKind::Po), Some("PO-10045"));
 }
 
 #[tokio::test]
+async fn staff_see_only_the_queues_they_work_in() {
+    let app = spawn_app_with_demo().await;
+    let items: Vec<ExceptionListItem> =
+        app.signed_in("pat").await.server_fn("list_exceptions", &[("text", "")]).await.json().await.unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|i| i.queue == "receiving" || i.queue == "inventory-control"), "{items:?}");
+}
+
+#[tokio::test]
 async fn the_filter_matches_words_of_the_summary_in_any_case() {
     let app = spawn_app_with_demo().await;
-    let items: Vec<ExceptionListItem> = app
-        .server_fn("list_exceptions", &[("text", "RATING api")])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(!items.is_empty());
+    let items: Vec<ExceptionListItem> =
+        app.signed_in("alex").await.server_fn("list_exceptions", &[("text", "RATING api")]).await.json().await.unwrap();
+    assert_eq!(items.len(), 8);
     assert!(items.iter().all(|i| i.kind == ExceptionKind::Integration));
 }
 
 #[tokio::test]
 async fn wildcards_in_the_filter_are_taken_literally() {
     let app = spawn_app_with_demo().await;
-    let items: Vec<ExceptionListItem> = app
-        .server_fn("list_exceptions", &[("text", "%")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let items: Vec<ExceptionListItem> =
+        app.signed_in("sam").await.server_fn("list_exceptions", &[("text", "%")]).await.json().await.unwrap();
     assert!(items.is_empty());
 }
 
@@ -66,25 +72,22 @@ async fn wildcards_in_the_filter_are_taken_literally() {
 async fn an_overlong_filter_is_refused_with_a_message_for_the_field() {
     let app = spawn_app_with_demo().await;
     let text = "x".repeat(500);
-    let response = app.server_fn("list_exceptions", &[("text", &text)]).await;
-    assert!(!response.status().is_success());
+    let response = app.signed_in("sam").await.server_fn("list_exceptions", &[("text", &text)]).await;
+    assert_eq!(response.status(), 400);
     let error: AppError = response.json().await.unwrap();
-    assert!(
-        matches!(error, AppError::Invalid { ref field, .. } if field == "filter"),
-        "{error:?}"
-    );
+    assert!(matches!(error, AppError::Invalid { ref field, .. } if field == "filter"), "{error:?}");
 }
 
 #[tokio::test]
 async fn demo_data_is_added_to_an_empty_database_only() {
     let app = spawn_app().await;
-    let first = app.services.seed_demo(chrono::Utc::now()).await.unwrap();
-    let SeedOutcome::Seeded { exceptions, keys } = first else {
-        panic!("seeded: {first:?}")
-    };
+    let operator = crossdock_server::auth::Operator::command_line();
+    let first = app.services.seed_demo(&operator, chrono::Utc::now()).await.unwrap();
+    let SeedOutcome::Seeded { exceptions, keys } = first else { panic!("seeded: {first:?}") };
     assert_eq!(exceptions, 42);
     assert_eq!(keys.len(), 5, "one demo source per system");
-    let second = app.services.seed_demo(chrono::Utc::now()).await.unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM users WHERE demo").await, 4, "one demo user per role");
+    let second = app.services.seed_demo(&operator, chrono::Utc::now()).await.unwrap();
     assert_eq!(second, SeedOutcome::NotEmpty(exceptions));
 }
 

@@ -20,10 +20,7 @@ async fn readyz_refuses_when_the_database_is_unreachable() {
     app.services.pool().close().await;
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], 503);
     // Liveness does not depend on the database.
@@ -43,13 +40,8 @@ async fn every_response_carries_a_request_id() {
 #[tokio::test]
 async fn a_request_id_given_by_the_caller_is_kept() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .header("x-request-id", "trace-me-42")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client.get(format!("{}/healthz", app.address)).header("x-request-id", "trace-me-42").send().await.unwrap();
     assert_eq!(response.headers()["x-request-id"], "trace-me-42");
 }
 
@@ -59,8 +51,5 @@ async fn stopping_lets_the_server_end_cleanly() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     let address = app.address.clone();
     app.stop().await.expect("the server ends without error");
-    assert!(
-        reqwest::get(format!("{address}/healthz")).await.is_err(),
-        "no longer accepting"
-    );
+    assert!(reqwest::get(format!("{address}/healthz")).await.is_err(), "no longer accepting");
 }

@@ -1,5 +1,7 @@
+use crossdock_server::auth::Operator;
 use crossdock_server::config::{Config, DatabaseUrl};
-use crossdock_server::services::{Actor, Services, SourceSettings};
+use crossdock_server::http::session::SessionSettings;
+use crossdock_server::services::{Services, SourceSettings};
 use crossdock_server::startup::Application;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -8,6 +10,7 @@ use tokio::task::JoinHandle;
 /// A server running on 127.0.0.1 with its own database file.
 pub struct TestApp {
     pub address: String,
+    /// A plain client: no cookies, no Origin header.
     pub client: reqwest::Client,
     pub services: Services,
     _dir: TempDir,
@@ -15,74 +18,88 @@ pub struct TestApp {
     handle: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
+/// A browser's view of the console: keeps cookies, sends the console's own
+/// Origin on every request, and does not follow redirects.
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
 /// Starts a server with an empty, migrated database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}, None).await
+}
+
+/// Starts a server configured by `tune`, with session lifetimes when given.
+pub async fn spawn_app_with(tune: impl FnOnce(&mut Config), sessions: Option<SessionSettings>) -> TestApp {
     init_logs();
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config =
-        Config::with_database(DatabaseUrl::SqliteFile(dir.path().join("crossdock.db")));
+    let mut config = Config::with_database(DatabaseUrl::SqliteFile(dir.path().join("crossdock.db")));
     config.bind = "127.0.0.1:0".parse().expect("address");
-    let app = Application::build(&config)
-        .await
-        .expect("the server builds");
+    tune(&mut config);
+    let mut app = Application::build(&config).await.expect("the server builds");
+    if let Some(sessions) = sessions {
+        app.set_session_settings(sessions);
+    }
     let address = format!("http://{}", app.address());
     let services = app.services().clone();
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        services,
-        _dir: dir,
-        shutdown: Some(tx),
-        handle: Some(handle),
-    }
+    TestApp { address, client: reqwest::Client::new(), services, _dir: dir, shutdown: Some(tx), handle: Some(handle) }
 }
 
-/// Starts a server whose database holds the demo data.
+/// Starts a server whose database holds the demo data (and demo accounts).
 pub async fn spawn_app_with_demo() -> TestApp {
     let app = spawn_app().await;
-    app.services
-        .seed_demo(chrono::Utc::now())
-        .await
-        .expect("demo data is written");
+    app.seed_demo().await;
     app
 }
 
+/// The demo password of a demo user.
+pub fn demo_password(username: &str) -> &'static str {
+    crossdock_server::demo::DEMO_USERS
+        .iter()
+        .find(|(name, ..)| *name == username)
+        .map(|(_, _, _, password, _)| *password)
+        .expect("a demo user")
+}
+
 impl TestApp {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{}", self.address, path))
-            .send()
-            .await
-            .expect("request sent")
+    pub async fn seed_demo(&self) {
+        self.services.seed_demo(&Operator::command_line(), chrono::Utc::now()).await.expect("demo data is written");
     }
 
-    /// Calls a console server function with form-encoded arguments.
-    pub async fn server_fn(&self, name: &str, args: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(format!("{}/console/{}", self.address, name))
-            .form(args)
-            .send()
-            .await
-            .expect("request sent")
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{}", self.address, path)).send().await.expect("request sent")
+    }
+
+    /// A new browser, signed in to nothing.
+    pub fn browser(&self) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.address.parse().expect("origin"));
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Browser { address: self.address.clone(), client }
+    }
+
+    /// A browser signed in as a demo user.
+    pub async fn signed_in(&self, username: &str) -> Browser {
+        let browser = self.browser();
+        let response = browser.login(username, demo_password(username)).await;
+        assert!(response.status().is_success(), "{username} signs in: {}", response.status());
+        browser
     }
 
     /// Registers a source and returns its API key.
     pub async fn source(&self, name: &str, prefix: &str, rate: f64, burst: u32) -> String {
-        let settings = SourceSettings {
-            name: name.into(),
-            prefix: prefix.into(),
-            rate_per_sec: rate,
-            burst,
-        };
-        self.services
-            .create_source(&Actor::Operator, &settings)
-            .await
-            .expect("source created")
-            .key
+        let settings = SourceSettings { name: name.into(), prefix: prefix.into(), rate_per_sec: rate, burst };
+        self.services.create_source(&Operator::command_line(), &settings).await.expect("source created").key
     }
 
     /// Posts a body to the ingest endpoint.
@@ -92,11 +109,8 @@ impl TestApp {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .post(format!("{}/api/v1/events", self.address))
-            .header("content-type", content_type)
-            .body(body);
+        let mut request =
+            self.client.post(format!("{}/api/v1/events", self.address)).header("content-type", content_type).body(body);
         if let Some(key) = key {
             request = request.bearer_auth(key);
         }
@@ -105,15 +119,11 @@ impl TestApp {
 
     /// Posts one event in structured mode.
     pub async fn post_event(&self, key: &str, event: &serde_json::Value) -> reqwest::Response {
-        self.post_events(Some(key), "application/cloudevents+json", event.to_string())
-            .await
+        self.post_events(Some(key), "application/cloudevents+json", event.to_string()).await
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(self.services.pool())
-            .await
-            .expect("query")
+        sqlx::query_scalar(sql).fetch_one(self.services.pool()).await.expect("query")
     }
 
     /// Stops accepting, waits for in-flight requests, and reports how the
@@ -126,6 +136,27 @@ impl TestApp {
             Some(handle) => handle.await.expect("the server task ends"),
             None => Ok(()),
         }
+    }
+}
+
+impl Browser {
+    /// Navigates to a page, as a browser does (asking for HTML).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Calls a console server function with form-encoded arguments.
+    pub async fn server_fn(&self, name: &str, args: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(format!("{}/console/{}", self.address, name)).form(args).send().await.expect("request sent")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.server_fn("login", &[("username", username), ("password", password)]).await
     }
 }
 

@@ -41,53 +41,34 @@ async fn queue_of(app: &TestApp, exception_id: i64) -> String {
 #[tokio::test]
 async fn a_structured_event_is_accepted_routed_and_its_sla_clock_started() {
     let (app, key) = demo_with_wms_key().await;
-    let response = app
-        .post_event(&key, &partial_receipt("e-1", "PO-900"))
-        .await;
+    let response = app.post_event(&key, &partial_receipt("e-1", "PO-900")).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "accepted");
     assert_eq!(body["exception"], "opened");
     let id = body["exception_id"].as_i64().unwrap();
     assert_eq!(queue_of(&app, id).await, "receiving");
-    let (severity, resolve_due, policy): (String, Option<i64>, Option<i64>) = sqlx::query_as(
-        "SELECT severity, resolve_due_at, sla_policy_version FROM exceptions WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_one(app.services.pool())
-    .await
-    .unwrap();
+    let (severity, resolve_due, policy): (String, Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT severity, resolve_due_at, sla_policy_version FROM exceptions WHERE id = ?")
+            .bind(id)
+            .fetch_one(app.services.pool())
+            .await
+            .unwrap();
     assert_eq!(severity, "medium");
     assert!(resolve_due.is_some(), "the resolve clock runs");
     assert!(policy.is_some(), "the policy version is recorded");
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'e-1'")
-            .await,
-        1
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'e-1'").await, 1);
 }
 
 #[tokio::test]
 async fn each_exception_type_lands_in_its_queue() {
     let (app, key) = demo_with_wms_key().await;
-    let timeout: Value = app
-        .post_event(&key, &carrier_timeout("t-1", "SHP-9"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        queue_of(&app, timeout["exception_id"].as_i64().unwrap()).await,
-        "transportation"
-    );
+    let timeout: Value = app.post_event(&key, &carrier_timeout("t-1", "SHP-9")).await.json().await.unwrap();
+    assert_eq!(queue_of(&app, timeout["exception_id"].as_i64().unwrap()).await, "transportation");
     let duplicate = json!({"specversion": "1.0", "id": "d-1", "source": "wms/dc-atl", "type": "exception.duplicate_event",
         "time": "2026-11-24T16:05:00Z", "data": {"original_id": "a", "duplicate_id": "b", "entity": "shipment"}});
     let body: Value = app.post_event(&key, &duplicate).await.json().await.unwrap();
-    assert_eq!(
-        queue_of(&app, body["exception_id"].as_i64().unwrap()).await,
-        "triage",
-        "the catch-all queue"
-    );
+    assert_eq!(queue_of(&app, body["exception_id"].as_i64().unwrap()).await, "triage", "the catch-all queue");
 }
 
 #[tokio::test]
@@ -108,21 +89,11 @@ async fn a_batch_is_answered_event_by_event_and_stores_exactly_the_valid_ones() 
         foreign,
         partial_receipt("b-1", "PO-901")
     ]);
-    let response = app
-        .post_events(
-            Some(&key),
-            "application/cloudevents-batch+json",
-            batch.to_string(),
-        )
-        .await;
+    let response = app.post_events(Some(&key), "application/cloudevents-batch+json", batch.to_string()).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
-        (
-            body["accepted"].as_u64(),
-            body["rejected"].as_u64(),
-            body["duplicates"].as_u64()
-        ),
+        (body["accepted"].as_u64(), body["rejected"].as_u64(), body["duplicates"].as_u64()),
         (Some(2), Some(2), Some(1))
     );
     let results = body["results"].as_array().unwrap();
@@ -133,11 +104,7 @@ async fn a_batch_is_answered_event_by_event_and_stores_exactly_the_valid_ones() 
     assert_eq!(results[3]["errors"][0]["pointer"], "/3/source");
     assert_eq!(results[4]["status"], "duplicate");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM events").await, before + 2);
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM events WHERE event_id IN ('b-2', 'b-4')")
-            .await,
-        0
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id IN ('b-2', 'b-4')").await, 0);
 }
 
 #[tokio::test]
@@ -155,10 +122,7 @@ async fn binary_mode_reads_attributes_from_ce_headers() {
         .header("ce-type", "exception.integration")
         .header("ce-time", "2026-11-24T16:05:00Z")
         .header("ce-correlationid", "order:SO-77812")
-        .header(
-            "ce-traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        )
+        .header("ce-traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
         .body(event["data"].to_string())
         .send()
         .await
@@ -171,15 +135,11 @@ async fn binary_mode_reads_attributes_from_ce_headers() {
         .await
         .unwrap();
     let stored: Value = serde_json::from_str(&stored).unwrap();
-    assert_eq!(
-        stored["traceparent"],
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    );
-    let correlation: String =
-        sqlx::query_scalar("SELECT correlation_id FROM events WHERE event_id = 'bin-1'")
-            .fetch_one(app.services.pool())
-            .await
-            .unwrap();
+    assert_eq!(stored["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    let correlation: String = sqlx::query_scalar("SELECT correlation_id FROM events WHERE event_id = 'bin-1'")
+        .fetch_one(app.services.pool())
+        .await
+        .unwrap();
     assert_eq!(correlation, "order:SO-77812");
 }
 
@@ -201,24 +161,10 @@ async fn binary_mode_problems_name_the_header() {
         .unwrap();
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
-    let details: Vec<String> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| format!("{} {}", e["pointer"], e["detail"]))
-        .collect();
-    assert!(
-        details
-            .iter()
-            .any(|d| d.contains("/id") && d.contains("header ce-id")),
-        "{details:?}"
-    );
-    assert!(
-        details
-            .iter()
-            .any(|d| d.contains("/time") && d.contains("header ce-time")),
-        "{details:?}"
-    );
+    let details: Vec<String> =
+        body["errors"].as_array().unwrap().iter().map(|e| format!("{} {}", e["pointer"], e["detail"])).collect();
+    assert!(details.iter().any(|d| d.contains("/id") && d.contains("header ce-id")), "{details:?}");
+    assert!(details.iter().any(|d| d.contains("/time") && d.contains("header ce-time")), "{details:?}");
 }
 
 #[tokio::test]
@@ -231,16 +177,8 @@ async fn a_repeated_event_is_stored_once() {
     let second: Value = second.json().await.unwrap();
     assert_eq!(first["status"], "accepted");
     assert_eq!(second["status"], "duplicate");
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'dup-1'")
-            .await,
-        1
-    );
-    assert_eq!(
-        app.scalar("SELECT occurrences FROM exceptions WHERE refs LIKE '%PO-950%'")
-            .await,
-        1
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'dup-1'").await, 1);
+    assert_eq!(app.scalar("SELECT occurrences FROM exceptions WHERE refs LIKE '%PO-950%'").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -252,13 +190,8 @@ async fn copies_arriving_at_the_same_moment_are_stored_once() {
     let mut handles = Vec::new();
     for _ in 0..24 {
         // A client each: separate connections.
-        let (client, url, key, event, barrier) = (
-            reqwest::Client::new(),
-            url.clone(),
-            key.clone(),
-            event.clone(),
-            barrier.clone(),
-        );
+        let (client, url, key, event, barrier) =
+            (reqwest::Client::new(), url.clone(), key.clone(), event.clone(), barrier.clone());
         handles.push(tokio::spawn(async move {
             barrier.wait().await;
             let response = client
@@ -278,72 +211,29 @@ async fn copies_arriving_at_the_same_moment_are_stored_once() {
     for h in handles {
         statuses.push(h.await.unwrap());
     }
-    assert_eq!(
-        statuses.iter().filter(|s| *s == "accepted").count(),
-        1,
-        "{statuses:?}"
-    );
+    assert_eq!(statuses.iter().filter(|s| *s == "accepted").count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| *s == "duplicate").count(), 23);
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'race-1'")
-            .await,
-        1
-    );
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM exceptions WHERE refs LIKE '%PO-960%'")
-            .await,
-        1
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'race-1'").await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM exceptions WHERE refs LIKE '%PO-960%'").await, 1);
 }
 
 #[tokio::test]
 async fn a_repeat_of_an_open_problem_is_counted_as_an_occurrence() {
     let (app, key) = demo_with_wms_key().await;
-    let first: Value = app
-        .post_event(&key, &carrier_timeout("occ-1", "SHP-555"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let second: Value = app
-        .post_event(&key, &carrier_timeout("occ-2", "SHP-555"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let other: Value = app
-        .post_event(&key, &carrier_timeout("occ-3", "SHP-556"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.post_event(&key, &carrier_timeout("occ-1", "SHP-555")).await.json().await.unwrap();
+    let second: Value = app.post_event(&key, &carrier_timeout("occ-2", "SHP-555")).await.json().await.unwrap();
+    let other: Value = app.post_event(&key, &carrier_timeout("occ-3", "SHP-556")).await.json().await.unwrap();
     assert_eq!(first["exception"], "opened");
     assert_eq!(second["exception"], "occurrence");
     assert_eq!(second["exception_id"], first["exception_id"]);
-    let fps: Vec<String> =
-        sqlx::query_scalar("SELECT fingerprint FROM exceptions ORDER BY id DESC LIMIT 3")
-            .fetch_all(app.services.pool())
-            .await
-            .unwrap();
-    assert_ne!(
-        other["exception_id"], first["exception_id"],
-        "{other} {fps:?}"
-    );
+    let fps: Vec<String> = sqlx::query_scalar("SELECT fingerprint FROM exceptions ORDER BY id DESC LIMIT 3")
+        .fetch_all(app.services.pool())
+        .await
+        .unwrap();
+    assert_ne!(other["exception_id"], first["exception_id"], "{other} {fps:?}");
     let id = first["exception_id"].as_i64().unwrap();
-    assert_eq!(
-        app.scalar(&format!(
-            "SELECT occurrences FROM exceptions WHERE id = {id}"
-        ))
-        .await,
-        2
-    );
-    assert_eq!(
-        app.scalar(&format!(
-            "SELECT COUNT(*) FROM events WHERE exception_id = {id}"
-        ))
-        .await,
-        2
-    );
+    assert_eq!(app.scalar(&format!("SELECT occurrences FROM exceptions WHERE id = {id}")).await, 2);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM events WHERE exception_id = {id}")).await, 2);
 }
 
 #[tokio::test]
@@ -353,62 +243,32 @@ async fn a_source_may_not_write_as_another() {
     event["source"] = json!("erp/sap-prod");
     let response = app.post_event(&key, &event).await;
     assert_eq!(response.status(), 403);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["pointer"], "/source");
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'f-1'")
-            .await,
-        0
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'f-1'").await, 0);
 }
 
 #[tokio::test]
 async fn a_rotated_key_stays_valid_for_its_grace_period_and_a_revoked_one_at_once_not() {
     let app = spawn_app().await;
     let old = app.source("erp", "erp/", 1000.0, 1000).await;
-    let actor = crossdock_server::services::Actor::Operator;
+    let actor = crossdock_server::auth::Operator::command_line();
     let event = |id: &str| {
         json!({"specversion": "1.0", "id": id, "source": "erp/sap", "type": "inventory.snapshot",
             "time": "2026-11-24T16:05:00Z", "data": {"item": "SKU-1", "erp_qty": 1, "wms_qty": 2}})
     };
-    let new = app
-        .services
-        .rotate_source_key(&actor, "erp", chrono::Duration::hours(1))
-        .await
-        .unwrap()
-        .key;
-    assert_eq!(
-        app.post_event(&old, &event("k-1")).await.status(),
-        200,
-        "old key in its grace period"
-    );
+    let new = app.services.rotate_source_key(&actor, "erp", chrono::Duration::hours(1)).await.unwrap().key;
+    assert_eq!(app.post_event(&old, &event("k-1")).await.status(), 200, "old key in its grace period");
     assert_eq!(app.post_event(&new, &event("k-2")).await.status(), 200);
-    let newest = app
-        .services
-        .rotate_source_key(&actor, "erp", chrono::Duration::zero())
-        .await
-        .unwrap()
-        .key;
-    assert_eq!(
-        app.post_event(&new, &event("k-3")).await.status(),
-        401,
-        "no grace"
-    );
+    let newest = app.services.rotate_source_key(&actor, "erp", chrono::Duration::zero()).await.unwrap().key;
+    assert_eq!(app.post_event(&new, &event("k-3")).await.status(), 401, "no grace");
     assert_eq!(app.post_event(&newest, &event("k-4")).await.status(), 200);
-    app.services
-        .revoke_source_keys(&actor, "erp")
-        .await
-        .unwrap();
+    app.services.revoke_source_keys(&actor, "erp").await.unwrap();
     let refused = app.post_event(&newest, &event("k-5")).await;
     assert_eq!(refused.status(), 401);
     assert_eq!(refused.headers()["www-authenticate"], "Bearer");
-    let audited = app
-        .scalar("SELECT COUNT(*) FROM audit_log WHERE entity = 'source' AND entity_id = 'erp'")
-        .await;
+    let audited = app.scalar("SELECT COUNT(*) FROM audit_log WHERE entity = 'source' AND entity_id = 'erp'").await;
     assert_eq!(audited, 4, "created, rotated twice, revoked");
 }
 
@@ -417,21 +277,14 @@ async fn keys_are_stored_only_as_hashes() {
     let app = spawn_app().await;
     let key = app.source("tms", "tms/", 10.0, 10).await;
     assert!(key.len() >= 26, "at least 128 random bits");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT key_hash FROM source_keys")
-        .fetch_all(app.services.pool())
-        .await
-        .unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT key_hash FROM source_keys").fetch_all(app.services.pool()).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], key);
     assert!(!stored[0].contains(&key[4..]));
-    let audit: Vec<String> = sqlx::query_scalar("SELECT after FROM audit_log")
-        .fetch_all(app.services.pool())
-        .await
-        .unwrap();
-    assert!(
-        audit.iter().all(|a| !a.contains(&key)),
-        "the key never reaches the audit log"
-    );
+    let audit: Vec<String> =
+        sqlx::query_scalar("SELECT after FROM audit_log").fetch_all(app.services.pool()).await.unwrap();
+    assert!(audit.iter().all(|a| !a.contains(&key)), "the key never reaches the audit log");
 }
 
 mod signatures {
@@ -442,11 +295,7 @@ mod signatures {
         let key = app.source("portal", "portal/", 1000.0, 1000).await;
         let secret = app
             .services
-            .add_signing_secret(
-                &crossdock_server::services::Actor::Operator,
-                "portal",
-                false,
-            )
+            .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", false)
             .await
             .unwrap();
         (key, secret)
@@ -459,12 +308,7 @@ mod signatures {
         .to_string()
     }
 
-    async fn post(
-        app: &TestApp,
-        key: &str,
-        body: &str,
-        headers: &[(&str, String)],
-    ) -> reqwest::Response {
+    async fn post(app: &TestApp, key: &str, body: &str, headers: &[(&str, String)]) -> reqwest::Response {
         let mut request = app
             .client
             .post(format!("{}/api/v1/events", app.address))
@@ -478,17 +322,8 @@ mod signatures {
     }
 
     fn headers(secret: &str, id: &str, ts: i64, body: &str) -> Vec<(&'static str, String)> {
-        let sig = signature::sign(
-            &signature::decode_secret(secret).unwrap(),
-            id,
-            ts,
-            body.as_bytes(),
-        );
-        vec![
-            ("webhook-id", id.to_owned()),
-            ("webhook-timestamp", ts.to_string()),
-            ("webhook-signature", sig),
-        ]
+        let sig = signature::sign(&signature::decode_secret(secret).unwrap(), id, ts, body.as_bytes());
+        vec![("webhook-id", id.to_owned()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", sig)]
     }
 
     #[tokio::test]
@@ -497,12 +332,7 @@ mod signatures {
         let (key, secret) = signed_source(&app).await;
         let body = event("s-1");
         let now = chrono::Utc::now().timestamp();
-        assert_eq!(
-            post(&app, &key, &body, &headers(&secret, "msg-1", now, &body))
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(post(&app, &key, &body, &headers(&secret, "msg-1", now, &body)).await.status(), 200);
     }
 
     #[tokio::test]
@@ -544,37 +374,18 @@ mod signatures {
         let (key, old_secret) = signed_source(&app).await;
         let new_secret = app
             .services
-            .add_signing_secret(
-                &crossdock_server::services::Actor::Operator,
-                "portal",
-                false,
-            )
+            .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", false)
             .await
             .unwrap();
         let now = chrono::Utc::now().timestamp();
         let body = event("s-5");
-        assert_eq!(
-            post(&app, &key, &body, &headers(&old_secret, "m5", now, &body))
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(post(&app, &key, &body, &headers(&old_secret, "m5", now, &body)).await.status(), 200);
         let body = event("s-6");
-        assert_eq!(
-            post(&app, &key, &body, &headers(&new_secret, "m6", now, &body))
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(post(&app, &key, &body, &headers(&new_secret, "m6", now, &body)).await.status(), 200);
         // A sender that signs with a secret we do not know and one we do.
         let body = event("s-7");
         let stranger = signature::sign(b"not our secret", "m7", now, body.as_bytes());
-        let ours = signature::sign(
-            &signature::decode_secret(&new_secret).unwrap(),
-            "m7",
-            now,
-            body.as_bytes(),
-        );
+        let ours = signature::sign(&signature::decode_secret(&new_secret).unwrap(), "m7", now, body.as_bytes());
         let both = vec![
             ("webhook-id", "m7".to_owned()),
             ("webhook-timestamp", now.to_string()),
@@ -584,22 +395,12 @@ mod signatures {
         // After replacing the secrets, the old one no longer works.
         let newest = app
             .services
-            .add_signing_secret(&crossdock_server::services::Actor::Operator, "portal", true)
+            .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", true)
             .await
             .unwrap();
         let body = event("s-8");
-        assert_eq!(
-            post(&app, &key, &body, &headers(&old_secret, "m8", now, &body))
-                .await
-                .status(),
-            401
-        );
-        assert_eq!(
-            post(&app, &key, &body, &headers(&newest, "m8", now, &body))
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(post(&app, &key, &body, &headers(&old_secret, "m8", now, &body)).await.status(), 401);
+        assert_eq!(post(&app, &key, &body, &headers(&newest, "m8", now, &body)).await.status(), 200);
     }
 }
 
@@ -612,41 +413,15 @@ async fn a_noisy_source_is_throttled_without_slowing_another() {
         json!({"specversion": "1.0", "id": id, "source": source, "type": "inventory.snapshot",
             "time": "2026-11-24T16:05:00Z", "data": {"item": "SKU-1", "erp_qty": 1, "wms_qty": 2}})
     };
-    assert_eq!(
-        app.post_event(&noisy, &event("n-1", "wms/a"))
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.post_event(&noisy, &event("n-2", "wms/a"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.post_event(&noisy, &event("n-1", "wms/a")).await.status(), 200);
+    assert_eq!(app.post_event(&noisy, &event("n-2", "wms/a")).await.status(), 200);
     let throttled = app.post_event(&noisy, &event("n-3", "wms/a")).await;
     assert_eq!(throttled.status(), 429);
-    let wait: u64 = throttled.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&wait));
-    assert_eq!(
-        throttled.headers()["content-type"],
-        "application/problem+json"
-    );
-    assert_eq!(
-        app.post_event(&quiet, &event("q-1", "erp/a"))
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'n-3'")
-            .await,
-        0
-    );
+    assert_eq!(throttled.headers()["content-type"], "application/problem+json");
+    assert_eq!(app.post_event(&quiet, &event("q-1", "erp/a")).await.status(), 200);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'n-3'").await, 0);
 }
 
 #[tokio::test]
@@ -655,30 +430,16 @@ async fn the_openapi_description_matches_the_endpoint() {
     let response = app.get("/api/openapi.json").await;
     assert_eq!(response.status(), 200);
     let doc: Value = response.json().await.unwrap();
-    assert!(
-        doc["openapi"].as_str().unwrap().starts_with("3.1"),
-        "{}",
-        doc["openapi"]
-    );
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
     let post = &doc["paths"]["/api/v1/events"]["post"];
     for code in ["200", "400", "401", "403", "413", "415", "429", "503"] {
-        assert!(
-            post["responses"].get(code).is_some(),
-            "response {code} documented"
-        );
+        assert!(post["responses"].get(code).is_some(), "response {code} documented");
     }
     let content = post["requestBody"]["content"].as_object().unwrap();
-    for mode in [
-        "application/cloudevents+json",
-        "application/cloudevents-batch+json",
-        "application/json",
-    ] {
+    for mode in ["application/cloudevents+json", "application/cloudevents-batch+json", "application/json"] {
         assert!(content.contains_key(mode), "{mode} documented");
     }
-    assert_eq!(
-        doc["components"]["securitySchemes"]["api_key"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
 }
 
 #[tokio::test]
@@ -705,6 +466,13 @@ async fn within_one_batch_repeats_are_occurrences_and_copies_are_duplicates() {
     assert_ne!(r[3]["exception_id"], r[0]["exception_id"]);
     let id = r[0]["exception_id"].as_i64().unwrap();
     assert_eq!(app.scalar(&format!("SELECT occurrences FROM exceptions WHERE id = {id}")).await, 2);
-    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM exception_status_history WHERE exception_id = {id}")).await, 1);
-    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'exception.filed' AND entity_id = '{id}'")).await, 1);
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM exception_status_history WHERE exception_id = {id}")).await,
+        1
+    );
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'exception.filed' AND entity_id = '{id}'"))
+            .await,
+        1
+    );
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the server: a real server on an ephemeral port over a
 //! real SQLite file.
 
+mod accounts;
 mod cli;
 mod console;
 mod health;

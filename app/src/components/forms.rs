@@ -1,0 +1,45 @@
+//! Pieces of forms: messages next to fields, notices.
+
+use leptos::prelude::*;
+
+use crate::AppError;
+
+/// The message for one field, from the last answer of a form's action.
+#[component]
+pub fn FieldMessage(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    field: &'static str,
+    id: &'static str,
+) -> impl IntoView {
+    move || {
+        error.get().and_then(|e| e.for_field(field)).map(|message| {
+            view! {
+                <p class="field-error" id=id role="alert">
+                    {message}
+                </p>
+            }
+        })
+    }
+}
+
+/// A form-level error that is not about one field.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().filter(|e| !e.is_about_fields() || matches!(e, AppError::Fields(f) if f.is_empty())).map(|e| {
+            view! {
+                <p class="error" role="alert">
+                    {e.to_string()}
+                </p>
+            }
+        })
+    }
+}
+
+/// The error of an action's last answer, if it failed.
+pub fn last_error<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(|r| r.err()))
+}

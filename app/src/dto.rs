@@ -1,0 +1,78 @@
+//! What the server functions hand the browser.
+
+use chrono::{DateTime, Utc};
+use crossdock::accounts::{Permission, Role};
+use serde::{Deserialize, Serialize};
+
+/// The signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub queues: Vec<String>,
+}
+
+impl Me {
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.allows(permission)
+    }
+}
+
+/// A user as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEntry {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub queues: Vec<String>,
+    pub disabled: bool,
+    pub demo: bool,
+}
+
+/// A source as the admin page lists it (never its keys or secrets).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceEntry {
+    pub name: String,
+    pub prefix: String,
+    pub rate_per_sec: f64,
+    pub burst: u32,
+    pub signed: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A queue as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueEntry {
+    pub key: String,
+    pub name: String,
+    pub team: String,
+    pub sla_policy: String,
+    /// The site whose calendar the queue follows, if any.
+    pub site: Option<String>,
+    /// The calendar in words, e.g. `America/Chicago, 5 shifts a week`.
+    pub calendar: String,
+}
+
+/// The choices the queue form offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct QueueChoices {
+    pub policies: Vec<String>,
+    /// Site code and name.
+    pub sites: Vec<(String, String)>,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: Option<String>,
+}

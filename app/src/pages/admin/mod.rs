@@ -1,0 +1,5 @@
+//! Pages for admins.
+
+pub mod queues;
+pub mod sources;
+pub mod users;

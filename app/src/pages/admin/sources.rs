@@ -1,0 +1,228 @@
+//! Sources: register, change prefix and allowance, rotate and revoke keys,
+//! add signing secrets. A key or secret is shown once, right after it is made.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::dto::SourceEntry;
+use crate::serverfns::sources::{
+    AddSigningSecret, CreateSource, RevokeSourceKeys, RotateSourceKey, UpdateSource, list_sources,
+};
+
+#[component]
+pub fn SourcesPage() -> impl IntoView {
+    let create = ServerAction::<CreateSource>::new();
+    let update = ServerAction::<UpdateSource>::new();
+    let rotate = ServerAction::<RotateSourceKey>::new();
+    let revoke = ServerAction::<RevokeSourceKeys>::new();
+    let sign = ServerAction::<AddSigningSecret>::new();
+    let sources = Resource::new(
+        move || (create.version().get(), update.version().get(), sign.version().get(), revoke.version().get()),
+        |_| list_sources(),
+    );
+    // The newest key or secret, to copy now: it is not shown again.
+    let shown_once = move || {
+        let pick =
+            |v: Option<Result<String, crate::AppError>>, what: &'static str| v.and_then(Result::ok).map(|s| (what, s));
+        pick(rotate.value().get(), "New API key").or_else(|| pick(sign.value().get(), "New signing secret"))
+    };
+    view! {
+        <section class="page">
+            <h1>"Sources"</h1>
+            {move || {
+                shown_once()
+                    .map(|(what, secret)| {
+                        view! {
+                            <div class="notice" role="status">
+                                <p>{what} " (copy it now; it is not shown again):"</p>
+                                <code class="secret">{secret}</code>
+                            </div>
+                        }
+                    })
+            }}
+            <FormError error=last_error(rotate.value()) />
+            <FormError error=last_error(revoke.value()) />
+            <FormError error=last_error(sign.value()) />
+            <FormError error=last_error(update.value()) />
+            <Transition fallback=|| view! { <p class="muted">"Loading sources…"</p> }>
+                {move || {
+                    sources
+                        .get()
+                        .map(|answer| match answer {
+                            Ok(list) => {
+                                view! {
+                                    <table class="grid" aria-label="Sources">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Name"</th>
+                                                <th scope="col">"Source prefix"</th>
+                                                <th scope="col">"Events/s"</th>
+                                                <th scope="col">"Burst"</th>
+                                                <th scope="col">"Signed"</th>
+                                                <th scope="col">"Actions"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {list
+                                                .into_iter()
+                                                .map(|source| view! { <SourceRow source update rotate revoke sign /> })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        })
+                }}
+            </Transition>
+            <CreateSourceForm create />
+        </section>
+    }
+}
+
+#[component]
+fn SourceRow(
+    source: SourceEntry,
+    update: ServerAction<UpdateSource>,
+    rotate: ServerAction<RotateSourceKey>,
+    revoke: ServerAction<RevokeSourceKeys>,
+    sign: ServerAction<AddSigningSecret>,
+) -> impl IntoView {
+    let name = StoredValue::new(source.name.clone());
+    let editing = RwSignal::new(false);
+    let prefix = RwSignal::new(source.prefix.clone());
+    let rate = RwSignal::new(source.rate_per_sec.to_string());
+    let burst = RwSignal::new(source.burst.to_string());
+    let grace = RwSignal::new("24".to_owned());
+    let error = last_error(update.value());
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        update.dispatch(UpdateSource {
+            name: name.get_value(),
+            prefix: prefix.get(),
+            rate_per_sec: rate.get().trim().parse().unwrap_or(-1.0),
+            burst: burst.get().trim().parse().unwrap_or(0),
+        });
+    };
+    let n = source.name.clone();
+    view! {
+        <tr>
+            <td>{source.name.clone()}</td>
+            <td><code>{source.prefix.clone()}</code></td>
+            <td>{source.rate_per_sec}</td>
+            <td>{source.burst}</td>
+            <td>{if source.signed { "yes" } else { "no" }}</td>
+            <td class="actions">
+                <button type="button" on:click=move |_| editing.update(|e| *e = !*e)>{format!("Manage {n}")}</button>
+            </td>
+        </tr>
+        <Show when=move || editing.get()>
+            <tr class="editor">
+                <td colspan="6">
+                    <form class="form inline" on:submit=save>
+                        <div class="field">
+                            <label for=format!("prefix-{}", name.get_value())>"Source prefix"</label>
+                            <input id=format!("prefix-{}", name.get_value()) prop:value=prefix on:input=move |ev| prefix.set(event_target_value(&ev)) />
+                            <FieldMessage error field="prefix" id="edit-prefix-error" />
+                        </div>
+                        <div class="field">
+                            <label for=format!("rate-{}", name.get_value())>"Events a second"</label>
+                            <input id=format!("rate-{}", name.get_value()) inputmode="decimal" prop:value=rate on:input=move |ev| rate.set(event_target_value(&ev)) />
+                            <FieldMessage error field="rate_per_sec" id="edit-rate-error" />
+                        </div>
+                        <div class="field">
+                            <label for=format!("burst-{}", name.get_value())>"Burst"</label>
+                            <input id=format!("burst-{}", name.get_value()) inputmode="numeric" prop:value=burst on:input=move |ev| burst.set(event_target_value(&ev)) />
+                            <FieldMessage error field="burst" id="edit-burst-error" />
+                        </div>
+                        <button type="submit">"Save"</button>
+                    </form>
+                    <div class="form inline">
+                        <div class="field">
+                            <label for=format!("grace-{}", name.get_value())>"Old keys stay valid (hours)"</label>
+                            <input id=format!("grace-{}", name.get_value()) inputmode="numeric" prop:value=grace on:input=move |ev| grace.set(event_target_value(&ev)) />
+                        </div>
+                        <button
+                            type="button"
+                            on:click=move |_| {
+                                rotate.dispatch(RotateSourceKey { name: name.get_value(), grace_hours: grace.get().trim().parse().unwrap_or(24) });
+                            }
+                        >
+                            "Rotate key"
+                        </button>
+                        <button type="button" on:click=move |_| { revoke.dispatch(RevokeSourceKeys { name: name.get_value() }); }>
+                            "Revoke all keys"
+                        </button>
+                        <button type="button" on:click=move |_| { sign.dispatch(AddSigningSecret { name: name.get_value(), replace: false }); }>
+                            "Add signing secret"
+                        </button>
+                        <button type="button" on:click=move |_| { sign.dispatch(AddSigningSecret { name: name.get_value(), replace: true }); }>
+                            "Replace signing secrets"
+                        </button>
+                    </div>
+                </td>
+            </tr>
+        </Show>
+    }
+}
+
+#[component]
+fn CreateSourceForm(create: ServerAction<CreateSource>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let prefix = RwSignal::new(String::new());
+    let rate = RwSignal::new("100".to_owned());
+    let burst = RwSignal::new("1000".to_owned());
+    let error = last_error(create.value());
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch(CreateSource {
+            name: name.get(),
+            prefix: prefix.get(),
+            rate_per_sec: rate.get().trim().parse().unwrap_or(-1.0),
+            burst: burst.get().trim().parse().unwrap_or(0),
+        });
+    };
+    view! {
+        <h2>"New source"</h2>
+        <form class="form" on:submit=submit aria-label="New source">
+            <div class="field">
+                <label for="source-name">"Name"</label>
+                <input id="source-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+                <FieldMessage error field="name" id="source-name-error" />
+            </div>
+            <div class="field">
+                <label for="source-prefix">"Source prefix"</label>
+                <input id="source-prefix" placeholder="wms/dc-atl" prop:value=prefix on:input=move |ev| prefix.set(event_target_value(&ev)) />
+                <FieldMessage error field="prefix" id="source-prefix-error" />
+            </div>
+            <div class="field">
+                <label for="source-rate">"Events a second"</label>
+                <input id="source-rate" inputmode="decimal" prop:value=rate on:input=move |ev| rate.set(event_target_value(&ev)) />
+                <FieldMessage error field="rate_per_sec" id="source-rate-error" />
+            </div>
+            <div class="field">
+                <label for="source-burst">"Burst"</label>
+                <input id="source-burst" inputmode="numeric" prop:value=burst on:input=move |ev| burst.set(event_target_value(&ev)) />
+                <FieldMessage error field="burst" id="source-burst-error" />
+            </div>
+            <FormError error />
+            <button type="submit">"Create source"</button>
+            {move || {
+                create
+                    .value()
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|key| {
+                        view! {
+                            <div class="notice" role="status">
+                                <p>"API key of the new source (copy it now; it is not shown again):"</p>
+                                <code class="secret">{key}</code>
+                            </div>
+                        }
+                    })
+            }}
+        </form>
+    }
+}

@@ -1,0 +1,39 @@
+//! Sources and their keys, for admins.
+
+use leptos::prelude::*;
+
+use crate::AppError;
+use crate::dto::SourceEntry;
+
+#[server(prefix = "/console", endpoint = "list_sources")]
+pub async fn list_sources() -> Result<Vec<SourceEntry>, AppError> {
+    crate::ports::console()?.list_sources().await
+}
+
+/// Registers a source; answers its API key, shown once.
+#[server(prefix = "/console", endpoint = "create_source")]
+pub async fn create_source(name: String, prefix: String, rate_per_sec: f64, burst: u32) -> Result<String, AppError> {
+    crate::ports::console()?.create_source(crate::ports::SourceInput { name, prefix, rate_per_sec, burst }).await
+}
+
+#[server(prefix = "/console", endpoint = "update_source")]
+pub async fn update_source(name: String, prefix: String, rate_per_sec: f64, burst: u32) -> Result<(), AppError> {
+    crate::ports::console()?.update_source(crate::ports::SourceInput { name, prefix, rate_per_sec, burst }).await
+}
+
+/// Issues a new key, shown once; the old ones stay valid for `grace_hours`.
+#[server(prefix = "/console", endpoint = "rotate_source_key")]
+pub async fn rotate_source_key(name: String, grace_hours: u32) -> Result<String, AppError> {
+    crate::ports::console()?.rotate_source_key(name, grace_hours).await
+}
+
+#[server(prefix = "/console", endpoint = "revoke_source_keys")]
+pub async fn revoke_source_keys(name: String) -> Result<u64, AppError> {
+    crate::ports::console()?.revoke_source_keys(name).await
+}
+
+/// Adds a signing secret, shown once.
+#[server(prefix = "/console", endpoint = "add_signing_secret")]
+pub async fn add_signing_secret(name: String, replace: bool) -> Result<String, AppError> {
+    crate::ports::console()?.add_signing_secret(name, replace).await
+}
