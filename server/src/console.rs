@@ -93,6 +93,10 @@ fn user_entry(u: UserSummary) -> UserEntry {
     }
 }
 
+fn source_settings(input: SourceInput) -> SourceSettings {
+    SourceSettings { name: input.name, prefix: input.prefix, rate_per_sec: input.rate_per_sec, burst: input.burst }
+}
+
 impl ConsoleServices {
     /// The signed-in person, or `Unauthenticated`.
     async fn user(&self) -> Result<CurrentUser, AppError> {
@@ -226,12 +230,7 @@ impl ConsolePort for ConsoleServices {
         answer(async {
             let user = self.user().await?;
             let admin = user.admin().map_err(denied)?;
-            let settings = SourceSettings {
-                name: input.name,
-                prefix: input.prefix,
-                rate_per_sec: input.rate_per_sec,
-                burst: input.burst,
-            };
+            let settings = source_settings(input);
             Ok(self.services.create_source(&admin, &settings).await?.key)
         })
         .await
@@ -241,12 +240,7 @@ impl ConsolePort for ConsoleServices {
         answer(async {
             let user = self.user().await?;
             let admin = user.admin().map_err(denied)?;
-            let settings = SourceSettings {
-                name: input.name,
-                prefix: input.prefix,
-                rate_per_sec: input.rate_per_sec,
-                burst: input.burst,
-            };
+            let settings = source_settings(input);
             Ok(self.services.update_source(&admin, &settings).await?)
         })
         .await

@@ -2,6 +2,8 @@
 
 use crossdock::accounts::Permission;
 use leptos::prelude::*;
+
+use crate::components::forms::ErrorNotice;
 use leptos_router::components::Redirect;
 
 use crate::AppError;
@@ -54,14 +56,7 @@ pub fn Private(#[prop(optional)] require: Option<Permission>, children: Children
                             leptos_axum::redirect("/login");
                             view! { <Redirect path="/login" /> }.into_any()
                         }
-                        Err(error) => {
-                            view! {
-                                <p class="error" role="alert">
-                                    {error.to_string()}
-                                </p>
-                            }
-                                .into_any()
-                        }
+                        Err(error) => view! { <ErrorNotice error /> }.into_any()
                     })
             }}
         </Transition>

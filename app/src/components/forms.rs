@@ -43,3 +43,13 @@ where
 {
     Signal::derive(move || value.get().and_then(|r| r.err()))
 }
+
+/// An error shown in place of what could not be loaded.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    view! {
+        <p class="error" role="alert">
+            {error.to_string()}
+        </p>
+    }
+}

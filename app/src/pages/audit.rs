@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::forms::ErrorNotice;
+
 use crate::dto::AuditEntryView;
 use crate::serverfns::audit::list_audit;
 
@@ -45,7 +47,7 @@ pub fn AuditPage() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
                         })
                 }}
             </Transition>

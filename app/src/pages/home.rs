@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::forms::ErrorNotice;
+
 use crate::components::exception_table::ExceptionTable;
 use crate::serverfns::exceptions::list_exceptions;
 
@@ -32,14 +34,7 @@ pub fn HomePage() -> impl IntoView {
                         .get()
                         .map(|answer| match answer {
                             Ok(items) => view! { <ExceptionTable items /> }.into_any(),
-                            Err(error) => {
-                                view! {
-                                    <p class="error" role="alert">
-                                        {error.to_string()}
-                                    </p>
-                                }
-                                    .into_any()
-                            }
+                            Err(error) => view! { <ErrorNotice error /> }.into_any()
                         })
                 }}
             </Transition>

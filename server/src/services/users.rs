@@ -357,31 +357,13 @@ impl Services {
                 store::users::clear_failures(&mut tx, &tried).await?;
                 let queues = store::users::queues_of(&mut *tx, row.id).await?;
                 let user = current_user(row.clone(), queues)?;
-                let entry = AuditEntry {
-                    at: now,
-                    actor: user.audit_name(),
-                    action: "login.succeeded",
-                    entity: "user",
-                    entity_id: user.username.to_string(),
-                    before: None,
-                    after: Some(serde_json::json!({"address": address})),
-                    reason: None,
-                };
+                let entry = access_audit(user.audit_name(), "login.succeeded", user.username.as_str(), address, now);
                 store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
                 Ok((user, SessionStamp { user: UserId(row.id), epoch: row.session_epoch }))
             }
             _ => {
                 store::users::record_failure(&mut tx, &tried, address, now).await?;
-                let entry = AuditEntry {
-                    at: now,
-                    actor: "anonymous".to_owned(),
-                    action: "login.failed",
-                    entity: "user",
-                    entity_id: tried.clone(),
-                    before: None,
-                    after: Some(serde_json::json!({"address": address})),
-                    reason: None,
-                };
+                let entry = access_audit("anonymous".to_owned(), "login.failed", &tried, address, now);
                 store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
                 Err(LoginError::Refused)
             }
@@ -405,16 +387,7 @@ impl Services {
     pub async fn record_logout(&self, user: &CurrentUser, address: &str) -> Result<(), ServiceError> {
         let now = Utc::now();
         let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
-        let entry = AuditEntry {
-            at: now,
-            actor: user.audit_name(),
-            action: "logout",
-            entity: "user",
-            entity_id: user.username.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"address": address})),
-            reason: None,
-        };
+        let entry = access_audit(user.audit_name(), "logout", user.username.as_str(), address, now);
         store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
         tx.commit().await.context("Failed to commit")?;
         Ok(())
@@ -464,6 +437,20 @@ fn user_audit(
         entity_id: username.to_owned(),
         before,
         after,
+        reason: None,
+    }
+}
+
+/// A sign-in, failed sign-in or sign-out, with the address it came from.
+fn access_audit(actor: String, action: &'static str, username: &str, address: &str, at: DateTime<Utc>) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor,
+        action,
+        entity: "user",
+        entity_id: username.to_owned(),
+        before: None,
+        after: Some(serde_json::json!({"address": address})),
         reason: None,
     }
 }

@@ -4,7 +4,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error};
 use crate::dto::{QueueChoices, QueueEntry};
 use crate::serverfns::queues::{SaveQueue, list_queues};
 
@@ -41,7 +41,7 @@ pub fn QueuesPage() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
                         })
                 }}
             </Transition>

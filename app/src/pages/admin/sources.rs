@@ -4,7 +4,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error};
 use crate::dto::SourceEntry;
 use crate::serverfns::sources::{
     AddSigningSecret, CreateSource, RevokeSourceKeys, RotateSourceKey, UpdateSource, list_sources,
@@ -73,7 +73,7 @@ pub fn SourcesPage() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
                         })
                 }}
             </Transition>

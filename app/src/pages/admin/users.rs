@@ -4,7 +4,7 @@ use crossdock::accounts::Role;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error};
 use crate::dto::UserEntry;
 use crate::serverfns::queues::list_queues;
 use crate::serverfns::users::{CreateUser, ResetPassword, SetUserDisabled, UpdateUser, list_users};
@@ -59,7 +59,7 @@ pub fn UsersPage() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
                         })
                 }}
             </Transition>
