@@ -48,6 +48,8 @@ pub struct Queue {
 /// A validated SLA policy and the stored version it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyVersion {
+    /// The policy as its admin wrote it.
+    pub spec: SlaPolicySpec,
     /// Id of the stored version, recorded on exceptions that start under it.
     pub version_id: i64,
     pub policy: SlaPolicy,
@@ -105,7 +107,10 @@ impl Configuration {
         for (version_id, policy) in spec.policies {
             match SlaPolicy::from_spec(&policy) {
                 Ok(p) => {
-                    policies.insert(policy.name.trim().to_owned(), PolicyVersion { version_id, policy: p });
+                    policies.insert(
+                        policy.name.trim().to_owned(),
+                        PolicyVersion { version_id, policy: p, spec: policy.clone() },
+                    );
                 }
                 Err(p) => problems.extend(prefixed(&format!("/sla_policies/{}", policy.name), p)),
             }

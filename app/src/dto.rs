@@ -76,3 +76,44 @@ pub struct AuditEntryView {
     pub after: Option<String>,
     pub reason: Option<String>,
 }
+
+/// An open exception a rule set sends elsewhere, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveView {
+    pub exception_id: i64,
+    pub summary: String,
+    pub from: String,
+    pub to: String,
+    /// After saving with re-routing: `moved` or `skipped`.
+    pub outcome: Option<String>,
+}
+
+/// A recent exception event, to dry-run rules against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentEvent {
+    pub label: String,
+    /// The event as it was received, JSON.
+    pub body: String,
+}
+
+/// What the routing editor offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RoutingChoices {
+    pub queues: Vec<String>,
+    pub recent_events: Vec<RecentEvent>,
+}
+
+/// One stored version of a configuration document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigVersionView {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    pub version: i64,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    /// The document as JSON; `None` when this version removed it.
+    pub spec: Option<String>,
+    /// Whether this is the version in force.
+    pub current: bool,
+}

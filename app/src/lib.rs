@@ -82,6 +82,26 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/admin/sites")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::sites::SitesPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/policies")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::policies::PoliciesPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/routing")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::routing::RoutingPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/history")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::history::HistoryPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/audit")
                         view=|| view! { <Private require=Permission::ViewAudit><pages::audit::AuditPage /></Private> }
                         ssr=SsrMode::Async

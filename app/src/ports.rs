@@ -11,7 +11,12 @@ use crossdock::{ExceptionListItem, ListQuery};
 use leptos::prelude::use_context;
 
 use crate::AppError;
-use crate::dto::{AuditEntryView, Me, QueueChoices, QueueEntry, SourceEntry, UserEntry};
+use crate::dto::{
+    AuditEntryView, ConfigVersionView, Me, MoveView, QueueChoices, QueueEntry, RoutingChoices, SourceEntry, UserEntry,
+};
+use crossdock::config::SiteSpec;
+use crossdock::routing::{RouteDecision, RuleSetSpec};
+use crossdock::sla::SlaPolicySpec;
 
 /// A user as the admin form enters it.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +80,20 @@ pub trait ConsolePort: Send + Sync + 'static {
 
     /// The newest audit records, before the record `before` when given.
     async fn list_audit(&self, before: Option<i64>) -> Result<Vec<AuditEntryView>, AppError>;
+
+    async fn list_sites(&self) -> Result<Vec<SiteSpec>, AppError>;
+    async fn save_site(&self, site: SiteSpec) -> Result<(), AppError>;
+    async fn list_policies(&self) -> Result<Vec<SlaPolicySpec>, AppError>;
+    async fn save_policy(&self, policy: SlaPolicySpec) -> Result<(), AppError>;
+    async fn routing(&self) -> Result<(RuleSetSpec, RoutingChoices), AppError>;
+    /// Routes an event (JSON text) with a rule set that need not be saved.
+    async fn dry_run(&self, rules: RuleSetSpec, event: String) -> Result<RouteDecision, AppError>;
+    /// The open exceptions a rule set would send to another queue.
+    async fn routing_impact(&self, rules: RuleSetSpec) -> Result<Vec<MoveView>, AppError>;
+    /// Saves a rule set; with `reroute`, moves the open exceptions it sends elsewhere.
+    async fn save_routing(&self, rules: RuleSetSpec, reroute: bool) -> Result<Vec<MoveView>, AppError>;
+    async fn config_history(&self, kind: String, key: Option<String>) -> Result<Vec<ConfigVersionView>, AppError>;
+    async fn restore_config(&self, version_id: i64) -> Result<(), AppError>;
 }
 
 /// Gives an error the HTTP status it stands for, on the current response.

@@ -6,16 +6,24 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
+use crossdock::config::SiteSpec;
+use crossdock::routing::{RouteDecision, RuleSetSpec};
+use crossdock::sla::SlaPolicySpec;
 use crossdock::{ExceptionListItem, ListQuery};
 use crossdock_app::AppError;
-use crossdock_app::dto::{AuditEntryView, Me, QueueChoices, QueueEntry, SourceEntry, UserEntry};
+use crossdock_app::dto::{
+    AuditEntryView, ConfigVersionView, Me, MoveView, QueueChoices, QueueEntry, RecentEvent, RoutingChoices,
+    SourceEntry, UserEntry,
+};
 use crossdock_app::error::FieldError;
 use crossdock_app::ports::{Console, ConsolePort, QueueInput, SourceInput, UserInput};
 use tower_sessions::Session;
 
 use crate::auth::{CurrentUser, Denied, UserId};
 use crate::http::session::{self, SessionSettings};
-use crate::services::{LoginError, NewUser, ServiceError, Services, SourceSettings, UserChanges, UserSummary};
+use crate::services::{
+    LoginError, Move, MoveOutcome, NewUser, ServiceError, Services, SourceSettings, UserChanges, UserSummary,
+};
 use crate::store::from_millis;
 
 struct ConsoleServices {
@@ -328,5 +336,130 @@ impl ConsolePort for ConsoleServices {
                 .collect()
         })
         .await
+    }
+
+    async fn list_sites(&self) -> Result<Vec<SiteSpec>, AppError> {
+        answer(async {
+            self.user().await?.admin().map_err(denied)?;
+            Ok(self.services.sites())
+        })
+        .await
+    }
+
+    async fn save_site(&self, site: SiteSpec) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.save_site(&admin, site).await?)
+        })
+        .await
+    }
+
+    async fn list_policies(&self) -> Result<Vec<SlaPolicySpec>, AppError> {
+        answer(async {
+            self.user().await?.admin().map_err(denied)?;
+            Ok(self.services.policies())
+        })
+        .await
+    }
+
+    async fn save_policy(&self, policy: SlaPolicySpec) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.save_policy(&admin, policy).await?)
+        })
+        .await
+    }
+
+    async fn routing(&self) -> Result<(RuleSetSpec, RoutingChoices), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let (queues, _, _) = self.services.list_queues();
+            let recent = self.services.recent_exception_events(&admin).await?;
+            let choices = RoutingChoices {
+                queues: queues.into_iter().map(|q| q.spec.key).collect(),
+                recent_events: recent.into_iter().map(|(label, body)| RecentEvent { label, body }).collect(),
+            };
+            Ok((self.services.routing_spec(), choices))
+        })
+        .await
+    }
+
+    async fn dry_run(&self, rules: RuleSetSpec, event: String) -> Result<RouteDecision, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let raw: serde_json::Value = serde_json::from_str(&event)
+                .map_err(|e| AppError::invalid("event", format!("the event is not valid JSON: {e}")))?;
+            Ok(self.services.dry_run(&admin, &rules, &raw)?)
+        })
+        .await
+    }
+
+    async fn routing_impact(&self, rules: RuleSetSpec) -> Result<Vec<MoveView>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.routing_impact(&admin, &rules).await?.into_iter().map(|m| move_view(m, None)).collect())
+        })
+        .await
+    }
+
+    async fn save_routing(&self, rules: RuleSetSpec, reroute: bool) -> Result<Vec<MoveView>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let outcomes = self.services.save_routing(&admin, &rules, reroute).await?;
+            Ok(outcomes.into_iter().map(|(m, o)| move_view(m, Some(o))).collect())
+        })
+        .await
+    }
+
+    async fn config_history(&self, kind: String, key: Option<String>) -> Result<Vec<ConfigVersionView>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let versions = self.services.config_history(&admin, &kind, key.as_deref()).await?;
+            let mut seen = std::collections::HashSet::new();
+            Ok(versions
+                .into_iter()
+                .map(|v| ConfigVersionView {
+                    // Newest first: the first version of each key is the one in force.
+                    current: seen.insert(v.key.clone()) && v.spec.is_some(),
+                    id: v.id,
+                    kind: v.kind,
+                    key: v.key,
+                    version: v.version,
+                    actor: v.actor,
+                    at: v.at,
+                    spec: v.spec,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn restore_config(&self, version_id: i64) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.restore_config(&admin, version_id).await?)
+        })
+        .await
+    }
+}
+
+fn move_view(m: Move, outcome: Option<MoveOutcome>) -> MoveView {
+    MoveView {
+        exception_id: m.exception.get(),
+        summary: m.summary,
+        from: m.from,
+        to: m.to,
+        outcome: outcome.map(|o| match o {
+            MoveOutcome::Moved => "moved".to_owned(),
+            MoveOutcome::Skipped => "skipped".to_owned(),
+        }),
     }
 }

@@ -53,3 +53,18 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         </p>
     }
 }
+
+/// Messages for every field under `prefix`.
+pub fn messages_under(error: Option<AppError>, prefix: &str) -> Vec<String> {
+    match error {
+        Some(AppError::Fields(fields)) => fields
+            .into_iter()
+            .filter(|f| f.field == prefix || f.field.starts_with(&format!("{prefix}/")))
+            .map(|f| f.message)
+            .collect(),
+        Some(AppError::Invalid { field, message }) if field == prefix || field.starts_with(&format!("{prefix}/")) => {
+            vec![message]
+        }
+        _ => Vec::new(),
+    }
+}

@@ -31,7 +31,11 @@ pub fn TopBar() -> impl IntoView {
                             view! {
                                 <nav aria-label="Main">
                                     <a href="/">"Exceptions"</a>
+                                    {link(Permission::ManageConfiguration, "/admin/routing", "Routing")}
                                     {link(Permission::ManageConfiguration, "/admin/queues", "Queues")}
+                                    {link(Permission::ManageConfiguration, "/admin/policies", "SLA policies")}
+                                    {link(Permission::ManageConfiguration, "/admin/sites", "Sites")}
+                                    {link(Permission::ManageConfiguration, "/admin/history", "History")}
                                     {link(Permission::ManageUsers, "/admin/users", "Users")}
                                     {link(Permission::ManageSources, "/admin/sources", "Sources")}
                                     {link(Permission::ViewAudit, "/audit", "Audit trail")}

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod config;
 pub mod exceptions;
 pub mod queues;
 pub mod sources;

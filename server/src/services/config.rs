@@ -112,6 +112,10 @@ async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> 
         saved.push((ConfigKind::Routing, "rules".to_owned(), serde_json::to_value(routing)?));
     }
     for (kind, key, spec) in saved {
+        let before = store::config::latest(tx, kind, &key).await?.and_then(|row| {
+            let spec: Option<serde_json::Value> = row.spec.as_deref().and_then(|s| serde_json::from_str(s).ok());
+            spec.map(|spec| serde_json::json!({"version_id": row.id, "spec": spec}))
+        });
         let id = store::config::save(tx, kind, &key, Some(&spec), &name, now).await?;
         store::audit::append(
             tx,
@@ -121,7 +125,7 @@ async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> 
                 action: "config.saved",
                 entity: kind.as_str(),
                 entity_id: key,
-                before: None,
+                before,
                 after: Some(serde_json::json!({"version_id": id, "spec": spec})),
                 reason: None,
             },
@@ -219,5 +223,110 @@ impl Services {
             ),
             other => other,
         })
+    }
+}
+
+/// One stored version of a configuration document.
+#[derive(Debug, Clone)]
+pub struct ConfigVersion {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    pub version: i64,
+    /// The document as JSON; `None` when this version removed it.
+    pub spec: Option<String>,
+    pub actor: String,
+    pub at: chrono::DateTime<Utc>,
+}
+
+impl Services {
+    pub fn sites(&self) -> Vec<SiteSpec> {
+        self.configuration().sites.values().map(|(s, _)| s.clone()).collect()
+    }
+
+    pub fn policies(&self) -> Vec<SlaPolicySpec> {
+        self.configuration().policies.values().map(|p| p.spec.clone()).collect()
+    }
+
+    pub fn routing_spec(&self) -> RuleSetSpec {
+        self.configuration().routing_spec.clone()
+    }
+
+    async fn save_one(&self, by: &impl Configurer, docs: ConfigDocs, prefix: &str) -> Result<(), ServiceError> {
+        self.save_configuration(by, &docs).await.map_err(|err| match err {
+            // Point into the document the admin edited.
+            ServiceError::Problems(problems) => ServiceError::Problems(
+                problems
+                    .into_iter()
+                    .map(|p| match p.pointer.strip_prefix(prefix) {
+                        Some(rest) => crossdock::FieldProblem { pointer: rest.to_owned(), message: p.message },
+                        None => p,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })
+    }
+
+    /// Creates or changes a site and its calendar.
+    #[tracing::instrument(skip_all, fields(site = %site.code))]
+    pub async fn save_site(&self, by: &impl Configurer, site: SiteSpec) -> Result<(), ServiceError> {
+        let prefix = format!("/sites/{}", site.code);
+        self.save_one(by, ConfigDocs { sites: vec![site], ..ConfigDocs::default() }, &prefix).await
+    }
+
+    /// Creates or changes an SLA policy. Open exceptions keep the version they
+    /// started with.
+    #[tracing::instrument(skip_all, fields(policy = %policy.name))]
+    pub async fn save_policy(&self, by: &impl Configurer, policy: SlaPolicySpec) -> Result<(), ServiceError> {
+        let prefix = format!("/sla_policies/{}", policy.name);
+        self.save_one(by, ConfigDocs { policies: vec![policy], ..ConfigDocs::default() }, &prefix).await
+    }
+
+    /// The versions of a kind of document (one key, or all), newest first.
+    pub async fn config_history(
+        &self,
+        _admin: &crate::auth::Admin<'_>,
+        kind: &str,
+        key: Option<&str>,
+    ) -> Result<Vec<ConfigVersion>, ServiceError> {
+        let kind: ConfigKind =
+            kind.parse().map_err(|_| ServiceError::invalid("kind", "no such kind of configuration"))?;
+        store::config::history(&self.pool, kind, key)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok(ConfigVersion {
+                    at: store::from_millis(r.created_at)?,
+                    id: r.id,
+                    kind: r.kind,
+                    key: r.key,
+                    version: r.version,
+                    spec: r.spec,
+                    actor: r.actor,
+                })
+            })
+            .collect()
+    }
+
+    /// Makes an earlier version current again, as a new version (validated
+    /// with the rest of the configuration like any change).
+    #[tracing::instrument(skip_all, fields(version = id))]
+    pub async fn restore_config(&self, by: &impl Configurer, id: i64) -> Result<(), ServiceError> {
+        let row = store::config::by_id(&self.pool, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("version {id}")))?;
+        let spec = row.spec.ok_or_else(|| ServiceError::invalid("version", "this version removed the document"))?;
+        let bad =
+            |e: serde_json::Error| ServiceError::Internal(anyhow::anyhow!("stored version {id} is unreadable: {e}"));
+        let mut docs = ConfigDocs::default();
+        match row.kind.as_str() {
+            "site" => docs.sites.push(serde_json::from_str(&spec).map_err(bad)?),
+            "sla_policy" => docs.policies.push(serde_json::from_str(&spec).map_err(bad)?),
+            "queue" => docs.queues.push(serde_json::from_str(&spec).map_err(bad)?),
+            "routing" => docs.routing = Some(serde_json::from_str(&spec).map_err(bad)?),
+            other => return Err(ServiceError::Internal(anyhow::anyhow!("unknown configuration kind `{other}`"))),
+        }
+        self.save_configuration(by, &docs).await
     }
 }

@@ -4,6 +4,8 @@
 mod config;
 mod exceptions;
 mod ingest;
+mod routing;
+mod sla;
 mod sources;
 mod users;
 
@@ -12,9 +14,10 @@ use std::sync::{Arc, RwLock};
 use crossdock::FieldProblem;
 use crossdock::config::Configuration;
 
-pub use config::{ConfigDocs, QueueSummary};
+pub use config::{ConfigDocs, ConfigVersion, QueueSummary};
 pub use exceptions::SeedOutcome;
 pub use ingest::{EventResult, IngestSettings, RejectReason};
+pub use routing::{Move, MoveOutcome};
 pub use sources::{AuthError, AuthenticatedSource, NewSourceKey, SourceSettings, SourceSummary};
 pub use users::{LoginError, LoginPolicy, NewUser, SessionStamp, UserChanges, UserSummary};
 

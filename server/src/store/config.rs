@@ -87,3 +87,63 @@ pub async fn save(
     .await
     .context("Failed to save a configuration version")
 }
+
+/// One stored version of a document, as the history shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VersionRow {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    pub version: i64,
+    pub spec: Option<String>,
+    pub actor: String,
+    pub created_at: i64,
+}
+
+/// The newest version of one document, removed or not.
+pub async fn latest(tx: &mut Tx<'_>, kind: ConfigKind, key: &str) -> anyhow::Result<Option<VersionRow>> {
+    sqlx::query_as(
+        "SELECT id, kind, key, version, spec, actor, created_at FROM config_versions \
+         WHERE kind = ? AND key = ? ORDER BY version DESC LIMIT 1",
+    )
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await
+    .context("Failed to read a configuration version")
+}
+
+pub async fn by_id<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow::Result<Option<VersionRow>> {
+    sqlx::query_as("SELECT id, kind, key, version, spec, actor, created_at FROM config_versions WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+        .context("Failed to read a configuration version")
+}
+
+/// Every version of every document of a kind (or of one key), newest first.
+pub async fn history(pool: &super::Pool, kind: ConfigKind, key: Option<&str>) -> anyhow::Result<Vec<VersionRow>> {
+    sqlx::query_as(
+        "SELECT id, kind, key, version, spec, actor, created_at FROM config_versions \
+         WHERE kind = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY created_at DESC, id DESC LIMIT 500",
+    )
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read the configuration history")
+}
+
+impl std::str::FromStr for ConfigKind {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "site" => Ok(ConfigKind::Site),
+            "sla_policy" => Ok(ConfigKind::SlaPolicy),
+            "queue" => Ok(ConfigKind::Queue),
+            "routing" => Ok(ConfigKind::Routing),
+            _ => Err(()),
+        }
+    }
+}

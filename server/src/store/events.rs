@@ -19,3 +19,18 @@ pub struct EventRecord {
     pub body: String,
     pub refs: Vec<(RefKind, String)>,
 }
+
+/// The newest exception events, for dry runs: (type, source, id, body).
+pub async fn recent_exceptions(
+    pool: &super::Pool,
+    limit: u32,
+) -> anyhow::Result<Vec<(String, String, String, String)>> {
+    use anyhow::Context;
+    sqlx::query_as(
+        "SELECT type, source, event_id, body FROM events WHERE type LIKE 'exception.%' ORDER BY id DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read recent events")
+}

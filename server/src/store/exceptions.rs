@@ -109,3 +109,67 @@ fn escape_like(text: &str) -> String {
     }
     out
 }
+
+/// An open exception with the event that opened it, for re-routing.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OpenWithEvent {
+    pub id: i64,
+    pub queue: String,
+    pub severity: String,
+    pub summary: String,
+    pub sla_policy_version: Option<i64>,
+    pub body: Option<String>,
+}
+
+pub async fn open_with_events(pool: &Pool) -> anyhow::Result<Vec<OpenWithEvent>> {
+    sqlx::query_as(
+        "SELECT x.id, x.queue, x.severity, x.summary, x.sla_policy_version, e.body \
+         FROM exceptions x LEFT JOIN events e ON e.id = x.event_id \
+         WHERE x.status NOT IN ('resolved', 'dismissed') ORDER BY x.id",
+    )
+    .fetch_all(pool)
+    .await
+    .context("Failed to read open exceptions")
+}
+
+/// Every status an exception has been in, oldest first.
+pub async fn status_history(tx: &mut super::Tx<'_>, id: i64) -> anyhow::Result<Vec<(i64, String)>> {
+    sqlx::query_as("SELECT at, status FROM exception_status_history WHERE exception_id = ? ORDER BY at, id")
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await
+        .context("Failed to read a status history")
+}
+
+/// Moves an open exception to another queue with its recomputed SLA clocks;
+/// `false` when it was closed or changed meanwhile.
+pub async fn move_to_queue(
+    tx: &mut super::Tx<'_>,
+    id: i64,
+    from: &str,
+    to: &str,
+    sla: &SlaColumns,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let millis = |t: Option<DateTime<Utc>>| t.map(super::to_millis);
+    let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
+    let done = sqlx::query(
+        "UPDATE exceptions SET queue = ?, version = version + 1, updated_at = ?, \
+         ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, resolve_frozen = ? \
+         WHERE id = ? AND queue = ? AND status NOT IN ('resolved', 'dismissed')",
+    )
+    .bind(to)
+    .bind(super::to_millis(at))
+    .bind(millis(ack.due_at))
+    .bind(millis(ack.at_risk_at))
+    .bind(ack.frozen.map(|s| s.as_str()))
+    .bind(millis(resolve.due_at))
+    .bind(millis(resolve.at_risk_at))
+    .bind(resolve.frozen.map(|s| s.as_str()))
+    .bind(id)
+    .bind(from)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to move an exception")?;
+    Ok(done.rows_affected() == 1)
+}

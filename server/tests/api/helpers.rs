@@ -165,3 +165,10 @@ fn init_logs() {
         crossdock_server::telemetry::init("debug", crossdock_server::config::LogFormat::Pretty);
     }
 }
+
+impl Browser {
+    /// Calls a console server function that takes JSON.
+    pub async fn server_fn_json(&self, name: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client.post(format!("{}/console/{}", self.address, name)).json(body).send().await.expect("request sent")
+    }
+}

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod cli;
+mod configuration;
 mod console;
 mod health;
 mod helpers;

@@ -1,0 +1,135 @@
+//! Routing rules: dry runs, the effect of a changed rule set on open
+//! exceptions, and saving (with re-routing when asked).
+
+use anyhow::Context;
+use chrono::Utc;
+use crossdock::event;
+use crossdock::routing::{RouteDecision, RoutingFacts, RuleSet, RuleSetSpec};
+use crossdock::{ExceptionId, FieldProblem};
+use serde_json::Value;
+
+use super::{ConfigDocs, ServiceError, Services, sla};
+use crate::auth::{Admin, Configurer};
+use crate::store::audit::AuditEntry;
+use crate::store::{self};
+
+/// An open exception a rule set sends elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    pub exception: ExceptionId,
+    pub summary: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// What became of one move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveOutcome {
+    Moved,
+    /// It was closed or moved by someone else meanwhile.
+    Skipped,
+}
+
+impl Services {
+    fn rule_set(&self, spec: &RuleSetSpec) -> Result<RuleSet, ServiceError> {
+        let config = self.configuration();
+        RuleSet::from_spec(spec, |k| config.queues.contains_key(k)).map_err(ServiceError::Problems)
+    }
+
+    /// Routes one event (its JSON as sent) with a rule set that need not be
+    /// saved. Problems with the event point under `/event`.
+    pub fn dry_run(&self, _admin: &Admin<'_>, spec: &RuleSetSpec, raw: &Value) -> Result<RouteDecision, ServiceError> {
+        let rules = self.rule_set(spec)?;
+        let parsed = event::parse(raw).map_err(|invalid| {
+            ServiceError::Problems(
+                invalid.0.into_iter().map(|p| FieldProblem { pointer: format!("/event{}", p.pointer), ..p }).collect(),
+            )
+        })?;
+        let null = Value::Null;
+        let facts = RoutingFacts::of_event(&parsed, raw.get("data").unwrap_or(&null)).ok_or_else(|| {
+            ServiceError::invalid(
+                "event",
+                format!("a {} is a milestone: only exceptions are routed", parsed.event_type),
+            )
+        })?;
+        Ok(rules.route(&facts))
+    }
+
+    /// The open exceptions a rule set would send to another queue.
+    pub async fn routing_impact(&self, _admin: &Admin<'_>, spec: &RuleSetSpec) -> Result<Vec<Move>, ServiceError> {
+        let rules = self.rule_set(spec)?;
+        self.moves(&rules).await
+    }
+
+    async fn moves(&self, rules: &RuleSet) -> Result<Vec<Move>, ServiceError> {
+        let mut moves = Vec::new();
+        for open in store::exceptions::open_with_events(&self.pool).await? {
+            let Some(body) = open.body.as_deref() else { continue };
+            let Ok(raw) = serde_json::from_str::<Value>(body) else { continue };
+            let Ok(parsed) = event::parse(&raw) else { continue };
+            let null = Value::Null;
+            let Some(facts) = RoutingFacts::of_event(&parsed, raw.get("data").unwrap_or(&null)) else { continue };
+            let to = rules.route(&facts).queue.to_string();
+            if to != open.queue {
+                moves.push(Move { exception: ExceptionId::new(open.id), summary: open.summary, from: open.queue, to });
+            }
+        }
+        Ok(moves)
+    }
+
+    /// Saves a rule set (only if valid as a whole). With `reroute`, the open
+    /// exceptions it sends elsewhere are moved, each with its audit record.
+    #[tracing::instrument(skip_all, fields(rules = spec.rules.len(), reroute))]
+    pub async fn save_routing(
+        &self,
+        by: &impl Configurer,
+        spec: &RuleSetSpec,
+        reroute: bool,
+    ) -> Result<Vec<(Move, MoveOutcome)>, ServiceError> {
+        let rules = self.rule_set(spec)?;
+        self.save_configuration(by, &ConfigDocs { routing: Some(spec.clone()), ..ConfigDocs::default() }).await?;
+        if !reroute {
+            return Ok(Vec::new());
+        }
+        let moves = self.moves(&rules).await?;
+        let config = self.configuration();
+        let now = Utc::now();
+        let actor = by.actor().audit_name();
+        let mut outcomes = Vec::with_capacity(moves.len());
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let open = store::exceptions::open_with_events(&self.pool).await?;
+        for m in moves {
+            let Some(row) = open.iter().find(|o| o.id == m.exception.get()) else { continue };
+            let severity = row.severity.parse().context("stored severity is invalid")?;
+            let clocks = sla::clocks(&mut tx, &config, row.id, severity, &m.to, row.sla_policy_version, now).await?;
+            let moved = store::exceptions::move_to_queue(&mut tx, row.id, &m.from, &m.to, &clocks, now).await?;
+            if moved {
+                let entry = AuditEntry {
+                    at: now,
+                    actor: actor.clone(),
+                    action: "exception.rerouted",
+                    entity: "exception",
+                    entity_id: row.id.to_string(),
+                    before: Some(serde_json::json!({"queue": m.from})),
+                    after: Some(serde_json::json!({"queue": m.to})),
+                    reason: Some("routing rules changed".to_owned()),
+                };
+                store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
+            }
+            outcomes.push((m, if moved { MoveOutcome::Moved } else { MoveOutcome::Skipped }));
+        }
+        tx.commit().await.context("Failed to commit the re-routing")?;
+        Ok(outcomes)
+    }
+}
+
+impl Services {
+    /// The newest exception events, labelled, with their bodies.
+    pub async fn recent_exception_events(&self, _admin: &Admin<'_>) -> Result<Vec<(String, String)>, ServiceError> {
+        Ok(store::events::recent_exceptions(&self.pool, 20)
+            .await?
+            .into_iter()
+            .map(|(kind, source, id, body)| (format!("{kind} {id} from {source}"), body))
+            .collect())
+    }
+}

@@ -1,0 +1,225 @@
+//! Admin configuration: sites and calendars, SLA policies, routing rules with
+//! dry runs and re-routing, versions and restore.
+
+use crossdock::routing::{RouteDecision, RuleSetSpec};
+use crossdock_app::AppError;
+use crossdock_app::dto::{ConfigVersionView, MoveView, RoutingChoices};
+use serde_json::{Value, json};
+
+use crate::helpers::{Browser, TestApp, spawn_app_with_demo};
+
+async fn admin(app: &TestApp) -> Browser {
+    app.signed_in("morgan").await
+}
+
+fn fields(error: &AppError) -> Vec<String> {
+    match error {
+        AppError::Fields(f) => f.iter().map(|f| f.field.clone()).collect(),
+        AppError::Invalid { field, .. } => vec![field.clone()],
+        other => panic!("not a field error: {other:?}"),
+    }
+}
+
+async fn current_rules(browser: &Browser) -> RuleSetSpec {
+    let (spec, _): (RuleSetSpec, RoutingChoices) = browser.server_fn("routing", &[]).await.json().await.unwrap();
+    spec
+}
+
+#[tokio::test]
+async fn a_site_with_bad_hours_or_zone_is_refused_field_by_field_and_not_saved() {
+    let app = spawn_app_with_demo().await;
+    let admin = admin(&app).await;
+    let before = app.scalar("SELECT COUNT(*) FROM config_versions").await;
+    let site = json!({"site": {"code": "DC-PHX", "name": "Phoenix DC", "calendar": {
+        "time_zone": "America/Phoenixx",
+        "hours": {"kind": "weekly", "shifts": [
+            {"day": "mon", "start": "08:00", "end": "17:00"},
+            {"day": "mon", "start": "16:00", "end": "18:00"},
+            {"day": "tue", "start": "17:00", "end": "08:00"}
+        ]},
+        "holidays": []}}});
+    let response = admin.server_fn_json("save_site", &site).await;
+    assert_eq!(response.status(), 400);
+    let error: AppError = response.json().await.unwrap();
+    let found = fields(&error);
+    for expected in ["calendar/time_zone", "calendar/hours/shifts/1", "calendar/hours/shifts/2/end"] {
+        assert!(found.iter().any(|f| f == expected), "{expected} in {found:?}");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM config_versions").await, before, "nothing half-saved");
+
+    let good = json!({"site": {"code": "DC-PHX", "name": "Phoenix DC", "calendar": {
+        "time_zone": "America/Phoenix",
+        "hours": {"kind": "weekly", "shifts": [{"day": "sun", "start": "22:00", "end": "06:00", "overnight": true}]},
+        "holidays": ["2026-12-25"]}}});
+    assert_eq!(admin.server_fn_json("save_site", &good).await.status(), 200);
+    let sites: Vec<Value> = admin.server_fn("list_sites", &[]).await.json().await.unwrap();
+    assert!(sites.iter().any(|s| s["code"] == "DC-PHX"));
+}
+
+#[tokio::test]
+async fn an_sla_policy_with_zero_or_absurd_targets_is_refused() {
+    let app = spawn_app_with_demo().await;
+    let admin = admin(&app).await;
+    let t = |a: u32, r: u32| json!({"acknowledge_minutes": a, "resolve_minutes": r});
+    let policy = json!({"policy": {"name": "Rush", "at_risk_percent": 80, "targets": {
+        "low": t(0, 60), "medium": t(30, 10_000_000), "high": t(30, 60), "critical": t(15, 30)}}});
+    let response = admin.server_fn_json("save_policy", &policy).await;
+    assert_eq!(response.status(), 400);
+    let found = fields(&response.json().await.unwrap());
+    assert!(found.contains(&"targets/low/acknowledge_minutes".to_owned()), "{found:?}");
+    assert!(found.contains(&"targets/medium/resolve_minutes".to_owned()), "{found:?}");
+}
+
+#[tokio::test]
+async fn a_policy_change_applies_to_exceptions_opened_after_it() {
+    let app = spawn_app_with_demo().await;
+    let admin = admin(&app).await;
+    let key = app.source("test-wms", "wms/", 1000.0, 1000).await;
+    let event = |id: &str, po: &str| {
+        json!({"specversion": "1.0", "id": id, "source": "wms/dc-atl",
+        "type": "exception.partial_receipt", "time": "2026-11-24T15:42:10Z",
+        "data": {"site": "DC-ATL", "po": po, "line": 1, "item": "SKU-1", "expected_qty": 10, "received_qty": 5}})
+    };
+    let first: Value = app.post_event(&key, &event("p-1", "PO-7001")).await.json().await.unwrap();
+    let t = |a: u32, r: u32| json!({"acknowledge_minutes": a, "resolve_minutes": r});
+    let policy = json!({"policy": {"name": "Warehouse", "at_risk_percent": 50, "targets": {
+        "low": t(60, 600), "medium": t(30, 300), "high": t(15, 120), "critical": t(5, 60)}}});
+    assert_eq!(admin.server_fn_json("save_policy", &policy).await.status(), 200);
+    let second: Value = app.post_event(&key, &event("p-2", "PO-7002")).await.json().await.unwrap();
+    let version = |id: &Value| {
+        let id = id["exception_id"].as_i64().unwrap();
+        format!("SELECT sla_policy_version FROM exceptions WHERE id = {id}")
+    };
+    let (old, new) = (app.scalar(&version(&first)).await, app.scalar(&version(&second)).await);
+    assert_ne!(old, new, "the later exception starts under the new version");
+    let kept: String = sqlx::query_scalar("SELECT spec FROM config_versions WHERE id = ?")
+        .bind(old)
+        .fetch_one(app.services.pool())
+        .await
+        .unwrap();
+    assert!(kept.contains("\"at_risk_percent\":75"), "the earlier exception keeps the policy it started with");
+}
+
+#[tokio::test]
+async fn an_invalid_rule_set_is_never_saved_and_says_which_rule_is_wrong() {
+    let app = spawn_app_with_demo().await;
+    let admin = admin(&app).await;
+    let mut rules = serde_json::to_value(current_rules(&admin).await).unwrap();
+    rules["rules"][1]["queue"] = json!("no-such-queue");
+    rules["rules"][2]["conditions"] = json!([{"field": "data:/qty", "op": "gt", "value": "many"}]);
+    rules["rules"].as_array_mut().unwrap().insert(0, json!({"name": "Everything", "queue": "triage"}));
+    let before = app.scalar("SELECT COUNT(*) FROM config_versions WHERE kind = 'routing'").await;
+    let response = admin.server_fn_json("save_routing", &json!({"rules": rules, "reroute": false})).await;
+    assert_eq!(response.status(), 400);
+    let found = fields(&response.json().await.unwrap());
+    for expected in ["rules/2/queue", "rules/3/conditions/0/value", "rules/1"] {
+        assert!(found.iter().any(|f| f == expected), "{expected} in {found:?}");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM config_versions WHERE kind = 'routing'").await, before);
+}
+
+#[tokio::test]
+async fn a_dry_run_shows_the_decision_and_why_earlier_rules_did_not_match() {
+    let app = spawn_app_with_demo().await;
+    let admin = admin(&app).await;
+    let rules = current_rules(&admin).await;
+    let event = json!({"specversion": "1.0", "id": "d-1", "source": "wms/dc-atl", "type": "exception.inventory_mismatch",
+        "time": "2026-11-24T15:42:10Z", "data": {"site": "DC-ATL", "item": "SKU-1", "erp_qty": 5, "wms_qty": 3}});
+    let response = admin.server_fn_json("dry_run", &json!({"rules": rules, "event": event.to_string()})).await;
+    assert_eq!(response.status(), 200);
+    let decision: RouteDecision = response.json().await.unwrap();
+    assert_eq!(decision.queue.as_str(), "inventory-control");
+    assert_eq!(decision.rule, Some(3));
+    assert!(decision.trace.len() == 4);
+    let broken =
+        json!({"rules": rules, "event": "{\"specversion\": \"1.0\", \"type\": \"exception.partial_receipt\"}"});
+    let response = admin.server_fn_json("dry_run", &broken).await;
+    assert_eq!(response.status(), 400);
+    let found = fields(&response.json().await.unwrap());
+    assert!(found.iter().any(|f| f == "event/id"), "{found:?}");
+}
+
+#[tokio::test]
+async fn a_changed_rule_set_shows_and_then_moves_the_open_exceptions_it_sends_elsewhere() {
+    let app = spawn_app_with_demo().await;
+    let admin = admin(&app).await;
+    let mut rules = serde_json::to_value(current_rules(&admin).await).unwrap();
+    // Partial receipts go to purchasing from now on.
+    rules["rules"][1]["queue"] = json!("purchasing");
+    let impact: Vec<MoveView> =
+        admin.server_fn_json("routing_impact", &json!({"rules": rules})).await.json().await.unwrap();
+    assert_eq!(impact.len(), 8, "the eight demo partial receipts");
+    assert!(impact.iter().all(|m| m.from == "receiving" && m.to == "purchasing" && m.outcome.is_none()));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM exceptions WHERE queue = 'receiving'").await, 8, "nothing moved yet");
+
+    let saved: Vec<MoveView> =
+        admin.server_fn_json("save_routing", &json!({"rules": rules, "reroute": true})).await.json().await.unwrap();
+    assert_eq!(saved.len(), 8);
+    assert!(saved.iter().all(|m| m.outcome.as_deref() == Some("moved")));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM exceptions WHERE queue = 'receiving'").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'exception.rerouted'").await, 8);
+}
+
+#[tokio::test]
+async fn every_change_is_versioned_and_an_earlier_version_can_be_restored() {
+    let app = spawn_app_with_demo().await;
+    let admin = admin(&app).await;
+    let original = current_rules(&admin).await;
+    let mut changed = serde_json::to_value(&original).unwrap();
+    changed["rules"][0]["enabled"] = json!(false);
+    assert_eq!(admin.server_fn_json("save_routing", &json!({"rules": changed, "reroute": false})).await.status(), 200);
+    assert!(!current_rules(&admin).await.rules[0].enabled);
+
+    let history: Vec<ConfigVersionView> =
+        admin.server_fn("config_history", &[("kind", "routing")]).await.json().await.unwrap();
+    assert!(history.len() >= 3, "bootstrap, demo, change");
+    assert!(history[0].current && history[0].actor == "user:morgan");
+    let demo_version = history.iter().find(|v| v.actor == "system:demo").unwrap().id.to_string();
+    assert_eq!(admin.server_fn("restore_config", &[("version_id", &demo_version)]).await.status(), 200);
+    assert_eq!(current_rules(&admin).await, original);
+    let audited = app
+        .scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'config.saved' AND entity = 'routing' AND before IS NOT NULL AND actor = 'user:morgan'")
+        .await;
+    assert_eq!(audited, 2, "the change and the restore, each with before and after");
+}
+
+/// Each configuration action, for each role: only admins get through.
+#[tokio::test]
+async fn only_admins_configure_and_the_server_says_so_to_everyone_else() {
+    let app = spawn_app_with_demo().await;
+    let rules = serde_json::to_value(current_rules(&admin(&app).await).await).unwrap();
+    let version: i64 =
+        app.scalar("SELECT MIN(id) FROM config_versions WHERE kind = 'routing' AND actor = 'system:demo'").await;
+    let t = json!({"acknowledge_minutes": 30, "resolve_minutes": 120});
+    let site =
+        json!({"site": {"code": "DC-X", "name": "X", "calendar": {"time_zone": "UTC", "hours": {"kind": "24x7"}}}});
+    let policy = json!({"policy": {"name": "P", "targets": {"low": t, "medium": t, "high": t, "critical": t}}});
+    let event = json!({"specversion": "1.0", "id": "m-1", "source": "wms/a", "type": "exception.duplicate_event",
+        "time": "2026-11-24T15:42:10Z", "data": {"original_id": "a", "duplicate_id": "b", "entity": "order"}})
+    .to_string();
+    for (user, allowed) in [("pat", false), ("sam", false), ("alex", false), ("morgan", true)] {
+        let browser = app.signed_in(user).await;
+        let expected = if allowed { 200 } else { 403 };
+        let form_calls = [
+            ("list_sites", vec![]),
+            ("list_policies", vec![]),
+            ("routing", vec![]),
+            ("config_history", vec![("kind", "routing".to_owned())]),
+            ("restore_config", vec![("version_id", version.to_string())]),
+        ];
+        for (name, args) in form_calls {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(browser.server_fn(name, &args).await.status(), expected, "{user} {name}");
+        }
+        let json_calls = [
+            ("save_site", site.clone()),
+            ("save_policy", policy.clone()),
+            ("dry_run", json!({"rules": rules, "event": event})),
+            ("routing_impact", json!({"rules": rules})),
+            ("save_routing", json!({"rules": rules, "reroute": false})),
+        ];
+        for (name, body) in json_calls {
+            assert_eq!(browser.server_fn_json(name, &body).await.status(), expected, "{user} {name}");
+        }
+    }
+}
