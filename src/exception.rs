@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::sla::SlaSnapshot;
 use crate::{BusinessRefs, Severity, Status, named_enum};
 
 /// The identity of an exception.
@@ -67,7 +68,7 @@ impl ExceptionKind {
     }
 }
 
-/// One row of a queue list: what a person needs to pick what to work on.
+/// One row of a queue view: what a person needs to pick what to work on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExceptionListItem {
     pub id: ExceptionId,
@@ -80,41 +81,14 @@ pub struct ExceptionListItem {
     pub refs: BusinessRefs,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// A search over the exception list: free text matched against the summary,
-/// site, queue, type and every business key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListQuery {
-    text: Option<String>,
-}
-
-/// Why a list query was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ListQueryError {
-    #[error("the search text is longer than {max} characters")]
-    TooLong { max: usize },
-}
-
-impl ListQuery {
-    /// The longest search text accepted, in characters.
-    pub const MAX_TEXT: usize = 200;
-    /// How many rows one list answer holds at most.
-    pub const LIMIT: u32 = 200;
-
-    /// Parses what a person typed into the filter box.
-    pub fn parse(text: &str) -> Result<Self, ListQueryError> {
-        let text = text.trim();
-        if text.chars().count() > Self::MAX_TEXT {
-            return Err(ListQueryError::TooLong { max: Self::MAX_TEXT });
-        }
-        Ok(Self { text: (!text.is_empty()).then(|| text.to_owned()) })
-    }
-
-    /// The text to search for, if any.
-    pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
-    }
+    /// User name of the person working it.
+    pub assignee: Option<String>,
+    /// How many events reported this problem.
+    pub occurrences: i64,
+    /// Bumped by every change; actions carry the version the person saw.
+    pub version: i64,
+    /// The SLA the list shows: the running clock due first.
+    pub sla: SlaSnapshot,
 }
 
 #[cfg(test)]
@@ -125,17 +99,5 @@ mod tests {
     fn exception_kinds_use_the_contract_names() {
         assert_eq!("exception.partial_receipt".parse::<ExceptionKind>(), Ok(ExceptionKind::PartialReceipt));
         assert!("exception.unknown".parse::<ExceptionKind>().is_err());
-    }
-
-    #[test]
-    fn a_blank_query_matches_everything() {
-        assert_eq!(ListQuery::parse("   ").unwrap().text(), None);
-        assert_eq!(ListQuery::parse(" PO-1 ").unwrap().text(), Some("PO-1"));
-    }
-
-    #[test]
-    fn an_overlong_query_is_refused() {
-        let text = "x".repeat(ListQuery::MAX_TEXT + 1);
-        assert_eq!(ListQuery::parse(&text), Err(ListQueryError::TooLong { max: ListQuery::MAX_TEXT }));
     }
 }

@@ -18,8 +18,9 @@ pub mod routing;
 pub mod severity;
 pub mod sla;
 pub mod summary;
+pub mod triage;
 
-pub use exception::{ExceptionId, ExceptionKind, ExceptionListItem, ListQuery, ListQueryError};
+pub use exception::{ExceptionId, ExceptionKind, ExceptionListItem};
 pub use lifecycle::Status;
 pub use refs::{BusinessRefs, RefKind};
 pub use severity::Severity;

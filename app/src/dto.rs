@@ -117,3 +117,78 @@ pub struct ConfigVersionView {
     /// Whether this is the version in force.
     pub current: bool,
 }
+
+/// Everything the detail page shows of an exception.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionDetailView {
+    pub item: crossdock::ExceptionListItem,
+    pub acknowledge: crossdock::sla::SlaSnapshot,
+    pub resolve: crossdock::sla::SlaSnapshot,
+    /// The SLA policy version it started under.
+    pub policy: Option<String>,
+    pub correlation_id: Option<String>,
+    /// The event that opened it, parsed, when it still parses.
+    pub event: Option<crossdock::event::Event>,
+    /// Its data as received, pretty-printed.
+    pub payload: String,
+    pub occurrences: Vec<OccurrenceView>,
+    pub timeline: Vec<AuditEntryView>,
+    /// The lifecycle moves its status allows.
+    pub allowed: Vec<crossdock::lifecycle::ActionKind>,
+}
+
+/// One event counted on an exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OccurrenceView {
+    pub received_at: DateTime<Utc>,
+    pub source: String,
+    pub event_id: String,
+}
+
+/// Someone an exception can be given to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssigneeOption {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub queues: Vec<String>,
+}
+
+/// A saved queue view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedViewEntry {
+    pub id: i64,
+    pub name: String,
+    pub team: Option<String>,
+    pub query: String,
+    pub mine: bool,
+}
+
+/// What a bulk action acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "target", rename_all = "snake_case")]
+pub enum BulkTarget {
+    /// The rows the person selected.
+    Selected { ids: Vec<i64> },
+    /// Everything the view's filters hold, not only the rows on screen.
+    View { query: String },
+}
+
+/// A bulk action's progress and, per exception, its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkJobView {
+    pub id: i64,
+    pub action: String,
+    pub total: i64,
+    pub done: i64,
+    pub finished: bool,
+    pub items: Vec<BulkItemView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkItemView {
+    pub exception_id: i64,
+    /// `done`, `skipped`, `refused` or `failed`; none while pending.
+    pub outcome: Option<String>,
+    pub message: Option<String>,
+}

@@ -21,9 +21,15 @@ pub enum AppError {
     Unauthenticated,
     #[error("You are not allowed to do this.")]
     Forbidden,
+    /// Not allowed, and why (e.g. someone else holds the exception).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The request was understood and refused, e.g. a login lock.
     #[error("{0}")]
     Refused(String),
+    /// Someone changed the thing since it was shown; the message says who and how.
+    #[error("{0}")]
+    Conflict(String),
     #[error("The service is busy or starting; try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. It has been logged.")]

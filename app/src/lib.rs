@@ -46,6 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     Auth::provide();
+    components::sla_clock::Now::provide();
     // Effects run only in the browser: mark the page once it is interactive,
     // so people's tools (and the end-to-end tests) can tell.
     Effect::new(|_| {
@@ -63,7 +64,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/")
-                        view=|| view! { <Private><pages::home::HomePage /></Private> }
+                        view=|| view! { <Private><pages::queue::QueuePage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/exceptions/:id")
+                        view=|| view! { <Private><pages::exception::ExceptionPage /></Private> }
                         ssr=SsrMode::Async
                     />
                     <Route

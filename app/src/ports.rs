@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
-use crossdock::{ExceptionListItem, ListQuery};
+use crossdock::triage::{Cursor, QueueCounts, QueueFilter, QueuePage, TriageAction};
 use leptos::prelude::use_context;
 
 use crate::AppError;
 use crate::dto::{
-    AuditEntryView, ConfigVersionView, Me, MoveView, QueueChoices, QueueEntry, RoutingChoices, SourceEntry, UserEntry,
+    AssigneeOption, AuditEntryView, BulkJobView, BulkTarget, ConfigVersionView, ExceptionDetailView, Me, MoveView,
+    QueueChoices, QueueEntry, RoutingChoices, SavedViewEntry, SourceEntry, UserEntry,
 };
 use crossdock::config::SiteSpec;
 use crossdock::routing::{RouteDecision, RuleSetSpec};
@@ -56,8 +57,23 @@ pub trait ConsolePort: Send + Sync + 'static {
     async fn login(&self, username: String, password: String) -> Result<Me, AppError>;
     async fn logout(&self) -> Result<(), AppError>;
 
-    /// Exceptions matching a query, newest first, within the person's reach.
-    async fn list_exceptions(&self, query: ListQuery) -> Result<Vec<ExceptionListItem>, AppError>;
+    /// One page of a queue view, within the person's reach.
+    async fn queue_page(&self, filter: QueueFilter, after: Option<Cursor>) -> Result<QueuePage, AppError>;
+    /// Open exceptions in reach, per queue and per SLA state.
+    async fn queue_counts(&self) -> Result<QueueCounts, AppError>;
+    async fn exception_detail(&self, id: i64) -> Result<ExceptionDetailView, AppError>;
+    /// Takes an action on an exception the person saw at version `seen`;
+    /// answers its new version.
+    async fn act(&self, id: i64, seen: Option<i64>, action: TriageAction) -> Result<i64, AppError>;
+    async fn assignees(&self) -> Result<Vec<AssigneeOption>, AppError>;
+    /// How many exceptions a bulk action would touch.
+    async fn bulk_preview(&self, target: BulkTarget) -> Result<i64, AppError>;
+    /// Starts a bulk action in the background; answers its id.
+    async fn start_bulk(&self, target: BulkTarget, action: TriageAction) -> Result<i64, AppError>;
+    async fn bulk_status(&self, job: i64) -> Result<BulkJobView, AppError>;
+    async fn list_views(&self) -> Result<Vec<SavedViewEntry>, AppError>;
+    async fn save_view(&self, name: String, query: String, team: Option<String>) -> Result<i64, AppError>;
+    async fn delete_view(&self, id: i64) -> Result<(), AppError>;
 
     async fn list_users(&self) -> Result<Vec<UserEntry>, AppError>;
     async fn create_user(&self, user: UserInput) -> Result<UserEntry, AppError>;
@@ -103,8 +119,9 @@ pub fn with_status(err: AppError) -> AppError {
         AppError::Invalid { .. } | AppError::Fields(_) => StatusCode::BAD_REQUEST,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Forbidden | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
         AppError::Refused(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };

@@ -70,7 +70,7 @@ test('an admin routes one supplier’s partial receipts to a new queue, dry-runs
   expect((await response.json()).exception).toBe('opened');
 
   await nav.getByRole('link', { name: 'Exceptions' }).click();
-  await page.getByLabel('Filter').fill('PO-99017');
+  await page.getByRole('searchbox', { name: 'Search' }).fill('PO-99017');
   const rows = page.getByRole('table', { name: 'Exceptions' }).locator('tbody tr');
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText('sup017-receipts');

@@ -6,14 +6,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
+use crossdock::ExceptionId;
 use crossdock::config::SiteSpec;
 use crossdock::routing::{RouteDecision, RuleSetSpec};
 use crossdock::sla::SlaPolicySpec;
-use crossdock::{ExceptionListItem, ListQuery};
+use crossdock::triage::{Cursor, QueueCounts, QueueFilter, QueuePage, TriageAction};
 use crossdock_app::AppError;
 use crossdock_app::dto::{
-    AuditEntryView, ConfigVersionView, Me, MoveView, QueueChoices, QueueEntry, RecentEvent, RoutingChoices,
-    SourceEntry, UserEntry,
+    AssigneeOption, AuditEntryView, BulkItemView, BulkJobView, BulkTarget, ConfigVersionView, ExceptionDetailView, Me,
+    MoveView, OccurrenceView, QueueChoices, QueueEntry, RecentEvent, RoutingChoices, SavedViewEntry, SourceEntry,
+    UserEntry,
 };
 use crossdock_app::error::FieldError;
 use crossdock_app::ports::{Console, ConsolePort, QueueInput, SourceInput, UserInput};
@@ -47,6 +49,8 @@ impl From<ServiceError> for AppError {
                     .collect(),
             ),
             ServiceError::NotFound(_) => AppError::NotFound,
+            ServiceError::Forbidden(message) => AppError::NotAllowed(message),
+            ServiceError::Conflict(message) => AppError::Conflict(message),
             ServiceError::Overloaded => AppError::Unavailable,
             ServiceError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "console request failed");
@@ -151,10 +155,140 @@ impl ConsolePort for ConsoleServices {
         .await
     }
 
-    async fn list_exceptions(&self, query: ListQuery) -> Result<Vec<ExceptionListItem>, AppError> {
+    async fn queue_page(&self, filter: QueueFilter, after: Option<Cursor>) -> Result<QueuePage, AppError> {
         answer(async {
             let user = self.user().await?;
-            Ok(self.services.list_exceptions(&user.viewer(), query).await?)
+            Ok(self.services.queue_page(&user.viewer(), &filter, after).await?)
+        })
+        .await
+    }
+
+    async fn queue_counts(&self) -> Result<QueueCounts, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            Ok(self.services.queue_counts(&user.viewer()).await?)
+        })
+        .await
+    }
+
+    async fn exception_detail(&self, id: i64) -> Result<ExceptionDetailView, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let detail = self.services.exception_detail(&user.viewer(), ExceptionId::new(id)).await?;
+            Ok(detail_view(detail)?)
+        })
+        .await
+    }
+
+    async fn act(&self, id: i64, seen: Option<i64>, action: TriageAction) -> Result<i64, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let worker = user.worker().map_err(denied)?;
+            Ok(self.services.act(&worker, ExceptionId::new(id), seen, &action).await.map_err(ServiceError::from)?)
+        })
+        .await
+    }
+
+    async fn assignees(&self) -> Result<Vec<AssigneeOption>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let worker = user.worker().map_err(denied)?;
+            Ok(self
+                .services
+                .assignable_users(&worker)
+                .await?
+                .into_iter()
+                .map(|a| AssigneeOption {
+                    username: a.username,
+                    display_name: a.display_name,
+                    role: a.role,
+                    queues: a.queues,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn bulk_preview(&self, target: BulkTarget) -> Result<i64, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let worker = user.worker().map_err(denied)?;
+            match target {
+                BulkTarget::Selected { ids } => Ok(ids.len() as i64),
+                BulkTarget::View { query } => {
+                    let filter =
+                        QueueFilter::parse_query(&query).map_err(|_| AppError::invalid("query", "not a view"))?;
+                    let viewer = worker.user().viewer();
+                    Ok(self.services.view_count(&viewer, &filter).await?)
+                }
+            }
+        })
+        .await
+    }
+
+    async fn start_bulk(&self, target: BulkTarget, action: TriageAction) -> Result<i64, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let worker = user.worker().map_err(denied)?;
+            let ids = match target {
+                BulkTarget::Selected { ids } => ids,
+                BulkTarget::View { query } => {
+                    let filter =
+                        QueueFilter::parse_query(&query).map_err(|_| AppError::invalid("query", "not a view"))?;
+                    self.services.view_ids(&user.viewer(), &filter, crate::services::MAX_BULK + 1).await?
+                }
+            };
+            Ok(self.services.start_bulk(&worker, &ids, &action).await?)
+        })
+        .await
+    }
+
+    async fn bulk_status(&self, job: i64) -> Result<BulkJobView, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let status = self.services.bulk_status(&user, job).await?;
+            Ok(BulkJobView {
+                id: status.id,
+                action: status.action,
+                total: status.total,
+                done: status.done,
+                finished: status.finished,
+                items: status
+                    .items
+                    .into_iter()
+                    .map(|(exception_id, outcome, message)| BulkItemView { exception_id, outcome, message })
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    async fn list_views(&self) -> Result<Vec<SavedViewEntry>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            Ok(self
+                .services
+                .list_views(&user)
+                .await?
+                .into_iter()
+                .map(|v| SavedViewEntry { id: v.id, name: v.name, team: v.team, query: v.query, mine: v.mine })
+                .collect())
+        })
+        .await
+    }
+
+    async fn save_view(&self, name: String, query: String, team: Option<String>) -> Result<i64, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            Ok(self.services.save_view(&user, &name, &query, team.as_deref()).await?)
+        })
+        .await
+    }
+
+    async fn delete_view(&self, id: i64) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            Ok(self.services.delete_view(&user, id).await?)
         })
         .await
     }
@@ -319,21 +453,7 @@ impl ConsolePort for ConsoleServices {
             let user = self.user().await?;
             let reader = user.audit_reader().map_err(denied)?;
             let rows = self.services.list_audit(&reader, before).await?;
-            rows.into_iter()
-                .map(|r| {
-                    Ok(AuditEntryView {
-                        id: r.id,
-                        at: from_millis(r.at).map_err(ServiceError::Internal)?,
-                        actor: r.actor,
-                        action: r.action,
-                        entity: r.entity,
-                        entity_id: r.entity_id,
-                        before: r.before,
-                        after: r.after,
-                        reason: r.reason,
-                    })
-                })
-                .collect()
+            Ok(rows.into_iter().map(audit_view).collect::<Result<_, _>>()?)
         })
         .await
     }
@@ -462,4 +582,66 @@ fn move_view(m: Move, outcome: Option<MoveOutcome>) -> MoveView {
             MoveOutcome::Skipped => "skipped".to_owned(),
         }),
     }
+}
+
+fn audit_view(r: crate::store::audit::AuditRow) -> Result<AuditEntryView, ServiceError> {
+    Ok(AuditEntryView {
+        id: r.id,
+        at: from_millis(r.at)?,
+        actor: r.actor,
+        action: r.action,
+        entity: r.entity,
+        entity_id: r.entity_id,
+        before: r.before,
+        after: r.after,
+        reason: r.reason,
+    })
+}
+
+fn detail_view(d: crate::services::Detail) -> Result<ExceptionDetailView, ServiceError> {
+    use crossdock::sla::SlaSnapshot;
+    let r = d.row;
+    let time = |ms: Option<i64>| ms.map(from_millis).transpose();
+    let state = |s: Option<String>| -> anyhow::Result<_> {
+        s.as_deref().map(str::parse).transpose().map_err(|e| anyhow::anyhow!("stored SLA state is invalid: {e}"))
+    };
+    let snapshot = |frozen: Option<String>, due: Option<i64>, risk: Option<i64>| -> anyhow::Result<SlaSnapshot> {
+        Ok(SlaSnapshot { frozen: state(frozen)?, due_at: time(due)?, at_risk_at: time(risk)? })
+    };
+    let status: crossdock::Status = r.status.parse().map_err(|e| anyhow::anyhow!("stored status: {e}"))?;
+    let raw: Option<serde_json::Value> = r.event_body.as_deref().and_then(|b| serde_json::from_str(b).ok());
+    let event = raw.as_ref().and_then(|v| crossdock::event::parse(v).ok());
+    let payload: serde_json::Value = serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null);
+    let item = crossdock::ExceptionListItem {
+        id: ExceptionId::new(r.id),
+        kind: r.kind.parse().map_err(|e| anyhow::anyhow!("stored type: {e}"))?,
+        status,
+        severity: r.severity.parse().map_err(|e| anyhow::anyhow!("stored severity: {e}"))?,
+        site: r.site,
+        queue: r.queue,
+        summary: r.summary,
+        refs: serde_json::from_str(&r.refs).map_err(|e| anyhow::anyhow!("stored keys: {e}"))?,
+        created_at: from_millis(r.created_at)?,
+        updated_at: from_millis(r.updated_at)?,
+        assignee: r.assignee,
+        occurrences: r.occurrences,
+        version: r.version,
+        sla: snapshot(r.sla_frozen, r.sla_due_at, r.sla_risk_at)?,
+    };
+    Ok(ExceptionDetailView {
+        item,
+        acknowledge: snapshot(r.ack_frozen, r.ack_due_at, r.ack_risk_at)?,
+        resolve: snapshot(r.resolve_frozen, r.resolve_due_at, r.resolve_risk_at)?,
+        policy: d.policy,
+        correlation_id: r.correlation_id,
+        event,
+        payload: serde_json::to_string_pretty(&payload).unwrap_or_default(),
+        occurrences: d
+            .occurrences
+            .into_iter()
+            .map(|(received_at, source, event_id)| OccurrenceView { received_at, source, event_id })
+            .collect(),
+        timeline: d.timeline.into_iter().map(audit_view).collect::<Result<_, _>>()?,
+        allowed: status.allowed_actions(),
+    })
 }

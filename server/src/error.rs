@@ -73,6 +73,12 @@ pub enum ApiError {
     /// 404: the thing named does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// 403: the caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409: the thing changed since the caller saw it.
+    #[error("{0}")]
+    Conflict(String),
     /// 503: the service cannot answer now.
     #[error("service unavailable")]
     Unavailable,
@@ -89,6 +95,8 @@ impl From<ServiceError> for ApiError {
                 problems.into_iter().map(|p| ProblemItem { pointer: p.pointer, detail: p.message }).collect(),
             ),
             ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Forbidden(why) => ApiError::Forbidden(why),
+            ServiceError::Conflict(why) => ApiError::Conflict(why),
             ServiceError::Overloaded => ApiError::Unavailable,
             ServiceError::Internal(err) => ApiError::Internal(err),
         }
@@ -112,6 +120,12 @@ impl IntoResponse for ApiError {
             }
             ApiError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found")
                 .detail(format!("{what} not found"))
+                .into_response(),
+            ApiError::Forbidden(why) => {
+                Problem::new(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden").detail(why).into_response()
+            }
+            ApiError::Conflict(why) => Problem::new(StatusCode::CONFLICT, "/problems/conflict", "Changed meanwhile")
+                .detail(why)
                 .into_response(),
             ApiError::Unavailable => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", "Service unavailable")

@@ -26,6 +26,7 @@ impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
         let services = Services::start(pool, config.service_settings()).await?;
+        services.resume_bulk_jobs().await.context("cannot resume the unfinished bulk actions")?;
 
         let mut leptos_options = get_configuration(None).context("invalid LEPTOS_* environment")?.leptos_options;
         leptos_options.site_root = config.site_root.to_string_lossy().as_ref().into();

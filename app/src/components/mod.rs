@@ -1,6 +1,10 @@
 //! Components shared by several pages.
 
+pub mod action_form;
+pub mod actions;
 pub mod auth;
-pub mod exception_table;
+pub mod bulk;
 pub mod forms;
 pub mod nav;
+pub mod sla_clock;
+pub mod views;

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
-pub mod home;
+pub mod exception;
 pub mod login;
 pub mod not_found;
+pub mod queue;

@@ -1,14 +1,90 @@
-//! Server functions over exceptions.
+//! Server functions over exceptions: queue views, details, actions, bulk
+//! actions and saved views.
 
-use crossdock::ExceptionListItem;
+use crossdock::triage::{QueueCounts, QueuePage, TriageAction};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 use crate::AppError;
+use crate::dto::{AssigneeOption, BulkJobView, BulkTarget, ExceptionDetailView, SavedViewEntry};
+/// Reads the filters of a view from its URL query string.
+#[cfg(feature = "ssr")]
+fn filter(query: &str) -> Result<crossdock::triage::QueueFilter, AppError> {
+    use crate::error::FieldError;
+    use crossdock::triage::QueueFilter;
+    QueueFilter::parse_query(query).map_err(|problems| {
+        let fields = problems.into_iter().map(|p| FieldError { field: p.pointer, message: p.message }).collect();
+        crate::ports::with_status(AppError::Fields(fields))
+    })
+}
 
-/// Exceptions whose summary, site, queue, type or business keys contain `text`.
-#[server(prefix = "/console", endpoint = "list_exceptions")]
-pub async fn list_exceptions(text: String) -> Result<Vec<ExceptionListItem>, AppError> {
-    let query = crossdock::ListQuery::parse(&text)
-        .map_err(|e| crate::ports::with_status(AppError::invalid("filter", e.to_string())))?;
-    crate::ports::console()?.list_exceptions(query).await
+/// One page of the view whose filters are `query` (a URL query string),
+/// after the cursor `after` when given.
+#[server(prefix = "/console", endpoint = "queue_page")]
+pub async fn fetch_queue_page(query: String, after: Option<String>) -> Result<QueuePage, AppError> {
+    let after = match after.filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(
+            crossdock::triage::Cursor::parse(&a)
+                .ok_or_else(|| crate::ports::with_status(AppError::invalid("after", "not a page cursor")))?,
+        ),
+    };
+    crate::ports::console()?.queue_page(filter(&query)?, after).await
+}
+
+#[server(prefix = "/console", endpoint = "queue_counts")]
+pub async fn fetch_queue_counts() -> Result<QueueCounts, AppError> {
+    crate::ports::console()?.queue_counts().await
+}
+
+#[server(prefix = "/console", endpoint = "exception_detail")]
+pub async fn exception_detail(id: i64) -> Result<ExceptionDetailView, AppError> {
+    crate::ports::console()?.exception_detail(id).await
+}
+
+/// Takes an action on an exception last seen at version `seen`.
+#[server(prefix = "/console", endpoint = "act", input = Json)]
+pub async fn act(id: i64, seen: Option<i64>, action: TriageAction) -> Result<i64, AppError> {
+    crate::ports::console()?.act(id, seen, action).await
+}
+
+#[server(prefix = "/console", endpoint = "assignees")]
+pub async fn assignees() -> Result<Vec<AssigneeOption>, AppError> {
+    crate::ports::console()?.assignees().await
+}
+
+#[server(prefix = "/console", endpoint = "bulk_preview", input = Json)]
+pub async fn bulk_preview(target: BulkTarget) -> Result<i64, AppError> {
+    if let BulkTarget::View { query } = &target {
+        filter(query)?;
+    }
+    crate::ports::console()?.bulk_preview(target).await
+}
+
+#[server(prefix = "/console", endpoint = "start_bulk", input = Json)]
+pub async fn start_bulk(target: BulkTarget, action: TriageAction) -> Result<i64, AppError> {
+    if let BulkTarget::View { query } = &target {
+        filter(query)?;
+    }
+    crate::ports::console()?.start_bulk(target, action).await
+}
+
+#[server(prefix = "/console", endpoint = "bulk_status")]
+pub async fn bulk_status(job: i64) -> Result<BulkJobView, AppError> {
+    crate::ports::console()?.bulk_status(job).await
+}
+
+#[server(prefix = "/console", endpoint = "list_views")]
+pub async fn list_views() -> Result<Vec<SavedViewEntry>, AppError> {
+    crate::ports::console()?.list_views().await
+}
+
+#[server(prefix = "/console", endpoint = "save_view")]
+pub async fn save_view(name: String, query: String, team: Option<String>) -> Result<i64, AppError> {
+    crate::ports::console()?.save_view(name, query, team).await
+}
+
+#[server(prefix = "/console", endpoint = "delete_view")]
+pub async fn delete_view(id: i64) -> Result<(), AppError> {
+    crate::ports::console()?.delete_view(id).await
 }

@@ -166,7 +166,9 @@ pub async fn bad_arguments_are_bad_requests(request: Request<Body>, next: Next) 
     };
     let error: Option<crossdock_app::AppError> = serde_json::from_slice(&bytes).ok();
     if let Some(crossdock_app::AppError::Transport(
-        leptos::server_fn::error::ServerFnErrorErr::Args(_) | leptos::server_fn::error::ServerFnErrorErr::MissingArg(_),
+        leptos::server_fn::error::ServerFnErrorErr::Args(_)
+        | leptos::server_fn::error::ServerFnErrorErr::MissingArg(_)
+        | leptos::server_fn::error::ServerFnErrorErr::Deserialization(_),
     )) = error
     {
         parts.status = StatusCode::BAD_REQUEST;

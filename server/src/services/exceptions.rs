@@ -2,10 +2,9 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::{ExceptionListItem, ListQuery};
 
 use super::{EventResult, NewSourceKey, ServiceError, Services};
-use crate::auth::{AuditReader, Operator, QueueScope, Viewer};
+use crate::auth::{AuditReader, Operator};
 use crate::{demo, store};
 
 /// What seeding the demo did.
@@ -19,20 +18,6 @@ pub enum SeedOutcome {
 }
 
 impl Services {
-    /// Exceptions matching the query, newest first.
-    #[tracing::instrument(skip_all, fields(text = query.text()))]
-    pub async fn list_exceptions(
-        &self,
-        viewer: &Viewer<'_>,
-        query: ListQuery,
-    ) -> Result<Vec<ExceptionListItem>, ServiceError> {
-        let queues: Option<Vec<String>> = match viewer.scope() {
-            QueueScope::All => None,
-            QueueScope::Only(queues) => Some(queues.iter().map(|q| q.to_string()).collect()),
-        };
-        Ok(store::exceptions::list(&self.pool, &query, queues.as_deref()).await?)
-    }
-
     /// The newest audit records, before record `before` if given.
     pub async fn list_audit(
         &self,

@@ -1,25 +1,31 @@
 //! Use cases. Each checks its actor, runs in one transaction and writes its
 //! audit record in that same transaction.
 
+mod bulk;
 mod config;
 mod exceptions;
 mod ingest;
 mod routing;
 mod sla;
 mod sources;
+mod triage;
 mod users;
+mod views;
 
 use std::sync::{Arc, RwLock};
 
 use crossdock::FieldProblem;
 use crossdock::config::Configuration;
 
+pub use bulk::{BulkStatus, ItemOutcome, MAX_BULK};
 pub use config::{ConfigDocs, ConfigVersion, QueueSummary};
 pub use exceptions::SeedOutcome;
 pub use ingest::{EventResult, IngestSettings, RejectReason};
 pub use routing::{Move, MoveOutcome};
 pub use sources::{AuthError, AuthenticatedSource, NewSourceKey, SourceSettings, SourceSummary};
-pub use users::{LoginError, LoginPolicy, NewUser, SessionStamp, UserChanges, UserSummary};
+pub use triage::{ActError, Detail, PAGE_SIZE};
+pub use users::{Assignable, LoginError, LoginPolicy, NewUser, SessionStamp, UserChanges, UserSummary};
+pub use views::SavedView;
 
 use crate::auth::passwords::PasswordHashing;
 use crate::ingest::throttle::Throttle;
@@ -62,6 +68,12 @@ pub enum ServiceError {
     /// The thing named does not exist (404).
     #[error("{0} not found")]
     NotFound(String),
+    /// The actor's role or queues do not allow it (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Someone changed it since the actor saw it (409).
+    #[error("{0}")]
+    Conflict(String),
     /// The server is saturated; try again shortly (503 with Retry-After).
     #[error("the server is busy")]
     Overloaded,

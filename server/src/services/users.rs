@@ -454,3 +454,30 @@ fn access_audit(actor: String, action: &'static str, username: &str, address: &s
         reason: None,
     }
 }
+
+/// Someone exceptions can be given to.
+#[derive(Debug, Clone)]
+pub struct Assignable {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub queues: Vec<String>,
+}
+
+impl Services {
+    /// The enabled people who work exceptions, for the assign picker.
+    pub async fn assignable_users(&self, _worker: &crate::auth::Worker<'_>) -> Result<Vec<Assignable>, ServiceError> {
+        let rows = store::users::list(&self.pool).await?;
+        let memberships = store::users::all_memberships(&self.pool).await?;
+        let mut out = Vec::new();
+        for r in rows.into_iter().filter(|r| r.disabled_at.is_none()) {
+            let role: Role = r.role.parse().context("stored role is invalid")?;
+            if !role.allows(crossdock::accounts::Permission::WorkExceptions) {
+                continue;
+            }
+            let queues = memberships.iter().filter(|(u, _)| *u == r.id).map(|(_, q)| q.clone()).collect();
+            out.push(Assignable { username: r.username, display_name: r.display_name, role, queues });
+        }
+        Ok(out)
+    }
+}

@@ -3,15 +3,28 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::sla::SlaSnapshot;
-use crossdock::{BusinessRefs, ExceptionId, ExceptionKind, ExceptionListItem, ListQuery, Severity};
+use crossdock::{BusinessRefs, ExceptionKind, Severity};
 
-use super::{Pool, from_millis};
+use super::Pool;
 
 /// The SLA snapshot columns of an exception.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SlaColumns {
     pub ack: Option<SlaSnapshot>,
     pub resolve: Option<SlaSnapshot>,
+}
+
+/// Sorts after every real instant: no clock runs.
+pub const NO_DUE: i64 = 9_007_199_254_740_991;
+
+impl SlaColumns {
+    /// The snapshot a list shows (the running clock due first), and its sort key.
+    pub fn effective(&self) -> (SlaSnapshot, i64) {
+        let snapshot = crossdock::triage::effective_sla(self.ack.unwrap_or_default(), self.resolve.unwrap_or_default());
+        let sort =
+            if snapshot.frozen.is_none() { snapshot.due_at.map(super::to_millis).unwrap_or(NO_DUE) } else { NO_DUE };
+        (snapshot, sort)
+    }
 }
 
 /// An exception about to be filed.
@@ -37,77 +50,6 @@ pub struct NewException {
 
 pub async fn count<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM exceptions").fetch_one(db).await.context("Failed to count exceptions")
-}
-
-#[derive(sqlx::FromRow)]
-struct ListRow {
-    id: i64,
-    kind: String,
-    status: String,
-    severity: String,
-    site: String,
-    queue: String,
-    summary: String,
-    refs: String,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl ListRow {
-    fn into_item(self) -> anyhow::Result<ExceptionListItem> {
-        Ok(ExceptionListItem {
-            id: ExceptionId::new(self.id),
-            kind: self.kind.parse()?,
-            status: self.status.parse()?,
-            severity: self.severity.parse()?,
-            site: self.site,
-            queue: self.queue,
-            summary: self.summary,
-            refs: serde_json::from_str(&self.refs)
-                .with_context(|| format!("stored business keys of exception {} are unreadable", self.id))?,
-            created_at: from_millis(self.created_at)?,
-            updated_at: from_millis(self.updated_at)?,
-        })
-    }
-}
-
-/// Exceptions matching the query, newest first; within `queues` when given.
-pub async fn list(pool: &Pool, query: &ListQuery, queues: Option<&[String]>) -> anyhow::Result<Vec<ExceptionListItem>> {
-    let pattern = query.text().map(|t| format!("%{}%", escape_like(t)));
-    let queues = queues.map(|q| serde_json::to_string(q).unwrap_or_else(|_| "[]".to_owned()));
-    let rows: Vec<ListRow> = sqlx::query_as(
-        "SELECT id, kind, status, severity, site, queue, summary, refs, created_at, updated_at \
-         FROM exceptions e \
-         WHERE (?3 IS NULL OR e.queue IN (SELECT value FROM json_each(?3))) \
-           AND (?1 IS NULL \
-            OR e.summary LIKE ?1 ESCAPE '\\' \
-            OR e.site LIKE ?1 ESCAPE '\\' \
-            OR e.queue LIKE ?1 ESCAPE '\\' \
-            OR e.kind LIKE ?1 ESCAPE '\\' \
-            OR EXISTS (SELECT 1 FROM exception_refs r \
-                       WHERE r.exception_id = e.id AND r.value LIKE ?1 ESCAPE '\\')) \
-         ORDER BY created_at DESC, id DESC \
-         LIMIT ?2",
-    )
-    .bind(pattern)
-    .bind(ListQuery::LIMIT)
-    .bind(queues)
-    .fetch_all(pool)
-    .await
-    .context("Failed to list exceptions")?;
-    rows.into_iter().map(ListRow::into_item).collect()
-}
-
-/// Escapes the wildcards of LIKE so a search for `50%` means fifty percent.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// An open exception with the event that opened it, for re-routing.
@@ -153,9 +95,11 @@ pub async fn move_to_queue(
 ) -> anyhow::Result<bool> {
     let millis = |t: Option<DateTime<Utc>>| t.map(super::to_millis);
     let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
+    let (effective, sort) = sla.effective();
     let done = sqlx::query(
         "UPDATE exceptions SET queue = ?, version = version + 1, updated_at = ?, \
-         ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, resolve_frozen = ? \
+         ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, resolve_frozen = ?, \
+         sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ? \
          WHERE id = ? AND queue = ? AND status NOT IN ('resolved', 'dismissed')",
     )
     .bind(to)
@@ -166,6 +110,10 @@ pub async fn move_to_queue(
     .bind(millis(resolve.due_at))
     .bind(millis(resolve.at_risk_at))
     .bind(resolve.frozen.map(|s| s.as_str()))
+    .bind(millis(effective.due_at))
+    .bind(millis(effective.at_risk_at))
+    .bind(effective.frozen.map(|s| s.as_str()))
+    .bind(sort)
     .bind(id)
     .bind(from)
     .execute(&mut **tx)

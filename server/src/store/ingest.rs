@@ -131,7 +131,8 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO exceptions (kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
              fingerprint, occurrences, last_seen_at, event_id, source, correlation_id, assignee, sla_policy_version, \
-             ack_due_at, ack_risk_at, ack_frozen, resolve_due_at, resolve_risk_at, resolve_frozen) ",
+             ack_due_at, ack_risk_at, ack_frozen, resolve_due_at, resolve_risk_at, resolve_frozen, \
+             sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order) ",
         );
         let mut encoded = Vec::with_capacity(chunk.len());
         for (_, e) in chunk {
@@ -164,6 +165,12 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
                 .push_bind(millis(resolve.due_at))
                 .push_bind(millis(resolve.at_risk_at))
                 .push_bind(resolve.frozen.map(|s| s.as_str()));
+            let (effective, sort) = e.sla.effective();
+            b.push_bind(millis(effective.due_at))
+                .push_bind(millis(effective.at_risk_at))
+                .push_bind(effective.frozen.map(|s| s.as_str()))
+                .push_bind(sort)
+                .push_bind(crossdock::triage::severity_order(e.severity));
         });
         q.push(" RETURNING fingerprint, id");
         let rows: Vec<(String, i64)> =

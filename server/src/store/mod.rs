@@ -1,12 +1,15 @@
 //! The store: the only code that speaks SQL.
 
 pub mod audit;
+pub mod bulk;
 pub mod config;
 pub mod events;
 pub mod exceptions;
 pub mod ingest;
 pub mod sources;
+pub mod triage;
 pub mod users;
+pub mod views;
 
 use std::str::FromStr;
 use std::time::Duration;

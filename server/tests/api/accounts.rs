@@ -145,11 +145,11 @@ async fn disabling_a_user_ends_their_sessions_at_once() {
     let app = spawn_app_with_demo().await;
     let admin = app.signed_in("morgan").await;
     let staff = app.signed_in("pat").await;
-    assert_eq!(staff.server_fn("list_exceptions", &[("text", "")]).await.status(), 200);
+    assert_eq!(staff.server_fn("queue_page", &[("query", "")]).await.status(), 200);
     let id = user_id(&app, "pat").await.to_string();
     let disabled = admin.server_fn("set_user_disabled", &[("id", &id), ("disabled", "true")]).await;
     assert_eq!(disabled.status(), 200);
-    assert_eq!(staff.server_fn("list_exceptions", &[("text", "")]).await.status(), 401);
+    assert_eq!(staff.server_fn("queue_page", &[("query", "")]).await.status(), 401);
     assert_eq!(app.browser().login("pat", demo_password("pat")).await.status(), 400, "cannot sign in either");
 }
 
@@ -342,7 +342,9 @@ async fn every_action_is_allowed_or_denied_by_role() {
     let pat_id = user_id(&app, "pat").await.to_string();
     let actions: Vec<Case> = vec![
         // name, arguments, allowed for [staff, supervisor, auditor, admin]
-        ("list_exceptions", vec![("text", String::new())], [true, true, true, true]),
+        ("queue_page", vec![("query", String::new())], [true, true, true, true]),
+        ("queue_counts", vec![], [true, true, true, true]),
+        ("assignees", vec![], [true, true, false, true]),
         ("list_queues", vec![], [true, true, true, true]),
         ("list_users", vec![], [false, false, false, true]),
         (

@@ -1,4 +1,5 @@
-use crossdock::{ExceptionKind, ExceptionListItem};
+use crossdock::ExceptionKind;
+use crossdock::triage::QueuePage;
 use crossdock_app::AppError;
 use crossdock_server::services::SeedOutcome;
 
@@ -24,7 +25,7 @@ async fn a_visitor_who_is_not_signed_in_is_sent_to_the_sign_in_page() {
     let response = app.browser().get("/").await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/login");
-    let listed = app.browser().server_fn("list_exceptions", &[("text", "")]).await;
+    let listed = app.browser().server_fn("queue_page", &[("query", "")]).await;
     assert_eq!(listed.status(), 401);
     assert_eq!(listed.json::<AppError>().await.unwrap(), AppError::Unauthenticated);
 }
@@ -33,9 +34,10 @@ async fn a_visitor_who_is_not_signed_in_is_sent_to_the_sign_in_page() {
 async fn the_filter_narrows_the_list_to_matching_business_keys() {
     let app = spawn_app_with_demo().await;
     let browser = app.signed_in("sam").await;
-    let all: Vec<ExceptionListItem> = browser.server_fn("list_exceptions", &[("text", "")]).await.json().await.unwrap();
-    let po: Vec<ExceptionListItem> =
-        browser.server_fn("list_exceptions", &[("text", "PO-10045")]).await.json().await.unwrap();
+    let all: QueuePage = browser.server_fn("queue_page", &[("query", "")]).await.json().await.unwrap();
+    let all = all.items;
+    let po: QueuePage = browser.server_fn("queue_page", &[("query", "q=PO-10045")]).await.json().await.unwrap();
+    let po = po.items;
     assert_eq!(all.len(), 42);
     assert_eq!(po.len(), 1);
     assert_eq!(po[0].kind, ExceptionKind::PartialReceipt);
@@ -45,8 +47,9 @@ async fn the_filter_narrows_the_list_to_matching_business_keys() {
 #[tokio::test]
 async fn staff_see_only_the_queues_they_work_in() {
     let app = spawn_app_with_demo().await;
-    let items: Vec<ExceptionListItem> =
-        app.signed_in("pat").await.server_fn("list_exceptions", &[("text", "")]).await.json().await.unwrap();
+    let page: QueuePage =
+        app.signed_in("pat").await.server_fn("queue_page", &[("query", "")]).await.json().await.unwrap();
+    let items = page.items;
     assert!(!items.is_empty());
     assert!(items.iter().all(|i| i.queue == "receiving" || i.queue == "inventory-control"), "{items:?}");
 }
@@ -54,8 +57,9 @@ async fn staff_see_only_the_queues_they_work_in() {
 #[tokio::test]
 async fn the_filter_matches_words_of_the_summary_in_any_case() {
     let app = spawn_app_with_demo().await;
-    let items: Vec<ExceptionListItem> =
-        app.signed_in("alex").await.server_fn("list_exceptions", &[("text", "RATING api")]).await.json().await.unwrap();
+    let page: QueuePage =
+        app.signed_in("alex").await.server_fn("queue_page", &[("query", "q=RATING+api")]).await.json().await.unwrap();
+    let items = page.items;
     assert_eq!(items.len(), 8);
     assert!(items.iter().all(|i| i.kind == ExceptionKind::Integration));
 }
@@ -63,8 +67,9 @@ async fn the_filter_matches_words_of_the_summary_in_any_case() {
 #[tokio::test]
 async fn wildcards_in_the_filter_are_taken_literally() {
     let app = spawn_app_with_demo().await;
-    let items: Vec<ExceptionListItem> =
-        app.signed_in("sam").await.server_fn("list_exceptions", &[("text", "%")]).await.json().await.unwrap();
+    let page: QueuePage =
+        app.signed_in("sam").await.server_fn("queue_page", &[("query", "q=%25")]).await.json().await.unwrap();
+    let items = page.items;
     assert!(items.is_empty());
 }
 
@@ -72,10 +77,11 @@ async fn wildcards_in_the_filter_are_taken_literally() {
 async fn an_overlong_filter_is_refused_with_a_message_for_the_field() {
     let app = spawn_app_with_demo().await;
     let text = "x".repeat(500);
-    let response = app.signed_in("sam").await.server_fn("list_exceptions", &[("text", &text)]).await;
+    let query = format!("q={text}");
+    let response = app.signed_in("sam").await.server_fn("queue_page", &[("query", &query)]).await;
     assert_eq!(response.status(), 400);
     let error: AppError = response.json().await.unwrap();
-    assert!(matches!(error, AppError::Invalid { ref field, .. } if field == "filter"), "{error:?}");
+    assert!(error.for_field("q").is_some(), "{error:?}");
 }
 
 #[tokio::test]

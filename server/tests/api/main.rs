@@ -10,3 +10,4 @@ mod helpers;
 mod ingest;
 mod ingest_bad_input;
 mod store;
+mod triage;

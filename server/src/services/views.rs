@@ -1,0 +1,102 @@
+//! Saved queue views: for oneself, or for a whole team.
+
+use anyhow::Context;
+use chrono::Utc;
+use crossdock::accounts::Role;
+use crossdock::triage::QueueFilter;
+
+use super::{ServiceError, Services};
+use crate::auth::CurrentUser;
+use crate::store::views::ViewRow;
+use crate::store::{self};
+
+/// A view as its users see it.
+#[derive(Debug, Clone)]
+pub struct SavedView {
+    pub id: i64,
+    pub name: String,
+    /// The team it is shared with; `None` for one's own.
+    pub team: Option<String>,
+    pub query: String,
+    pub mine: bool,
+}
+
+impl Services {
+    /// The teams a person belongs to: the teams owning their queues; every
+    /// team for roles that see every queue.
+    fn teams_of(&self, user: &CurrentUser) -> Vec<String> {
+        let config = self.configuration();
+        let mut teams: Vec<String> = config
+            .queues
+            .values()
+            .filter(|q| !user.role.limited_to_member_queues() || user.queues.contains(&q.key))
+            .map(|q| q.spec.team.clone())
+            .collect();
+        teams.sort();
+        teams.dedup();
+        teams
+    }
+
+    pub async fn list_views(&self, user: &CurrentUser) -> Result<Vec<SavedView>, ServiceError> {
+        let teams = self.teams_of(user);
+        let rows = store::views::list(&self.pool, user.id.0).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.owner == Some(user.id.0) || r.team.as_ref().is_some_and(|t| teams.contains(t)))
+            .map(|r: ViewRow| SavedView {
+                mine: r.created_by == user.id.0,
+                id: r.id,
+                name: r.name,
+                team: r.team,
+                query: r.query,
+            })
+            .collect())
+    }
+
+    /// Saves the current filters under a name, for oneself or for a team one
+    /// belongs to.
+    pub async fn save_view(
+        &self,
+        user: &CurrentUser,
+        name: &str,
+        query: &str,
+        team: Option<&str>,
+    ) -> Result<i64, ServiceError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(ServiceError::invalid("name", "a view name is 1 to 80 characters"));
+        }
+        let filter = QueueFilter::parse_query(query).map_err(|p| {
+            ServiceError::invalid(
+                "query",
+                p.first().map(|p| format!("{}: {}", p.pointer, p.message)).unwrap_or_default(),
+            )
+        })?;
+        let team = team.map(str::trim).filter(|t| !t.is_empty());
+        if let Some(team) = team
+            && !self.teams_of(user).iter().any(|t| t == team)
+        {
+            return Err(ServiceError::invalid("team", format!("you are not in team {team}")));
+        }
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let owner = if team.is_some() { None } else { Some(user.id.0) };
+        let id = store::views::insert(&mut tx, name, owner, team, &filter.to_query(), user.id.0, Utc::now())
+            .await?
+            .ok_or_else(|| ServiceError::invalid("name", "a view with this name exists already"))?;
+        tx.commit().await.context("Failed to commit the view")?;
+        Ok(id)
+    }
+
+    /// Deletes a view: one's own, one one created for a team, or any as admin.
+    pub async fn delete_view(&self, user: &CurrentUser, id: i64) -> Result<(), ServiceError> {
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let row =
+            store::views::by_id(&mut tx, id).await?.ok_or_else(|| ServiceError::NotFound(format!("view {id}")))?;
+        if row.created_by != user.id.0 && user.role != Role::Admin {
+            return Err(ServiceError::Forbidden("only whoever saved a view (or an admin) deletes it".into()));
+        }
+        store::views::delete(&mut tx, id).await?;
+        tx.commit().await.context("Failed to commit")?;
+        Ok(())
+    }
+}
