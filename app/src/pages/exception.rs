@@ -22,8 +22,20 @@ pub fn ExceptionPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|i| i.parse::<i64>().ok()).unwrap_or(0));
     let refresh = RwSignal::new(0u64);
+    // The action form lives here so that a refresh keeps what was typed and
+    // the last answer.
+    let wanted = use_query_map().read_untracked().get("do").unwrap_or_else(|| "comment".to_owned());
+    let form = ActionForm { fields: ActionFields::new(&wanted), error: RwSignal::new(None), done: RwSignal::new(None) };
     Effect::new(move |_| {
-        let _ = set_interval_with_handle(move || refresh.update(|r| *r += 1), std::time::Duration::from_secs(10));
+        let _ = set_interval_with_handle(
+            move || {
+                // Others' changes show up, unless a note is being written.
+                if form.fields.text.get_untracked().is_empty() {
+                    refresh.update(|r| *r += 1)
+                }
+            },
+            std::time::Duration::from_secs(10),
+        );
     });
     let detail = Resource::new(move || (id.get(), refresh.get()), |(id, _)| exception_detail(id));
     view! {
@@ -31,7 +43,7 @@ pub fn ExceptionPage() -> impl IntoView {
             <p><a href="/">"← Exceptions"</a></p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || detail.get().map(|answer| match answer {
-                    Ok(d) => view! { <Detail d refresh /> }.into_any(),
+                    Ok(d) => view! { <Detail d refresh form /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 })}
             </Transition>
@@ -39,8 +51,16 @@ pub fn ExceptionPage() -> impl IntoView {
     }
 }
 
+/// The state of the action form, kept across refreshes.
+#[derive(Clone, Copy)]
+struct ActionForm {
+    fields: ActionFields,
+    error: RwSignal<Option<AppError>>,
+    done: RwSignal<Option<String>>,
+}
+
 #[component]
-fn Detail(d: ExceptionDetailView, refresh: RwSignal<u64>) -> impl IntoView {
+fn Detail(d: ExceptionDetailView, refresh: RwSignal<u64>, form: ActionForm) -> impl IntoView {
     let item = d.item.clone();
     let now = Now::get();
     let clock = move |label: &'static str, s: crossdock::sla::SlaSnapshot| {
@@ -83,7 +103,7 @@ fn Detail(d: ExceptionDetailView, refresh: RwSignal<u64>) -> impl IntoView {
                 {d.event.as_ref().map(|e| context(&e.data.body)).unwrap_or_else(|| view! { <p class="muted">"The original event is not available."</p> }.into_any())}
                 {d.correlation_id.clone().map(|c| view! { <p>"Transaction " <code>{c}</code></p> })}
             </section>
-            <Actions d=d.clone() refresh />
+            <Actions d=d.clone() refresh form />
             <section aria-label="Occurrences">
                 <h2>{format!("Occurrences ({})", item.occurrences)}</h2>
                 <ul class="occurrences">
@@ -201,19 +221,17 @@ fn timeline_entry(e: &AuditEntryView) -> impl IntoView + use<> {
 }
 
 #[component]
-fn Actions(d: ExceptionDetailView, refresh: RwSignal<u64>) -> impl IntoView {
+fn Actions(d: ExceptionDetailView, refresh: RwSignal<u64>, form: ActionForm) -> impl IntoView {
     let auth = Auth::get();
     let may_work =
         move || auth.me.get().and_then(Result::ok).flatten().is_some_and(|me| me.may(Permission::WorkExceptions));
-    let query = use_query_map();
-    let wanted = query.read_untracked().get("do").unwrap_or_default();
     let mut kinds: Vec<String> = vec!["claim".into(), "assign".into(), "comment".into()];
     kinds.extend(d.allowed.iter().map(|k| k.as_str().to_owned()));
-    let first = if kinds.contains(&wanted) { wanted } else { "comment".to_owned() };
-    let fields = ActionFields::new(&first);
+    let ActionForm { fields, error, done } = form;
+    if !kinds.contains(&fields.kind.get_untracked()) {
+        fields.kind.set("comment".to_owned());
+    }
     let kinds = Signal::derive(move || kinds.clone());
-    let error = RwSignal::new(None::<AppError>);
-    let done = RwSignal::new(None::<String>);
     let people = Resource::new(|| (), |_| assignees());
     let queues = Resource::new(|| (), |_| list_queues());
     let people = Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default());
@@ -234,6 +252,7 @@ fn Actions(d: ExceptionDetailView, refresh: RwSignal<u64>) -> impl IntoView {
             match act(id, Some(seen), action).await {
                 Ok(_) => {
                     done.set(Some(format!("Done: {name}.")));
+                    fields.text.set(String::new());
                     refresh.update(|r| *r += 1);
                 }
                 Err(e) => {
