@@ -8,6 +8,7 @@ use crossdock::triage::{AssigneeFilter, Cursor, QueueCounts, QueueFilter, QueueP
 use crossdock::{ExceptionId, ExceptionListItem, RefKind};
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::exceptions::NO_DUE;
 use super::{Pool, from_millis, to_millis};
 
 const OPEN: &str = "('new', 'acknowledged', 'in_progress', 'waiting')";
@@ -111,7 +112,33 @@ fn push_in<'a, T: 'a>(
 }
 
 /// The WHERE clause of a view (without keyset), after `WHERE 1 = 1`.
-fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, viewer: &Viewer<'a>, filter: &'a QueueFilter, now: i64) {
+/// How a view's search text is matched.
+pub enum TextMatch {
+    /// It is a business key of some exception: match that key exactly.
+    Key(String),
+    /// Otherwise: words of the summary.
+    Words(String),
+}
+
+/// Decides how to match a view's search text: a known business key is
+/// matched through its index; anything else against the summaries.
+async fn text_match(pool: &Pool, filter: &QueueFilter) -> anyhow::Result<Option<TextMatch>> {
+    let Some(text) = filter.text.clone() else { return Ok(None) };
+    let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM exception_refs WHERE value = ? LIMIT 1")
+        .bind(&text)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to look up a business key")?;
+    Ok(Some(if known.is_some() { TextMatch::Key(text) } else { TextMatch::Words(text) }))
+}
+
+fn push_filter<'a>(
+    q: &mut QueryBuilder<'a, Sqlite>,
+    viewer: &Viewer<'a>,
+    filter: &'a QueueFilter,
+    text: &'a Option<TextMatch>,
+    now: i64,
+) {
     if let Some(queues) = viewer.queues {
         push_in(q, "e.queue", queues.iter(), |q, v| {
             q.push_bind(v.as_str());
@@ -146,10 +173,11 @@ fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, viewer: &Viewer<'a>, filter
         });
     }
     if let Some(supplier) = &filter.supplier {
-        q.push(" AND EXISTS (SELECT 1 FROM exception_refs r WHERE r.exception_id = e.id AND r.kind = ");
-        q.push_bind(RefKind::Supplier.as_str());
-        q.push(" AND r.value = ");
+        // Driven by the business-key index: a supplier is a small share of all.
+        q.push(" AND e.id IN (SELECT r.exception_id FROM exception_refs r WHERE r.value = ");
         q.push_bind(supplier.as_str());
+        q.push(" AND r.kind = ");
+        q.push_bind(RefKind::Supplier.as_str());
         q.push(")");
     }
     match &filter.assignee {
@@ -185,13 +213,20 @@ fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, viewer: &Viewer<'a>, filter
         }
         q.push(")");
     }
-    if let Some(text) = &filter.text {
-        // A business key exactly (indexed), or words of the summary.
-        q.push(" AND (EXISTS (SELECT 1 FROM exception_refs r WHERE r.value = ");
-        q.push_bind(text.as_str());
-        q.push(" AND r.exception_id = e.id) OR e.summary LIKE ");
-        q.push_bind(format!("%{}%", escape_like(text)));
-        q.push(" ESCAPE '\\')");
+    match text {
+        // A business key (PO, order, shipment...): through its index.
+        Some(TextMatch::Key(key)) => {
+            q.push(" AND e.id IN (SELECT r.exception_id FROM exception_refs r WHERE r.value = ");
+            q.push_bind(key.as_str());
+            q.push(")");
+        }
+        // Words of the summary.
+        Some(TextMatch::Words(words)) => {
+            q.push(" AND e.summary LIKE ");
+            q.push_bind(format!("%{}%", escape_like(words)));
+            q.push(" ESCAPE '\\'");
+        }
+        None => {}
     }
 }
 
@@ -206,12 +241,13 @@ pub async fn page(
 ) -> anyhow::Result<QueuePage> {
     let now = to_millis(now);
     let sort = filter.sort();
+    let text = text_match(pool, filter).await?;
     let mut q = QueryBuilder::<Sqlite>::new(
         "SELECT e.id, e.kind, e.status, e.severity, e.site, e.queue, e.summary, e.refs, e.created_at, e.updated_at, \
          e.assignee, e.occurrences, e.version, e.sla_due_at, e.sla_risk_at, e.sla_frozen, e.sla_sort, e.severity_order \
          FROM exceptions e WHERE 1 = 1",
     );
-    push_filter(&mut q, viewer, filter, now);
+    push_filter(&mut q, viewer, filter, &text, now);
     if let Some(c) = after {
         match sort {
             SortOrder::SlaDue => {
@@ -247,8 +283,9 @@ pub async fn page(
 
 /// How many exceptions a view holds in all (for a bulk action's preview).
 pub async fn count(pool: &Pool, viewer: &Viewer<'_>, filter: &QueueFilter, now: DateTime<Utc>) -> anyhow::Result<i64> {
+    let text = text_match(pool, filter).await?;
     let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, viewer, filter, to_millis(now));
+    push_filter(&mut q, viewer, filter, &text, to_millis(now));
     q.build_query_scalar().fetch_one(pool).await.context("Failed to count a view")
 }
 
@@ -260,8 +297,9 @@ pub async fn ids(
     now: DateTime<Utc>,
     max: u32,
 ) -> anyhow::Result<Vec<i64>> {
+    let text = text_match(pool, filter).await?;
     let mut q = QueryBuilder::<Sqlite>::new("SELECT e.id FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, viewer, filter, to_millis(now));
+    push_filter(&mut q, viewer, filter, &text, to_millis(now));
     q.push(" ORDER BY e.id LIMIT ").push_bind(i64::from(max));
     q.build_query_scalar().fetch_all(pool).await.context("Failed to list a view")
 }
@@ -270,19 +308,24 @@ pub async fn ids(
 pub async fn counts(pool: &Pool, viewer: &Viewer<'_>, now: DateTime<Utc>) -> anyhow::Result<QueueCounts> {
     let now = to_millis(now);
     let open = QueueFilter::default();
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT e.queue, COUNT(*) FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, viewer, &open, now);
+    // SQLite: name the covering index; the planner may otherwise read the rows.
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT e.queue, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_sla_counts WHERE 1 = 1",
+    );
+    push_filter(&mut q, viewer, &open, &None, now);
     q.push(" GROUP BY e.queue ORDER BY e.queue");
     let by_queue: Vec<(String, i64)> = q.build_query_as().fetch_all(pool).await.context("Failed to count per queue")?;
+    // Read from the covering index only: sla_sort is the due instant of a
+    // running clock, or the sentinel.
     let mut q = QueryBuilder::<Sqlite>::new(format!(
         "SELECT CASE \
            WHEN e.sla_frozen IS NOT NULL THEN e.sla_frozen \
-           WHEN e.sla_due_at IS NULL THEN 'on_track' \
-           WHEN e.sla_due_at <= {now} THEN 'breached' \
+           WHEN e.sla_sort >= {NO_DUE} THEN 'on_track' \
+           WHEN e.sla_sort <= {now} THEN 'breached' \
            WHEN e.sla_risk_at <= {now} THEN 'at_risk' \
-           ELSE 'on_track' END AS state, COUNT(*) FROM exceptions e WHERE 1 = 1"
+           ELSE 'on_track' END AS state, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_sla_counts WHERE 1 = 1"
     ));
-    push_filter(&mut q, viewer, &open, now);
+    push_filter(&mut q, viewer, &open, &None, now);
     q.push(" GROUP BY state");
     let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(pool).await.context("Failed to count per SLA state")?;
     let mut by_sla = Vec::new();

@@ -1,0 +1,263 @@
+//! Queue views at scale, by hand: `cargo bench -p crossdock-server --bench triage`.
+//!
+//! Fills a SQLite file with 1,000,000 exceptions (BENCH_EXCEPTIONS to change;
+//! 15% open, ten queues, three sites, twenty people), then times the server's
+//! own use cases on one core: a filtered, sorted queue page of 50 at several
+//! depths (keyset cursors from the first page to the last), the counts beside
+//! the list, and the detail of an exception. Prints p50, p95 and max.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossdock::ExceptionId;
+use crossdock::calendar::{CalendarSpec, HoursSpec};
+use crossdock::config::QueueSpec;
+use crossdock::triage::{Cursor, QueueFilter};
+use crossdock_server::auth::{CurrentUser, Operator};
+use crossdock_server::config::{DatabaseUrl, Synchronous};
+use crossdock_server::services::{ConfigDocs, NewUser, ServiceSettings, Services};
+use sqlx::{QueryBuilder, Sqlite};
+
+const QUEUES: [&str; 10] = [
+    "receiving",
+    "purchasing",
+    "inventory-control",
+    "transportation",
+    "billing",
+    "returns",
+    "edi",
+    "ecommerce",
+    "customs",
+    "triage",
+];
+const SITES: [&str; 3] = ["DC-ATL", "DC-DAL", "DC-RNO"];
+const KINDS: [&str; 4] = [
+    "exception.partial_receipt",
+    "exception.integration",
+    "exception.inventory_mismatch",
+    "exception.invoice_trigger_failed",
+];
+const SEVERITIES: [(&str, i64); 4] = [("critical", 0), ("high", 1), ("medium", 2), ("low", 3)];
+const STATUSES_OPEN: [&str; 4] = ["new", "acknowledged", "in_progress", "waiting"];
+
+/// A small, fixed generator so every run fills the same data.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+async fn fill(pool: &crossdock_server::store::Pool, total: u64) {
+    let started = Instant::now();
+    let now = Utc::now().timestamp_millis();
+    let mut rng = Rng(42);
+    let mut id = 0u64;
+    while id < total {
+        let mut tx = pool.begin().await.expect("tx");
+        for _ in 0..50 {
+            if id >= total {
+                break;
+            }
+            let rows: Vec<u64> = (id..(id + 200).min(total)).collect();
+            id += rows.len() as u64;
+            let mut values = Vec::with_capacity(rows.len());
+            for n in &rows {
+                let open = rng.below(100) < 15;
+                let status = if open {
+                    STATUSES_OPEN[rng.below(4) as usize]
+                } else if rng.below(5) == 0 {
+                    "dismissed"
+                } else {
+                    "resolved"
+                };
+                let (severity, order) = SEVERITIES[rng.below(4) as usize];
+                let created = now - (rng.below(365 * 86_400) as i64) * 1000;
+                let due = created + (rng.below(10 * 86_400) as i64) * 1000;
+                let running = open && status != "waiting";
+                let assignee = (rng.below(10) < 7).then(|| format!("user{:02}", rng.below(20)));
+                values.push((
+                    *n as i64 + 1,
+                    KINDS[rng.below(4) as usize],
+                    status,
+                    severity,
+                    SITES[rng.below(3) as usize],
+                    QUEUES[rng.below(10) as usize],
+                    format!("{} short on PO-{} line {}", rng.below(100), 100_000 + n, 1 + rng.below(9)),
+                    format!(r#"{{"po":"PO-{}","supplier":"SUP-{:03}"}}"#, 100_000 + n, rng.below(200)),
+                    created,
+                    assignee,
+                    running.then_some(due),
+                    running.then_some(due - 3_600_000),
+                    if running {
+                        None
+                    } else if open {
+                        Some("paused")
+                    } else {
+                        Some("met")
+                    },
+                    if running { due } else { 9_007_199_254_740_991 },
+                    order,
+                ));
+            }
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO exceptions (id, kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
+                 assignee, sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order, fingerprint) ",
+            );
+            q.push_values(&values, |mut b, v| {
+                b.push_bind(v.0)
+                    .push_bind(v.1)
+                    .push_bind(v.2)
+                    .push_bind(v.3)
+                    .push_bind(v.4)
+                    .push_bind(v.5)
+                    .push_bind(&v.6)
+                    .push_bind(&v.7)
+                    .push_bind("{}")
+                    .push_bind(v.8)
+                    .push_bind(v.8)
+                    .push_bind(&v.9)
+                    .push_bind(v.10)
+                    .push_bind(v.11)
+                    .push_bind(v.12)
+                    .push_bind(v.13)
+                    .push_bind(v.14)
+                    .push_bind(format!("bench|{}", v.0));
+            });
+            q.build().execute(&mut *tx).await.expect("exceptions");
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO exception_refs (exception_id, kind, value) ");
+            q.push_values(
+                values.iter().flat_map(|v| {
+                    [(v.0, "po", format!("PO-{}", 99_999 + v.0)), (v.0, "supplier", format!("SUP-{:03}", v.0 % 200))]
+                }),
+                |mut b, (id, kind, value)| {
+                    b.push_bind(id).push_bind(kind).push_bind(value);
+                },
+            );
+            q.build().execute(&mut *tx).await.expect("refs");
+        }
+        tx.commit().await.expect("commit");
+    }
+    sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
+    println!("filled {total} exceptions in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
+    println!("{name:<58} p50 {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms", pct(0.5), pct(0.95), pct(1.0));
+}
+
+/// Cursors spread over a view, from its start to its end.
+async fn cursors(pool: &crossdock_server::store::Pool, sql: &str, n: usize) -> Vec<Option<Cursor>> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sql).fetch_all(pool).await.expect("cursor rows");
+    let mut out = vec![None];
+    if rows.is_empty() {
+        return out;
+    }
+    for i in 0..n {
+        let (a, b, id) = rows[(rows.len() - 1) * i / n.max(1)];
+        out.push(Some(Cursor { keys: [a, b], id }));
+    }
+    out
+}
+
+async fn user(services: &Services, name: &str, role: &str, queues: &[&str]) -> CurrentUser {
+    let password = "forklift-orbit-tangerine-42";
+    let new = NewUser {
+        username: name.into(),
+        display_name: name.into(),
+        role: role.into(),
+        password: password.into(),
+        queues: queues.iter().map(|q| (*q).to_owned()).collect(),
+    };
+    services.create_user(&Operator::command_line(), &new).await.expect("user created");
+    services.login(name, password, "bench").await.expect("login").0
+}
+
+fn main() {
+    let total: u64 = std::env::var("BENCH_EXCEPTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    runtime.block_on(async {
+        let url: DatabaseUrl = format!("sqlite://{}/triage.db", dir.path().display()).parse().expect("url");
+        let pool = crossdock_server::store::open(&url, Synchronous::Normal).await.expect("db");
+        let services = Services::start(pool.clone(), ServiceSettings::default()).await.expect("services");
+        fill(&pool, total).await;
+        let calendar = CalendarSpec { time_zone: "UTC".into(), hours: HoursSpec::AlwaysOpen, holidays: vec![] };
+        let queues = QUEUES
+            .iter()
+            .map(|q| QueueSpec {
+                key: (*q).into(),
+                name: (*q).into(),
+                team: "Operations".into(),
+                sla_policy: "Standard".into(),
+                site: None,
+                calendar: Some(calendar.clone()),
+            })
+            .collect();
+        let docs = ConfigDocs { queues, ..ConfigDocs::default() };
+        services.save_configuration(&Operator::command_line(), &docs).await.expect("queues configured");
+        let supervisor = user(&services, "boss", "supervisor", &[]).await;
+        let staff = user(&services, "user03", "staff", &["receiving", "billing"]).await;
+        println!("queue page of 50 at depths from the first page to the last, {total} exceptions, one core:");
+
+        let open = "status IN ('new','acknowledged','in_progress','waiting')";
+        let scenarios: Vec<(&str, &CurrentUser, &str, String)> = vec![
+            ("all open, by SLA due (supervisor)", &supervisor, "", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} ORDER BY sla_sort, id")),
+            ("one queue, by SLA due", &supervisor, "queue=receiving", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} AND queue = 'receiving' ORDER BY sla_sort, id")),
+            ("staff's two queues, by SLA due", &staff, "", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} AND queue IN ('receiving','billing') ORDER BY sla_sort, id")),
+            ("one queue, high severity, one site", &supervisor, "queue=transportation&severity=high&site=DC-DAL", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} AND queue = 'transportation' AND severity = 'high' AND site = 'DC-DAL' ORDER BY sla_sort, id")),
+            ("assigned to me", &staff, "assignee=me", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} AND queue IN ('receiving','billing') AND assignee = 'user03' ORDER BY sla_sort, id")),
+            ("breached only", &supervisor, "sla=breached", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} AND sla_due_at <= {} ORDER BY sla_sort, id", Utc::now().timestamp_millis())),
+            ("by severity", &supervisor, "sort=severity", format!("SELECT severity_order, sla_sort, id FROM exceptions WHERE {open} ORDER BY severity_order, sla_sort, id")),
+            ("resolved, oldest first", &supervisor, "status=resolved&sort=age", "SELECT created_at, 0, id FROM exceptions WHERE status = 'resolved' ORDER BY created_at, id".to_owned()),
+            ("one supplier", &supervisor, "supplier=SUP-017", format!("SELECT sla_sort, 0, id FROM exceptions e WHERE {open} AND EXISTS (SELECT 1 FROM exception_refs r WHERE r.exception_id = e.id AND r.kind = 'supplier' AND r.value = 'SUP-017') ORDER BY sla_sort, id")),
+        ];
+        for (name, who, query, cursor_sql) in scenarios {
+            let filter = QueueFilter::parse_query(query).expect("filter");
+            let depths = cursors(&pool, &cursor_sql, 20).await;
+            let viewer = who.viewer();
+            let mut samples = Vec::new();
+            for round in 0..10 {
+                for after in &depths {
+                    let started = Instant::now();
+                    let page = services.queue_page(&viewer, &filter, *after).await.expect("page");
+                    samples.push(started.elapsed());
+                    if round == 0 && after.is_none() {
+                        assert!(!page.items.is_empty() || query.contains("supplier"), "{name} shows rows");
+                    }
+                }
+            }
+            report(name, samples);
+        }
+        let viewer = supervisor.viewer();
+        let mut samples = Vec::new();
+        for _ in 0..50 {
+            let started = Instant::now();
+            services.queue_page(&viewer, &QueueFilter::parse_query("q=PO-512345").expect("filter"), None).await.expect("page");
+            samples.push(started.elapsed());
+        }
+        report("search by a business key (PO)", samples);
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            let started = Instant::now();
+            services.queue_counts(&viewer).await.expect("counts");
+            samples.push(started.elapsed());
+        }
+        report("counts per queue and SLA state (all queues)", samples);
+        let mut rng = Rng(7);
+        let mut samples = Vec::new();
+        for _ in 0..500 {
+            let id = 1 + rng.below(total) as i64;
+            let started = Instant::now();
+            services.exception_detail(&viewer, ExceptionId::new(id)).await.expect("detail");
+            samples.push(started.elapsed());
+        }
+        report("exception detail", samples);
+    });
+}
