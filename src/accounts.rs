@@ -35,7 +35,7 @@ impl Role {
         match permission {
             P::ViewExceptions => true,
             P::WorkExceptions => matches!(self, Role::Staff | Role::Supervisor | Role::Admin),
-            P::ReassignAnyone | P::ViewSlaBoard => matches!(self, Role::Supervisor | Role::Admin),
+            P::ReassignAnyone | P::ViewSlaBoard | P::CorrectMessages => matches!(self, Role::Supervisor | Role::Admin),
             P::ViewAudit => matches!(self, Role::Auditor | Role::Admin),
             P::ManageUsers | P::ManageSources | P::ManageConfiguration => matches!(self, Role::Admin),
         }
@@ -54,6 +54,8 @@ named_enum! {
         WorkExceptions => "work_exceptions",
         ReassignAnyone => "reassign_anyone",
         ViewSlaBoard => "view_sla_board",
+        /// Correct a failed message before replaying it.
+        CorrectMessages => "correct_messages",
         ViewAudit => "view_audit",
         ManageUsers => "manage_users",
         ManageSources => "manage_sources",

@@ -13,6 +13,7 @@ pub mod grouping;
 pub mod lifecycle;
 pub mod queue;
 pub mod refs;
+pub mod replay;
 pub mod retry;
 pub mod routing;
 pub mod severity;

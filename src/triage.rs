@@ -306,6 +306,8 @@ pub enum TriageAction {
     Comment { text: crate::lifecycle::Reason },
     /// Move it through its lifecycle.
     Status(crate::lifecycle::Action),
+    /// Send an integration failure's message again to its target.
+    Replay,
 }
 
 impl TriageAction {
@@ -322,6 +324,7 @@ impl TriageAction {
             TriageAction::Assign { .. } => "assign",
             TriageAction::Comment { .. } => "comment",
             TriageAction::Status(a) => a.kind().as_str(),
+            TriageAction::Replay => "replay",
         }
     }
 }

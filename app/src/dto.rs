@@ -192,3 +192,69 @@ pub struct BulkItemView {
     pub outcome: Option<String>,
     pub message: Option<String>,
 }
+
+/// A replay target as admins see it: never its secret, only whether one is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorEntry {
+    pub spec: crossdock::replay::ConnectorSpec,
+    pub has_secret: bool,
+    pub breaker: crossdock::replay::Breaker,
+}
+
+/// The retry policies, which queue names which, and the queues to choose from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicies {
+    pub policies: Vec<crossdock::replay::RetryPolicySpec>,
+    /// (queue, policy) pairs.
+    pub queue_policies: Vec<(String, String)>,
+    pub queues: Vec<String>,
+}
+
+/// One replay of an exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayJobView {
+    pub id: i64,
+    pub state: crossdock::replay::JobState,
+    pub attempts: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub requested_by: String,
+    pub automatic: bool,
+    pub message_version: i64,
+    pub idempotency_key: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub job: i64,
+    pub attempt: i64,
+    pub started_at: DateTime<Utc>,
+    pub latency_ms: Option<i64>,
+    pub outcome: crossdock::replay::AttemptOutcome,
+    pub http_status: Option<i64>,
+    /// The first KiB of the target's answer.
+    pub response_head: Option<String>,
+}
+
+/// The replay side of an exception, as its detail page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayView {
+    /// The connector that replays it, if one does.
+    pub connector: Option<ConnectorEntry>,
+    pub state: Option<crossdock::replay::ReplayState>,
+    /// Why the last replay failed, or what it waits for.
+    pub note: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The message as it was received, pretty-printed.
+    pub original: String,
+    /// The message a replay sends now (the correction, if any), pretty-printed.
+    pub current: String,
+    /// How the current message differs from the original.
+    pub changes: Vec<crossdock::replay::JsonChange>,
+    pub jobs: Vec<ReplayJobView>,
+    /// Newest first.
+    pub attempts: Vec<AttemptView>,
+}

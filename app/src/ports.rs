@@ -12,10 +12,12 @@ use leptos::prelude::use_context;
 
 use crate::AppError;
 use crate::dto::{
-    AssigneeOption, AuditEntryView, BulkJobView, BulkTarget, ConfigVersionView, ExceptionDetailView, Me, MoveView,
-    QueueChoices, QueueEntry, RoutingChoices, SavedViewEntry, SourceEntry, UserEntry,
+    AssigneeOption, AuditEntryView, BulkJobView, BulkTarget, ConfigVersionView, ConnectorEntry, ExceptionDetailView,
+    Me, MoveView, QueueChoices, QueueEntry, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry,
+    UserEntry,
 };
 use crossdock::config::SiteSpec;
+use crossdock::replay::{ConnectorSpec, RetryPolicySpec};
 use crossdock::routing::{RouteDecision, RuleSetSpec};
 use crossdock::sla::SlaPolicySpec;
 
@@ -110,6 +112,16 @@ pub trait ConsolePort: Send + Sync + 'static {
     async fn save_routing(&self, rules: RuleSetSpec, reroute: bool) -> Result<Vec<MoveView>, AppError>;
     async fn config_history(&self, kind: String, key: Option<String>) -> Result<Vec<ConfigVersionView>, AppError>;
     async fn restore_config(&self, version_id: i64) -> Result<(), AppError>;
+
+    async fn list_connectors(&self) -> Result<Vec<ConnectorEntry>, AppError>;
+    /// Saves a connector; a `None` secret keeps the stored one.
+    async fn save_connector(&self, connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError>;
+    async fn list_retry_policies(&self) -> Result<RetryPolicies, AppError>;
+    async fn save_retry_policy(&self, policy: RetryPolicySpec) -> Result<(), AppError>;
+    async fn set_queue_retry_policy(&self, queue: String, policy: Option<String>) -> Result<(), AppError>;
+    /// Replays an exception's message, corrected first when given; answers the job.
+    async fn replay(&self, id: i64, corrected: Option<serde_json::Value>) -> Result<i64, AppError>;
+    async fn replay_status(&self, id: i64) -> Result<ReplayView, AppError>;
 }
 
 /// Gives an error the HTTP status it stands for, on the current response.

@@ -80,6 +80,12 @@ pub struct Config {
     #[arg(long, env = "CROSSDOCK_LOGIN_WINDOW_MINUTES", default_value_t = 15,
           value_parser = clap::value_parser!(u32).range(1..=24 * 60), global = true)]
     pub login_window_minutes: u32,
+
+    /// Replays delivered at the same time (0 leaves replays queued, for
+    /// tests that drive them by hand).
+    #[arg(long, env = "CROSSDOCK_REPLAY_WORKERS", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(0..=64), global = true)]
+    pub replay_workers: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,6 +112,7 @@ impl Config {
             session_max_hours: 8,
             login_lock_after: 10,
             login_window_minutes: 15,
+            replay_workers: 4,
         }
     }
 

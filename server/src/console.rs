@@ -8,14 +8,15 @@ use std::sync::Arc;
 use axum::extract::ConnectInfo;
 use crossdock::ExceptionId;
 use crossdock::config::SiteSpec;
+use crossdock::replay::{ConnectorSpec, JobState, RetryPolicySpec};
 use crossdock::routing::{RouteDecision, RuleSetSpec};
 use crossdock::sla::SlaPolicySpec;
 use crossdock::triage::{Cursor, QueueCounts, QueueFilter, QueuePage, TriageAction};
 use crossdock_app::AppError;
 use crossdock_app::dto::{
-    AssigneeOption, AuditEntryView, BulkItemView, BulkJobView, BulkTarget, ConfigVersionView, ExceptionDetailView, Me,
-    MoveView, OccurrenceView, QueueChoices, QueueEntry, RecentEvent, RoutingChoices, SavedViewEntry, SourceEntry,
-    UserEntry,
+    AssigneeOption, AttemptView, AuditEntryView, BulkItemView, BulkJobView, BulkTarget, ConfigVersionView,
+    ConnectorEntry, ExceptionDetailView, Me, MoveView, OccurrenceView, QueueChoices, QueueEntry, RecentEvent,
+    ReplayJobView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, UserEntry,
 };
 use crossdock_app::error::FieldError;
 use crossdock_app::ports::{Console, ConsolePort, QueueInput, SourceInput, UserInput};
@@ -24,7 +25,8 @@ use tower_sessions::Session;
 use crate::auth::{CurrentUser, Denied, UserId};
 use crate::http::session::{self, SessionSettings};
 use crate::services::{
-    LoginError, Move, MoveOutcome, NewUser, ServiceError, Services, SourceSettings, UserChanges, UserSummary,
+    ConnectorSummary, LoginError, Move, MoveOutcome, NewUser, ReplayStatus, ServiceError, Services, SourceSettings,
+    UserChanges, UserSummary,
 };
 use crate::store::from_millis;
 
@@ -569,6 +571,134 @@ impl ConsolePort for ConsoleServices {
         })
         .await
     }
+
+    async fn list_connectors(&self) -> Result<Vec<ConnectorEntry>, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.connectors(&admin).await?.into_iter().map(connector_entry).collect())
+        })
+        .await
+    }
+
+    async fn save_connector(&self, connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.save_connector(&admin, &connector, secret.as_deref()).await?)
+        })
+        .await
+    }
+
+    async fn list_retry_policies(&self) -> Result<RetryPolicies, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            let (policies, queue_policies) = self.services.retry_policies(&admin).await?;
+            let (queues, _, _) = self.services.list_queues();
+            Ok(RetryPolicies { policies, queue_policies, queues: queues.into_iter().map(|q| q.spec.key).collect() })
+        })
+        .await
+    }
+
+    async fn save_retry_policy(&self, policy: RetryPolicySpec) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.save_retry_policy(&admin, &policy).await?)
+        })
+        .await
+    }
+
+    async fn set_queue_retry_policy(&self, queue: String, policy: Option<String>) -> Result<(), AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let admin = user.admin().map_err(denied)?;
+            Ok(self.services.set_queue_retry_policy(&admin, &queue, policy.as_deref()).await?)
+        })
+        .await
+    }
+
+    async fn replay(&self, id: i64, corrected: Option<serde_json::Value>) -> Result<i64, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let worker = user.worker().map_err(denied)?;
+            Ok(self
+                .services
+                .request_replay(&worker, ExceptionId::new(id), corrected)
+                .await
+                .map_err(ServiceError::from)?)
+        })
+        .await
+    }
+
+    async fn replay_status(&self, id: i64) -> Result<ReplayView, AppError> {
+        answer(async {
+            let user = self.user().await?;
+            let status = self.services.replay_status(&user.viewer(), ExceptionId::new(id)).await?;
+            Ok(replay_view(status)?)
+        })
+        .await
+    }
+}
+
+fn connector_entry(c: ConnectorSummary) -> ConnectorEntry {
+    ConnectorEntry { spec: c.spec, has_secret: c.has_secret, breaker: c.breaker }
+}
+
+fn replay_view(s: ReplayStatus) -> Result<ReplayView, ServiceError> {
+    let time = |ms: Option<i64>| ms.map(from_millis).transpose();
+    let current = s.corrected.clone().unwrap_or_else(|| s.original.clone());
+    let pretty = |v: &serde_json::Value| match v {
+        serde_json::Value::String(text) => text.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    };
+    let jobs = s
+        .jobs
+        .into_iter()
+        .map(|j| {
+            let state: JobState = j.state.parse().map_err(|e| anyhow::anyhow!("stored job state: {e}"))?;
+            Ok(ReplayJobView {
+                id: j.id,
+                next_attempt_at: if state == JobState::Pending { Some(from_millis(j.next_attempt_at)?) } else { None },
+                state,
+                attempts: j.attempts,
+                requested_by: j.requested_by,
+                automatic: j.automatic,
+                message_version: j.payload_version,
+                idempotency_key: j.idempotency_key,
+                created_at: from_millis(j.created_at)?,
+                finished_at: time(j.finished_at)?,
+                last_error: j.last_error,
+            })
+        })
+        .collect::<Result<_, ServiceError>>()?;
+    let attempts = s
+        .attempts
+        .into_iter()
+        .map(|a| {
+            Ok(AttemptView {
+                job: a.job_id,
+                attempt: a.attempt,
+                started_at: from_millis(a.started_at)?,
+                latency_ms: a.latency_ms,
+                outcome: a.outcome.parse().map_err(|e| anyhow::anyhow!("stored attempt outcome: {e}"))?,
+                http_status: a.http_status,
+                response_head: a.response_head,
+            })
+        })
+        .collect::<Result<_, ServiceError>>()?;
+    Ok(ReplayView {
+        connector: s.connector.map(connector_entry),
+        state: s.state,
+        note: s.note,
+        next_attempt_at: s.next_attempt_at,
+        changes: crossdock::replay::json_diff(&s.original, &current),
+        original: pretty(&s.original),
+        current: pretty(&current),
+        jobs,
+        attempts,
+    })
 }
 
 fn move_view(m: Move, outcome: Option<MoveOutcome>) -> MoveView {

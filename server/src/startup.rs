@@ -18,6 +18,7 @@ pub struct Application {
     address: SocketAddr,
     services: Services,
     state: AppState,
+    replay_workers: usize,
 }
 
 impl Application {
@@ -41,6 +42,7 @@ impl Application {
             address,
             state: AppState { leptos_options, services: services.clone(), sessions: config.session_settings() },
             services,
+            replay_workers: config.replay_workers as usize,
         })
     }
 
@@ -62,11 +64,19 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
-    /// requests finish and returns.
+    /// requests finish, stops the replay workers and returns.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "crossdock is listening");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let services = self.services.clone();
+        let count = self.replay_workers;
+        let workers = tokio::spawn(async move { services.run_replay_workers(count, stopped).await });
         let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.context("the server failed")?;
+        let served =
+            axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.context("the server failed");
+        let _ = stop.send(true);
+        let _ = workers.await;
+        served?;
         tracing::info!("crossdock stopped");
         Ok(())
     }

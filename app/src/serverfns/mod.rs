@@ -6,5 +6,6 @@ pub mod auth;
 pub mod config;
 pub mod exceptions;
 pub mod queues;
+pub mod replays;
 pub mod sources;
 pub mod users;

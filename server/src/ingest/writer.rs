@@ -128,7 +128,7 @@ async fn write_all<'a>(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<ItemOutcome>> {
     let items: Vec<&IngestItem> = items.collect();
-    let mut tx = pool.begin().await.context("Failed to begin the ingest transaction")?;
+    let mut tx = crate::store::begin(pool).await.context("Failed to begin the ingest transaction")?;
     let outcomes = store::ingest::write(&mut tx, &items, now).await?;
     tx.commit().await.context("Failed to commit the ingest transaction")?;
     Ok(outcomes)

@@ -67,7 +67,7 @@ impl Services {
         ids.sort_unstable();
         ids.dedup();
         let encoded = serde_json::to_string(action).context("Failed to encode the action")?;
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let job = store::bulk::create(&mut tx, worker.user().id.0, &encoded, &ids, Utc::now()).await?;
         tx.commit().await.context("Failed to commit the bulk job")?;
         self.spawn_bulk(job);

@@ -81,7 +81,7 @@ fn build(spec: ConfigurationSpec) -> Result<Configuration, Vec<crossdock::FieldP
 /// Loads the current configuration, first writing the bootstrap one into a
 /// database that has none.
 pub(super) async fn bootstrap_and_load(pool: &Pool) -> anyhow::Result<Configuration> {
-    let mut tx = pool.begin().await.context("Failed to begin a transaction")?;
+    let mut tx = crate::store::begin(pool).await.context("Failed to begin a transaction")?;
     if store::config::count(&mut *tx).await? == 0 {
         save_docs(&mut tx, &bootstrap_docs(), &Actor::System("bootstrap")).await?;
     }
@@ -145,7 +145,7 @@ impl Services {
     /// together with the rest is valid; nothing is saved otherwise.
     #[tracing::instrument(skip_all)]
     pub async fn save_configuration(&self, by: &impl Configurer, docs: &ConfigDocs) -> Result<(), ServiceError> {
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         save_docs(&mut tx, docs, &by.actor()).await?;
         let rows = store::config::current(&mut *tx).await?;
         let configuration = build(spec_of(rows)?).map_err(ServiceError::Problems)?;

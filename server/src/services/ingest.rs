@@ -10,7 +10,7 @@ use crossdock::event::{self, Event};
 use crossdock::grouping::Fingerprint;
 use crossdock::routing::RoutingFacts;
 use crossdock::sla::{ClockKind, StatusChange};
-use crossdock::{ExceptionId, Status};
+use crossdock::{ExceptionId, ExceptionKind, Status};
 use serde_json::Value;
 
 use super::{Actor, AuthenticatedSource, ServiceError, Services};
@@ -174,11 +174,23 @@ impl Services {
             SubmitError::Overloaded => ServiceError::Overloaded,
             SubmitError::Failed => ServiceError::Internal(anyhow::anyhow!("the ingest writer failed")),
         })?;
+        let mut integration_failures = Vec::new();
         for ((i, id), outcome) in slots.into_iter().zip(outcomes) {
+            if let ItemOutcome::Accepted { exception: Some(x), opened: true } = outcome
+                && values[i].get("type").and_then(Value::as_str) == Some(ExceptionKind::Integration.as_str())
+            {
+                integration_failures.push(x.get());
+            }
             results[i] = Some(match outcome {
                 ItemOutcome::Accepted { exception, opened } => EventResult::Accepted { id, exception, opened },
                 ItemOutcome::Duplicate => EventResult::Duplicate { id },
             });
+        }
+        if !integration_failures.is_empty() {
+            // Automatic retries are queued after the answer; a crash before
+            // leaves the failures for people, as if no policy asked.
+            let services = self.clone();
+            tokio::spawn(async move { services.auto_replay(integration_failures).await });
         }
         Ok(results.into_iter().flatten().collect())
     }

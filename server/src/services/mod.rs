@@ -5,6 +5,7 @@ mod bulk;
 mod config;
 mod exceptions;
 mod ingest;
+mod replay;
 mod routing;
 mod sla;
 mod sources;
@@ -14,6 +15,8 @@ mod views;
 
 use std::sync::{Arc, RwLock};
 
+use anyhow::Context;
+
 use crossdock::FieldProblem;
 use crossdock::config::Configuration;
 
@@ -21,6 +24,7 @@ pub use bulk::{BulkStatus, ItemOutcome, MAX_BULK};
 pub use config::{ConfigDocs, ConfigVersion, QueueSummary};
 pub use exceptions::SeedOutcome;
 pub use ingest::{EventResult, IngestSettings, RejectReason};
+pub use replay::{ConnectorSummary, ReplayStatus, ReplayStep};
 pub use routing::{Move, MoveOutcome};
 pub use sources::{AuthError, AuthenticatedSource, NewSourceKey, SourceSettings, SourceSummary};
 pub use triage::{ActError, Detail, PAGE_SIZE};
@@ -99,6 +103,8 @@ pub struct Services {
     settings: IngestSettings,
     hashing: PasswordHashing,
     login_policy: LoginPolicy,
+    /// The client replays are delivered with.
+    http: reqwest::Client,
 }
 
 /// How the services are tuned.
@@ -125,6 +131,11 @@ impl Services {
             settings: settings.ingest,
             hashing,
             login_policy: settings.login,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent("crossdock-replay")
+                .build()
+                .context("cannot build the HTTP client for replays")?,
         })
     }
 

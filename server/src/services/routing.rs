@@ -96,7 +96,7 @@ impl Services {
         let now = Utc::now();
         let actor = by.actor().audit_name();
         let mut outcomes = Vec::with_capacity(moves.len());
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let open = store::exceptions::open_with_events(&self.pool).await?;
         for m in moves {
             let Some(row) = open.iter().find(|o| o.id == m.exception.get()) else { continue };

@@ -165,7 +165,7 @@ impl Services {
         validate(settings)?;
         let now = Utc::now();
         let key = new_key()?;
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let new = NewSource {
             name: &settings.name,
             prefix: &settings.prefix,
@@ -207,7 +207,7 @@ impl Services {
         }
         let now = Utc::now();
         let key = new_key()?;
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
         let expired = store::sources::expire_keys(&mut tx, source.id, now + grace).await?;
         store::sources::insert_key(&mut tx, source.id, &key_hash(&key), &key_prefix(&key), now).await?;
@@ -224,7 +224,7 @@ impl Services {
     #[tracing::instrument(skip_all, fields(source = name))]
     pub async fn revoke_source_keys(&self, by: &impl Configurer, name: &str) -> Result<u64, ServiceError> {
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
         let revoked = store::sources::revoke_keys(&mut tx, source.id, now).await?;
         store::audit::append(
@@ -249,7 +249,7 @@ impl Services {
     ) -> Result<String, ServiceError> {
         let now = Utc::now();
         let secret = format!("whsec_{}", STANDARD.encode(random_bytes::<32>()?));
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
         let mut secrets: Vec<String> = if replace {
             Vec::new()
@@ -324,7 +324,7 @@ impl Services {
     pub async fn update_source(&self, by: &impl Configurer, settings: &SourceSettings) -> Result<(), ServiceError> {
         validate(settings)?;
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, &settings.name).await?;
         store::sources::update_settings(&mut tx, source.id, &settings.prefix, settings.rate_per_sec, settings.burst)
             .await?;

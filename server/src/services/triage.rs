@@ -132,9 +132,14 @@ impl Services {
         seen: Option<i64>,
         action: &TriageAction,
     ) -> Result<i64, ActError> {
+        if let TriageAction::Replay = action {
+            // A replay is a job of its own; its audit record says who asked.
+            self.request_replay(worker, id, None).await?;
+            return Ok(seen.unwrap_or_default());
+        }
         let me = worker.user();
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let state = store::triage::state(&mut tx, id.get()).await?.ok_or(ActError::NotFound)?;
         if !worker.scope().includes(&state.queue) {
             return Err(ActError::NotAllowed(format!("{id} is in queue {}, which you do not work in", state.queue)));
@@ -232,6 +237,9 @@ impl Services {
                 store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
                 tx.commit().await.context("Failed to commit the comment")?;
                 return Ok(state.version);
+            }
+            TriageAction::Replay => {
+                return Err(ActError::Internal(anyhow::anyhow!("a replay reached the status path")));
             }
             TriageAction::Status(a) => {
                 next_status = status.apply(a.kind()).map_err(|e| ActError::WrongState(format!("{id}: {e}")))?;

@@ -136,7 +136,7 @@ impl Services {
         }
         let hash = self.hash(new.password.clone()).await?;
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let row = NewUserRow {
             username: username.as_str(),
             display_name: &display,
@@ -199,7 +199,7 @@ impl Services {
             return Err(ServiceError::Problems(problems));
         }
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let row = self.user_row(&mut tx, id).await?;
         if row.id == admin.user().id.0 && role != Role::Admin {
             return Err(ServiceError::invalid("role", "you cannot take the admin role from yourself"));
@@ -240,7 +240,7 @@ impl Services {
             return Err(ServiceError::invalid("disabled", "you cannot disable yourself"));
         }
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let row = self.user_row(&mut tx, id).await?;
         let disabled_at = if disabled { row.disabled_at.or(Some(now.timestamp_millis())) } else { None };
         store::users::update(
@@ -285,7 +285,7 @@ impl Services {
             .map_err(|weak| ServiceError::Problems(vec![problem("password", weak)]))?;
         let hash = self.hash(password.to_owned()).await?;
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         store::users::update(
             &mut tx,
             row.id,
@@ -351,7 +351,7 @@ impl Services {
                     HashingError::Failed(e) => LoginError::Internal(e),
                 },
             )?;
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let outcome = match (verified, usable) {
             (true, Some(row)) => {
                 store::users::clear_failures(&mut tx, &tried).await?;
@@ -386,7 +386,7 @@ impl Services {
     /// Audits a sign-out.
     pub async fn record_logout(&self, user: &CurrentUser, address: &str) -> Result<(), ServiceError> {
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let entry = access_audit(user.audit_name(), "logout", user.username.as_str(), address, now);
         store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
         tx.commit().await.context("Failed to commit")?;

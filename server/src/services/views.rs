@@ -78,7 +78,7 @@ impl Services {
         {
             return Err(ServiceError::invalid("team", format!("you are not in team {team}")));
         }
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let owner = if team.is_some() { None } else { Some(user.id.0) };
         let id = store::views::insert(&mut tx, name, owner, team, &filter.to_query(), user.id.0, Utc::now())
             .await?
@@ -89,7 +89,7 @@ impl Services {
 
     /// Deletes a view: one's own, one one created for a team, or any as admin.
     pub async fn delete_view(&self, user: &CurrentUser, id: i64) -> Result<(), ServiceError> {
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let row =
             store::views::by_id(&mut tx, id).await?.ok_or_else(|| ServiceError::NotFound(format!("view {id}")))?;
         if row.created_by != user.id.0 && user.role != Role::Admin {

@@ -64,7 +64,7 @@ pub async fn pending(pool: &Pool, job: i64) -> anyhow::Result<Vec<i64>> {
 }
 
 pub async fn record(pool: &Pool, job: i64, exception: i64, outcome: &str, message: Option<&str>) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await.context("Failed to begin a transaction")?;
+    let mut tx = crate::store::begin(pool).await.context("Failed to begin a transaction")?;
     let changed = sqlx::query(
         "UPDATE bulk_job_items SET outcome = ?, message = ? WHERE job_id = ? AND exception_id = ? AND outcome IS NULL",
     )

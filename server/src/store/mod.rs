@@ -6,6 +6,7 @@ pub mod config;
 pub mod events;
 pub mod exceptions;
 pub mod ingest;
+pub mod replay;
 pub mod sources;
 pub mod triage;
 pub mod users;
@@ -25,6 +26,13 @@ use crate::config::{DatabaseUrl, Synchronous};
 pub type Pool = SqlitePool;
 /// A transaction owned by one use case.
 pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
+/// Begins a transaction that will write. It takes SQLite's write lock at
+/// once (waiting up to the busy timeout for it), so that a transaction that
+/// reads before it writes never fails because another writer went first.
+pub async fn begin(pool: &Pool) -> Result<Tx<'static>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
 
 /// The SQLite schema, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");

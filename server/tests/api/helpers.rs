@@ -33,7 +33,10 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server configured by `tune`, with session lifetimes when given.
 pub async fn spawn_app_with(tune: impl FnOnce(&mut Config), sessions: Option<SessionSettings>) -> TestApp {
     init_logs();
-    let dir = tempfile::tempdir().expect("temp dir");
+    start_in(tempfile::tempdir().expect("temp dir"), tune, sessions).await
+}
+
+async fn start_in(dir: TempDir, tune: impl FnOnce(&mut Config), sessions: Option<SessionSettings>) -> TestApp {
     let mut config = Config::with_database(DatabaseUrl::SqliteFile(dir.path().join("crossdock.db")));
     config.bind = "127.0.0.1:0".parse().expect("address");
     tune(&mut config);
@@ -124,6 +127,15 @@ impl TestApp {
 
     pub async fn scalar(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(self.services.pool()).await.expect("query")
+    }
+
+    /// Stops the server and starts a new one over the same database file,
+    /// as after a restart; `tune` configures the new one.
+    pub async fn restart(mut self, tune: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = std::mem::replace(&mut self._dir, dir);
+        self.stop().await.expect("the server stops cleanly");
+        start_in(dir, tune, None).await
     }
 
     /// Stops accepting, waits for in-flight requests, and reports how the

@@ -9,5 +9,6 @@ mod health;
 mod helpers;
 mod ingest;
 mod ingest_bad_input;
+mod replay;
 mod store;
 mod triage;

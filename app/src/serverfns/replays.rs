@@ -1,0 +1,61 @@
+//! Replays: connectors and retry policies (admins), replaying an
+//! exception's message and following its attempts.
+
+use crossdock::replay::{ConnectorSpec, RetryPolicySpec};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::AppError;
+use crate::dto::{ConnectorEntry, ReplayView, RetryPolicies};
+
+/// The largest corrected message accepted, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// Reads a corrected message typed into the editor: JSON, at most
+/// [`MAX_MESSAGE_BYTES`].
+pub fn parse_message(text: &str) -> Result<serde_json::Value, AppError> {
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(AppError::invalid("message", format!("a message is at most {} KiB", MAX_MESSAGE_BYTES / 1024)));
+    }
+    if text.trim().is_empty() {
+        return Err(AppError::invalid("message", "the message is empty"));
+    }
+    serde_json::from_str(text).map_err(|e| AppError::invalid("message", format!("not valid JSON: {e}")))
+}
+
+#[server(prefix = "/console", endpoint = "list_connectors")]
+pub async fn list_connectors() -> Result<Vec<ConnectorEntry>, AppError> {
+    crate::ports::console()?.list_connectors().await
+}
+
+#[server(prefix = "/console", endpoint = "save_connector", input = Json)]
+pub async fn save_connector(connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError> {
+    crate::ports::console()?.save_connector(connector, secret).await
+}
+
+#[server(prefix = "/console", endpoint = "list_retry_policies")]
+pub async fn list_retry_policies() -> Result<RetryPolicies, AppError> {
+    crate::ports::console()?.list_retry_policies().await
+}
+
+#[server(prefix = "/console", endpoint = "save_retry_policy", input = Json)]
+pub async fn save_retry_policy(policy: RetryPolicySpec) -> Result<(), AppError> {
+    crate::ports::console()?.save_retry_policy(policy).await
+}
+
+#[server(prefix = "/console", endpoint = "set_queue_retry_policy")]
+pub async fn set_queue_retry_policy(queue: String, policy: Option<String>) -> Result<(), AppError> {
+    crate::ports::console()?.set_queue_retry_policy(queue, policy.filter(|p| !p.trim().is_empty())).await
+}
+
+/// Replays an exception's message; with `corrected` (JSON text), corrects it first.
+#[server(prefix = "/console", endpoint = "replay", input = Json)]
+pub async fn replay(id: i64, corrected: Option<String>) -> Result<i64, AppError> {
+    let corrected = corrected.as_deref().map(parse_message).transpose().map_err(crate::ports::with_status)?;
+    crate::ports::console()?.replay(id, corrected).await
+}
+
+#[server(prefix = "/console", endpoint = "replay_status")]
+pub async fn replay_status(id: i64) -> Result<ReplayView, AppError> {
+    crate::ports::console()?.replay_status(id).await
+}
