@@ -103,6 +103,16 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/admin/connectors")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::replays::ConnectorsPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/retry-policies")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::replays::RetryPoliciesPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/admin/history")
                         view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::history::HistoryPage /></Private> }
                         ssr=SsrMode::Async

@@ -67,6 +67,8 @@ pub fn ActionFieldsView(
                         .collect_view()
                 }}
             </select>
+            <FieldMessage error field="action" id="action-error" />
+            <FieldMessage error field="kind" id="kind-error" />
         </div>
         <Show when=move || kind.get() == "assign">
             <div class="field">

@@ -6,7 +6,7 @@ use crossdock::triage::TriageAction;
 use crate::AppError;
 
 /// The actions a person can pick, with their labels.
-pub const CHOICES: [(&str, &str); 10] = [
+pub const CHOICES: [(&str, &str); 11] = [
     ("claim", "Claim"),
     ("assign", "Assign or move"),
     ("comment", "Comment"),
@@ -17,6 +17,7 @@ pub const CHOICES: [(&str, &str); 10] = [
     ("resolve", "Resolve"),
     ("dismiss", "Dismiss"),
     ("reopen", "Reopen"),
+    ("replay", "Replay message"),
 ];
 
 /// What a person filled in for an action.
@@ -73,6 +74,7 @@ impl ActionInput {
             }),
             "dismiss" => TriageAction::Status(Action::Dismiss { reason: reason("text", &self.text)? }),
             "reopen" => TriageAction::Status(Action::Reopen { reason: reason("text", &self.text)? }),
+            "replay" => TriageAction::Replay,
             _ => return Err(AppError::invalid("kind", "choose an action")),
         })
     }

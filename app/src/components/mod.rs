@@ -6,5 +6,6 @@ pub mod auth;
 pub mod bulk;
 pub mod forms;
 pub mod nav;
+pub mod replay_panel;
 pub mod sla_clock;
 pub mod views;

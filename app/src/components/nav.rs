@@ -35,6 +35,8 @@ pub fn TopBar() -> impl IntoView {
                                     {link(Permission::ManageConfiguration, "/admin/queues", "Queues")}
                                     {link(Permission::ManageConfiguration, "/admin/policies", "SLA policies")}
                                     {link(Permission::ManageConfiguration, "/admin/sites", "Sites")}
+                                    {link(Permission::ManageConfiguration, "/admin/connectors", "Connectors")}
+                                    {link(Permission::ManageConfiguration, "/admin/retry-policies", "Retry policies")}
                                     {link(Permission::ManageConfiguration, "/admin/history", "History")}
                                     {link(Permission::ManageUsers, "/admin/users", "Users")}
                                     {link(Permission::ManageSources, "/admin/sources", "Sources")}

@@ -12,6 +12,7 @@ use crate::AppError;
 use crate::components::action_form::{ActionFields, ActionFieldsView};
 use crate::components::auth::Auth;
 use crate::components::forms::{ErrorNotice, FormError};
+use crate::components::replay_panel::{ReplayForm, ReplayPanel};
 use crate::components::sla_clock::{Now, describe};
 use crate::dto::{AuditEntryView, ExceptionDetailView};
 use crate::serverfns::exceptions::{act, assignees, exception_detail};
@@ -26,11 +27,12 @@ pub fn ExceptionPage() -> impl IntoView {
     // the last answer.
     let wanted = use_query_map().read_untracked().get("do").unwrap_or_else(|| "comment".to_owned());
     let form = ActionForm { fields: ActionFields::new(&wanted), error: RwSignal::new(None), done: RwSignal::new(None) };
+    let replay_form = ReplayForm::new();
     Effect::new(move |_| {
         let _ = set_interval_with_handle(
             move || {
                 // Others' changes show up, unless a note is being written.
-                if form.fields.text.get_untracked().is_empty() {
+                if form.fields.text.get_untracked().is_empty() && !replay_form.editing() {
                     refresh.update(|r| *r += 1)
                 }
             },
@@ -43,7 +45,7 @@ pub fn ExceptionPage() -> impl IntoView {
             <p><a href="/">"← Exceptions"</a></p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || detail.get().map(|answer| match answer {
-                    Ok(d) => view! { <Detail d refresh form /> }.into_any(),
+                    Ok(d) => view! { <Detail d refresh form replay_form /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 })}
             </Transition>
@@ -60,7 +62,7 @@ struct ActionForm {
 }
 
 #[component]
-fn Detail(d: ExceptionDetailView, refresh: RwSignal<u64>, form: ActionForm) -> impl IntoView {
+fn Detail(d: ExceptionDetailView, refresh: RwSignal<u64>, form: ActionForm, replay_form: ReplayForm) -> impl IntoView {
     let item = d.item.clone();
     let now = Now::get();
     let clock = move |label: &'static str, s: crossdock::sla::SlaSnapshot| {
@@ -104,6 +106,10 @@ fn Detail(d: ExceptionDetailView, refresh: RwSignal<u64>, form: ActionForm) -> i
                 {d.correlation_id.clone().map(|c| view! { <p>"Transaction " <code>{c}</code></p> })}
             </section>
             <Actions d=d.clone() refresh form />
+            {(item.kind == crossdock::ExceptionKind::Integration).then(|| {
+                let (id, open) = (item.id.get(), item.status.is_open());
+                view! { <ReplayPanel id open refresh form=replay_form /> }
+            })}
             <section aria-label="Occurrences">
                 <h2>{format!("Occurrences ({})", item.occurrences)}</h2>
                 <ul class="occurrences">

@@ -59,3 +59,17 @@ pub async fn replay(id: i64, corrected: Option<String>) -> Result<i64, AppError>
 pub async fn replay_status(id: i64) -> Result<ReplayView, AppError> {
     crate::ports::console()?.replay_status(id).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_correction_must_be_json_and_says_where_it_is_not() {
+        assert_eq!(parse_message(" {\"a\": 1} ").unwrap(), serde_json::json!({"a": 1}));
+        let broken = parse_message("{\"a\": ").unwrap_err().for_field("message").unwrap();
+        assert!(broken.starts_with("not valid JSON") && broken.contains("line 1"), "{broken}");
+        assert!(parse_message("  ").unwrap_err().for_field("message").is_some());
+        assert!(parse_message(&format!("\"{}\"", "x".repeat(MAX_MESSAGE_BYTES))).is_err());
+    }
+}

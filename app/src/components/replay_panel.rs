@@ -1,0 +1,239 @@
+//! The replay side of an integration failure on its detail page: where its
+//! message goes, the circuit, where the replay stands, every attempt as it
+//! happens, and replaying (as received or corrected).
+
+use crossdock::accounts::Permission;
+use crossdock::replay::{Breaker, JsonChange, ReplayState, json_diff};
+use leptos::prelude::*;
+
+use crate::AppError;
+use crate::components::auth::Auth;
+use crate::components::forms::{ErrorNotice, FieldMessage, FormError};
+use crate::dto::{AttemptView, ConnectorEntry, ReplayView};
+use crate::serverfns::replays::{parse_message, replay, replay_status};
+
+/// How often the panel looks again while a replay is under way.
+const LIVE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What the person is doing in the panel, kept across refreshes of the page.
+#[derive(Clone, Copy)]
+pub struct ReplayForm {
+    editing: RwSignal<bool>,
+    text: RwSignal<String>,
+    error: RwSignal<Option<AppError>>,
+    done: RwSignal<Option<String>>,
+}
+
+impl ReplayForm {
+    pub fn new() -> Self {
+        Self {
+            editing: RwSignal::new(false),
+            text: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+            done: RwSignal::new(None),
+        }
+    }
+
+    /// Whether a correction is being written (the page then holds still).
+    pub fn editing(&self) -> bool {
+        self.editing.get_untracked()
+    }
+}
+
+impl Default for ReplayForm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[component]
+pub fn ReplayPanel(id: i64, open: bool, refresh: RwSignal<u64>, form: ReplayForm) -> impl IntoView {
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        let _ = set_interval_with_handle(
+            move || {
+                if !form.editing() {
+                    tick.update(|t| *t += 1)
+                }
+            },
+            LIVE,
+        );
+    });
+    let status = Resource::new(move || (tick.get(), refresh.get()), move |_| replay_status(id));
+    view! {
+        <section aria-label="Replay" class="replay-panel">
+            <h2>"Replay"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || status.get().map(|answer| match answer {
+                    Ok(v) => view! { <ReplayBody v id open refresh form /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn breaker_text(b: &Breaker) -> (&'static str, String) {
+    match b {
+        Breaker::Closed { failures: 0 } => ("closed", "Circuit closed: deliveries go through.".to_owned()),
+        Breaker::Closed { failures } => ("closed", format!("Circuit closed ({failures} failure(s) in a row).")),
+        Breaker::Open { since } => {
+            ("open", format!("Circuit open since {}: deliveries are paused.", since.format("%H:%M:%S UTC")))
+        }
+        Breaker::HalfOpen => ("half-open", "Circuit half-open: one probe is on its way.".to_owned()),
+    }
+}
+
+fn connector_line(c: &ConnectorEntry) -> impl IntoView + use<> {
+    let (state, text) = breaker_text(&c.breaker);
+    view! {
+        <p>"Replays go to " <strong>{c.spec.name.clone()}</strong> " — " <code>{format!("{} {}", c.spec.method.as_str(), c.spec.url)}</code></p>
+        <p class=format!("breaker breaker-{state}") data-breaker=state>{text}</p>
+    }
+}
+
+fn state_line(v: &ReplayView) -> impl IntoView + use<> {
+    let state = v.state;
+    view! {
+        {state.map(|s| view! { <p class=format!("replay-state replay-{}", s.as_str()) data-replay=s.as_str()><strong>{s.label()}</strong></p> })}
+        {v.note.clone().map(|n| view! { <p class="replay-note">{n}</p> })}
+        {v.next_attempt_at.filter(|_| state == Some(ReplayState::Scheduled)).map(|t| view! {
+            <p class="muted">"Next attempt " <time datetime=t.to_rfc3339()>{t.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</time></p>
+        })}
+    }
+}
+
+fn changes_list(changes: &[JsonChange]) -> impl IntoView + use<> {
+    let show = |v: &Option<serde_json::Value>| v.as_ref().map_or_else(|| "(none)".to_owned(), |v| v.to_string());
+    let items = changes
+        .iter()
+        .map(|c| {
+            let pointer = if c.pointer.is_empty() { "(whole message)".to_owned() } else { c.pointer.clone() };
+            view! {
+                <li>
+                    <code>{pointer}</code> ": " <del>{show(&c.before)}</del> " → " <ins>{show(&c.after)}</ins>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ul class="diff" aria-label="Changes">{items}</ul> }
+}
+
+fn attempts_table(attempts: &[AttemptView]) -> impl IntoView + use<> {
+    let rows = attempts
+        .iter()
+        .map(|a| {
+            view! {
+                <tr>
+                    <td>{format!("#{} · {}", a.job, a.attempt)}</td>
+                    <td><time datetime=a.started_at.to_rfc3339()>{a.started_at.format("%H:%M:%S").to_string()}</time></td>
+                    <td class=format!("outcome outcome-{}", a.outcome.as_str())>{a.outcome.as_str().replace('_', " ")}</td>
+                    <td>{a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
+                    <td>{a.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into())}</td>
+                    <td><code class="response-head">{a.response_head.clone().unwrap_or_default()}</code></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="grid attempts" aria-label="Attempts">
+            <thead>
+                <tr>
+                    <th scope="col">"Replay · attempt"</th>
+                    <th scope="col">"Started"</th>
+                    <th scope="col">"Outcome"</th>
+                    <th scope="col">"HTTP"</th>
+                    <th scope="col">"Latency"</th>
+                    <th scope="col">"Answer (first KiB)"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+#[component]
+fn ReplayBody(v: ReplayView, id: i64, open: bool, refresh: RwSignal<u64>, form: ReplayForm) -> impl IntoView {
+    let auth = Auth::get();
+    let may = move |p: Permission| auth.me.get().and_then(Result::ok).flatten().is_some_and(|me| me.may(p));
+    let busy = v.state == Some(ReplayState::Scheduled);
+    let can_replay = open && !busy && v.connector.is_some();
+    let ReplayForm { editing, text, error, done } = form;
+    let original: serde_json::Value =
+        serde_json::from_str(&v.original).unwrap_or_else(|_| serde_json::Value::String(v.original.clone()));
+    let current = v.current.clone();
+    let received = StoredValue::new(v.current.clone());
+    // What the edited text changes, or why it is not JSON.
+    let preview = Memo::new(move |_| parse_message(&text.get()).map(|edited| json_diff(&original, &edited)));
+    let send = move |corrected: Option<String>| {
+        error.set(None);
+        done.set(None);
+        leptos::task::spawn_local(async move {
+            match replay(id, corrected).await {
+                Ok(job) => {
+                    done.set(Some(format!("Replay #{job} queued.")));
+                    editing.set(false);
+                    refresh.update(|r| *r += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let error_signal = Signal::derive(move || error.get());
+    let no_connector = v.connector.is_none();
+    view! {
+        {v.connector.as_ref().map(connector_line)}
+        {no_connector.then(|| view! { <p class="muted">"No connector replays this system and operation; an admin can add one under Connectors."</p> })}
+        {state_line(&v)}
+        {(!v.changes.is_empty()).then(|| view! {
+            <details class="correction">
+                <summary>{format!("The message was corrected ({} change(s))", v.changes.len())}</summary>
+                {changes_list(&v.changes)}
+            </details>
+        })}
+        <Show when=move || can_replay && may(Permission::WorkExceptions)>
+            <div class="replay-actions">
+                <button type="button" on:click=move |_| send(None)>"Replay"</button>
+                <Show when=move || may(Permission::CorrectMessages)>
+                    <button type="button" class="secondary" on:click=move |_| {
+                        if !editing.get_untracked() {
+                            text.set(received.get_value());
+                        }
+                        editing.update(|e| *e = !*e);
+                    }>"Edit and replay"</button>
+                </Show>
+            </div>
+        </Show>
+        <Show when=move || editing.get()>
+            <form class="form wide" aria-label="Corrected message" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                send(Some(text.get_untracked()));
+            }>
+                <div class="field">
+                    <label for="replay-message">"Message (JSON)"</label>
+                    <textarea id="replay-message" class="json-editor" rows="12" spellcheck="false"
+                        prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                    <FieldMessage error=error_signal field="message" id="replay-message-error" />
+                </div>
+                {move || match preview.get() {
+                    Ok(changes) if changes.is_empty() => view! { <p class="muted">"No changes from the message as received."</p> }.into_any(),
+                    Ok(changes) => view! { <div><h3>"Changes from the message as received"</h3>{changes_list(&changes)}</div> }.into_any(),
+                    Err(e) => view! { <p class="field-error" role="alert">{e.for_field("message").unwrap_or_default()}</p> }.into_any(),
+                }}
+                <div class="replay-actions">
+                    <button type="submit" disabled=move || preview.with(Result::is_err)>"Replay corrected message"</button>
+                    <button type="button" class="secondary" on:click={
+                        let current = current.clone();
+                        move |_| text.set(current.clone())
+                    }>"Undo edits"</button>
+                </div>
+            </form>
+        </Show>
+        <FieldMessage error=error_signal field="action" id="replay-action-error" />
+        <FieldMessage error=error_signal field="connector" id="replay-connector-error" />
+        <FormError error=error_signal />
+        {move || done.get().map(|m| view! { <p role="status">{m}</p> })}
+        {(!v.attempts.is_empty()).then(|| attempts_table(&v.attempts))}
+        {v.attempts.is_empty().then(|| view! { <p class="muted">"No delivery attempts yet."</p> })}
+    }
+}
