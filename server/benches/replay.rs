@@ -45,12 +45,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn page(client: &reqwest::Client, base: &str) -> Duration {
     let started = Instant::now();
-    let r = client
-        .post(format!("{base}/console/queue_page"))
-        .form(&[("query", "")])
-        .send()
-        .await
-        .expect("queue page");
+    let r = client.post(format!("{base}/console/queue_page")).form(&[("query", "")]).send().await.expect("queue page");
     assert!(r.status().is_success(), "queue page: {}", r.status());
     r.bytes().await.expect("body");
     started.elapsed()

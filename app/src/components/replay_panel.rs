@@ -22,6 +22,8 @@ pub struct ReplayForm {
     text: RwSignal<String>,
     error: RwSignal<Option<AppError>>,
     done: RwSignal<Option<String>>,
+    /// The last answer, shown while the next one loads.
+    last: RwSignal<Option<(i64, ReplayView)>>,
 }
 
 impl ReplayForm {
@@ -31,6 +33,7 @@ impl ReplayForm {
             text: RwSignal::new(String::new()),
             error: RwSignal::new(None),
             done: RwSignal::new(None),
+            last: RwSignal::new(None),
         }
     }
 
@@ -49,23 +52,35 @@ impl Default for ReplayForm {
 #[component]
 pub fn ReplayPanel(id: i64, open: bool, refresh: RwSignal<u64>, form: ReplayForm) -> impl IntoView {
     let tick = RwSignal::new(0u64);
+    let status = Resource::new(move || (tick.get(), refresh.get()), move |_| replay_status(id));
+    // Looks again often while a replay is under way; the page's own refresh
+    // covers the rest.
     Effect::new(move |_| {
         let _ = set_interval_with_handle(
             move || {
-                if !form.editing() {
+                let under_way = status
+                    .get_untracked()
+                    .and_then(Result::ok)
+                    .is_some_and(|v| v.state == Some(ReplayState::Scheduled));
+                if under_way && !form.editing() {
                     tick.update(|t| *t += 1)
                 }
             },
             LIVE,
         );
     });
-    let status = Resource::new(move || (tick.get(), refresh.get()), move |_| replay_status(id));
     view! {
         <section aria-label="Replay" class="replay-panel">
             <h2>"Replay"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=move || match form.last.get().filter(|(of, _)| *of == id) {
+                Some((_, v)) => view! { <ReplayBody v id open refresh form /> }.into_any(),
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            }>
                 {move || status.get().map(|answer| match answer {
-                    Ok(v) => view! { <ReplayBody v id open refresh form /> }.into_any(),
+                    Ok(v) => {
+                        form.last.set(Some((id, v.clone())));
+                        view! { <ReplayBody v id open refresh form /> }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 })}
             </Transition>
@@ -158,7 +173,7 @@ fn ReplayBody(v: ReplayView, id: i64, open: bool, refresh: RwSignal<u64>, form: 
     let may = move |p: Permission| auth.me.get().and_then(Result::ok).flatten().is_some_and(|me| me.may(p));
     let busy = v.state == Some(ReplayState::Scheduled);
     let can_replay = open && !busy && v.connector.is_some();
-    let ReplayForm { editing, text, error, done } = form;
+    let ReplayForm { editing, text, error, done, .. } = form;
     let original: serde_json::Value =
         serde_json::from_str(&v.original).unwrap_or_else(|_| serde_json::Value::String(v.original.clone()));
     let current = v.current.clone();
