@@ -89,6 +89,9 @@ pub struct ExceptionListItem {
     pub version: i64,
     /// The SLA the list shows: the running clock due first.
     pub sla: SlaSnapshot,
+    /// Where a replay of its message stands, if one was asked for.
+    #[serde(default)]
+    pub replay: Option<crate::replay::ReplayState>,
 }
 
 #[cfg(test)]

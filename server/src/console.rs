@@ -757,6 +757,12 @@ fn detail_view(d: crate::services::Detail) -> Result<ExceptionDetailView, Servic
         occurrences: r.occurrences,
         version: r.version,
         sla: snapshot(r.sla_frozen, r.sla_due_at, r.sla_risk_at)?,
+        replay: r
+            .replay_state
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("stored replay: {e}"))?,
     };
     Ok(ExceptionDetailView {
         item,

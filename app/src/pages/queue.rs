@@ -393,7 +393,10 @@ fn Row(item: ExceptionListItem, selected: RwSignal<BTreeSet<i64>>, focused: RwSi
             <td>{item.site.clone()}</td>
             <td>{item.queue.clone()}</td>
             <td>{item.assignee.clone().unwrap_or_else(|| "—".to_owned())}</td>
-            <td>{item.status.label()}</td>
+            <td>
+                {item.status.label()}
+                {item.replay.map(|r| view! { <span class=format!("replay-tag replay-{}", r.as_str())>{r.label()}</span> })}
+            </td>
         </tr>
     }
 }

@@ -40,6 +40,7 @@ struct Row {
     sla_frozen: Option<String>,
     sla_sort: i64,
     severity_order: i64,
+    replay_state: Option<String>,
 }
 
 impl Row {
@@ -74,6 +75,7 @@ impl Row {
                 due_at: time(self.sla_due_at)?,
                 at_risk_at: time(self.sla_risk_at)?,
             },
+            replay: self.replay_state.as_deref().map(str::parse).transpose()?,
         })
     }
 }
@@ -244,7 +246,7 @@ pub async fn page(
     let text = text_match(pool, filter).await?;
     let mut q = QueryBuilder::<Sqlite>::new(
         "SELECT e.id, e.kind, e.status, e.severity, e.site, e.queue, e.summary, e.refs, e.created_at, e.updated_at, \
-         e.assignee, e.occurrences, e.version, e.sla_due_at, e.sla_risk_at, e.sla_frozen, e.sla_sort, e.severity_order \
+         e.assignee, e.occurrences, e.version, e.sla_due_at, e.sla_risk_at, e.sla_frozen, e.sla_sort, e.severity_order, e.replay_state \
          FROM exceptions e WHERE 1 = 1",
     );
     push_filter(&mut q, viewer, filter, &text, now);
@@ -473,6 +475,7 @@ pub struct DetailRow {
     pub sla_due_at: Option<i64>,
     pub sla_risk_at: Option<i64>,
     pub sla_frozen: Option<String>,
+    pub replay_state: Option<String>,
     pub event_body: Option<String>,
 }
 
@@ -481,7 +484,7 @@ pub async fn detail(pool: &Pool, id: i64) -> anyhow::Result<Option<DetailRow>> {
         "SELECT e.id, e.kind, e.status, e.severity, e.site, e.queue, e.summary, e.refs, e.payload, e.created_at, \
          e.updated_at, e.assignee, e.occurrences, e.version, e.correlation_id, e.sla_policy_version, \
          e.ack_due_at, e.ack_risk_at, e.ack_frozen, e.resolve_due_at, e.resolve_risk_at, e.resolve_frozen, \
-         e.sla_due_at, e.sla_risk_at, e.sla_frozen, v.body AS event_body \
+         e.sla_due_at, e.sla_risk_at, e.sla_frozen, e.replay_state, v.body AS event_body \
          FROM exceptions e LEFT JOIN events v ON v.id = e.event_id WHERE e.id = ?",
     )
     .bind(id)

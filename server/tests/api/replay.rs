@@ -256,6 +256,11 @@ async fn a_refusal_returns_the_exception_to_its_queue_with_the_reason() {
     assert!(d.item.status.is_open(), "back in its queue, open");
     assert_eq!(d.item.queue, "transportation");
     assert!(d.timeline.iter().any(|t| t.action == "exception.replay_failed"));
+    assert_eq!(d.item.replay, Some(ReplayState::Failed));
+    let listed: crossdock::triage::QueuePage =
+        ok(sam.server_fn("queue_page", &[("query", "queue=transportation")]).await).await.json().await.expect("page");
+    let row = listed.items.iter().find(|i| i.id.get() == id).expect("in its queue's view");
+    assert_eq!(row.replay, Some(ReplayState::Failed), "marked replay failed in the list");
 
     // Its owner may try again once the target is fixed.
     ok(replay(&sam, id, None).await).await;
