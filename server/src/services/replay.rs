@@ -86,13 +86,40 @@ fn describe(outcome: DeliveryOutcome, timeout_ms: u32) -> String {
     }
 }
 
-/// The message to send: `data.payload` of the event, or its correction.
-fn message(facts: &ReplayFacts) -> anyhow::Result<(Value, Option<Value>)> {
-    let data: Value = serde_json::from_str(&facts.payload).context("stored payload is unreadable")?;
-    let original = data.get("payload").cloned().unwrap_or(Value::Null);
-    let corrected =
-        facts.corrected_payload.as_deref().map(serde_json::from_str).transpose().context("stored correction")?;
-    Ok((original, corrected))
+/// What a replay needs from an integration failure's stored data, read once.
+struct Failure {
+    /// The system and operation it failed in, when the data names them.
+    target: Option<(String, String)>,
+    /// `data.payload`: the message as it was received.
+    original: Value,
+    /// The message as a person corrected it, if someone did.
+    corrected: Option<Value>,
+    /// The content type the source declared for its payload, if it is sane.
+    content_type: String,
+    /// Whether the source said the failure may be retried (it may unless it
+    /// said no).
+    retryable: bool,
+}
+
+impl Failure {
+    fn read(facts: &ReplayFacts) -> anyhow::Result<Self> {
+        let data: Value = serde_json::from_str(&facts.payload).context("stored payload is unreadable")?;
+        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+        Ok(Self {
+            target: text("system").zip(text("operation")),
+            original: data.get("payload").cloned().unwrap_or(Value::Null),
+            corrected: facts
+                .corrected_payload
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .context("stored correction")?,
+            content_type: text("payload_content_type")
+                .filter(|t| reqwest::header::HeaderValue::from_str(t).is_ok() && t.contains('/') && t.len() <= 200)
+                .unwrap_or_else(|| "application/json".to_owned()),
+            retryable: data.get("retryable").and_then(Value::as_bool) != Some(false),
+        })
+    }
 }
 
 /// The bytes sent for a message: a string payload as it is (XML, EDI, CSV),
@@ -102,27 +129,6 @@ fn wire_body(message: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// The content type the source declared for its payload, if it is sane.
-fn content_type(facts: &ReplayFacts) -> String {
-    serde_json::from_str::<Value>(&facts.payload)
-        .ok()
-        .and_then(|d| d.get("payload_content_type").and_then(Value::as_str).map(str::to_owned))
-        .filter(|t| reqwest::header::HeaderValue::from_str(t).is_ok() && t.contains('/') && t.len() <= 200)
-        .unwrap_or_else(|| "application/json".to_owned())
-}
-
-/// Whether the source said the failure may be retried (it may unless it
-/// said no).
-fn retryable(facts: &ReplayFacts) -> bool {
-    serde_json::from_str::<Value>(&facts.payload).ok().and_then(|d| d.get("retryable").and_then(Value::as_bool))
-        != Some(false)
-}
-
-fn system_and_operation(facts: &ReplayFacts) -> Option<(String, String)> {
-    let data: Value = serde_json::from_str(&facts.payload).ok()?;
-    Some((data.get("system")?.as_str()?.to_owned(), data.get("operation")?.as_str()?.to_owned()))
 }
 
 impl Services {
@@ -310,8 +316,9 @@ impl Services {
                 status.label().to_lowercase()
             )));
         }
+        let failure = Failure::read(&facts)?;
         let (system, operation) =
-            system_and_operation(&facts).context("the integration failure names no system and operation")?;
+            failure.target.clone().context("the integration failure names no system and operation")?;
         let connector =
             store::replay::connector_for(&self.pool, &system, &operation).await?.ok_or_else(|| ActError::Invalid {
                 field: "connector".into(),
@@ -319,7 +326,7 @@ impl Services {
             })?;
         let spec: ConnectorSpec = serde_json::from_str(&connector.spec).context("stored connector is unreadable")?;
         let policy = self.policy_for(&spec, &facts.queue).await?;
-        let (original, previous) = message(&facts)?;
+        let Failure { original, corrected: previous, content_type, .. } = failure;
         let now = Utc::now();
         let traceparent = facts
             .event_body
@@ -355,12 +362,11 @@ impl Services {
         };
         let key = idempotency_key(facts.id, version);
         let encoded_policy = serde_json::to_string(&policy).context("encode policy")?;
-        let kind_of_body = content_type(&facts);
         let job = NewJob {
             exception: facts.id,
             connector: connector.id,
             payload: &wire_body(&body),
-            content_type: &kind_of_body,
+            content_type: &content_type,
             payload_version: version,
             idempotency_key: &key,
             traceparent: traceparent.as_deref(),
@@ -396,10 +402,8 @@ impl Services {
         for id in exceptions {
             let result: Result<(), ActError> = async {
                 let facts = store::replay::facts(&self.pool, id).await?.ok_or(ActError::NotFound)?;
-                let Some((system, operation)) = system_and_operation(&facts) else { return Ok(()) };
-                if !retryable(&facts) {
-                    return Ok(());
-                }
+                let failure = Failure::read(&facts)?;
+                let Some((system, operation)) = failure.target.filter(|_| failure.retryable) else { return Ok(()) };
                 let Some(connector) = store::replay::connector_for(&self.pool, &system, &operation).await? else {
                     return Ok(());
                 };
@@ -427,13 +431,13 @@ impl Services {
             .await?
             .filter(|f| viewer.scope().includes(&f.queue))
             .ok_or_else(|| ServiceError::NotFound(format!("exception {id}")))?;
-        let connector = match system_and_operation(&facts) {
+        let Failure { target, original, corrected, .. } = Failure::read(&facts)?;
+        let connector = match target {
             Some((system, operation)) => {
                 store::replay::connector_for(&self.pool, &system, &operation).await?.map(|r| summary(&r)).transpose()?
             }
             None => None,
         };
-        let (original, corrected) = message(&facts)?;
         Ok(ReplayStatus {
             connector,
             state: facts

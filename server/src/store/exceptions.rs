@@ -14,6 +14,31 @@ pub struct SlaColumns {
     pub resolve: Option<SlaSnapshot>,
 }
 
+/// The `SET` assignments of the SLA columns, in the order [`bind_sla`] binds them.
+pub const SET_SLA: &str = "ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, \
+     resolve_frozen = ?, sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ?";
+
+type Update<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds the SLA columns of [`SET_SLA`].
+pub fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
+    let millis = |t: Option<DateTime<Utc>>| t.map(super::to_millis);
+    let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
+    let (effective, sort) = sla.effective();
+    let frozen = |s: &SlaSnapshot| s.frozen.map(|f| f.as_str());
+    query
+        .bind(millis(ack.due_at))
+        .bind(millis(ack.at_risk_at))
+        .bind(frozen(&ack))
+        .bind(millis(resolve.due_at))
+        .bind(millis(resolve.at_risk_at))
+        .bind(frozen(&resolve))
+        .bind(millis(effective.due_at))
+        .bind(millis(effective.at_risk_at))
+        .bind(frozen(&effective))
+        .bind(sort)
+}
+
 /// Sorts after every real instant: no clock runs.
 pub const NO_DUE: i64 = 9_007_199_254_740_991;
 
@@ -93,31 +118,12 @@ pub async fn move_to_queue(
     sla: &SlaColumns,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let millis = |t: Option<DateTime<Utc>>| t.map(super::to_millis);
-    let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
-    let (effective, sort) = sla.effective();
-    let done = sqlx::query(
-        "UPDATE exceptions SET queue = ?, version = version + 1, updated_at = ?, \
-         ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, resolve_frozen = ?, \
-         sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ? \
-         WHERE id = ? AND queue = ? AND status NOT IN ('resolved', 'dismissed')",
-    )
-    .bind(to)
-    .bind(super::to_millis(at))
-    .bind(millis(ack.due_at))
-    .bind(millis(ack.at_risk_at))
-    .bind(ack.frozen.map(|s| s.as_str()))
-    .bind(millis(resolve.due_at))
-    .bind(millis(resolve.at_risk_at))
-    .bind(resolve.frozen.map(|s| s.as_str()))
-    .bind(millis(effective.due_at))
-    .bind(millis(effective.at_risk_at))
-    .bind(effective.frozen.map(|s| s.as_str()))
-    .bind(sort)
-    .bind(id)
-    .bind(from)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to move an exception")?;
+    let statement = format!(
+        "UPDATE exceptions SET queue = ?, version = version + 1, updated_at = ?, {SET_SLA} \
+         WHERE id = ? AND queue = ? AND status NOT IN ('resolved', 'dismissed')"
+    );
+    let query = sqlx::query(&statement).bind(to).bind(super::to_millis(at));
+    let done =
+        bind_sla(query, sla).bind(id).bind(from).execute(&mut **tx).await.context("Failed to move an exception")?;
     Ok(done.rows_affected() == 1)
 }

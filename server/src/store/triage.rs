@@ -373,33 +373,18 @@ pub struct Change<'a> {
 /// Writes a changed exception if it is still at `version`; `false` if not.
 pub async fn update(tx: &mut super::Tx<'_>, id: i64, version: i64, change: &Change<'_>) -> anyhow::Result<bool> {
     let Change { status, assignee, queue, sla, at } = *change;
-    let millis = |t: Option<DateTime<Utc>>| t.map(to_millis);
-    let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
-    let (effective, sort) = sla.effective();
-    let done = sqlx::query(
-        "UPDATE exceptions SET status = ?, assignee = ?, queue = ?, version = version + 1, updated_at = ?, \
-         ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, resolve_frozen = ?, \
-         sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ? WHERE id = ? AND version = ?",
-    )
-    .bind(status)
-    .bind(assignee)
-    .bind(queue)
-    .bind(to_millis(at))
-    .bind(millis(ack.due_at))
-    .bind(millis(ack.at_risk_at))
-    .bind(ack.frozen.map(|s| s.as_str()))
-    .bind(millis(resolve.due_at))
-    .bind(millis(resolve.at_risk_at))
-    .bind(resolve.frozen.map(|s| s.as_str()))
-    .bind(millis(effective.due_at))
-    .bind(millis(effective.at_risk_at))
-    .bind(effective.frozen.map(|s| s.as_str()))
-    .bind(sort)
-    .bind(id)
-    .bind(version)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to update an exception")?;
+    let statement = format!(
+        "UPDATE exceptions SET status = ?, assignee = ?, queue = ?, version = version + 1, updated_at = ?, {SET_SLA} \
+         WHERE id = ? AND version = ?",
+        SET_SLA = super::exceptions::SET_SLA
+    );
+    let query = sqlx::query(&statement).bind(status).bind(assignee).bind(queue).bind(to_millis(at));
+    let done = super::exceptions::bind_sla(query, sla)
+        .bind(id)
+        .bind(version)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to update an exception")?;
     Ok(done.rows_affected() == 1)
 }
 
