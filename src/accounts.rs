@@ -63,6 +63,11 @@ named_enum! {
     }
 }
 
+/// The identity of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
 /// A user name: 3 to 64 letters, digits, dots, dashes, underscores or @.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -5,11 +5,34 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::FieldProblem;
+use crate::audit::Entity;
 use crate::calendar::{BusinessCalendar, CalendarSpec};
 use crate::queue::QueueKey;
 use crate::routing::{RuleSet, RuleSetSpec};
 use crate::sla::{SlaPolicy, SlaPolicySpec};
+use crate::{FieldProblem, named_enum};
+
+named_enum! {
+    /// The kinds of configuration document, each kept in versions.
+    pub enum ConfigKind ("kind of configuration") {
+        Site => "site",
+        SlaPolicy => "sla_policy",
+        Queue => "queue",
+        Routing => "routing",
+    }
+}
+
+impl ConfigKind {
+    /// What the audit trail calls a document of this kind.
+    pub const fn entity(self) -> Entity {
+        match self {
+            ConfigKind::Site => Entity::Site,
+            ConfigKind::SlaPolicy => Entity::SlaPolicy,
+            ConfigKind::Queue => Entity::Queue,
+            ConfigKind::Routing => Entity::Routing,
+        }
+    }
+}
 
 /// A site (warehouse, DC) and its business calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

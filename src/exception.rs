@@ -94,6 +94,30 @@ pub struct ExceptionListItem {
     pub replay: Option<crate::replay::ReplayState>,
 }
 
+/// Everything stored about one exception.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionDetail {
+    pub item: ExceptionListItem,
+    pub acknowledge: SlaSnapshot,
+    pub resolve: SlaSnapshot,
+    /// The business transaction it belongs to.
+    pub correlation_id: Option<String>,
+    /// The event's `data`, as received.
+    pub payload: serde_json::Value,
+    /// The event that opened it, as received, when it is still kept.
+    pub event: Option<serde_json::Value>,
+    /// The SLA policy version it started under.
+    pub sla_policy_version: Option<i64>,
+}
+
+/// One event counted on an exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Occurrence {
+    pub received_at: DateTime<Utc>,
+    pub source: String,
+    pub event_id: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

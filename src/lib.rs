@@ -5,6 +5,7 @@
 //! same types and rules.
 
 pub mod accounts;
+pub mod audit;
 pub mod calendar;
 pub mod config;
 pub mod event;

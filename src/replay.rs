@@ -312,6 +312,39 @@ impl AttemptOutcome {
     }
 }
 
+/// One replay of an exception's message, as people follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayJob {
+    pub id: i64,
+    pub exception: crate::ExceptionId,
+    pub state: JobState,
+    pub attempts: i64,
+    /// When the next attempt is due, while one is.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Who asked, as the audit trail names them.
+    pub requested_by: String,
+    pub automatic: bool,
+    /// The version of the message it sends.
+    pub message_version: i64,
+    pub idempotency_key: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// One delivery attempt of a replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayAttempt {
+    pub job: i64,
+    pub attempt: i64,
+    pub started_at: DateTime<Utc>,
+    pub latency_ms: Option<i64>,
+    pub outcome: AttemptOutcome,
+    pub http_status: Option<i64>,
+    /// The first KiB of the target's answer.
+    pub response_head: Option<String>,
+}
+
 /// One difference between two versions of a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JsonChange {

@@ -63,20 +63,6 @@ pub struct QueueChoices {
     pub sites: Vec<(String, String)>,
 }
 
-/// One audit record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntryView {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub reason: Option<String>,
-}
-
 /// An open exception a rule set sends elsewhere, and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveView {
@@ -131,18 +117,11 @@ pub struct ExceptionDetailView {
     pub event: Option<crossdock::event::Event>,
     /// Its data as received, pretty-printed.
     pub payload: String,
-    pub occurrences: Vec<OccurrenceView>,
-    pub timeline: Vec<AuditEntryView>,
+    pub occurrences: Vec<crossdock::exception::Occurrence>,
+    /// Everything done to it, oldest first.
+    pub timeline: Vec<crossdock::audit::TimelineEntry>,
     /// The lifecycle moves its status allows.
     pub allowed: Vec<crossdock::lifecycle::ActionKind>,
-}
-
-/// One event counted on an exception.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OccurrenceView {
-    pub received_at: DateTime<Utc>,
-    pub source: String,
-    pub event_id: String,
 }
 
 /// Someone an exception can be given to.
@@ -174,25 +153,6 @@ pub enum BulkTarget {
     View { query: String },
 }
 
-/// A bulk action's progress and, per exception, its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BulkJobView {
-    pub id: i64,
-    pub action: String,
-    pub total: i64,
-    pub done: i64,
-    pub finished: bool,
-    pub items: Vec<BulkItemView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BulkItemView {
-    pub exception_id: i64,
-    /// `done`, `skipped`, `refused` or `failed`; none while pending.
-    pub outcome: Option<String>,
-    pub message: Option<String>,
-}
-
 /// A replay target as admins see it: never its secret, only whether one is set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectorEntry {
@@ -210,35 +170,6 @@ pub struct RetryPolicies {
     pub queues: Vec<String>,
 }
 
-/// One replay of an exception.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReplayJobView {
-    pub id: i64,
-    pub state: crossdock::replay::JobState,
-    pub attempts: i64,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub requested_by: String,
-    pub automatic: bool,
-    pub message_version: i64,
-    pub idempotency_key: String,
-    pub created_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-}
-
-/// One delivery attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttemptView {
-    pub job: i64,
-    pub attempt: i64,
-    pub started_at: DateTime<Utc>,
-    pub latency_ms: Option<i64>,
-    pub outcome: crossdock::replay::AttemptOutcome,
-    pub http_status: Option<i64>,
-    /// The first KiB of the target's answer.
-    pub response_head: Option<String>,
-}
-
 /// The replay side of an exception, as its detail page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplayView {
@@ -254,7 +185,7 @@ pub struct ReplayView {
     pub current: String,
     /// How the current message differs from the original.
     pub changes: Vec<crossdock::replay::JsonChange>,
-    pub jobs: Vec<ReplayJobView>,
+    pub jobs: Vec<crossdock::replay::ReplayJob>,
     /// Newest first.
-    pub attempts: Vec<AttemptView>,
+    pub attempts: Vec<crossdock::replay::ReplayAttempt>,
 }

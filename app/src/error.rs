@@ -19,11 +19,9 @@ pub enum AppError {
     /// Not signed in, or the session ended.
     #[error("Please sign in.")]
     Unauthenticated,
-    #[error("You are not allowed to do this.")]
-    Forbidden,
-    /// Not allowed, and why (e.g. someone else holds the exception).
+    /// Not allowed, and why (the role, or someone else holds the exception).
     #[error("{0}")]
-    NotAllowed(String),
+    Forbidden(String),
     /// The request was understood and refused, e.g. a login lock.
     #[error("{0}")]
     Refused(String),

@@ -104,12 +104,12 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=path!("/admin/connectors")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::replays::ConnectorsPage /></Private> }
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::connectors::ConnectorsPage /></Private> }
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/admin/retry-policies")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::replays::RetryPoliciesPage /></Private> }
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::retry_policies::RetryPoliciesPage /></Private> }
                         ssr=SsrMode::Async
                     />
                     <Route

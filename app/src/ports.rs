@@ -1,25 +1,26 @@
-//! The port through which server functions reach the server's services.
+//! The ports through which server functions reach the server's services,
+//! one per resource, mirroring `serverfns/`.
 //!
-//! The server implements [`ConsolePort`] and provides a [`Console`] as Leptos
+//! The server implements them all and provides a [`Console`] as Leptos
 //! context for every page render and server-function call. Each method acts
 //! as the person signed in to the current request; the server checks their
 //! role.
 
 use std::sync::Arc;
 
-use crossdock::triage::{Cursor, QueueCounts, QueueFilter, QueuePage, TriageAction};
-use leptos::prelude::use_context;
-
-use crate::AppError;
-use crate::dto::{
-    AssigneeOption, AuditEntryView, BulkJobView, BulkTarget, ConfigVersionView, ConnectorEntry, ExceptionDetailView,
-    Me, MoveView, QueueChoices, QueueEntry, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry,
-    UserEntry,
-};
+use crossdock::audit::AuditRecord;
 use crossdock::config::SiteSpec;
 use crossdock::replay::{ConnectorSpec, RetryPolicySpec};
 use crossdock::routing::{RouteDecision, RuleSetSpec};
 use crossdock::sla::SlaPolicySpec;
+use crossdock::triage::{BulkJob, Cursor, QueueCounts, QueueFilter, QueuePage, TriageAction};
+use leptos::prelude::use_context;
+
+use crate::AppError;
+use crate::dto::{
+    AssigneeOption, BulkTarget, ConfigVersionView, ConnectorEntry, ExceptionDetailView, Me, MoveView, QueueChoices,
+    QueueEntry, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, UserEntry,
+};
 
 /// A user as the admin form enters it.
 #[derive(Debug, Clone, Default)]
@@ -51,38 +52,50 @@ pub struct QueueInput {
     pub site: String,
 }
 
-/// The use cases the console calls.
+/// Signing in and out.
 #[async_trait::async_trait]
-pub trait ConsolePort: Send + Sync + 'static {
+pub trait AuthPort: Send + Sync + 'static {
     /// The signed-in person, if any.
     async fn me(&self) -> Result<Option<Me>, AppError>;
     async fn login(&self, username: String, password: String) -> Result<Me, AppError>;
     async fn logout(&self) -> Result<(), AppError>;
+}
 
+/// Queue views, one exception, actions, bulk actions and saved views.
+#[async_trait::async_trait]
+pub trait ExceptionsPort: Send + Sync + 'static {
     /// One page of a queue view, within the person's reach.
     async fn queue_page(&self, filter: QueueFilter, after: Option<Cursor>) -> Result<QueuePage, AppError>;
     /// Open exceptions in reach, per queue and per SLA state.
     async fn queue_counts(&self) -> Result<QueueCounts, AppError>;
     async fn exception_detail(&self, id: i64) -> Result<ExceptionDetailView, AppError>;
     /// Takes an action on an exception the person saw at version `seen`;
-    /// answers its new version.
+    /// answers its version after the action.
     async fn act(&self, id: i64, seen: Option<i64>, action: TriageAction) -> Result<i64, AppError>;
     async fn assignees(&self) -> Result<Vec<AssigneeOption>, AppError>;
     /// How many exceptions a bulk action would touch.
     async fn bulk_preview(&self, target: BulkTarget) -> Result<i64, AppError>;
     /// Starts a bulk action in the background; answers its id.
     async fn start_bulk(&self, target: BulkTarget, action: TriageAction) -> Result<i64, AppError>;
-    async fn bulk_status(&self, job: i64) -> Result<BulkJobView, AppError>;
+    async fn bulk_status(&self, job: i64) -> Result<BulkJob, AppError>;
     async fn list_views(&self) -> Result<Vec<SavedViewEntry>, AppError>;
     async fn save_view(&self, name: String, query: String, team: Option<String>) -> Result<i64, AppError>;
     async fn delete_view(&self, id: i64) -> Result<(), AppError>;
+}
 
+/// Users, for admins.
+#[async_trait::async_trait]
+pub trait UsersPort: Send + Sync + 'static {
     async fn list_users(&self) -> Result<Vec<UserEntry>, AppError>;
     async fn create_user(&self, user: UserInput) -> Result<UserEntry, AppError>;
     async fn update_user(&self, id: i64, user: UserInput) -> Result<UserEntry, AppError>;
     async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<(), AppError>;
     async fn reset_password(&self, id: i64, password: String) -> Result<(), AppError>;
+}
 
+/// Sources and their keys, for admins.
+#[async_trait::async_trait]
+pub trait SourcesPort: Send + Sync + 'static {
     async fn list_sources(&self) -> Result<Vec<SourceEntry>, AppError>;
     /// Registers a source and returns its first API key (shown once).
     async fn create_source(&self, source: SourceInput) -> Result<String, AppError>;
@@ -92,13 +105,25 @@ pub trait ConsolePort: Send + Sync + 'static {
     async fn revoke_source_keys(&self, name: String) -> Result<u64, AppError>;
     /// Adds a signing secret (shown once), replacing the others if asked.
     async fn add_signing_secret(&self, name: String, replace: bool) -> Result<String, AppError>;
+}
 
+/// Queues.
+#[async_trait::async_trait]
+pub trait QueuesPort: Send + Sync + 'static {
     async fn list_queues(&self) -> Result<(Vec<QueueEntry>, QueueChoices), AppError>;
     async fn save_queue(&self, queue: QueueInput) -> Result<(), AppError>;
+}
 
+/// The audit trail.
+#[async_trait::async_trait]
+pub trait AuditPort: Send + Sync + 'static {
     /// The newest audit records, before the record `before` when given.
-    async fn list_audit(&self, before: Option<i64>) -> Result<Vec<AuditEntryView>, AppError>;
+    async fn list_audit(&self, before: Option<i64>) -> Result<Vec<AuditRecord>, AppError>;
+}
 
+/// Sites and calendars, SLA policies, routing rules and their history.
+#[async_trait::async_trait]
+pub trait ConfigPort: Send + Sync + 'static {
     async fn list_sites(&self) -> Result<Vec<SiteSpec>, AppError>;
     async fn save_site(&self, site: SiteSpec) -> Result<(), AppError>;
     async fn list_policies(&self) -> Result<Vec<SlaPolicySpec>, AppError>;
@@ -112,7 +137,11 @@ pub trait ConsolePort: Send + Sync + 'static {
     async fn save_routing(&self, rules: RuleSetSpec, reroute: bool) -> Result<Vec<MoveView>, AppError>;
     async fn config_history(&self, kind: String, key: Option<String>) -> Result<Vec<ConfigVersionView>, AppError>;
     async fn restore_config(&self, version_id: i64) -> Result<(), AppError>;
+}
 
+/// Replays: connectors and retry policies, replaying a message and following it.
+#[async_trait::async_trait]
+pub trait ReplaysPort: Send + Sync + 'static {
     async fn list_connectors(&self) -> Result<Vec<ConnectorEntry>, AppError>;
     /// Saves a connector; a `None` secret keeps the stored one.
     async fn save_connector(&self, connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError>;
@@ -124,6 +153,17 @@ pub trait ConsolePort: Send + Sync + 'static {
     async fn replay_status(&self, id: i64) -> Result<ReplayView, AppError>;
 }
 
+/// Every use case the console calls.
+pub trait ConsolePort:
+    AuthPort + ExceptionsPort + UsersPort + SourcesPort + QueuesPort + AuditPort + ConfigPort + ReplaysPort
+{
+}
+
+impl<T> ConsolePort for T where
+    T: AuthPort + ExceptionsPort + UsersPort + SourcesPort + QueuesPort + AuditPort + ConfigPort + ReplaysPort
+{
+}
+
 /// Gives an error the HTTP status it stands for, on the current response.
 pub fn with_status(err: AppError) -> AppError {
     use http::StatusCode;
@@ -131,7 +171,7 @@ pub fn with_status(err: AppError) -> AppError {
         AppError::Invalid { .. } | AppError::Fields(_) => StatusCode::BAD_REQUEST,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::Refused(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use crossdock::{BusinessRefs, ExceptionKind, RefKind, Severity};
 use crossdock_server::config::{DatabaseUrl, Synchronous};
-use crossdock_server::ingest::writer::{IngestItem, commit_items};
+use crossdock_server::services::ingest::writer::{IngestItem, commit_items};
 use crossdock_server::store::events::EventRecord;
 use crossdock_server::store::exceptions::{NewException, SlaColumns};
 use serde_json::json;
@@ -194,7 +194,7 @@ fn item(n: usize) -> IngestItem {
             refs: refs.iter().map(|(k, v)| (k, v.to_owned())).collect(),
         },
         exception,
-        actor: "source:bench".into(),
+        actor: crossdock::audit::Actor::Source("bench".into()),
     }
 }
 

@@ -66,7 +66,7 @@ fn report(name: &str, mut samples: Vec<Duration>) {
 async fn main() {
     let total: usize = std::env::var("BENCH_REPLAYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::with_database(DatabaseUrl::SqliteFile(dir.path().join("bench.db")));
+    let mut config = Config::defaults(DatabaseUrl::SqliteFile(dir.path().join("bench.db")));
     config.bind = "127.0.0.1:0".parse().expect("address");
     let app = Application::build(&config).await.expect("server");
     let base = format!("http://{}", app.address());
@@ -97,7 +97,9 @@ async fn main() {
         rate_per_sec: 1e6,
         burst: 1_000_000,
     };
-    let key = services.create_source(&operator, &settings).await.expect("source").key;
+    let key =
+        secrecy::ExposeSecret::expose_secret(&services.create_source(&operator, &settings).await.expect("source").key)
+            .to_owned();
     let client = reqwest::Client::new();
     for chunk in (0..total).collect::<Vec<_>>().chunks(500) {
         let events: Vec<Value> = chunk

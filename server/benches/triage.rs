@@ -14,8 +14,8 @@ use crossdock::calendar::{CalendarSpec, HoursSpec};
 use crossdock::config::QueueSpec;
 use crossdock::triage::{Cursor, QueueFilter};
 use crossdock_server::auth::{CurrentUser, Operator};
-use crossdock_server::config::{DatabaseUrl, Synchronous};
-use crossdock_server::services::{ConfigDocs, NewUser, ServiceSettings, Services};
+use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
+use crossdock_server::services::{ConfigDocs, NewUser, Services};
 use sqlx::{QueryBuilder, Sqlite};
 
 const QUEUES: [&str; 10] = [
@@ -176,7 +176,7 @@ async fn user(services: &Services, name: &str, role: &str, queues: &[&str]) -> C
         queues: queues.iter().map(|q| (*q).to_owned()).collect(),
     };
     services.create_user(&Operator::command_line(), &new).await.expect("user created");
-    services.login(name, password, "bench").await.expect("login").0
+    services.login(name, secrecy::SecretString::from(password), "bench").await.expect("login").0
 }
 
 fn main() {
@@ -186,7 +186,7 @@ fn main() {
     runtime.block_on(async {
         let url: DatabaseUrl = format!("sqlite://{}/triage.db", dir.path().display()).parse().expect("url");
         let pool = crossdock_server::store::open(&url, Synchronous::Normal).await.expect("db");
-        let services = Services::start(pool.clone(), ServiceSettings::default()).await.expect("services");
+        let services = Services::start(pool.clone(), Config::defaults(url.clone()).service_settings()).await.expect("services");
         fill(&pool, total).await;
         let calendar = CalendarSpec { time_zone: "UTC".into(), hours: HoursSpec::AlwaysOpen, holidays: vec![] };
         let queues = QUEUES

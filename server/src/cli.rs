@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::services::{NewUser, SeedOutcome, ServiceError, Services, SourceSettings};
 use crate::startup::Application;
 use crate::{store, telemetry};
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -148,12 +149,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 SeedOutcome::Seeded { exceptions, keys } => {
                     println!("added the demo configuration and {exceptions} demo exceptions");
                     println!("demo accounts (user name / password):");
-                    for (name, _, role, password, _) in crate::demo::DEMO_USERS {
+                    for (name, _, role, password, _) in crate::services::demo::DEMO_USERS {
                         println!("  {name:<8} {password:<26} {role}");
                     }
                     println!("API keys of the demo sources (shown once):");
                     for key in keys {
-                        println!("  {:<12} {}", key.source, key.key);
+                        println!("  {:<12} {}", key.source, key.key.expose_secret());
                     }
                 }
                 SeedOutcome::NotEmpty(n) => {
@@ -182,17 +183,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The new password: from a terminal, asked twice without echo; otherwise
 /// the first line of standard input.
-fn read_password() -> anyhow::Result<String> {
+fn read_password() -> anyhow::Result<SecretString> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("Password (12 characters or more): ")?;
-        let second = rpassword::prompt_password("Same password again: ")?;
-        anyhow::ensure!(first == second, "the two passwords differ");
+        let first = SecretString::from(rpassword::prompt_password("Password (12 characters or more): ")?);
+        let second = SecretString::from(rpassword::prompt_password("Same password again: ")?);
+        anyhow::ensure!(first.expose_secret() == second.expose_secret(), "the two passwords differ");
         Ok(first)
     } else {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
-        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+        Ok(SecretString::from(line.trim_end_matches(['\r', '\n'])))
     }
 }
 
@@ -210,7 +211,7 @@ async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<(
             let issued = services.create_source(&actor, &settings).await.map_err(explain)?;
             println!("created source {} for events whose source starts with `{}`", issued.source, settings.prefix);
             println!("API key (shown once; store it now):");
-            println!("{}", issued.key);
+            println!("{}", issued.key.expose_secret());
         }
         SourceCommand::Rotate { name, grace_hours } => {
             let issued = services
@@ -218,7 +219,7 @@ async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<(
                 .await
                 .map_err(explain)?;
             println!("new API key for {name}; the previous keys stay valid for {grace_hours} h (shown once):");
-            println!("{}", issued.key);
+            println!("{}", issued.key.expose_secret());
         }
         SourceCommand::Revoke { name } => {
             let n = services.revoke_source_keys(&actor, &name).await.map_err(explain)?;
@@ -227,10 +228,10 @@ async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<(
         SourceCommand::Sign { name, replace } => {
             let secret = services.add_signing_secret(&actor, &name, replace).await.map_err(explain)?;
             println!("requests of {name} must now be signed (Standard Webhooks); signing secret (shown once):");
-            println!("{secret}");
+            println!("{}", secret.expose_secret());
         }
         SourceCommand::List => {
-            for s in services.list_sources().await.map_err(explain)? {
+            for s in services.list_sources(&actor).await.map_err(explain)? {
                 let signed = if s.signed { "signed" } else { "unsigned" };
                 println!("{:<20} {:<24} {:>8}/s burst {:<6} {signed}", s.name, s.prefix, s.rate_per_sec, s.burst);
             }

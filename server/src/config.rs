@@ -2,14 +2,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, FromArgMatches, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 use crate::http::session::SessionSettings;
-use crate::ingest::writer::WriterSettings;
+use crate::jobs::Workers;
+use crate::services::ingest::writer::WriterSettings;
 use crate::services::{IngestSettings, LoginPolicy, ServiceSettings};
+
+pub use crate::store::settings::{DatabaseUrl, Synchronous};
 
 /// Everything the server and its commands are configured with.
 #[derive(Debug, Clone, Args)]
@@ -36,7 +38,7 @@ pub struct Config {
 
     /// SQLite durability: `full` syncs every commit to disk, `normal` may lose
     /// the last commits on a power cut (never on a crash of the process).
-    #[arg(long, env = "CROSSDOCK_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Full, global = true)]
+    #[arg(long, env = "CROSSDOCK_SQLITE_SYNCHRONOUS", default_value = "full", global = true)]
     pub sqlite_synchronous: Synchronous,
 
     /// Largest ingest request body, in bytes.
@@ -88,32 +90,17 @@ pub struct Config {
     pub replay_workers: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Synchronous {
-    Full,
-    Normal,
-}
-
 impl Config {
-    /// A configuration for tests and tools: the defaults, with this database.
-    pub fn with_database(database_url: DatabaseUrl) -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            database_url,
-            log: "info".to_owned(),
-            log_format: LogFormat::Pretty,
-            site_root: PathBuf::from("target/site"),
-            sqlite_synchronous: Synchronous::Full,
-            ingest_max_body: 1024 * 1024,
-            ingest_max_batch: 1000,
-            ingest_queue: 1024,
-            public_url: "http://127.0.0.1:3000".into(),
-            session_idle_minutes: 30,
-            session_max_hours: 8,
-            login_lock_after: 10,
-            login_window_minutes: 15,
-            replay_workers: 4,
-        }
+    /// The defaults every flag declares, with this database: what tests and
+    /// tools start from. The environment is not read.
+    pub fn defaults(database_url: DatabaseUrl) -> Self {
+        let command = Self::augment_args(clap::Command::new("crossdock")).mut_args(|arg| arg.env(None));
+        let mut config = command
+            .try_get_matches_from(["crossdock"])
+            .and_then(|matches| Self::from_arg_matches(&matches))
+            .unwrap_or_else(|e| unreachable!("the declared defaults always parse: {e}"));
+        config.database_url = database_url;
+        config
     }
 
     /// How the services are tuned.
@@ -127,6 +114,11 @@ impl Config {
                 address_lock_after: self.login_lock_after * 5,
             },
         }
+    }
+
+    /// How many background workers of each kind run.
+    pub fn workers(&self) -> Workers {
+        Workers { replays: self.replay_workers as usize, bulk_actions: 1 }
     }
 
     /// Session lifetimes.
@@ -144,7 +136,7 @@ impl Config {
         IngestSettings {
             max_body_bytes: self.ingest_max_body as usize,
             max_batch: self.ingest_max_batch as usize,
-            writer: WriterSettings { queue_capacity: self.ingest_queue as usize, ..WriterSettings::default() },
+            writer: WriterSettings::with_queue(self.ingest_queue as usize),
         }
     }
 }
@@ -169,60 +161,16 @@ fn parse_log_filter(s: &str) -> Result<String, String> {
     EnvFilter::try_new(s).map(|_| s.to_owned()).map_err(|e| format!("not a log filter ({e})"))
 }
 
-/// Where the database lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// A SQLite database file.
-    SqliteFile(PathBuf),
-    /// A private in-memory SQLite database (tests and tools only).
-    SqliteMemory,
-}
-
-impl FromStr for DatabaseUrl {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let Some(rest) = s.strip_prefix("sqlite:") else {
-            return Err("only sqlite: URLs are supported, e.g. sqlite://data/crossdock.db".into());
-        };
-        if rest == ":memory:" || rest == "//:memory:" {
-            return Ok(DatabaseUrl::SqliteMemory);
-        }
-        let path = rest.strip_prefix("//").unwrap_or(rest);
-        let path = path.split('?').next().unwrap_or(path);
-        if path.is_empty() {
-            return Err("the sqlite URL names no file".into());
-        }
-        Ok(DatabaseUrl::SqliteFile(PathBuf::from(path)))
-    }
-}
-
-impl std::fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DatabaseUrl::SqliteFile(path) => write!(f, "sqlite://{}", path.display()),
-            DatabaseUrl::SqliteMemory => f.write_str("sqlite::memory:"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sqlite_urls_name_a_file_relative_or_absolute() {
-        assert_eq!("sqlite://data/crossdock.db".parse(), Ok(DatabaseUrl::SqliteFile("data/crossdock.db".into())));
-        assert_eq!(
-            "sqlite:///var/lib/crossdock.db".parse(),
-            Ok(DatabaseUrl::SqliteFile("/var/lib/crossdock.db".into()))
-        );
-        assert_eq!("sqlite::memory:".parse(), Ok(DatabaseUrl::SqliteMemory));
-    }
-
-    #[test]
-    fn other_urls_are_refused() {
-        assert!("mysql://localhost/db".parse::<DatabaseUrl>().is_err());
-        assert!("sqlite://".parse::<DatabaseUrl>().is_err());
+    fn the_defaults_are_those_the_flags_declare() {
+        let config = Config::defaults(DatabaseUrl::SqliteMemory);
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.sqlite_synchronous, Synchronous::Full);
+        assert_eq!(config.session_idle_minutes, 30);
+        assert_eq!(config.database_url, DatabaseUrl::SqliteMemory);
     }
 }

@@ -3,12 +3,8 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod console;
-pub mod demo;
-pub mod error;
 pub mod http;
-pub mod ingest;
-pub mod openapi;
+pub mod jobs;
 pub mod services;
 pub mod startup;
 pub mod store;

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::jobs::{self, Workers};
 use crate::services::Services;
 use crate::store;
 
@@ -18,7 +19,7 @@ pub struct Application {
     address: SocketAddr,
     services: Services,
     state: AppState,
-    replay_workers: usize,
+    workers: Workers,
 }
 
 impl Application {
@@ -27,7 +28,6 @@ impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
         let services = Services::start(pool, config.service_settings()).await?;
-        services.resume_bulk_jobs().await.context("cannot resume the unfinished bulk actions")?;
 
         let mut leptos_options = get_configuration(None).context("invalid LEPTOS_* environment")?.leptos_options;
         leptos_options.site_root = config.site_root.to_string_lossy().as_ref().into();
@@ -42,7 +42,7 @@ impl Application {
             address,
             state: AppState { leptos_options, services: services.clone(), sessions: config.session_settings() },
             services,
-            replay_workers: config.replay_workers as usize,
+            workers: config.workers(),
         })
     }
 
@@ -64,13 +64,11 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
-    /// requests finish, stops the replay workers and returns.
+    /// requests finish, stops the background workers and returns.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "crossdock is listening");
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let services = self.services.clone();
-        let count = self.replay_workers;
-        let workers = tokio::spawn(async move { services.run_replay_workers(count, stopped).await });
+        let workers = tokio::spawn(jobs::run(self.services.clone(), self.workers, stopped));
         let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served =
             axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.context("the server failed");

@@ -1,7 +1,7 @@
 //! Building a triage action from what a person chose and typed.
 
 use crossdock::lifecycle::{Action, Reason, ResolutionCode, WaitParty};
-use crossdock::triage::TriageAction;
+use crossdock::triage::{Change, TriageAction};
 
 use crate::AppError;
 
@@ -31,6 +31,10 @@ pub struct ActionInput {
     pub code: String,
 }
 
+fn status(action: Action) -> TriageAction {
+    TriageAction::Change(Change::Status(action))
+}
+
 fn reason(field: &str, text: &str) -> Result<Reason, AppError> {
     Reason::parse(text).map_err(|e| AppError::invalid(field, e.to_string()))
 }
@@ -39,30 +43,30 @@ impl ActionInput {
     /// The action, or a message for the field that is missing or wrong.
     pub fn action(&self) -> Result<TriageAction, AppError> {
         Ok(match self.kind.as_str() {
-            "claim" => TriageAction::Claim,
+            "claim" => TriageAction::claim(),
             "assign" => {
                 let (assignee, queue) = (self.assignee.trim(), self.queue.trim());
                 if assignee.is_empty() && queue.is_empty() {
                     return Err(AppError::invalid("assignee", "choose a person or a queue"));
                 }
-                TriageAction::Assign {
+                TriageAction::Change(Change::Assign {
                     assignee: Some(assignee.to_owned()).filter(|a| !a.is_empty() && a != "(nobody)"),
                     queue: Some(queue.to_owned()).filter(|q| !q.is_empty()),
                     reason: reason("text", &self.text)?,
-                }
+                })
             }
-            "comment" => TriageAction::Comment { text: reason("text", &self.text)? },
-            "acknowledge" => TriageAction::Status(Action::Acknowledge),
-            "start" => TriageAction::Status(Action::Start),
-            "resume" => TriageAction::Status(Action::Resume),
-            "wait" => TriageAction::Status(Action::Wait {
+            "comment" => TriageAction::Change(Change::Comment { text: reason("text", &self.text)? }),
+            "acknowledge" => status(Action::Acknowledge),
+            "start" => status(Action::Start),
+            "resume" => status(Action::Resume),
+            "wait" => status(Action::Wait {
                 party: self
                     .party
                     .parse::<WaitParty>()
                     .map_err(|_| AppError::invalid("party", "who is it waiting on?"))?,
                 reason: reason("text", &self.text)?,
             }),
-            "resolve" => TriageAction::Status(Action::Resolve {
+            "resolve" => status(Action::Resolve {
                 code: self
                     .code
                     .parse::<ResolutionCode>()
@@ -72,8 +76,8 @@ impl ActionInput {
                     .map(|t| reason("text", t))
                     .transpose()?,
             }),
-            "dismiss" => TriageAction::Status(Action::Dismiss { reason: reason("text", &self.text)? }),
-            "reopen" => TriageAction::Status(Action::Reopen { reason: reason("text", &self.text)? }),
+            "dismiss" => status(Action::Dismiss { reason: reason("text", &self.text)? }),
+            "reopen" => status(Action::Reopen { reason: reason("text", &self.text)? }),
             "replay" => TriageAction::Replay,
             _ => return Err(AppError::invalid("kind", "choose an action")),
         })
@@ -112,6 +116,9 @@ mod tests {
         let wait = ActionInput { kind: "wait".into(), text: "asked for a date".into(), ..Default::default() };
         assert!(wait.action().unwrap_err().for_field("party").is_some());
         let resolve = ActionInput { kind: "resolve".into(), code: "corrected".into(), ..Default::default() };
-        assert!(matches!(resolve.action(), Ok(TriageAction::Status(Action::Resolve { note: None, .. }))));
+        assert!(matches!(
+            resolve.action(),
+            Ok(TriageAction::Change(Change::Status(Action::Resolve { note: None, .. })))
+        ));
     }
 }

@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use super::action_form::{ActionFields, ActionFieldsView};
 use crate::AppError;
 use crate::components::forms::FormError;
-use crate::dto::{BulkJobView, BulkTarget};
+use crossdock::triage::{BulkJob, BulkOutcome};
+
+use crate::dto::BulkTarget;
 use crate::serverfns::exceptions::{assignees, bulk_preview, bulk_status, start_bulk};
 use crate::serverfns::queues::list_queues;
 
@@ -18,7 +20,7 @@ pub fn BulkPanel(selected: RwSignal<BTreeSet<i64>>, filter_query: Memo<String>) 
     let fields = ActionFields::new("acknowledge");
     let error = RwSignal::new(None::<AppError>);
     let preview = RwSignal::new(None::<i64>);
-    let job = RwSignal::new(None::<BulkJobView>);
+    let job = RwSignal::new(None::<BulkJob>);
     let people = Resource::new(|| (), |_| assignees());
     let queues = Resource::new(|| (), |_| list_queues());
     let people = Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default());
@@ -101,7 +103,7 @@ pub fn BulkPanel(selected: RwSignal<BTreeSet<i64>>, filter_query: Memo<String>) 
 }
 
 /// Polls a bulk job until it is finished.
-async fn follow(id: i64, job: RwSignal<Option<BulkJobView>>, error: RwSignal<Option<AppError>>) {
+async fn follow(id: i64, job: RwSignal<Option<BulkJob>>, error: RwSignal<Option<AppError>>) {
     loop {
         match bulk_status(id).await {
             Ok(status) => {
@@ -136,17 +138,17 @@ fn futures_channel() -> (futures::channel::oneshot::Sender<()>, futures::channel
 }
 
 #[component]
-fn Progress(job: BulkJobView) -> impl IntoView {
-    let count = |o: &str| job.items.iter().filter(|i| i.outcome.as_deref() == Some(o)).count();
+fn Progress(job: BulkJob) -> impl IntoView {
+    let count = |o: BulkOutcome| job.items.iter().filter(|i| i.outcome == Some(o)).count();
     let summary = format!(
         "{}: {} of {} processed — {} done, {} skipped, {} refused, {} failed",
         job.action,
         job.done,
         job.total,
-        count("done"),
-        count("skipped"),
-        count("refused"),
-        count("failed")
+        count(BulkOutcome::Done),
+        count(BulkOutcome::Skipped),
+        count(BulkOutcome::Refused),
+        count(BulkOutcome::Failed)
     );
     let state = if job.finished { "Finished. " } else { "Running… " };
     view! {
@@ -158,8 +160,8 @@ fn Progress(job: BulkJobView) -> impl IntoView {
                 <tbody>
                     {job.items.into_iter().map(|i| view! {
                         <tr>
-                            <td><a href=format!("/exceptions/{}", i.exception_id)>{format!("EX-{}", i.exception_id)}</a></td>
-                            <td>{i.outcome.unwrap_or_else(|| "pending".to_owned())}</td>
+                            <td><a href=format!("/exceptions/{}", i.exception.get())>{i.exception.to_string()}</a></td>
+                            <td>{i.outcome.map_or("pending", BulkOutcome::as_str)}</td>
                             <td>{i.message.unwrap_or_default()}</td>
                         </tr>
                     }).collect_view()}

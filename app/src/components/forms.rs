@@ -68,3 +68,9 @@ pub fn messages_under(error: Option<AppError>, prefix: &str) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+/// A number typed into a field, or a message for that field saying `what`
+/// is expected.
+pub fn number<T: std::str::FromStr>(field: &str, text: &str, what: &str) -> Result<T, AppError> {
+    text.trim().parse::<T>().map_err(|_| AppError::invalid(field, what))
+}

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod auth;
 pub mod bulk;
 pub mod forms;
+pub mod loaded;
 pub mod nav;
 pub mod replay_panel;
 pub mod sla_clock;

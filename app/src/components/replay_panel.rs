@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use crate::AppError;
 use crate::components::auth::Auth;
 use crate::components::forms::{ErrorNotice, FieldMessage, FormError};
-use crate::dto::{AttemptView, ConnectorEntry, ReplayView};
+use crossdock::replay::ReplayAttempt;
+
+use crate::dto::{ConnectorEntry, ReplayView};
 use crate::serverfns::replays::{parse_message, replay, replay_status};
 
 /// How often the panel looks again while a replay is under way.
@@ -134,7 +136,7 @@ fn changes_list(changes: &[JsonChange]) -> impl IntoView + use<> {
     view! { <ul class="diff" aria-label="Changes">{items}</ul> }
 }
 
-fn attempts_table(attempts: &[AttemptView]) -> impl IntoView + use<> {
+fn attempts_table(attempts: &[ReplayAttempt]) -> impl IntoView + use<> {
     let rows = attempts
         .iter()
         .map(|a| {

@@ -2,10 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::components::forms::ErrorNotice;
+use crate::components::loaded::Loaded;
 
-use crate::dto::AuditEntryView;
 use crate::serverfns::audit::list_audit;
+use crossdock::audit::AuditRecord;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -14,12 +14,7 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Audit trail"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    records
-                        .get()
-                        .map(|answer| match answer {
-                            Ok(list) => {
+            <Loaded resource=records what="the audit trail" show=move |list| {
                                 let oldest = list.last().map(|r| r.id);
                                 let full = list.len() == 100;
                                 view! {
@@ -45,25 +40,22 @@ pub fn AuditPage() -> impl IntoView {
                                         </button>
                                     </nav>
                                 }
-                                    .into_any()
-                            }
-                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        })
-                }}
-            </Transition>
+                            } />
         </section>
     }
 }
 
-fn audit_row(r: AuditEntryView) -> impl IntoView {
+fn audit_row(r: AuditRecord) -> impl IntoView {
+    let e = r.entry;
+    let json = |v: Option<serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_default();
     view! {
         <tr>
-            <td class="time">{r.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-            <td>{r.actor}</td>
-            <td>{r.action}</td>
-            <td>{format!("{} {}", r.entity, r.entity_id)}</td>
-            <td class="json">{r.before.unwrap_or_default()}</td>
-            <td class="json">{r.after.unwrap_or_default()}</td>
+            <td class="time">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td>{e.actor.to_string()}</td>
+            <td>{e.action.as_str()}</td>
+            <td>{format!("{} {}", e.entity, e.entity_id)}</td>
+            <td class="json">{json(e.before)}</td>
+            <td class="json">{json(e.after)}</td>
         </tr>
     }
 }

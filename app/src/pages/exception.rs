@@ -14,7 +14,9 @@ use crate::components::auth::Auth;
 use crate::components::forms::{ErrorNotice, FormError};
 use crate::components::replay_panel::{ReplayForm, ReplayPanel};
 use crate::components::sla_clock::{Now, describe};
-use crate::dto::{AuditEntryView, ExceptionDetailView};
+use crossdock::audit::TimelineEntry;
+
+use crate::dto::ExceptionDetailView;
 use crate::serverfns::exceptions::{act, assignees, exception_detail};
 use crate::serverfns::queues::list_queues;
 
@@ -187,39 +189,24 @@ fn context(body: &Body) -> AnyView {
     view! { <table class="context"><tbody>{rows.into_iter().collect_view()}</tbody></table> }.into_any()
 }
 
-fn timeline_entry(e: &AuditEntryView) -> impl IntoView + use<> {
-    let what = e.action.trim_start_matches("exception.").replace('_', " ");
-    let detail = match e.action.as_str() {
-        "exception.commented" => e
-            .after
-            .as_deref()
-            .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
-            .and_then(|v| v["comment"].as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        _ => {
-            let field = |json: &Option<String>, key: &str| {
-                json.as_deref()
-                    .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
-                    .and_then(|v| v[key].as_str().map(str::to_owned))
-            };
-            let mut parts = Vec::new();
-            for key in ["status", "assignee", "queue"] {
-                let (before, after) = (field(&e.before, key), field(&e.after, key));
-                if before != after {
-                    parts.push(format!(
-                        "{key}: {} → {}",
-                        before.unwrap_or_else(|| "—".into()),
-                        after.unwrap_or_else(|| "—".into())
-                    ));
-                }
-            }
-            parts.join(", ")
-        }
+fn timeline_entry(e: &TimelineEntry) -> impl IntoView + use<> {
+    let what = e.action.label();
+    let detail = match &e.comment {
+        Some(comment) => comment.clone(),
+        None => e
+            .changes
+            .iter()
+            .map(|c| {
+                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+                format!("{}: {} → {}", c.field, show(&c.before), show(&c.after))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     view! {
         <li>
             <time datetime=e.at.to_rfc3339()>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</time>
-            " " <strong>{e.actor.clone()}</strong> " " {what}
+            " " <strong>{e.actor.to_string()}</strong> " " {what}
             {(!detail.is_empty()).then(|| view! { <span class="timeline-detail">{format!(" — {detail}")}</span> })}
             {e.reason.clone().map(|r| view! { <span class="timeline-reason">{format!(" (reason: {r})")}</span> })}
         </li>

@@ -1,12 +1,12 @@
 //! Server functions over exceptions: queue views, details, actions, bulk
 //! actions and saved views.
 
-use crossdock::triage::{QueueCounts, QueuePage, TriageAction};
+use crossdock::triage::{BulkJob, QueueCounts, QueuePage, TriageAction};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::AppError;
-use crate::dto::{AssigneeOption, BulkJobView, BulkTarget, ExceptionDetailView, SavedViewEntry};
+use crate::dto::{AssigneeOption, BulkTarget, ExceptionDetailView, SavedViewEntry};
 /// Reads the filters of a view from its URL query string.
 #[cfg(feature = "ssr")]
 fn filter(query: &str) -> Result<crossdock::triage::QueueFilter, AppError> {
@@ -70,7 +70,7 @@ pub async fn start_bulk(target: BulkTarget, action: TriageAction) -> Result<i64,
 }
 
 #[server(prefix = "/console", endpoint = "bulk_status")]
-pub async fn bulk_status(job: i64) -> Result<BulkJobView, AppError> {
+pub async fn bulk_status(job: i64) -> Result<BulkJob, AppError> {
     crate::ports::console()?.bulk_status(job).await
 }
 

@@ -1,19 +1,19 @@
 //! Who is acting, and what they may do.
 //!
-//! A signed-in person is a [`CurrentUser`]. Use cases that need a permission
-//! take a capability (an [`Admin`], an [`AuditReader`], a [`Worker`]) that only
-//! [`CurrentUser`]'s checks can make, so a use case cannot be called without
-//! its role check.
+//! A signed-in person is a [`CurrentUser`]. Use cases take a capability (an
+//! [`Admin`], an [`AuditReader`], a [`Viewer`], a [`Worker`]) that only
+//! [`CurrentUser`]'s role checks can make, so a use case cannot be called
+//! without its check.
 
 pub mod passwords;
 
 use crossdock::accounts::{Permission, Role, Username};
+use crossdock::audit::SystemAgent;
 use crossdock::queue::QueueKey;
-use serde::{Deserialize, Serialize};
+use crossdock::triage::Doer;
 
-/// The identity of a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct UserId(pub i64);
+pub use crossdock::accounts::UserId;
+pub use crossdock::audit::Actor;
 
 /// A signed-in person, as loaded for this request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct CurrentUser {
 
 /// An action the role does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("your role ({role}) may not {permission}")]
+#[error("your role ({role}) may not {}", permission.as_str().replace('_', " "))]
 pub struct Denied {
     pub role: Role,
     pub permission: Permission,
@@ -48,27 +48,35 @@ impl QueueScope {
             QueueScope::Only(queues) => queues.iter().any(|q| q.as_str() == queue),
         }
     }
+
+    /// The queues in reach as names; `None` for every queue.
+    pub fn queue_names(&self) -> Option<Vec<String>> {
+        match self {
+            QueueScope::All => None,
+            QueueScope::Only(queues) => Some(queues.iter().map(ToString::to_string).collect()),
+        }
+    }
 }
 
 /// May configure users, sources, queues, routing and policies.
-#[derive(Debug)]
-pub struct Admin<'a>(&'a CurrentUser);
+#[derive(Debug, Clone)]
+pub struct Admin(CurrentUser);
 
 /// May read the audit trail.
-#[derive(Debug)]
-pub struct AuditReader<'a>(&'a CurrentUser);
+#[derive(Debug, Clone)]
+pub struct AuditReader(CurrentUser);
 
 /// May read exceptions within a scope.
-#[derive(Debug)]
-pub struct Viewer<'a> {
-    user: &'a CurrentUser,
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    user: CurrentUser,
     scope: QueueScope,
 }
 
 /// May work exceptions within a scope.
-#[derive(Debug)]
-pub struct Worker<'a> {
-    user: &'a CurrentUser,
+#[derive(Debug, Clone)]
+pub struct Worker {
+    user: CurrentUser,
     scope: QueueScope,
 }
 
@@ -81,46 +89,51 @@ impl CurrentUser {
         if self.role.limited_to_member_queues() { QueueScope::Only(self.queues.clone()) } else { QueueScope::All }
     }
 
-    pub fn admin(&self) -> Result<Admin<'_>, Denied> {
+    pub fn admin(&self) -> Result<Admin, Denied> {
         self.require(Permission::ManageUsers)?;
-        Ok(Admin(self))
+        Ok(Admin(self.clone()))
     }
 
-    pub fn audit_reader(&self) -> Result<AuditReader<'_>, Denied> {
+    pub fn audit_reader(&self) -> Result<AuditReader, Denied> {
         self.require(Permission::ViewAudit)?;
-        Ok(AuditReader(self))
+        Ok(AuditReader(self.clone()))
     }
 
-    pub fn viewer(&self) -> Viewer<'_> {
-        Viewer { user: self, scope: self.scope() }
+    pub fn viewer(&self) -> Viewer {
+        Viewer { user: self.clone(), scope: self.scope() }
     }
 
-    pub fn worker(&self) -> Result<Worker<'_>, Denied> {
+    pub fn worker(&self) -> Result<Worker, Denied> {
         self.require(Permission::WorkExceptions)?;
-        Ok(Worker { user: self, scope: self.scope() })
+        Ok(Worker { user: self.clone(), scope: self.scope() })
     }
 
-    /// The name the audit log gives this person.
-    pub fn audit_name(&self) -> String {
-        format!("user:{}", self.username)
+    /// The name the audit trail gives this person.
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.username.to_string())
     }
-}
 
-impl Admin<'_> {
-    pub fn user(&self) -> &CurrentUser {
-        self.0
-    }
-}
-
-impl AuditReader<'_> {
-    pub fn user(&self) -> &CurrentUser {
-        self.0
+    /// This person as the one who takes an action.
+    pub fn doer(&self) -> Doer<'_> {
+        Doer::Person { username: &self.username, role: self.role }
     }
 }
 
-impl Viewer<'_> {
+impl Admin {
     pub fn user(&self) -> &CurrentUser {
-        self.user
+        &self.0
+    }
+}
+
+impl AuditReader {
+    pub fn user(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+impl Viewer {
+    pub fn user(&self) -> &CurrentUser {
+        &self.user
     }
 
     pub fn scope(&self) -> &QueueScope {
@@ -128,30 +141,35 @@ impl Viewer<'_> {
     }
 }
 
-impl Worker<'_> {
+impl Worker {
     pub fn user(&self) -> &CurrentUser {
-        self.user
+        &self.user
     }
 
     pub fn scope(&self) -> &QueueScope {
         &self.scope
+    }
+
+    /// What a worker may read.
+    pub fn viewer(&self) -> Viewer {
+        Viewer { user: self.user.clone(), scope: self.scope.clone() }
     }
 }
 
 /// Someone allowed to configure Crossdock: an admin in the console, or the
 /// operator at the server's command line.
 pub trait Configurer {
-    /// Who the audit log names.
-    fn actor(&self) -> crate::services::Actor;
+    /// Who the audit trail names.
+    fn actor(&self) -> Actor;
     /// Whether what is created is demo data.
     fn demo(&self) -> bool {
         false
     }
 }
 
-impl Configurer for Admin<'_> {
-    fn actor(&self) -> crate::services::Actor {
-        crate::services::Actor::User(self.0.username.to_string())
+impl Configurer for Admin {
+    fn actor(&self) -> Actor {
+        self.0.actor()
     }
 }
 
@@ -174,8 +192,8 @@ impl Operator {
 }
 
 impl Configurer for Operator {
-    fn actor(&self) -> crate::services::Actor {
-        if self.demo { crate::services::Actor::System("demo") } else { crate::services::Actor::Operator }
+    fn actor(&self) -> Actor {
+        if self.demo { Actor::System(SystemAgent::Demo) } else { Actor::Operator }
     }
 
     fn demo(&self) -> bool {

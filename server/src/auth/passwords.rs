@@ -8,6 +8,7 @@ use anyhow::Context;
 use argon2::password_hash::SaltString;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 /// The shortest password accepted.
@@ -115,16 +116,16 @@ impl PasswordHashing {
         Ok(result?)
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, HashingError> {
-        self.run(move || hash_now(&password)).await
+    pub async fn hash(&self, password: SecretString) -> Result<String, HashingError> {
+        self.run(move || hash_now(password.expose_secret())).await
     }
 
     /// Verifies a password against a stored hash, or against the dummy hash
     /// when there is none (the answer is then always no).
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashingError> {
+    pub async fn verify(&self, password: SecretString, hash: Option<SecretString>) -> Result<bool, HashingError> {
         let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.dummy.as_str().to_owned());
-        let ok = self.run(move || verify_now(&password, &hash)).await?;
+        let hash = hash.unwrap_or_else(|| SecretString::from(self.dummy.as_str()));
+        let ok = self.run(move || verify_now(password.expose_secret(), hash.expose_secret())).await?;
         Ok(ok && known)
     }
 }
@@ -146,10 +147,11 @@ mod tests {
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
         let hashing = PasswordHashing::new(2).unwrap();
-        let hash = hashing.hash("forklift-orbit-tangerine-42".into()).await.unwrap();
+        let secret = |s: &str| SecretString::from(s);
+        let hash = hashing.hash(secret("forklift-orbit-tangerine-42")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(hashing.verify("forklift-orbit-tangerine-42".into(), Some(hash.clone())).await.unwrap());
-        assert!(!hashing.verify("forklift-orbit-tangerine-43".into(), Some(hash)).await.unwrap());
-        assert!(!hashing.verify("anything".into(), None).await.unwrap());
+        assert!(hashing.verify(secret("forklift-orbit-tangerine-42"), Some(secret(&hash))).await.unwrap());
+        assert!(!hashing.verify(secret("forklift-orbit-tangerine-43"), Some(secret(&hash))).await.unwrap());
+        assert!(!hashing.verify(secret("anything"), None).await.unwrap());
     }
 }

@@ -7,9 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
-use crate::error::ApiError;
-use crate::services::Services;
-use crate::store;
+use crate::services::{ServiceError, Services};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
@@ -22,9 +20,9 @@ async fn healthz() -> &'static str {
 
 /// Answers only when the database is reachable and fully migrated.
 async fn readyz(State(services): State<Services>) -> Response {
-    if store::is_ready(services.pool()).await {
+    if services.is_ready().await {
         (StatusCode::OK, "ready").into_response()
     } else {
-        ApiError::Unavailable.into_response()
+        ServiceError::Overloaded.into_response()
     }
 }

@@ -1,6 +1,10 @@
 //! HTTP: the API routers, the console, and the layers around them.
 
+mod console;
 mod health;
+pub mod ingest;
+pub mod openapi;
+pub mod problem;
 pub mod session;
 
 use axum::Router;
@@ -30,7 +34,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// static files, sessions, the same-origin guard, and the request-id and
 /// tracing layers.
 pub fn router(state: AppState) -> Router {
-    let console = crate::console::console(state.services.clone(), state.sessions.clone());
+    let console = console::console(state.services.clone(), state.sessions.clone());
     let context = move || provide_context(console.clone());
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -38,8 +42,8 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(health::router())
-        .merge(crate::ingest::router())
-        .merge(crate::openapi::router())
+        .merge(ingest::router())
+        .merge(openapi::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn(session::no_store))

@@ -13,7 +13,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::auth::{CurrentUser, UserId};
-use crate::error::Problem;
+use crate::http::problem::Problem;
 use crate::services::{ServiceError, Services, SessionStamp};
 use crate::store::Pool;
 
@@ -27,17 +27,6 @@ pub struct SessionSettings {
     pub secure_cookie: bool,
     /// `scheme://host[:port]` of the console as people reach it.
     pub public_origin: String,
-}
-
-impl Default for SessionSettings {
-    fn default() -> Self {
-        Self {
-            idle: Duration::minutes(30),
-            max: Duration::hours(8),
-            secure_cookie: false,
-            public_origin: "http://127.0.0.1:3000".into(),
-        }
-    }
 }
 
 const KEY: &str = "crossdock.user";

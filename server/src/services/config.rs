@@ -10,10 +10,12 @@ use crossdock::config::{Configuration, ConfigurationSpec, QueueSpec, SiteSpec};
 use crossdock::routing::RuleSetSpec;
 use crossdock::sla::{SlaPolicySpec, SlaTargets};
 
-use super::{Actor, ServiceError, Services};
-use crate::auth::Configurer;
-use crate::store::audit::AuditEntry;
-use crate::store::config::{ConfigKind, ConfigRow};
+use crossdock::audit::{Actor, AuditAction, AuditEntry, SystemAgent};
+use crossdock::config::ConfigKind;
+
+use super::{ServiceError, Services};
+use crate::auth::{Configurer, Viewer};
+use crate::store::config::ConfigVersion;
 use crate::store::{self, Pool};
 
 /// A set of configuration documents to save together.
@@ -59,16 +61,16 @@ fn bootstrap_docs() -> ConfigDocs {
     }
 }
 
-fn spec_of(rows: Vec<ConfigRow>) -> anyhow::Result<ConfigurationSpec> {
+fn spec_of(versions: Vec<ConfigVersion>) -> anyhow::Result<ConfigurationSpec> {
     let mut spec = ConfigurationSpec::default();
-    for row in rows {
-        let context = || format!("stored {} `{}` version {} is unreadable", row.kind, row.key, row.version);
-        match row.kind.as_str() {
-            "site" => spec.sites.push(serde_json::from_str(&row.spec).with_context(context)?),
-            "sla_policy" => spec.policies.push((row.id, serde_json::from_str(&row.spec).with_context(context)?)),
-            "queue" => spec.queues.push(serde_json::from_str(&row.spec).with_context(context)?),
-            "routing" => spec.routing = Some(serde_json::from_str(&row.spec).with_context(context)?),
-            other => anyhow::bail!("unknown configuration kind `{other}`"),
+    for v in versions {
+        let context = || format!("stored {} `{}` version {} is unreadable", v.kind, v.key, v.version);
+        let Some(doc) = v.spec.clone() else { continue };
+        match v.kind {
+            ConfigKind::Site => spec.sites.push(serde_json::from_value(doc).with_context(context)?),
+            ConfigKind::SlaPolicy => spec.policies.push((v.id, serde_json::from_value(doc).with_context(context)?)),
+            ConfigKind::Queue => spec.queues.push(serde_json::from_value(doc).with_context(context)?),
+            ConfigKind::Routing => spec.routing = Some(serde_json::from_value(doc).with_context(context)?),
         }
     }
     Ok(spec)
@@ -83,7 +85,7 @@ fn build(spec: ConfigurationSpec) -> Result<Configuration, Vec<crossdock::FieldP
 pub(super) async fn bootstrap_and_load(pool: &Pool) -> anyhow::Result<Configuration> {
     let mut tx = crate::store::begin(pool).await.context("Failed to begin a transaction")?;
     if store::config::count(&mut *tx).await? == 0 {
-        save_docs(&mut tx, &bootstrap_docs(), &Actor::System("bootstrap")).await?;
+        save_docs(&mut tx, &bootstrap_docs(), &Actor::System(SystemAgent::Bootstrap)).await?;
     }
     let rows = store::config::current(&mut *tx).await?;
     tx.commit().await.context("Failed to commit the bootstrap configuration")?;
@@ -97,7 +99,6 @@ pub(super) async fn bootstrap_and_load(pool: &Pool) -> anyhow::Result<Configurat
 
 async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> anyhow::Result<()> {
     let now = Utc::now();
-    let name = actor.audit_name();
     let mut saved = Vec::new();
     for site in &docs.sites {
         saved.push((ConfigKind::Site, site.code.clone(), serde_json::to_value(site)?));
@@ -112,25 +113,14 @@ async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> 
         saved.push((ConfigKind::Routing, "rules".to_owned(), serde_json::to_value(routing)?));
     }
     for (kind, key, spec) in saved {
-        let before = store::config::latest(tx, kind, &key).await?.and_then(|row| {
-            let spec: Option<serde_json::Value> = row.spec.as_deref().and_then(|s| serde_json::from_str(s).ok());
-            spec.map(|spec| serde_json::json!({"version_id": row.id, "spec": spec}))
-        });
-        let id = store::config::save(tx, kind, &key, Some(&spec), &name, now).await?;
-        store::audit::append(
-            tx,
-            &AuditEntry {
-                at: now,
-                actor: name.clone(),
-                action: "config.saved",
-                entity: kind.as_str(),
-                entity_id: key,
-                before,
-                after: Some(serde_json::json!({"version_id": id, "spec": spec})),
-                reason: None,
-            },
-        )
-        .await?;
+        let before = store::config::latest(tx, kind, &key)
+            .await?
+            .and_then(|v| v.spec.map(|spec| serde_json::json!({"version_id": v.id, "spec": spec})));
+        let id = store::config::save(tx, kind, &key, Some(&spec), actor, now).await?;
+        let mut entry = AuditEntry::new(now, actor.clone(), AuditAction::ConfigSaved, kind.entity(), key)
+            .after(serde_json::json!({"version_id": id, "spec": spec}));
+        entry.before = before;
+        store::audit::append(tx, &[entry]).await?;
     }
     Ok(())
 }
@@ -165,7 +155,7 @@ pub struct QueueSummary {
 
 impl Services {
     /// The queues, and the policies and sites a queue may use.
-    pub fn list_queues(&self) -> (Vec<QueueSummary>, Vec<String>, Vec<(String, String)>) {
+    pub fn list_queues(&self, _viewer: &Viewer) -> (Vec<QueueSummary>, Vec<String>, Vec<(String, String)>) {
         let config = self.configuration();
         let queues = config
             .queues
@@ -226,29 +216,16 @@ impl Services {
     }
 }
 
-/// One stored version of a configuration document.
-#[derive(Debug, Clone)]
-pub struct ConfigVersion {
-    pub id: i64,
-    pub kind: String,
-    pub key: String,
-    pub version: i64,
-    /// The document as JSON; `None` when this version removed it.
-    pub spec: Option<String>,
-    pub actor: String,
-    pub at: chrono::DateTime<Utc>,
-}
-
 impl Services {
-    pub fn sites(&self) -> Vec<SiteSpec> {
+    pub fn sites(&self, _by: &impl Configurer) -> Vec<SiteSpec> {
         self.configuration().sites.values().map(|(s, _)| s.clone()).collect()
     }
 
-    pub fn policies(&self) -> Vec<SlaPolicySpec> {
+    pub fn policies(&self, _by: &impl Configurer) -> Vec<SlaPolicySpec> {
         self.configuration().policies.values().map(|p| p.spec.clone()).collect()
     }
 
-    pub fn routing_spec(&self) -> RuleSetSpec {
+    pub fn routing_spec(&self, _by: &impl Configurer) -> RuleSetSpec {
         self.configuration().routing_spec.clone()
     }
 
@@ -286,46 +263,31 @@ impl Services {
     /// The versions of a kind of document (one key, or all), newest first.
     pub async fn config_history(
         &self,
-        _admin: &crate::auth::Admin<'_>,
+        _by: &impl Configurer,
         kind: &str,
         key: Option<&str>,
     ) -> Result<Vec<ConfigVersion>, ServiceError> {
         let kind: ConfigKind =
             kind.parse().map_err(|_| ServiceError::invalid("kind", "no such kind of configuration"))?;
-        store::config::history(&self.pool, kind, key)
-            .await?
-            .into_iter()
-            .map(|r| {
-                Ok(ConfigVersion {
-                    at: store::from_millis(r.created_at)?,
-                    id: r.id,
-                    kind: r.kind,
-                    key: r.key,
-                    version: r.version,
-                    spec: r.spec,
-                    actor: r.actor,
-                })
-            })
-            .collect()
+        Ok(store::config::history(&self.pool, kind, key).await?)
     }
 
     /// Makes an earlier version current again, as a new version (validated
     /// with the rest of the configuration like any change).
     #[tracing::instrument(skip_all, fields(version = id))]
     pub async fn restore_config(&self, by: &impl Configurer, id: i64) -> Result<(), ServiceError> {
-        let row = store::config::by_id(&self.pool, id)
+        let version = store::config::by_id(&self.pool, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {id}")))?;
-        let spec = row.spec.ok_or_else(|| ServiceError::invalid("version", "this version removed the document"))?;
+        let spec = version.spec.ok_or_else(|| ServiceError::invalid("version", "this version removed the document"))?;
         let bad =
             |e: serde_json::Error| ServiceError::Internal(anyhow::anyhow!("stored version {id} is unreadable: {e}"));
         let mut docs = ConfigDocs::default();
-        match row.kind.as_str() {
-            "site" => docs.sites.push(serde_json::from_str(&spec).map_err(bad)?),
-            "sla_policy" => docs.policies.push(serde_json::from_str(&spec).map_err(bad)?),
-            "queue" => docs.queues.push(serde_json::from_str(&spec).map_err(bad)?),
-            "routing" => docs.routing = Some(serde_json::from_str(&spec).map_err(bad)?),
-            other => return Err(ServiceError::Internal(anyhow::anyhow!("unknown configuration kind `{other}`"))),
+        match version.kind {
+            ConfigKind::Site => docs.sites.push(serde_json::from_value(spec).map_err(bad)?),
+            ConfigKind::SlaPolicy => docs.policies.push(serde_json::from_value(spec).map_err(bad)?),
+            ConfigKind::Queue => docs.queues.push(serde_json::from_value(spec).map_err(bad)?),
+            ConfigKind::Routing => docs.routing = Some(serde_json::from_value(spec).map_err(bad)?),
         }
         self.save_configuration(by, &docs).await
     }

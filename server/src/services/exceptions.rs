@@ -1,64 +1,228 @@
-//! Use cases over exceptions.
+//! One exception: its detail, and the actions people take on it (claim,
+//! assign, comment, move through the lifecycle, replay). What an action does
+//! is decided by the core; here it is checked against the actor's queues,
+//! written in one transaction with its audit record, or refused.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use crossdock::ExceptionId;
+use crossdock::audit::{AuditRecord, Entity};
+use crossdock::exception::{ExceptionDetail, Occurrence};
+use crossdock::triage::{Change, Decision, Doer, ExceptionState, Refusal, Setting, TriageAction, decide};
 
-use super::{EventResult, NewSourceKey, ServiceError, Services};
-use crate::auth::{AuditReader, Operator};
-use crate::{demo, store};
+use super::sla::{self, Clocked};
+use super::{ServiceError, Services};
+use crate::auth::{Actor, Viewer, Worker};
+use crate::store::{self, Tx};
 
-/// What seeding the demo did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SeedOutcome {
-    /// The database was empty: the demo configuration and sources were added
-    /// and this many exceptions filed; the sources' keys are shown once.
-    Seeded { exceptions: i64, keys: Vec<NewSourceKey> },
-    /// The database already held this many exceptions; nothing was added.
-    NotEmpty(i64),
+/// Why an action on one exception did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    /// The role or the queues of the actor do not allow it (403; a bulk
+    /// action counts it as refused).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The exception's status does not allow it (400; a bulk action skips it).
+    #[error("{0}")]
+    WrongState(String),
+    /// Someone changed the exception since the actor saw it (409).
+    #[error("{0}")]
+    Changed(String),
+    /// A value given with the action was refused (400).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("no such exception")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<ActError> for ServiceError {
+    fn from(err: ActError) -> Self {
+        match err {
+            ActError::NotAllowed(m) => ServiceError::Forbidden(m),
+            ActError::WrongState(m) => ServiceError::invalid("action", m),
+            ActError::Changed(m) => ServiceError::Conflict(m),
+            ActError::Invalid { field, message } => ServiceError::Invalid { field, message },
+            ActError::NotFound => ServiceError::NotFound("exception".into()),
+            ActError::Internal(e) => ServiceError::Internal(e),
+        }
+    }
+}
+
+/// What an action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acted {
+    /// The exception changed; its new version.
+    Changed { version: i64 },
+    /// A note was added; the exception itself did not change.
+    Noted { version: i64 },
+    /// A replay of its message was queued as this job.
+    ReplayQueued { job: i64, version: i64 },
+}
+
+impl Acted {
+    /// The exception's version after the action.
+    pub fn version(self) -> i64 {
+        match self {
+            Acted::Changed { version } | Acted::Noted { version } | Acted::ReplayQueued { version, .. } => version,
+        }
+    }
+}
+
+/// The detail of one exception, as stored.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub exception: ExceptionDetail,
+    pub occurrences: Vec<Occurrence>,
+    /// Every audit record about it, oldest first.
+    pub timeline: Vec<AuditRecord>,
+    /// The SLA policy version it started under, in words.
+    pub policy: Option<String>,
 }
 
 impl Services {
-    /// The newest audit records, before record `before` if given.
-    pub async fn list_audit(
-        &self,
-        _reader: &AuditReader<'_>,
-        before: Option<i64>,
-    ) -> Result<Vec<store::audit::AuditRow>, ServiceError> {
-        Ok(store::audit::list(&self.pool, before, 100).await?)
+    /// The detail of one exception in reach; `NotFound` outside it.
+    #[tracing::instrument(skip_all, fields(exception = id.get()))]
+    pub async fn exception_detail(&self, viewer: &Viewer, id: ExceptionId) -> Result<Detail, ServiceError> {
+        let exception = store::exceptions::detail(&self.pool, id)
+            .await?
+            .filter(|d| viewer.scope().includes(&d.item.queue))
+            .ok_or_else(|| ServiceError::NotFound(format!("exception {id}")))?;
+        let occurrences = store::exceptions::occurrences(&self.pool, id).await?;
+        let timeline = store::audit::of(&self.pool, Entity::Exception, &id.get().to_string()).await?;
+        let policy = match exception.sla_policy_version {
+            Some(v) => store::config::by_id(&self.pool, v).await?.map(|p| format!("{} (version {})", p.key, p.version)),
+            None => None,
+        };
+        Ok(Detail { exception, occurrences, timeline, policy })
     }
 
-    /// Fills an empty database with the demo configuration, sources and
-    /// events, through the same paths as real ones; as of `now`.
-    #[tracing::instrument(skip_all)]
-    pub async fn seed_demo(&self, _operator: &Operator, now: DateTime<Utc>) -> Result<SeedOutcome, ServiceError> {
-        let present = store::exceptions::count(&self.pool).await?;
-        if present > 0 {
-            return Ok(SeedOutcome::NotEmpty(present));
-        }
-        let demo = Operator::demo();
-        self.save_configuration(&demo, &demo::configuration()).await?;
-        let mut keys = Vec::new();
-        for settings in demo::sources() {
-            keys.push(self.create_source(&demo, &settings).await?);
-        }
-        for user in demo::users() {
-            self.create_user(&demo, &user).await?;
-        }
-        let mut sources = Vec::new();
-        for key in &keys {
-            let header = format!("Bearer {}", key.key);
-            let source = self.authenticate_source(Some(&header)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            sources.push(source);
-        }
-        for (event, received_at) in demo::events(now) {
-            let name = event["source"].as_str().unwrap_or_default();
-            let source =
-                sources.iter().find(|s| name.starts_with(&s.prefix)).context("a demo event has no demo source")?;
-            let results = self.ingest(source, std::slice::from_ref(&event), received_at).await?;
-            if let Some(EventResult::Rejected { problems, .. }) = results.first() {
-                return Err(anyhow::anyhow!("a demo event was rejected: {problems:?}").into());
+    /// Takes one action on one exception. `seen` is the version the actor
+    /// saw; a change based on an older one is refused.
+    #[tracing::instrument(skip_all, fields(exception = id.get(), action = action.name()))]
+    pub async fn act(
+        &self,
+        worker: &Worker,
+        id: ExceptionId,
+        seen: Option<i64>,
+        action: &TriageAction,
+    ) -> Result<Acted, ActError> {
+        match action {
+            // A replay is a job of its own; its audit record says who asked.
+            TriageAction::Replay => {
+                let queued = self.request_replay(worker, id, None).await?;
+                Ok(Acted::ReplayQueued { job: queued.job, version: queued.version })
             }
+            TriageAction::Change(change) => self.change(worker, id, seen, change).await,
         }
-        Ok(SeedOutcome::Seeded { exceptions: store::exceptions::count(&self.pool).await?, keys })
     }
+
+    async fn change(
+        &self,
+        worker: &Worker,
+        id: ExceptionId,
+        seen: Option<i64>,
+        change: &Change,
+    ) -> Result<Acted, ActError> {
+        let me = worker.user();
+        let now = Utc::now();
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        let state = store::exceptions::state(&mut tx, id).await?.ok_or(ActError::NotFound)?;
+        if !worker.scope().includes(state.queue.as_str()) {
+            return Err(ActError::NotAllowed(format!("{id} is in queue {}, which you do not work in", state.queue)));
+        }
+        let candidate = match change.assignee_name() {
+            Some(name) => store::exceptions::candidate(&mut tx, &name).await?,
+            None => None,
+        };
+        let config = self.configuration();
+        let setting = Setting { seen, config: &config, candidate: candidate.as_ref() };
+        let decision = match decide(&state, change, &me.doer(), setting) {
+            Ok(decision) => decision,
+            Err(Refusal::Stale) => return Err(ActError::Changed(stale(&mut tx, id).await?)),
+            Err(refusal) => return Err(refusal.into()),
+        };
+        let version = self.apply(&mut tx, &state, &decision, &me.actor(), now).await?;
+        tx.commit().await.context("Failed to commit the action")?;
+        Ok(if decision.alters() { Acted::Changed { version } } else { Acted::Noted { version } })
+    }
+
+    /// Writes a decision in the caller's transaction: the status it entered,
+    /// the SLA clocks it moved, the row, and its audit record. The new version.
+    pub(super) async fn apply(
+        &self,
+        tx: &mut Tx<'_>,
+        state: &ExceptionState,
+        decision: &Decision,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<i64, ActError> {
+        let id = state.id;
+        let mut version = state.version;
+        if decision.alters() {
+            if decision.status_changed() {
+                store::exceptions::record_status(tx, id, decision.after.status, actor, now).await?;
+            }
+            let clocks = sla::clocks(
+                tx,
+                &self.configuration(),
+                Clocked {
+                    id,
+                    severity: state.severity,
+                    queue: &decision.after.queue,
+                    policy_version: state.sla_policy_version,
+                },
+                now,
+            )
+            .await?;
+            if !store::exceptions::update(tx, id, state.version, &decision.after, &clocks, now).await? {
+                return Err(ActError::Changed(format!("{id} was changed at the same moment; try again")));
+            }
+            version += 1;
+        }
+        store::audit::append(tx, &[decision.audit(id, now, actor.clone())]).await?;
+        Ok(version)
+    }
+
+    /// Lets the system take a lifecycle action on an exception (a replay that
+    /// went through resolves it); nothing happens when its status no longer
+    /// allows it.
+    pub(super) async fn system_change(
+        &self,
+        tx: &mut Tx<'_>,
+        id: ExceptionId,
+        change: &Change,
+        by: Doer<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ActError> {
+        let Some(state) = store::exceptions::state(tx, id).await? else { return Ok(()) };
+        let config = self.configuration();
+        let setting = Setting { seen: None, config: &config, candidate: None };
+        match decide(&state, change, &by, setting) {
+            Ok(decision) => self.apply(tx, &state, &decision, &by.actor(), now).await.map(|_| ()),
+            Err(Refusal::WrongState(_)) => Ok(()),
+            Err(refusal) => Err(refusal.into()),
+        }
+    }
+}
+
+impl From<Refusal> for ActError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotAllowed(m) => ActError::NotAllowed(m),
+            Refusal::WrongState(m) => ActError::WrongState(m),
+            Refusal::Stale => ActError::Changed("it was changed since it was shown".into()),
+            Refusal::Invalid { field, message } => ActError::Invalid { field: field.to_owned(), message },
+        }
+    }
+}
+
+/// Why a change based on an old view is refused: who changed it last, and how.
+async fn stale(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<String> {
+    let last = store::audit::last_of(tx, Entity::Exception, &id.get().to_string()).await?;
+    let who = last
+        .map(|r| format!("{} ({}) at {}", r.entry.actor, r.entry.action.label(), r.entry.at.format("%H:%M:%S UTC")))
+        .unwrap_or_else(|| "someone".to_owned());
+    Ok(format!("{id} was changed by {who} since you opened it; nothing was done, and the view shows it as it is now"))
 }

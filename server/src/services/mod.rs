@@ -1,87 +1,73 @@
-//! Use cases. Each checks its actor, runs in one transaction and writes its
-//! audit record in that same transaction.
+//! Use cases. Each takes the capability it needs, runs in one transaction and
+//! writes its audit record in that same transaction.
 
+mod audit;
 mod bulk;
 mod config;
+pub mod demo;
 mod exceptions;
-mod ingest;
+pub mod ingest;
+pub mod outbound;
+mod queue_views;
 mod replay;
 mod routing;
+mod saved_views;
+mod sign_in;
 mod sla;
 mod sources;
-mod triage;
 mod users;
-mod views;
 
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
-
 use crossdock::FieldProblem;
 use crossdock::config::Configuration;
 
-pub use bulk::{BulkStatus, ItemOutcome, MAX_BULK};
-pub use config::{ConfigDocs, ConfigVersion, QueueSummary};
-pub use exceptions::SeedOutcome;
-pub use ingest::{EventResult, IngestSettings, RejectReason};
-pub use replay::{ConnectorSummary, ReplayStatus, ReplayStep};
+pub use bulk::MAX_BULK;
+pub use config::{ConfigDocs, QueueSummary};
+pub use demo::SeedOutcome;
+pub use exceptions::{ActError, Acted, Detail};
+pub use ingest::{EventResult, IngestSettings, RejectReason, Throttled};
+pub use queue_views::PAGE_SIZE;
+pub use replay::{ConnectorSummary, Queued, ReplayStatus, ReplayStep};
 pub use routing::{Move, MoveOutcome};
+pub use saved_views::SavedView;
+pub use sign_in::{LoginError, LoginPolicy, SessionStamp};
 pub use sources::{AuthError, AuthenticatedSource, NewSourceKey, SourceSettings, SourceSummary};
-pub use triage::{ActError, Detail, PAGE_SIZE};
-pub use users::{Assignable, LoginError, LoginPolicy, NewUser, SessionStamp, UserChanges, UserSummary};
-pub use views::SavedView;
+pub use users::{Assignable, NewUser, UserChanges, UserSummary};
 
 use crate::auth::passwords::PasswordHashing;
-use crate::ingest::throttle::Throttle;
-use crate::ingest::writer::IngestWriter;
-use crate::store::Pool;
+use crate::store::{self, Pool};
+use ingest::throttle::Throttle;
+use ingest::writer::IngestWriter;
+use outbound::{HttpOutbound, Outbound};
 
-/// Who is acting, as the audit log names them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    /// The server itself (bootstrap, demo data, workers).
-    System(&'static str),
-    /// An operator at the command line of the server's machine.
-    Operator,
-    /// A registered source sending events.
-    Source(String),
-    /// A person signed in to the console, by user name.
-    User(String),
-}
-
-impl Actor {
-    pub fn audit_name(&self) -> String {
-        match self {
-            Actor::System(what) => format!("system:{what}"),
-            Actor::Operator => "operator:cli".to_owned(),
-            Actor::Source(name) => format!("source:{name}"),
-            Actor::User(name) => format!("user:{name}"),
-        }
-    }
-}
-
-/// Why a use case did not happen, grouped by what the caller must do.
+/// Why a use case did not happen, grouped by what the caller must do. Each
+/// variant names the HTTP status it answers with.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// A value from the caller was refused (400 / a message next to a field).
+    /// 400: a value from the caller was refused; `field` names it.
     #[error("{message}")]
     Invalid { field: String, message: String },
-    /// Several values were refused, each at its JSON pointer (400).
+    /// 400: several values were refused, each at its JSON pointer.
     #[error("{} problem(s)", .0.len())]
     Problems(Vec<FieldProblem>),
-    /// The thing named does not exist (404).
+    /// 404: the thing named does not exist, or is out of the caller's reach.
     #[error("{0} not found")]
     NotFound(String),
-    /// The actor's role or queues do not allow it (403).
+    /// 403: the caller's role or queues do not allow it.
     #[error("{0}")]
     Forbidden(String),
-    /// Someone changed it since the actor saw it (409).
+    /// 409: someone changed it since the caller saw it.
     #[error("{0}")]
     Conflict(String),
-    /// The server is saturated; try again shortly (503 with Retry-After).
+    /// 429: the caller sends faster than its allowance; try again after the wait.
+    #[error("too many requests")]
+    Throttled(std::time::Duration),
+    /// 503: the server is saturated; try again shortly.
     #[error("the server is busy")]
     Overloaded,
-    /// Something failed that the caller cannot fix (500); logged, never shown.
+    /// 500: something failed that the caller cannot fix; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -103,12 +89,14 @@ pub struct Services {
     settings: IngestSettings,
     hashing: PasswordHashing,
     login_policy: LoginPolicy,
-    /// The client replays are delivered with.
-    http: reqwest::Client,
+    /// How replays reach their targets.
+    outbound: Arc<dyn Outbound>,
+    /// Wakes the background workers when new work is queued.
+    work_queued: Arc<tokio::sync::Notify>,
 }
 
 /// How the services are tuned.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ServiceSettings {
     pub ingest: IngestSettings,
     pub login: LoginPolicy,
@@ -131,11 +119,8 @@ impl Services {
             settings: settings.ingest,
             hashing,
             login_policy: settings.login,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent("crossdock-replay")
-                .build()
-                .context("cannot build the HTTP client for replays")?,
+            outbound: Arc::new(HttpOutbound::new().context("cannot build the HTTP client for replays")?),
+            work_queued: Arc::default(),
         })
     }
 
@@ -145,5 +130,20 @@ impl Services {
 
     pub fn ingest_settings(&self) -> &IngestSettings {
         &self.settings
+    }
+
+    /// True when the database answers and is fully migrated.
+    pub async fn is_ready(&self) -> bool {
+        store::is_ready(&self.pool).await
+    }
+
+    /// Resolves when new background work is queued; workers also look on
+    /// their own every so often.
+    pub async fn work_queued(&self) {
+        self.work_queued.notified().await;
+    }
+
+    fn wake_workers(&self) {
+        self.work_queued.notify_waiters();
     }
 }

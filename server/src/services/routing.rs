@@ -8,9 +8,11 @@ use crossdock::routing::{RouteDecision, RoutingFacts, RuleSet, RuleSetSpec};
 use crossdock::{ExceptionId, FieldProblem};
 use serde_json::Value;
 
-use super::{ConfigDocs, ServiceError, Services, sla};
-use crate::auth::{Admin, Configurer};
-use crate::store::audit::AuditEntry;
+use crossdock::audit::{AuditAction, AuditEntry, Entity};
+
+use super::sla::{self, Clocked};
+use super::{ConfigDocs, ServiceError, Services};
+use crate::auth::Configurer;
 use crate::store::{self};
 
 /// An open exception a rule set sends elsewhere.
@@ -38,7 +40,12 @@ impl Services {
 
     /// Routes one event (its JSON as sent) with a rule set that need not be
     /// saved. Problems with the event point under `/event`.
-    pub fn dry_run(&self, _admin: &Admin<'_>, spec: &RuleSetSpec, raw: &Value) -> Result<RouteDecision, ServiceError> {
+    pub fn dry_run(
+        &self,
+        _by: &impl Configurer,
+        spec: &RuleSetSpec,
+        raw: &Value,
+    ) -> Result<RouteDecision, ServiceError> {
         let rules = self.rule_set(spec)?;
         let parsed = event::parse(raw).map_err(|invalid| {
             ServiceError::Problems(
@@ -56,7 +63,7 @@ impl Services {
     }
 
     /// The open exceptions a rule set would send to another queue.
-    pub async fn routing_impact(&self, _admin: &Admin<'_>, spec: &RuleSetSpec) -> Result<Vec<Move>, ServiceError> {
+    pub async fn routing_impact(&self, _by: &impl Configurer, spec: &RuleSetSpec) -> Result<Vec<Move>, ServiceError> {
         let rules = self.rule_set(spec)?;
         self.moves(&rules).await
     }
@@ -64,14 +71,13 @@ impl Services {
     async fn moves(&self, rules: &RuleSet) -> Result<Vec<Move>, ServiceError> {
         let mut moves = Vec::new();
         for open in store::exceptions::open_with_events(&self.pool).await? {
-            let Some(body) = open.body.as_deref() else { continue };
-            let Ok(raw) = serde_json::from_str::<Value>(body) else { continue };
-            let Ok(parsed) = event::parse(&raw) else { continue };
+            let Some(raw) = open.event.as_ref() else { continue };
+            let Ok(parsed) = event::parse(raw) else { continue };
             let null = Value::Null;
             let Some(facts) = RoutingFacts::of_event(&parsed, raw.get("data").unwrap_or(&null)) else { continue };
             let to = rules.route(&facts).queue.to_string();
             if to != open.queue {
-                moves.push(Move { exception: ExceptionId::new(open.id), summary: open.summary, from: open.queue, to });
+                moves.push(Move { exception: open.id, summary: open.summary, from: open.queue, to });
             }
         }
         Ok(moves)
@@ -94,27 +100,23 @@ impl Services {
         let moves = self.moves(&rules).await?;
         let config = self.configuration();
         let now = Utc::now();
-        let actor = by.actor().audit_name();
+        let actor = by.actor();
         let mut outcomes = Vec::with_capacity(moves.len());
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let open = store::exceptions::open_with_events(&self.pool).await?;
         for m in moves {
-            let Some(row) = open.iter().find(|o| o.id == m.exception.get()) else { continue };
-            let severity = row.severity.parse().context("stored severity is invalid")?;
-            let clocks = sla::clocks(&mut tx, &config, row.id, severity, &m.to, row.sla_policy_version, now).await?;
+            let Some(row) = open.iter().find(|o| o.id == m.exception) else { continue };
+            let of =
+                Clocked { id: row.id, severity: row.severity, queue: &m.to, policy_version: row.sla_policy_version };
+            let clocks = sla::clocks(&mut tx, &config, of, now).await?;
             let moved = store::exceptions::move_to_queue(&mut tx, row.id, &m.from, &m.to, &clocks, now).await?;
             if moved {
-                let entry = AuditEntry {
-                    at: now,
-                    actor: actor.clone(),
-                    action: "exception.rerouted",
-                    entity: "exception",
-                    entity_id: row.id.to_string(),
-                    before: Some(serde_json::json!({"queue": m.from})),
-                    after: Some(serde_json::json!({"queue": m.to})),
-                    reason: Some("routing rules changed".to_owned()),
-                };
-                store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
+                let id = row.id.get().to_string();
+                let entry = AuditEntry::new(now, actor.clone(), AuditAction::ExceptionRerouted, Entity::Exception, id)
+                    .before(serde_json::json!({"queue": m.from}))
+                    .after(serde_json::json!({"queue": m.to}))
+                    .reason("routing rules changed");
+                store::audit::append(&mut tx, &[entry]).await?;
             }
             outcomes.push((m, if moved { MoveOutcome::Moved } else { MoveOutcome::Skipped }));
         }
@@ -125,11 +127,11 @@ impl Services {
 
 impl Services {
     /// The newest exception events, labelled, with their bodies.
-    pub async fn recent_exception_events(&self, _admin: &Admin<'_>) -> Result<Vec<(String, String)>, ServiceError> {
+    pub async fn recent_exception_events(&self, _by: &impl Configurer) -> Result<Vec<(String, String)>, ServiceError> {
         Ok(store::events::recent_exceptions(&self.pool, 20)
             .await?
             .into_iter()
-            .map(|(kind, source, id, body)| (format!("{kind} {id} from {source}"), body))
+            .map(|e| (format!("{} {} from {}", e.kind, e.event_id, e.source), e.body))
             .collect())
     }
 }

@@ -12,11 +12,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{Actor, ServiceError, Services};
+use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
+
+use super::ingest::signature;
+use super::{ServiceError, Services};
 use crate::auth::Configurer;
-use crate::ingest::signature;
-use crate::store::audit::AuditEntry;
-use crate::store::sources::{NewSource, SourceRow};
+use crate::store::sources::{NewSource, StoredSource};
 use crate::store::{self};
 
 /// How long an authenticated key is remembered before it is looked up again;
@@ -34,10 +36,10 @@ pub struct SourceSettings {
 }
 
 /// A key as issued: shown once, never stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct NewSourceKey {
     pub source: String,
-    pub key: String,
+    pub key: SecretString,
 }
 
 /// A source as admins see it.
@@ -52,7 +54,7 @@ pub struct SourceSummary {
 }
 
 /// The source an ingest request was authenticated as.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AuthenticatedSource {
     pub id: i64,
     pub name: String,
@@ -60,7 +62,7 @@ pub struct AuthenticatedSource {
     pub rate_per_sec: f64,
     pub burst: u32,
     /// Decoded signing secrets; empty when the source does not sign.
-    pub secrets: Vec<Vec<u8>>,
+    pub secrets: Vec<SecretSlice<u8>>,
 }
 
 /// Why an ingest request was not authenticated. A refused key is not told
@@ -141,17 +143,8 @@ fn validate(settings: &SourceSettings) -> Result<(), ServiceError> {
     Ok(())
 }
 
-fn audit(actor: &Actor, action: &'static str, source: &str, after: serde_json::Value, at: DateTime<Utc>) -> AuditEntry {
-    AuditEntry {
-        at,
-        actor: actor.audit_name(),
-        action,
-        entity: "source",
-        entity_id: source.to_owned(),
-        before: None,
-        after: Some(after),
-        reason: None,
-    }
+fn audit(actor: Actor, action: AuditAction, source: &str, after: serde_json::Value, at: DateTime<Utc>) -> AuditEntry {
+    AuditEntry::new(at, actor, action, Entity::Source, source).after(after)
 }
 
 impl Services {
@@ -181,14 +174,13 @@ impl Services {
             "prefix": settings.prefix, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst,
             "key": key_prefix(&key),
         });
-        store::audit::append(&mut tx, &audit(&by.actor(), "source.created", &settings.name, after, now))
-            .await
-            .context("Failed to audit")?;
+        store::audit::append(&mut tx, &[audit(by.actor(), AuditAction::SourceCreated, &settings.name, after, now)])
+            .await?;
         tx.commit().await.context("Failed to commit the source")?;
-        Ok(NewSourceKey { source: settings.name.clone(), key })
+        Ok(NewSourceKey { source: settings.name.clone(), key: SecretString::from(key) })
     }
 
-    async fn source_named(&self, tx: &mut store::Tx<'_>, name: &str) -> Result<SourceRow, ServiceError> {
+    async fn source_named(&self, tx: &mut store::Tx<'_>, name: &str) -> Result<StoredSource, ServiceError> {
         store::sources::by_name(&mut **tx, name)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("source `{name}`")))
@@ -212,12 +204,10 @@ impl Services {
         let expired = store::sources::expire_keys(&mut tx, source.id, now + grace).await?;
         store::sources::insert_key(&mut tx, source.id, &key_hash(&key), &key_prefix(&key), now).await?;
         let after = serde_json::json!({"key": key_prefix(&key), "previous_keys_valid_until": (now + grace).to_rfc3339(), "previous_keys": expired});
-        store::audit::append(&mut tx, &audit(&by.actor(), "source.key_rotated", name, after, now))
-            .await
-            .context("Failed to audit")?;
+        store::audit::append(&mut tx, &[audit(by.actor(), AuditAction::SourceKeyRotated, name, after, now)]).await?;
         tx.commit().await.context("Failed to commit the rotation")?;
         self.source_cache.clear();
-        Ok(NewSourceKey { source: name.to_owned(), key })
+        Ok(NewSourceKey { source: name.to_owned(), key: SecretString::from(key) })
     }
 
     /// Revokes every key of a source at once.
@@ -227,12 +217,8 @@ impl Services {
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
         let revoked = store::sources::revoke_keys(&mut tx, source.id, now).await?;
-        store::audit::append(
-            &mut tx,
-            &audit(&by.actor(), "source.keys_revoked", name, serde_json::json!({"keys": revoked}), now),
-        )
-        .await
-        .context("Failed to audit")?;
+        let after = serde_json::json!({"keys": revoked});
+        store::audit::append(&mut tx, &[audit(by.actor(), AuditAction::SourceKeysRevoked, name, after, now)]).await?;
         tx.commit().await.context("Failed to commit the revocation")?;
         self.source_cache.clear();
         Ok(revoked)
@@ -246,42 +232,34 @@ impl Services {
         by: &impl Configurer,
         name: &str,
         replace: bool,
-    ) -> Result<String, ServiceError> {
+    ) -> Result<SecretString, ServiceError> {
         let now = Utc::now();
-        let secret = format!("whsec_{}", STANDARD.encode(random_bytes::<32>()?));
+        let secret = SecretString::from(format!("whsec_{}", STANDARD.encode(random_bytes::<32>()?)));
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
-        let mut secrets: Vec<String> = if replace {
-            Vec::new()
-        } else {
-            serde_json::from_str(&source.signing_secrets).context("stored signing secrets are unreadable")?
-        };
+        let mut secrets = if replace { Vec::new() } else { source.signing_secrets };
         secrets.push(secret.clone());
-        store::sources::set_signing_secrets(&mut tx, source.id, &serde_json::to_string(&secrets).context("encode")?)
-            .await?;
+        store::sources::set_signing_secrets(&mut tx, source.id, &secrets).await?;
         let after = serde_json::json!({"signing_secrets": secrets.len(), "replaced": replace});
-        store::audit::append(&mut tx, &audit(&by.actor(), "source.secret_added", name, after, now))
-            .await
-            .context("Failed to audit")?;
+        store::audit::append(&mut tx, &[audit(by.actor(), AuditAction::SourceSecretAdded, name, after, now)]).await?;
         tx.commit().await.context("Failed to commit the secret")?;
         self.source_cache.clear();
         Ok(secret)
     }
 
-    pub async fn list_sources(&self) -> Result<Vec<SourceSummary>, ServiceError> {
-        let rows = store::sources::list(&self.pool).await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(SourceSummary {
-                    signed: r.signing_secrets.trim() != "[]",
-                    created_at: r.created()?,
-                    name: r.name,
-                    prefix: r.prefix,
-                    rate_per_sec: r.rate_per_sec,
-                    burst: u32::try_from(r.burst).unwrap_or(u32::MAX),
-                })
+    pub async fn list_sources(&self, _by: &impl Configurer) -> Result<Vec<SourceSummary>, ServiceError> {
+        let sources = store::sources::list(&self.pool).await?;
+        Ok(sources
+            .into_iter()
+            .map(|s| SourceSummary {
+                signed: !s.signing_secrets.is_empty(),
+                created_at: s.created_at,
+                name: s.name,
+                prefix: s.prefix,
+                rate_per_sec: s.rate_per_sec,
+                burst: s.burst,
             })
-            .collect()
+            .collect())
     }
 
     /// The source whose key is in an `Authorization` header value.
@@ -302,16 +280,19 @@ impl Services {
         let Some(found) = found.filter(|m| m.is_valid_at(Utc::now())) else {
             return Err(AuthError::Refused);
         };
-        let secrets: Vec<String> = serde_json::from_str(&found.source.signing_secrets)
-            .context("stored signing secrets are unreadable")
-            .map_err(AuthError::Internal)?;
         let source = Arc::new(AuthenticatedSource {
+            secrets: found
+                .source
+                .signing_secrets
+                .iter()
+                .filter_map(|s| signature::decode_secret(s.expose_secret()))
+                .map(SecretSlice::from)
+                .collect(),
             id: found.source.id,
-            name: found.source.name.clone(),
-            prefix: found.source.prefix.clone(),
+            name: found.source.name,
+            prefix: found.source.prefix,
             rate_per_sec: found.source.rate_per_sec,
-            burst: u32::try_from(found.source.burst).unwrap_or(u32::MAX),
-            secrets: secrets.iter().filter_map(|s| signature::decode_secret(s)).collect(),
+            burst: found.source.burst,
         });
         self.source_cache.put(hash, source.clone());
         Ok(source)
@@ -328,19 +309,11 @@ impl Services {
         let source = self.source_named(&mut tx, &settings.name).await?;
         store::sources::update_settings(&mut tx, source.id, &settings.prefix, settings.rate_per_sec, settings.burst)
             .await?;
-        let entry = AuditEntry {
-            before: Some(
-                serde_json::json!({"prefix": source.prefix, "rate_per_sec": source.rate_per_sec, "burst": source.burst}),
-            ),
-            ..audit(
-                &by.actor(),
-                "source.updated",
-                &settings.name,
-                serde_json::json!({"prefix": settings.prefix, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst}),
-                now,
-            )
-        };
-        store::audit::append(&mut tx, &entry).await.context("Failed to audit")?;
+        let after = serde_json::json!({"prefix": settings.prefix, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst});
+        let entry = audit(by.actor(), AuditAction::SourceUpdated, &settings.name, after, now).before(
+            serde_json::json!({"prefix": source.prefix, "rate_per_sec": source.rate_per_sec, "burst": source.burst}),
+        );
+        store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit the source")?;
         self.source_cache.clear();
         self.throttle.reset(source.id);

@@ -1,27 +1,62 @@
-//! Bulk jobs and their items.
+//! Bulk actions and their items.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use crossdock::ExceptionId;
+use crossdock::triage::{BulkItem, BulkOutcome, TriageAction};
 
+use super::leases::Lease;
 use super::{Pool, Tx, to_millis};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct JobRow {
+/// A bulk action as stored.
+#[derive(Debug, Clone)]
+pub struct StoredBulk {
     pub id: i64,
-    pub user_id: i64,
-    pub action: String,
+    /// The user who started it.
+    pub owner: i64,
+    pub action: TriageAction,
     pub total: i64,
     pub done: i64,
-    pub created_at: i64,
-    pub finished_at: Option<i64>,
+    pub finished: bool,
 }
 
-pub async fn create(tx: &mut Tx<'_>, user: i64, action: &str, ids: &[i64], at: DateTime<Utc>) -> anyhow::Result<i64> {
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    user_id: i64,
+    action: String,
+    total: i64,
+    done: i64,
+    finished_at: Option<i64>,
+}
+
+impl JobRow {
+    fn into_bulk(self) -> anyhow::Result<StoredBulk> {
+        Ok(StoredBulk {
+            id: self.id,
+            owner: self.user_id,
+            action: serde_json::from_str(&self.action).context("stored bulk action is unreadable")?,
+            total: self.total,
+            done: self.done,
+            finished: self.finished_at.is_some(),
+        })
+    }
+}
+
+const JOB_COLUMNS: &str = "id, user_id, action, total, done, finished_at";
+
+pub async fn create(
+    tx: &mut Tx<'_>,
+    user: i64,
+    action: &TriageAction,
+    ids: &[ExceptionId],
+    at: DateTime<Utc>,
+) -> anyhow::Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO bulk_jobs (user_id, action, total, created_at) VALUES (?, ?, ?, ?) RETURNING id",
     )
     .bind(user)
-    .bind(action)
+    .bind(serde_json::to_string(action).context("Failed to encode a bulk action")?)
     .bind(ids.len() as i64)
     .bind(to_millis(at))
     .fetch_one(&mut **tx)
@@ -30,48 +65,54 @@ pub async fn create(tx: &mut Tx<'_>, user: i64, action: &str, ids: &[i64], at: D
     for chunk in ids.chunks(300) {
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO bulk_job_items (job_id, exception_id) ");
         q.push_values(chunk, |mut b, e| {
-            b.push_bind(id).push_bind(*e);
+            b.push_bind(id).push_bind(e.get());
         });
         q.build().execute(&mut **tx).await.context("Failed to add bulk items")?;
     }
     Ok(id)
 }
 
-pub async fn job(pool: &Pool, id: i64) -> anyhow::Result<Option<JobRow>> {
-    sqlx::query_as("SELECT * FROM bulk_jobs WHERE id = ?")
+pub async fn job(pool: &Pool, id: i64) -> anyhow::Result<Option<StoredBulk>> {
+    let row: Option<JobRow> = sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM bulk_jobs WHERE id = ?"))
         .bind(id)
         .fetch_optional(pool)
         .await
-        .context("Failed to read a bulk job")
-}
-
-pub async fn unfinished(pool: &Pool) -> anyhow::Result<Vec<i64>> {
-    sqlx::query_scalar("SELECT id FROM bulk_jobs WHERE finished_at IS NULL ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .context("Failed to read unfinished bulk jobs")
+        .context("Failed to read a bulk job")?;
+    row.map(JobRow::into_bulk).transpose()
 }
 
 /// The items not done yet, in order.
-pub async fn pending(pool: &Pool, job: i64) -> anyhow::Result<Vec<i64>> {
-    sqlx::query_scalar(
+pub async fn pending(pool: &Pool, job: i64) -> anyhow::Result<Vec<ExceptionId>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT exception_id FROM bulk_job_items WHERE job_id = ? AND outcome IS NULL ORDER BY exception_id",
     )
     .bind(job)
     .fetch_all(pool)
     .await
-    .context("Failed to read bulk items")
+    .context("Failed to read bulk items")?;
+    Ok(ids.into_iter().map(ExceptionId::new).collect())
 }
 
-pub async fn record(pool: &Pool, job: i64, exception: i64, outcome: &str, message: Option<&str>) -> anyhow::Result<()> {
-    let mut tx = crate::store::begin(pool).await.context("Failed to begin a transaction")?;
+/// Records what became of one item, while the job is held under `lease`;
+/// `false` when the lease was lost.
+pub async fn record(pool: &Pool, job: i64, lease: &Lease, item: &BulkItem) -> anyhow::Result<bool> {
+    let mut tx = super::begin(pool).await.context("Failed to begin a transaction")?;
+    let held: Option<i64> = sqlx::query_scalar("SELECT 1 FROM bulk_jobs WHERE id = ? AND lease_token = ?")
+        .bind(job)
+        .bind(&lease.token)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("Failed to check a bulk lease")?;
+    if held.is_none() {
+        return Ok(false);
+    }
     let changed = sqlx::query(
         "UPDATE bulk_job_items SET outcome = ?, message = ? WHERE job_id = ? AND exception_id = ? AND outcome IS NULL",
     )
-    .bind(outcome)
-    .bind(message)
+    .bind(item.outcome.map(BulkOutcome::as_str))
+    .bind(item.message.as_deref())
     .bind(job)
-    .bind(exception)
+    .bind(item.exception.get())
     .execute(&mut *tx)
     .await
     .context("Failed to record a bulk item")?;
@@ -83,24 +124,39 @@ pub async fn record(pool: &Pool, job: i64, exception: i64, outcome: &str, messag
             .context("Failed to count a bulk item")?;
     }
     tx.commit().await.context("Failed to commit a bulk item")?;
-    Ok(())
+    Ok(true)
 }
 
-pub async fn finish(pool: &Pool, job: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
-    sqlx::query("UPDATE bulk_jobs SET finished_at = ? WHERE id = ?")
-        .bind(to_millis(at))
-        .bind(job)
-        .execute(pool)
-        .await
-        .context("Failed to finish a bulk job")?;
-    Ok(())
+/// Ends a job held under `lease`.
+pub async fn finish(pool: &Pool, job: i64, lease: &Lease, at: DateTime<Utc>) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE bulk_jobs SET finished_at = ?, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?",
+    )
+    .bind(to_millis(at))
+    .bind(job)
+    .bind(&lease.token)
+    .execute(pool)
+    .await
+    .context("Failed to finish a bulk job")?;
+    Ok(done.rows_affected() == 1)
 }
 
-/// Every item with its outcome: (exception, outcome, message).
-pub async fn items(pool: &Pool, job: i64) -> anyhow::Result<Vec<(i64, Option<String>, Option<String>)>> {
-    sqlx::query_as("SELECT exception_id, outcome, message FROM bulk_job_items WHERE job_id = ? ORDER BY exception_id")
-        .bind(job)
-        .fetch_all(pool)
-        .await
-        .context("Failed to read bulk items")
+/// Every item with its outcome.
+pub async fn items(pool: &Pool, job: i64) -> anyhow::Result<Vec<BulkItem>> {
+    let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT exception_id, outcome, message FROM bulk_job_items WHERE job_id = ? ORDER BY exception_id",
+    )
+    .bind(job)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read bulk items")?;
+    rows.into_iter()
+        .map(|(id, outcome, message)| {
+            Ok(BulkItem {
+                exception: ExceptionId::new(id),
+                outcome: outcome.as_deref().map(str::parse).transpose().context("stored bulk outcome is invalid")?,
+                message,
+            })
+        })
+        .collect()
 }

@@ -2,50 +2,74 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use crossdock::audit::Actor;
+use crossdock::config::ConfigKind;
+use serde_json::Value;
 
-use super::{Tx, to_millis};
+use super::{Pool, Tx, from_millis, to_millis};
 
-/// What a configuration document configures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfigKind {
-    Site,
-    SlaPolicy,
-    Queue,
-    Routing,
+/// One stored version of a document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigVersion {
+    pub id: i64,
+    pub kind: ConfigKind,
+    pub key: String,
+    pub version: i64,
+    /// The document; `None` when this version removed it.
+    pub spec: Option<Value>,
+    pub actor: Actor,
+    pub at: DateTime<Utc>,
 }
 
-impl ConfigKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConfigKind::Site => "site",
-            ConfigKind::SlaPolicy => "sla_policy",
-            ConfigKind::Queue => "queue",
-            ConfigKind::Routing => "routing",
-        }
+const COLUMNS: &str = "id, kind, key, version, spec, actor, created_at";
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    id: i64,
+    kind: String,
+    key: String,
+    version: i64,
+    spec: Option<String>,
+    actor: String,
+    created_at: i64,
+}
+
+impl VersionRow {
+    fn into_version(self) -> anyhow::Result<ConfigVersion> {
+        let what = || format!("stored {} `{}` version {}", self.kind, self.key, self.version);
+        Ok(ConfigVersion {
+            kind: self.kind.parse().with_context(what)?,
+            spec: self
+                .spec
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .with_context(|| format!("{} is unreadable", what()))?,
+            actor: self.actor.parse().with_context(what)?,
+            at: from_millis(self.created_at)?,
+            id: self.id,
+            key: self.key,
+            version: self.version,
+        })
     }
 }
 
-/// The current version of one document.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ConfigRow {
-    pub id: i64,
-    pub kind: String,
-    pub key: String,
-    pub version: i64,
-    pub spec: String,
+fn versions(rows: Vec<VersionRow>) -> anyhow::Result<Vec<ConfigVersion>> {
+    rows.into_iter().map(VersionRow::into_version).collect()
 }
 
 /// The newest version of every document that has not been removed.
-pub async fn current<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<Vec<ConfigRow>> {
-    sqlx::query_as(
-        "SELECT c.id, c.kind, c.key, c.version, c.spec FROM config_versions c \
+pub async fn current<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<Vec<ConfigVersion>> {
+    let rows = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM config_versions c \
          WHERE c.version = (SELECT MAX(v.version) FROM config_versions v WHERE v.kind = c.kind AND v.key = c.key) \
            AND c.spec IS NOT NULL \
-         ORDER BY c.kind, c.key",
-    )
+         ORDER BY c.kind, c.key"
+    ))
     .fetch_all(db)
     .await
-    .context("Failed to read the configuration")
+    .context("Failed to read the configuration")?;
+    versions(rows)
 }
 
 /// How many configuration versions exist in all.
@@ -62,8 +86,8 @@ pub async fn save(
     tx: &mut Tx<'_>,
     kind: ConfigKind,
     key: &str,
-    spec: Option<&serde_json::Value>,
-    actor: &str,
+    spec: Option<&Value>,
+    actor: &Actor,
     at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     let next: i64 =
@@ -80,70 +104,46 @@ pub async fn save(
     .bind(kind.as_str())
     .bind(key)
     .bind(next)
-    .bind(spec.map(serde_json::Value::to_string))
-    .bind(actor)
+    .bind(spec.map(Value::to_string))
+    .bind(actor.to_string())
     .bind(to_millis(at))
     .fetch_one(&mut **tx)
     .await
     .context("Failed to save a configuration version")
 }
 
-/// One stored version of a document, as the history shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct VersionRow {
-    pub id: i64,
-    pub kind: String,
-    pub key: String,
-    pub version: i64,
-    pub spec: Option<String>,
-    pub actor: String,
-    pub created_at: i64,
-}
-
 /// The newest version of one document, removed or not.
-pub async fn latest(tx: &mut Tx<'_>, kind: ConfigKind, key: &str) -> anyhow::Result<Option<VersionRow>> {
-    sqlx::query_as(
-        "SELECT id, kind, key, version, spec, actor, created_at FROM config_versions \
-         WHERE kind = ? AND key = ? ORDER BY version DESC LIMIT 1",
-    )
+pub async fn latest(tx: &mut Tx<'_>, kind: ConfigKind, key: &str) -> anyhow::Result<Option<ConfigVersion>> {
+    let row: Option<VersionRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM config_versions WHERE kind = ? AND key = ? ORDER BY version DESC LIMIT 1"
+    ))
     .bind(kind.as_str())
     .bind(key)
     .fetch_optional(&mut **tx)
     .await
-    .context("Failed to read a configuration version")
+    .context("Failed to read a configuration version")?;
+    row.map(VersionRow::into_version).transpose()
 }
 
-pub async fn by_id<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow::Result<Option<VersionRow>> {
-    sqlx::query_as("SELECT id, kind, key, version, spec, actor, created_at FROM config_versions WHERE id = ?")
+pub async fn by_id<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow::Result<Option<ConfigVersion>> {
+    let row: Option<VersionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM config_versions WHERE id = ?"))
         .bind(id)
         .fetch_optional(db)
         .await
-        .context("Failed to read a configuration version")
+        .context("Failed to read a configuration version")?;
+    row.map(VersionRow::into_version).transpose()
 }
 
 /// Every version of every document of a kind (or of one key), newest first.
-pub async fn history(pool: &super::Pool, kind: ConfigKind, key: Option<&str>) -> anyhow::Result<Vec<VersionRow>> {
-    sqlx::query_as(
-        "SELECT id, kind, key, version, spec, actor, created_at FROM config_versions \
-         WHERE kind = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY created_at DESC, id DESC LIMIT 500",
-    )
+pub async fn history(pool: &Pool, kind: ConfigKind, key: Option<&str>) -> anyhow::Result<Vec<ConfigVersion>> {
+    let rows = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM config_versions \
+         WHERE kind = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY created_at DESC, id DESC LIMIT 500"
+    ))
     .bind(kind.as_str())
     .bind(key)
     .fetch_all(pool)
     .await
-    .context("Failed to read the configuration history")
-}
-
-impl std::str::FromStr for ConfigKind {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "site" => Ok(ConfigKind::Site),
-            "sla_policy" => Ok(ConfigKind::SlaPolicy),
-            "queue" => Ok(ConfigKind::Queue),
-            "routing" => Ok(ConfigKind::Routing),
-            _ => Err(()),
-        }
-    }
+    .context("Failed to read the configuration history")?;
+    versions(rows)
 }

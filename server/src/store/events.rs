@@ -20,11 +20,19 @@ pub struct EventRecord {
     pub refs: Vec<(RefKind, String)>,
 }
 
-/// The newest exception events, for dry runs: (type, source, id, body).
-pub async fn recent_exceptions(
-    pool: &super::Pool,
-    limit: u32,
-) -> anyhow::Result<Vec<(String, String, String, String)>> {
+/// An exception event as it was received.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReceivedEvent {
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub source: String,
+    pub event_id: String,
+    /// The event as received, JSON.
+    pub body: String,
+}
+
+/// The newest exception events, for dry runs.
+pub async fn recent_exceptions(pool: &super::Pool, limit: u32) -> anyhow::Result<Vec<ReceivedEvent>> {
     use anyhow::Context;
     sqlx::query_as(
         "SELECT type, source, event_id, body FROM events WHERE type LIKE 'exception.%' ORDER BY id DESC LIMIT ?",

@@ -1,28 +1,33 @@
-//! Exceptions and their business keys.
+//! Exceptions: their state, the rows of queue views, the detail of one, their
+//! status history and SLA columns.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::sla::SlaSnapshot;
-use crossdock::{BusinessRefs, ExceptionKind, Severity};
+use crossdock::audit::{Actor, ExceptionSnapshot};
+use crossdock::exception::{ExceptionDetail, Occurrence};
+use crossdock::sla::{SlaSnapshot, StatusChange};
+use crossdock::triage::{Candidate, Cursor, ExceptionState, SortOrder};
+use crossdock::{BusinessRefs, ExceptionId, ExceptionKind, ExceptionListItem, Severity, Status};
+use serde_json::Value;
 
-use super::Pool;
+use super::{Pool, Tx, from_millis, to_millis};
 
 /// The SLA snapshot columns of an exception.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SlaColumns {
     pub ack: Option<SlaSnapshot>,
     pub resolve: Option<SlaSnapshot>,
 }
 
 /// The `SET` assignments of the SLA columns, in the order [`bind_sla`] binds them.
-pub const SET_SLA: &str = "ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, \
+const SET_SLA: &str = "ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, \
      resolve_frozen = ?, sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ?";
 
 type Update<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// Binds the SLA columns of [`SET_SLA`].
-pub fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
-    let millis = |t: Option<DateTime<Utc>>| t.map(super::to_millis);
+fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
+    let millis = |t: Option<DateTime<Utc>>| t.map(to_millis);
     let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
     let (effective, sort) = sla.effective();
     let frozen = |s: &SlaSnapshot| s.frozen.map(|f| f.as_str());
@@ -46,8 +51,7 @@ impl SlaColumns {
     /// The snapshot a list shows (the running clock due first), and its sort key.
     pub fn effective(&self) -> (SlaSnapshot, i64) {
         let snapshot = crossdock::triage::effective_sla(self.ack.unwrap_or_default(), self.resolve.unwrap_or_default());
-        let sort =
-            if snapshot.frozen.is_none() { snapshot.due_at.map(super::to_millis).unwrap_or(NO_DUE) } else { NO_DUE };
+        let sort = if snapshot.frozen.is_none() { snapshot.due_at.map(to_millis).unwrap_or(NO_DUE) } else { NO_DUE };
         (snapshot, sort)
     }
 }
@@ -73,46 +77,309 @@ pub struct NewException {
     pub opened_at: DateTime<Utc>,
 }
 
+/// The columns of a queue view's row, in the order [`ItemRow`] reads them.
+pub(super) const ITEM_COLUMNS: &str = "e.id, e.kind, e.status, e.severity, e.site, e.queue, e.summary, e.refs, \
+     e.created_at, e.updated_at, e.assignee, e.occurrences, e.version, e.sla_due_at, e.sla_risk_at, e.sla_frozen, \
+     e.sla_sort, e.severity_order, e.replay_state";
+
+/// One row of a queue view, as stored.
+#[derive(sqlx::FromRow)]
+pub(super) struct ItemRow {
+    id: i64,
+    kind: String,
+    status: String,
+    severity: String,
+    site: String,
+    queue: String,
+    summary: String,
+    refs: String,
+    created_at: i64,
+    updated_at: i64,
+    assignee: Option<String>,
+    occurrences: i64,
+    version: i64,
+    sla_due_at: Option<i64>,
+    sla_risk_at: Option<i64>,
+    sla_frozen: Option<String>,
+    sla_sort: i64,
+    severity_order: i64,
+    replay_state: Option<String>,
+}
+
+fn time(ms: Option<i64>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    ms.map(from_millis).transpose()
+}
+
+fn snapshot(frozen: Option<String>, due: Option<i64>, risk: Option<i64>) -> anyhow::Result<SlaSnapshot> {
+    Ok(SlaSnapshot {
+        frozen: frozen.as_deref().map(str::parse).transpose().context("stored SLA state is invalid")?,
+        due_at: time(due)?,
+        at_risk_at: time(risk)?,
+    })
+}
+
+impl ItemRow {
+    /// Where the next page starts after this row.
+    pub(super) fn cursor(&self, sort: SortOrder) -> Cursor {
+        let keys = match sort {
+            SortOrder::SlaDue => [self.sla_sort, 0],
+            SortOrder::Severity => [self.severity_order, self.sla_sort],
+            SortOrder::Age => [self.created_at, 0],
+        };
+        Cursor { keys, id: self.id }
+    }
+
+    pub(super) fn into_item(self) -> anyhow::Result<ExceptionListItem> {
+        let id = self.id;
+        let context = |what: &str| format!("stored {what} of exception {id} is invalid");
+        Ok(ExceptionListItem {
+            id: ExceptionId::new(id),
+            kind: self.kind.parse().with_context(|| context("type"))?,
+            status: self.status.parse().with_context(|| context("status"))?,
+            severity: self.severity.parse().with_context(|| context("severity"))?,
+            site: self.site,
+            queue: self.queue,
+            summary: self.summary,
+            refs: serde_json::from_str(&self.refs).with_context(|| context("business keys"))?,
+            created_at: from_millis(self.created_at)?,
+            updated_at: from_millis(self.updated_at)?,
+            assignee: self.assignee,
+            occurrences: self.occurrences,
+            version: self.version,
+            sla: snapshot(self.sla_frozen, self.sla_due_at, self.sla_risk_at)?,
+            replay: self
+                .replay_state
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .with_context(|| context("replay state"))?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    item: ItemRow,
+    payload: String,
+    correlation_id: Option<String>,
+    sla_policy_version: Option<i64>,
+    ack_due_at: Option<i64>,
+    ack_risk_at: Option<i64>,
+    ack_frozen: Option<String>,
+    resolve_due_at: Option<i64>,
+    resolve_risk_at: Option<i64>,
+    resolve_frozen: Option<String>,
+    event_body: Option<String>,
+}
+
+/// Everything stored about one exception.
+pub async fn detail(pool: &Pool, id: ExceptionId) -> anyhow::Result<Option<ExceptionDetail>> {
+    let row: Option<DetailRow> = sqlx::query_as(&format!(
+        "SELECT {ITEM_COLUMNS}, e.payload, e.correlation_id, e.sla_policy_version, \
+         e.ack_due_at, e.ack_risk_at, e.ack_frozen, e.resolve_due_at, e.resolve_risk_at, e.resolve_frozen, \
+         v.body AS event_body FROM exceptions e LEFT JOIN events v ON v.id = e.event_id WHERE e.id = ?"
+    ))
+    .bind(id.get())
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read an exception")?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(ExceptionDetail {
+        acknowledge: snapshot(r.ack_frozen, r.ack_due_at, r.ack_risk_at)?,
+        resolve: snapshot(r.resolve_frozen, r.resolve_due_at, r.resolve_risk_at)?,
+        correlation_id: r.correlation_id,
+        payload: serde_json::from_str(&r.payload).context("stored payload is unreadable")?,
+        event: r.event_body.as_deref().map(serde_json::from_str).transpose().context("stored event is unreadable")?,
+        sla_policy_version: r.sla_policy_version,
+        item: r.item.into_item()?,
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct StateRow {
+    id: i64,
+    queue: String,
+    status: String,
+    severity: String,
+    assignee: Option<String>,
+    version: i64,
+    sla_policy_version: Option<i64>,
+}
+
+/// The parts of an exception an action reads and changes.
+pub async fn state(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<Option<ExceptionState>> {
+    let row: Option<StateRow> = sqlx::query_as(
+        "SELECT id, queue, status, severity, assignee, version, sla_policy_version FROM exceptions WHERE id = ?",
+    )
+    .bind(id.get())
+    .fetch_optional(&mut **tx)
+    .await
+    .context("Failed to read an exception")?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(ExceptionState {
+        id: ExceptionId::new(r.id),
+        queue: crossdock::queue::QueueKey::parse(&r.queue).context("stored queue is invalid")?,
+        status: r.status.parse().context("stored status is invalid")?,
+        severity: r.severity.parse().context("stored severity is invalid")?,
+        assignee: r
+            .assignee
+            .as_deref()
+            .map(crossdock::accounts::Username::parse)
+            .transpose()
+            .context("stored assignee is invalid")?,
+        version: r.version,
+        sla_policy_version: r.sla_policy_version,
+    }))
+}
+
+/// Writes what a change made of an exception if it is still at `version`;
+/// `false` if not.
+pub async fn update(
+    tx: &mut Tx<'_>,
+    id: ExceptionId,
+    version: i64,
+    after: &ExceptionSnapshot,
+    sla: &SlaColumns,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let statement = format!(
+        "UPDATE exceptions SET status = ?, assignee = ?, queue = ?, version = version + 1, updated_at = ?, {SET_SLA} \
+         WHERE id = ? AND version = ?"
+    );
+    let query = sqlx::query(&statement)
+        .bind(after.status.as_str())
+        .bind(after.assignee.as_deref())
+        .bind(&after.queue)
+        .bind(to_millis(at));
+    let done = bind_sla(query, sla)
+        .bind(id.get())
+        .bind(version)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to update an exception")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a status an exception entered (its SLA clocks are read from these).
+pub async fn record_status(
+    tx: &mut Tx<'_>,
+    id: ExceptionId,
+    status: Status,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO exception_status_history (exception_id, at, status, actor) VALUES (?, ?, ?, ?)")
+        .bind(id.get())
+        .bind(to_millis(at))
+        .bind(status.as_str())
+        .bind(actor.to_string())
+        .execute(&mut **tx)
+        .await
+        .context("Failed to record a status")?;
+    Ok(())
+}
+
+/// Every status an exception has been in, oldest first.
+pub async fn status_history(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<Vec<StatusChange>> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT at, status FROM exception_status_history WHERE exception_id = ? ORDER BY at, id")
+            .bind(id.get())
+            .fetch_all(&mut **tx)
+            .await
+            .context("Failed to read a status history")?;
+    rows.into_iter()
+        .map(|(at, status)| {
+            Ok(StatusChange { at: from_millis(at)?, status: status.parse().context("stored status is invalid")? })
+        })
+        .collect()
+}
+
+/// The events counted on an exception, newest first.
+pub async fn occurrences(pool: &Pool, id: ExceptionId) -> anyhow::Result<Vec<Occurrence>> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT received_at, source, event_id FROM events WHERE exception_id = ? ORDER BY id DESC LIMIT 100",
+    )
+    .bind(id.get())
+    .fetch_all(pool)
+    .await
+    .context("Failed to read occurrences")?;
+    rows.into_iter()
+        .map(|(at, source, event_id)| Ok(Occurrence { received_at: from_millis(at)?, source, event_id }))
+        .collect()
+}
+
+/// The active person of this name who may be given exceptions, if any.
+pub async fn candidate(tx: &mut Tx<'_>, username: &str) -> anyhow::Result<Option<Candidate>> {
+    let row: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT id, username, role FROM users WHERE username = ? AND disabled_at IS NULL")
+            .bind(username)
+            .fetch_optional(&mut **tx)
+            .await
+            .context("Failed to read a user")?;
+    let Some((id, username, role)) = row else { return Ok(None) };
+    let queues = super::users::queues_of(&mut **tx, crossdock::accounts::UserId(id)).await?;
+    Ok(Some(Candidate {
+        username: crossdock::accounts::Username::parse(&username).context("stored user name is invalid")?,
+        role: role.parse().context("stored role is invalid")?,
+        queues,
+    }))
+}
+
 pub async fn count<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM exceptions").fetch_one(db).await.context("Failed to count exceptions")
 }
 
 /// An open exception with the event that opened it, for re-routing.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OpenWithEvent {
-    pub id: i64,
+#[derive(Debug, Clone)]
+pub struct OpenException {
+    pub id: ExceptionId,
     pub queue: String,
-    pub severity: String,
+    pub severity: Severity,
     pub summary: String,
     pub sla_policy_version: Option<i64>,
-    pub body: Option<String>,
+    /// The event as received, when it is still kept and readable.
+    pub event: Option<Value>,
 }
 
-pub async fn open_with_events(pool: &Pool) -> anyhow::Result<Vec<OpenWithEvent>> {
-    sqlx::query_as(
+#[derive(sqlx::FromRow)]
+struct OpenRow {
+    id: i64,
+    queue: String,
+    severity: String,
+    summary: String,
+    sla_policy_version: Option<i64>,
+    body: Option<String>,
+}
+
+pub async fn open_with_events(pool: &Pool) -> anyhow::Result<Vec<OpenException>> {
+    let rows: Vec<OpenRow> = sqlx::query_as(
         "SELECT x.id, x.queue, x.severity, x.summary, x.sla_policy_version, e.body \
          FROM exceptions x LEFT JOIN events e ON e.id = x.event_id \
          WHERE x.status NOT IN ('resolved', 'dismissed') ORDER BY x.id",
     )
     .fetch_all(pool)
     .await
-    .context("Failed to read open exceptions")
-}
-
-/// Every status an exception has been in, oldest first.
-pub async fn status_history(tx: &mut super::Tx<'_>, id: i64) -> anyhow::Result<Vec<(i64, String)>> {
-    sqlx::query_as("SELECT at, status FROM exception_status_history WHERE exception_id = ? ORDER BY at, id")
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await
-        .context("Failed to read a status history")
+    .context("Failed to read open exceptions")?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(OpenException {
+                id: ExceptionId::new(r.id),
+                severity: r.severity.parse().context("stored severity is invalid")?,
+                queue: r.queue,
+                summary: r.summary,
+                sla_policy_version: r.sla_policy_version,
+                event: r.body.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+            })
+        })
+        .collect()
 }
 
 /// Moves an open exception to another queue with its recomputed SLA clocks;
 /// `false` when it was closed or changed meanwhile.
 pub async fn move_to_queue(
-    tx: &mut super::Tx<'_>,
-    id: i64,
+    tx: &mut Tx<'_>,
+    id: ExceptionId,
     from: &str,
     to: &str,
     sla: &SlaColumns,
@@ -122,8 +389,12 @@ pub async fn move_to_queue(
         "UPDATE exceptions SET queue = ?, version = version + 1, updated_at = ?, {SET_SLA} \
          WHERE id = ? AND queue = ? AND status NOT IN ('resolved', 'dismissed')"
     );
-    let query = sqlx::query(&statement).bind(to).bind(super::to_millis(at));
-    let done =
-        bind_sla(query, sla).bind(id).bind(from).execute(&mut **tx).await.context("Failed to move an exception")?;
+    let query = sqlx::query(&statement).bind(to).bind(to_millis(at));
+    let done = bind_sla(query, sla)
+        .bind(id.get())
+        .bind(from)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to move an exception")?;
     Ok(done.rows_affected() == 1)
 }

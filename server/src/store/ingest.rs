@@ -23,13 +23,13 @@ pub struct IngestItem {
     pub event: EventRecord,
     /// The exception to file; its `event_id` is set once the event is logged.
     pub exception: Option<NewException>,
-    /// Who the audit record names, e.g. `source:wms-dc-atl`.
-    pub actor: String,
+    /// Who sent it.
+    pub actor: crossdock::audit::Actor,
 }
 
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemOutcome {
+pub enum WriteOutcome {
     /// Committed; the exception it opened (`opened`) or was counted on.
     Accepted { exception: Option<ExceptionId>, opened: bool },
     /// `(source, id)` was already logged; nothing changed.
@@ -41,7 +41,7 @@ fn millis(t: Option<DateTime<Utc>>) -> Option<i64> {
 }
 
 /// Writes the items in order, in the caller's transaction.
-pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -> anyhow::Result<Vec<ItemOutcome>> {
+pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec<WriteOutcome>> {
     // 1. The event log; a conflict on (source, id) means a duplicate.
     let mut logged: HashMap<(&str, &str), i64> = HashMap::new();
     for chunk in items.chunks(CHUNK) {
@@ -206,14 +206,14 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
         q.build().execute(&mut **tx).await.context("Failed to count occurrences")?;
     }
 
-    // 3. For each new exception: its first status, business keys and audit record.
+    // 3. For each new exception: its first status and business keys.
     let new_ids: Vec<(i64, &IngestItem, &NewException)> =
         opening.iter().filter_map(|(i, e)| Some((*open.get(&e.fingerprint)?, items[*i], e))).collect();
     for chunk in new_ids.chunks(CHUNK) {
         let mut q =
             QueryBuilder::<Sqlite>::new("INSERT INTO exception_status_history (exception_id, at, status, actor) ");
         q.push_values(chunk, |mut b, (id, item, e)| {
-            b.push_bind(*id).push_bind(to_millis(e.opened_at)).push_bind("new").push_bind(&item.actor);
+            b.push_bind(*id).push_bind(to_millis(e.opened_at)).push_bind("new").push_bind(item.actor.to_string());
         });
         q.build().execute(&mut **tx).await.context("Failed to record first statuses")?;
 
@@ -226,25 +226,6 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
             });
             q.build().execute(&mut **tx).await.context("Failed to store business keys")?;
         }
-
-        let mut audit = Vec::with_capacity(chunk.len());
-        for (id, item, e) in chunk {
-            let after = serde_json::json!({
-                "kind": e.kind, "status": "new", "severity": e.severity, "queue": e.queue, "assignee": e.assignee,
-                "event": {"source": item.event.source, "id": item.event.event_id},
-            });
-            audit.push((*id, &item.actor, after.to_string()));
-        }
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO audit_log (at, actor, action, entity, entity_id, after) ");
-        q.push_values(&audit, |mut b, (id, actor, after)| {
-            b.push_bind(to_millis(now))
-                .push_bind(*actor)
-                .push_bind("exception.filed")
-                .push_bind("exception")
-                .push_bind(id.to_string())
-                .push_bind(after);
-        });
-        q.build().execute(&mut **tx).await.context("Failed to audit filed exceptions")?;
     }
 
     // 4. Link each event to its exception.
@@ -263,10 +244,10 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem], now: DateTime<Utc>) -
         .iter()
         .enumerate()
         .map(|(i, id)| match id {
-            None => ItemOutcome::Duplicate,
+            None => WriteOutcome::Duplicate,
             Some(_) => match exception_of.get(&i) {
-                Some((exception, opened)) => ItemOutcome::Accepted { exception: Some(*exception), opened: *opened },
-                None => ItemOutcome::Accepted { exception: None, opened: false },
+                Some((exception, opened)) => WriteOutcome::Accepted { exception: Some(*exception), opened: *opened },
+                None => WriteOutcome::Accepted { exception: None, opened: false },
             },
         })
         .collect())

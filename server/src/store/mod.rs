@@ -3,12 +3,15 @@
 pub mod audit;
 pub mod bulk;
 pub mod config;
+pub mod connectors;
 pub mod events;
 pub mod exceptions;
 pub mod ingest;
+pub mod leases;
+pub mod queue_views;
 pub mod replay;
+pub mod settings;
 pub mod sources;
-pub mod triage;
 pub mod users;
 pub mod views;
 
@@ -20,7 +23,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::config::{DatabaseUrl, Synchronous};
+use settings::{DatabaseUrl, Synchronous};
 
 /// The pool every service shares.
 pub type Pool = SqlitePool;

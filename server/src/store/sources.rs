@@ -3,28 +3,69 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+use secrecy::{ExposeSecret, SecretString};
+
 use super::{Pool, Tx, from_millis, to_millis};
 
 /// A source as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SourceRow {
+#[derive(Debug, Clone)]
+pub struct StoredSource {
     pub id: i64,
     pub name: String,
     pub prefix: String,
     pub rate_per_sec: f64,
-    pub burst: i64,
-    pub signing_secrets: String,
-    pub created_at: i64,
-    pub disabled_at: Option<i64>,
+    pub burst: u32,
+    /// Standard Webhooks secrets (`whsec_...`); none: the source does not sign.
+    pub signing_secrets: Vec<SecretString>,
+    pub created_at: DateTime<Utc>,
+    pub disabled: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct SourceRow {
+    id: i64,
+    name: String,
+    prefix: String,
+    rate_per_sec: f64,
+    burst: i64,
+    signing_secrets: String,
+    created_at: i64,
+    disabled_at: Option<i64>,
+}
+
+const COLUMNS: &str = "s.id, s.name, s.prefix, s.rate_per_sec, s.burst, s.signing_secrets, s.created_at, s.disabled_at";
+
+impl SourceRow {
+    fn into_source(self) -> anyhow::Result<StoredSource> {
+        let secrets: Vec<String> =
+            serde_json::from_str(&self.signing_secrets).context("stored signing secrets are unreadable")?;
+        Ok(StoredSource {
+            id: self.id,
+            name: self.name,
+            prefix: self.prefix,
+            rate_per_sec: self.rate_per_sec,
+            burst: u32::try_from(self.burst).unwrap_or(u32::MAX),
+            signing_secrets: secrets.into_iter().map(SecretString::from).collect(),
+            created_at: from_millis(self.created_at)?,
+            disabled: self.disabled_at.is_some(),
+        })
+    }
 }
 
 /// A source found by one of its keys, with the key's validity.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct KeyMatch {
-    #[sqlx(flatten)]
-    pub source: SourceRow,
+    pub source: StoredSource,
     pub key_expires_at: Option<i64>,
     pub key_revoked_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    #[sqlx(flatten)]
+    source: SourceRow,
+    key_expires_at: Option<i64>,
+    key_revoked_at: Option<i64>,
 }
 
 pub struct NewSource<'a> {
@@ -51,16 +92,21 @@ pub async fn insert(tx: &mut Tx<'_>, new: &NewSource<'_>) -> anyhow::Result<Opti
     .context("Failed to insert a source")
 }
 
-pub async fn by_name<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyhow::Result<Option<SourceRow>> {
-    sqlx::query_as("SELECT * FROM sources WHERE name = ?")
+pub async fn by_name<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyhow::Result<Option<StoredSource>> {
+    let row: Option<SourceRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM sources s WHERE s.name = ?"))
         .bind(name)
         .fetch_optional(db)
         .await
-        .context("Failed to read a source")
+        .context("Failed to read a source")?;
+    row.map(SourceRow::into_source).transpose()
 }
 
-pub async fn list(pool: &Pool) -> anyhow::Result<Vec<SourceRow>> {
-    sqlx::query_as("SELECT * FROM sources ORDER BY name").fetch_all(pool).await.context("Failed to list sources")
+pub async fn list(pool: &Pool) -> anyhow::Result<Vec<StoredSource>> {
+    let rows: Vec<SourceRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM sources s ORDER BY s.name"))
+        .fetch_all(pool)
+        .await
+        .context("Failed to list sources")?;
+    rows.into_iter().map(SourceRow::into_source).collect()
 }
 
 pub async fn insert_key(
@@ -107,9 +153,10 @@ pub async fn revoke_keys(tx: &mut Tx<'_>, source_id: i64, at: DateTime<Utc>) -> 
     Ok(done.rows_affected())
 }
 
-pub async fn set_signing_secrets(tx: &mut Tx<'_>, source_id: i64, secrets_json: &str) -> anyhow::Result<()> {
+pub async fn set_signing_secrets(tx: &mut Tx<'_>, source_id: i64, secrets: &[SecretString]) -> anyhow::Result<()> {
+    let secrets: Vec<&str> = secrets.iter().map(|s| s.expose_secret()).collect();
     sqlx::query("UPDATE sources SET signing_secrets = ? WHERE id = ?")
-        .bind(secrets_json)
+        .bind(serde_json::to_string(&secrets).context("Failed to encode the signing secrets")?)
         .bind(source_id)
         .execute(&mut **tx)
         .await
@@ -119,14 +166,20 @@ pub async fn set_signing_secrets(tx: &mut Tx<'_>, source_id: i64, secrets_json: 
 
 /// The source holding a key with this hash, if any.
 pub async fn by_key_hash(pool: &Pool, key_hash: &str) -> anyhow::Result<Option<KeyMatch>> {
-    sqlx::query_as(
-        "SELECT s.*, k.expires_at AS key_expires_at, k.revoked_at AS key_revoked_at \
-         FROM source_keys k JOIN sources s ON s.id = k.source_id WHERE k.key_hash = ?",
-    )
+    let row: Option<KeyRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, k.expires_at AS key_expires_at, k.revoked_at AS key_revoked_at \
+         FROM source_keys k JOIN sources s ON s.id = k.source_id WHERE k.key_hash = ?"
+    ))
     .bind(key_hash)
     .fetch_optional(pool)
     .await
-    .context("Failed to look up an API key")
+    .context("Failed to look up an API key")?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(KeyMatch {
+        source: row.source.into_source()?,
+        key_expires_at: row.key_expires_at,
+        key_revoked_at: row.key_revoked_at,
+    }))
 }
 
 impl KeyMatch {
@@ -134,13 +187,7 @@ impl KeyMatch {
     pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
         let now = to_millis(now);
         let expired = self.key_expires_at.is_some_and(|t| t <= now);
-        self.key_revoked_at.is_none() && !expired && self.source.disabled_at.is_none()
-    }
-}
-
-impl SourceRow {
-    pub fn created(&self) -> anyhow::Result<DateTime<Utc>> {
-        from_millis(self.created_at)
+        self.key_revoked_at.is_none() && !expired && !self.source.disabled
     }
 }
 

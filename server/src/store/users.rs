@@ -2,99 +2,148 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use crossdock::accounts::{Role, UserId, Username};
+use crossdock::queue::QueueKey;
+use secrecy::SecretString;
 
-use super::{Pool, Tx, to_millis};
+use super::{Pool, Tx, from_millis, to_millis};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UserRow {
-    pub id: i64,
-    pub username: String,
+/// A user as stored.
+#[derive(Debug, Clone)]
+pub struct StoredUser {
+    pub id: UserId,
+    pub username: Username,
     pub display_name: String,
-    pub role: String,
-    pub password_hash: String,
+    pub role: Role,
+    pub password_hash: SecretString,
     pub demo: bool,
+    /// Bumped to end every session of the user at once.
     pub session_epoch: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub disabled_at: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, username, display_name, role, password_hash, demo, session_epoch, created_at, disabled_at";
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    password_hash: String,
+    demo: bool,
+    session_epoch: i64,
+    created_at: i64,
+    disabled_at: Option<i64>,
+}
+
+impl UserRow {
+    fn into_user(self) -> anyhow::Result<StoredUser> {
+        Ok(StoredUser {
+            id: UserId(self.id),
+            username: Username::parse(&self.username).context("stored user name is invalid")?,
+            display_name: self.display_name,
+            role: self.role.parse().context("stored role is invalid")?,
+            password_hash: SecretString::from(self.password_hash),
+            demo: self.demo,
+            session_epoch: self.session_epoch,
+            created_at: from_millis(self.created_at)?,
+            disabled_at: self.disabled_at.map(from_millis).transpose()?,
+        })
+    }
+}
+
+fn user_of(row: Option<UserRow>) -> anyhow::Result<Option<StoredUser>> {
+    row.map(UserRow::into_user).transpose()
 }
 
 pub struct NewUserRow<'a> {
-    pub username: &'a str,
+    pub username: &'a Username,
     pub display_name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub password_hash: &'a str,
     pub demo: bool,
     pub at: DateTime<Utc>,
 }
 
 /// Inserts a user; `None` when the name is taken.
-pub async fn insert(tx: &mut Tx<'_>, new: &NewUserRow<'_>) -> anyhow::Result<Option<i64>> {
-    sqlx::query_scalar(
+pub async fn insert(tx: &mut Tx<'_>, new: &NewUserRow<'_>) -> anyhow::Result<Option<UserId>> {
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO users (username, display_name, role, password_hash, demo, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING id",
     )
-    .bind(new.username)
+    .bind(new.username.as_str())
     .bind(new.display_name)
-    .bind(new.role)
+    .bind(new.role.as_str())
     .bind(new.password_hash)
     .bind(new.demo)
     .bind(to_millis(new.at))
     .bind(to_millis(new.at))
     .fetch_optional(&mut **tx)
     .await
-    .context("Failed to insert a user")
+    .context("Failed to insert a user")?;
+    Ok(id.map(UserId))
 }
 
-pub async fn by_username<'e>(db: impl sqlx::SqliteExecutor<'e>, username: &str) -> anyhow::Result<Option<UserRow>> {
-    sqlx::query_as("SELECT * FROM users WHERE username = ?")
+pub async fn by_username<'e>(db: impl sqlx::SqliteExecutor<'e>, username: &str) -> anyhow::Result<Option<StoredUser>> {
+    let row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"))
         .bind(username)
         .fetch_optional(db)
         .await
-        .context("Failed to read a user")
+        .context("Failed to read a user")?;
+    user_of(row)
 }
 
-pub async fn by_id<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow::Result<Option<UserRow>> {
-    sqlx::query_as("SELECT * FROM users WHERE id = ?")
-        .bind(id)
+pub async fn by_id<'e>(db: impl sqlx::SqliteExecutor<'e>, id: UserId) -> anyhow::Result<Option<StoredUser>> {
+    let row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+        .bind(id.0)
         .fetch_optional(db)
         .await
-        .context("Failed to read a user")
+        .context("Failed to read a user")?;
+    user_of(row)
 }
 
-pub async fn list(pool: &Pool) -> anyhow::Result<Vec<UserRow>> {
-    sqlx::query_as("SELECT * FROM users ORDER BY username").fetch_all(pool).await.context("Failed to list users")
-}
-
-pub async fn count(pool: &Pool) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await.context("Failed to count users")
-}
-
-pub async fn queues_of<'e>(db: impl sqlx::SqliteExecutor<'e>, user: i64) -> anyhow::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT queue FROM queue_members WHERE user_id = ? ORDER BY queue")
-        .bind(user)
-        .fetch_all(db)
-        .await
-        .context("Failed to read queue memberships")
-}
-
-pub async fn all_memberships(pool: &Pool) -> anyhow::Result<Vec<(i64, String)>> {
-    sqlx::query_as("SELECT user_id, queue FROM queue_members ORDER BY queue")
+pub async fn list(pool: &Pool) -> anyhow::Result<Vec<StoredUser>> {
+    let rows: Vec<UserRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
         .fetch_all(pool)
         .await
-        .context("Failed to read queue memberships")
+        .context("Failed to list users")?;
+    rows.into_iter().map(UserRow::into_user).collect()
 }
 
-pub async fn set_queues(tx: &mut Tx<'_>, user: i64, queues: &[String]) -> anyhow::Result<()> {
+fn queue_key(q: &str) -> anyhow::Result<QueueKey> {
+    QueueKey::parse(q).with_context(|| format!("stored queue membership `{q}` is invalid"))
+}
+
+pub async fn queues_of<'e>(db: impl sqlx::SqliteExecutor<'e>, user: UserId) -> anyhow::Result<Vec<QueueKey>> {
+    let queues: Vec<String> = sqlx::query_scalar("SELECT queue FROM queue_members WHERE user_id = ? ORDER BY queue")
+        .bind(user.0)
+        .fetch_all(db)
+        .await
+        .context("Failed to read queue memberships")?;
+    queues.iter().map(|q| queue_key(q)).collect()
+}
+
+/// Every membership: (user, queue).
+pub async fn all_memberships(pool: &Pool) -> anyhow::Result<Vec<(UserId, QueueKey)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT user_id, queue FROM queue_members ORDER BY queue")
+        .fetch_all(pool)
+        .await
+        .context("Failed to read queue memberships")?;
+    rows.into_iter().map(|(u, q)| Ok((UserId(u), queue_key(&q)?))).collect()
+}
+
+pub async fn set_queues(tx: &mut Tx<'_>, user: UserId, queues: &[QueueKey]) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM queue_members WHERE user_id = ?")
-        .bind(user)
+        .bind(user.0)
         .execute(&mut **tx)
         .await
         .context("Failed to clear queue memberships")?;
     for queue in queues {
         sqlx::query("INSERT INTO queue_members (user_id, queue) VALUES (?, ?)")
-            .bind(user)
-            .bind(queue)
+            .bind(user.0)
+            .bind(queue.as_str())
             .execute(&mut **tx)
             .await
             .context("Failed to add a queue membership")?;
@@ -102,31 +151,53 @@ pub async fn set_queues(tx: &mut Tx<'_>, user: i64, queues: &[String]) -> anyhow
     Ok(())
 }
 
-/// What an admin may change of a user; `end_sessions` signs them out everywhere.
-pub struct UserUpdate<'a> {
-    pub display_name: &'a str,
-    pub role: &'a str,
-    pub password_hash: Option<&'a str>,
-    pub disabled_at: Option<i64>,
-    pub end_sessions: bool,
-    pub at: DateTime<Utc>,
-}
-
-pub async fn update(tx: &mut Tx<'_>, user: i64, u: &UserUpdate<'_>) -> anyhow::Result<()> {
+/// Sets a user's name and role; `end_sessions` signs them out everywhere.
+pub async fn set_profile(
+    tx: &mut Tx<'_>,
+    user: UserId,
+    display_name: &str,
+    role: Role,
+    end_sessions: bool,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE users SET display_name = ?, role = ?, password_hash = COALESCE(?, password_hash), \
-         disabled_at = ?, session_epoch = session_epoch + ?, updated_at = ? WHERE id = ?",
+        "UPDATE users SET display_name = ?, role = ?, session_epoch = session_epoch + ?, updated_at = ? WHERE id = ?",
     )
-    .bind(u.display_name)
-    .bind(u.role)
-    .bind(u.password_hash)
-    .bind(u.disabled_at)
-    .bind(i64::from(u.end_sessions))
-    .bind(to_millis(u.at))
-    .bind(user)
+    .bind(display_name)
+    .bind(role.as_str())
+    .bind(i64::from(end_sessions))
+    .bind(to_millis(at))
+    .bind(user.0)
     .execute(&mut **tx)
     .await
     .context("Failed to update a user")?;
+    Ok(())
+}
+
+/// Disables a user (ending their sessions) or enables them again.
+pub async fn set_disabled(tx: &mut Tx<'_>, user: UserId, disabled: bool, at: DateTime<Utc>) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE users SET disabled_at = CASE WHEN ?1 THEN COALESCE(disabled_at, ?2) END, \
+         session_epoch = session_epoch + ?1, updated_at = ?2 WHERE id = ?3",
+    )
+    .bind(disabled)
+    .bind(to_millis(at))
+    .bind(user.0)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to disable a user")?;
+    Ok(())
+}
+
+/// Sets a new password hash, ending the user's sessions; nothing else changes.
+pub async fn set_password(tx: &mut Tx<'_>, user: UserId, hash: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?")
+        .bind(hash)
+        .bind(to_millis(at))
+        .bind(user.0)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to set a password")?;
     Ok(())
 }
 

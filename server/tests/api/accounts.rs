@@ -3,6 +3,7 @@
 use crossdock::accounts::Role;
 use crossdock_app::AppError;
 use crossdock_app::dto::{Me, UserEntry};
+use crossdock_server::config::{Config, DatabaseUrl};
 use crossdock_server::http::session::SessionSettings;
 
 use crate::helpers::{demo_password, spawn_app_with, spawn_app_with_demo};
@@ -108,7 +109,7 @@ async fn a_session_ends_after_the_idle_time_and_after_the_absolute_time() {
     let short = SessionSettings {
         idle: chrono::Duration::seconds(1),
         max: chrono::Duration::hours(8),
-        ..SessionSettings::default()
+        ..Config::defaults(DatabaseUrl::SqliteMemory).session_settings()
     };
     let app = spawn_app_with(|_| {}, Some(short)).await;
     app.seed_demo().await;
@@ -119,7 +120,7 @@ async fn a_session_ends_after_the_idle_time_and_after_the_absolute_time() {
     let capped = SessionSettings {
         idle: chrono::Duration::minutes(30),
         max: chrono::Duration::seconds(2),
-        ..SessionSettings::default()
+        ..Config::defaults(DatabaseUrl::SqliteMemory).session_settings()
     };
     let app = spawn_app_with(|_| {}, Some(capped)).await;
     app.seed_demo().await;

@@ -135,7 +135,7 @@ async fn source_create_prints_a_working_key_as_its_last_line() {
     let key = stdout.lines().last().unwrap().trim().to_owned();
     assert!(key.starts_with("cdx_"), "{stdout}");
 
-    let mut config = crossdock_server::config::Config::with_database(url.parse().unwrap());
+    let mut config = crossdock_server::config::Config::defaults(url.parse().unwrap());
     config.bind = "127.0.0.1:0".parse().unwrap();
     let app = crossdock_server::startup::Application::build(&config).await.unwrap();
     let address = app.address();

@@ -38,7 +38,8 @@ async fn the_filter_narrows_the_list_to_matching_business_keys() {
     let all = all.items;
     let po: QueuePage = browser.server_fn("queue_page", &[("query", "q=PO-10045")]).await.json().await.unwrap();
     let po = po.items;
-    assert_eq!(all.len(), 42);
+    let open = app.scalar("SELECT COUNT(*) FROM exceptions WHERE status NOT IN ('resolved', 'dismissed')").await;
+    assert_eq!(all.len() as i64, open.min(50));
     assert_eq!(po.len(), 1);
     assert_eq!(po[0].kind, ExceptionKind::PartialReceipt);
     assert_eq!(po[0].refs.get(crossdock::RefKind::Po), Some("PO-10045"));
@@ -60,7 +61,11 @@ async fn the_filter_matches_words_of_the_summary_in_any_case() {
     let page: QueuePage =
         app.signed_in("alex").await.server_fn("queue_page", &[("query", "q=RATING+api")]).await.json().await.unwrap();
     let items = page.items;
-    assert_eq!(items.len(), 8);
+    let matching = app
+        .scalar("SELECT COUNT(*) FROM exceptions WHERE summary LIKE '%rating api%' AND status NOT IN ('resolved', 'dismissed')")
+        .await;
+    assert!(matching > 0);
+    assert_eq!(items.len() as i64, matching);
     assert!(items.iter().all(|i| i.kind == ExceptionKind::Integration));
 }
 
@@ -90,11 +95,12 @@ async fn demo_data_is_added_to_an_empty_database_only() {
     let operator = crossdock_server::auth::Operator::command_line();
     let first = app.services.seed_demo(&operator, chrono::Utc::now()).await.unwrap();
     let SeedOutcome::Seeded { exceptions, keys } = first else { panic!("seeded: {first:?}") };
-    assert_eq!(exceptions, 42);
+    assert_eq!(exceptions, app.scalar("SELECT COUNT(*) FROM exceptions").await);
+    assert!(exceptions > 0);
     assert_eq!(keys.len(), 5, "one demo source per system");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM users WHERE demo").await, 4, "one demo user per role");
     let second = app.services.seed_demo(&operator, chrono::Utc::now()).await.unwrap();
-    assert_eq!(second, SeedOutcome::NotEmpty(exceptions));
+    assert!(matches!(second, SeedOutcome::NotEmpty(n) if n == exceptions), "{second:?}");
 }
 
 #[tokio::test]

@@ -37,7 +37,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Config), sessions: Option<Ses
 }
 
 async fn start_in(dir: TempDir, tune: impl FnOnce(&mut Config), sessions: Option<SessionSettings>) -> TestApp {
-    let mut config = Config::with_database(DatabaseUrl::SqliteFile(dir.path().join("crossdock.db")));
+    let mut config = Config::defaults(DatabaseUrl::SqliteFile(dir.path().join("crossdock.db")));
     config.bind = "127.0.0.1:0".parse().expect("address");
     tune(&mut config);
     let mut app = Application::build(&config).await.expect("the server builds");
@@ -62,7 +62,7 @@ pub async fn spawn_app_with_demo() -> TestApp {
 
 /// The demo password of a demo user.
 pub fn demo_password(username: &str) -> &'static str {
-    crossdock_server::demo::DEMO_USERS
+    crossdock_server::services::demo::DEMO_USERS
         .iter()
         .find(|(name, ..)| *name == username)
         .map(|(_, _, _, password, _)| *password)
@@ -102,7 +102,8 @@ impl TestApp {
     /// Registers a source and returns its API key.
     pub async fn source(&self, name: &str, prefix: &str, rate: f64, burst: u32) -> String {
         let settings = SourceSettings { name: name.into(), prefix: prefix.into(), rate_per_sec: rate, burst };
-        self.services.create_source(&Operator::command_line(), &settings).await.expect("source created").key
+        let issued = self.services.create_source(&Operator::command_line(), &settings).await.expect("source created");
+        secrecy::ExposeSecret::expose_secret(&issued.key).to_owned()
     }
 
     /// Posts a body to the ingest endpoint.

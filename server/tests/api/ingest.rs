@@ -1,6 +1,7 @@
 //! The ingest API: modes, idempotency, routing, grouping, signatures,
 //! throttling, key lifecycle.
 
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with_demo};
@@ -258,10 +259,24 @@ async fn a_rotated_key_stays_valid_for_its_grace_period_and_a_revoked_one_at_onc
         json!({"specversion": "1.0", "id": id, "source": "erp/sap", "type": "inventory.snapshot",
             "time": "2026-11-24T16:05:00Z", "data": {"item": "SKU-1", "erp_qty": 1, "wms_qty": 2}})
     };
-    let new = app.services.rotate_source_key(&actor, "erp", chrono::Duration::hours(1)).await.unwrap().key;
+    let new = app
+        .services
+        .rotate_source_key(&actor, "erp", chrono::Duration::hours(1))
+        .await
+        .unwrap()
+        .key
+        .expose_secret()
+        .to_owned();
     assert_eq!(app.post_event(&old, &event("k-1")).await.status(), 200, "old key in its grace period");
     assert_eq!(app.post_event(&new, &event("k-2")).await.status(), 200);
-    let newest = app.services.rotate_source_key(&actor, "erp", chrono::Duration::zero()).await.unwrap().key;
+    let newest = app
+        .services
+        .rotate_source_key(&actor, "erp", chrono::Duration::zero())
+        .await
+        .unwrap()
+        .key
+        .expose_secret()
+        .to_owned();
     assert_eq!(app.post_event(&new, &event("k-3")).await.status(), 401, "no grace");
     assert_eq!(app.post_event(&newest, &event("k-4")).await.status(), 200);
     app.services.revoke_source_keys(&actor, "erp").await.unwrap();
@@ -289,7 +304,7 @@ async fn keys_are_stored_only_as_hashes() {
 
 mod signatures {
     use super::*;
-    use crossdock_server::ingest::signature;
+    use crossdock_server::services::ingest::signature;
 
     async fn signed_source(app: &TestApp) -> (String, String) {
         let key = app.source("portal", "portal/", 1000.0, 1000).await;
@@ -298,7 +313,7 @@ mod signatures {
             .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", false)
             .await
             .unwrap();
-        (key, secret)
+        (key, secret.expose_secret().to_owned())
     }
 
     fn event(id: &str) -> String {
@@ -376,7 +391,9 @@ mod signatures {
             .services
             .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", false)
             .await
-            .unwrap();
+            .unwrap()
+            .expose_secret()
+            .to_owned();
         let now = chrono::Utc::now().timestamp();
         let body = event("s-5");
         assert_eq!(post(&app, &key, &body, &headers(&old_secret, "m5", now, &body)).await.status(), 200);
@@ -397,7 +414,9 @@ mod signatures {
             .services
             .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", true)
             .await
-            .unwrap();
+            .unwrap()
+            .expose_secret()
+            .to_owned();
         let body = event("s-8");
         assert_eq!(post(&app, &key, &body, &headers(&old_secret, "m8", now, &body)).await.status(), 401);
         assert_eq!(post(&app, &key, &body, &headers(&newest, "m8", now, &body)).await.status(), 200);

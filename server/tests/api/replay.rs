@@ -10,10 +10,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
+use crossdock::audit::AuditAction;
 use crossdock::replay::{AttemptOutcome, Breaker, JobState, ReplayState};
+use crossdock::triage::BulkOutcome;
 use crossdock_app::AppError;
 use crossdock_app::dto::{ConnectorEntry, ExceptionDetailView, ReplayView};
 use crossdock_server::services::ReplayStep;
+use crossdock_server::store::leases::{Lease, Work};
 use serde_json::{Value, json};
 
 use crate::helpers::{Browser, TestApp, spawn_app_with};
@@ -191,13 +194,16 @@ async fn a_replay_that_fails_twice_then_succeeds_resolves_its_exception_as_repla
     let again = replay(&sam, id, None).await;
     assert_eq!(again.status(), 400, "one replay at a time");
 
-    let first = app.services.replay_once(later()).await.expect("step");
+    let first = app.services.try_execute_replay(later()).await.expect("step");
     let Some(ReplayStep::Retrying { next, .. }) = first else { panic!("{first:?}") };
     assert!(next > Utc::now(), "the next attempt waits as the policy says");
-    assert_eq!(app.services.replay_once(Utc::now()).await.expect("step"), None, "nothing is due before then");
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Retrying { .. })));
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Delivered { .. })));
-    assert_eq!(app.services.replay_once(later()).await.expect("step"), None);
+    assert_eq!(app.services.try_execute_replay(Utc::now()).await.expect("step"), None, "nothing is due before then");
+    assert!(matches!(app.services.try_execute_replay(later()).await.expect("step"), Some(ReplayStep::Retrying { .. })));
+    assert!(matches!(
+        app.services.try_execute_replay(later()).await.expect("step"),
+        Some(ReplayStep::Delivered { .. })
+    ));
+    assert_eq!(app.services.try_execute_replay(later()).await.expect("step"), None);
 
     let seen = target.seen();
     assert_eq!(target.per_key(), BTreeMap::from([(format!("crossdock-ex{id}-v1"), 3)]), "one key for all attempts");
@@ -221,7 +227,7 @@ async fn a_replay_that_fails_twice_then_succeeds_resolves_its_exception_as_repla
     assert_eq!(view.attempts[1].response_head.as_deref(), Some("{\"answer\":502}"));
     let d = detail(&sam, id).await;
     assert_eq!(d.item.status, crossdock::Status::Resolved);
-    let resolved = d.timeline.iter().find(|t| t.action == "exception.resolved").expect("resolution audited");
+    let resolved = d.timeline.iter().find(|t| t.action == AuditAction::ExceptionResolved).expect("resolution audited");
     assert!(resolved.reason.as_deref().is_some_and(|r| r.starts_with("replayed")), "{resolved:?}");
 
     let refused = replay(&sam, id, None).await;
@@ -247,7 +253,7 @@ async fn a_refusal_returns_the_exception_to_its_queue_with_the_reason() {
     let sam = app.signed_in("sam").await;
     ok(replay(&sam, id, None).await).await;
 
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Failed { .. })));
+    assert!(matches!(app.services.try_execute_replay(later()).await.expect("step"), Some(ReplayStep::Failed { .. })));
     assert_eq!(target.seen().len(), 1, "a 400 is not retried");
     let view = status(&sam, id).await;
     assert_eq!(view.state, Some(ReplayState::Failed));
@@ -255,7 +261,7 @@ async fn a_refusal_returns_the_exception_to_its_queue_with_the_reason() {
     let d = detail(&sam, id).await;
     assert!(d.item.status.is_open(), "back in its queue, open");
     assert_eq!(d.item.queue, "transportation");
-    assert!(d.timeline.iter().any(|t| t.action == "exception.replay_failed"));
+    assert!(d.timeline.iter().any(|t| t.action == AuditAction::ReplayFailed));
     assert_eq!(d.item.replay, Some(ReplayState::Failed));
     let listed: crossdock::triage::QueuePage =
         ok(sam.server_fn("queue_page", &[("query", "queue=transportation")]).await).await.json().await.expect("page");
@@ -264,7 +270,10 @@ async fn a_refusal_returns_the_exception_to_its_queue_with_the_reason() {
 
     // Its owner may try again once the target is fixed.
     ok(replay(&sam, id, None).await).await;
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Delivered { .. })));
+    assert!(matches!(
+        app.services.try_execute_replay(later()).await.expect("step"),
+        Some(ReplayStep::Delivered { .. })
+    ));
 }
 
 #[tokio::test]
@@ -276,8 +285,8 @@ async fn a_target_that_hangs_past_the_timeout_uses_up_the_attempts() {
     let sam = app.signed_in("sam").await;
     ok(replay(&sam, id, None).await).await;
 
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Retrying { .. })));
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Failed { .. })));
+    assert!(matches!(app.services.try_execute_replay(later()).await.expect("step"), Some(ReplayStep::Retrying { .. })));
+    assert!(matches!(app.services.try_execute_replay(later()).await.expect("step"), Some(ReplayStep::Failed { .. })));
     let view = status(&sam, id).await;
     assert!(view.attempts.iter().all(|a| a.outcome == AttemptOutcome::Timeout && a.http_status.is_none()));
     assert!(
@@ -303,11 +312,14 @@ async fn retry_after_from_a_throttled_target_is_honoured() {
     ok(replay(&sam, id, None).await).await;
 
     let before = Utc::now();
-    let step = app.services.replay_once(later()).await.expect("step");
+    let step = app.services.try_execute_replay(later()).await.expect("step");
     let Some(ReplayStep::Retrying { next, .. }) = step else { panic!("{step:?}") };
     assert!(next >= before + Duration::seconds(119), "waits as long as the target asked: {next}");
-    assert_eq!(app.services.replay_once(before + Duration::seconds(60)).await.expect("step"), None);
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Delivered { .. })));
+    assert_eq!(app.services.try_execute_replay(before + Duration::seconds(60)).await.expect("step"), None);
+    assert!(matches!(
+        app.services.try_execute_replay(later()).await.expect("step"),
+        Some(ReplayStep::Delivered { .. })
+    ));
     assert_eq!(target.seen().len(), 2);
 }
 
@@ -332,15 +344,15 @@ async fn an_open_circuit_rests_the_target_then_one_probe_closes_it() {
 
     // Two failures in a row open the circuit.
     let soon = Utc::now() + Duration::seconds(5);
-    assert!(matches!(app.services.replay_once(soon).await.expect("step"), Some(ReplayStep::Retrying { .. })));
-    assert!(matches!(app.services.replay_once(soon).await.expect("step"), Some(ReplayStep::Retrying { .. })));
+    assert!(matches!(app.services.try_execute_replay(soon).await.expect("step"), Some(ReplayStep::Retrying { .. })));
+    assert!(matches!(app.services.try_execute_replay(soon).await.expect("step"), Some(ReplayStep::Retrying { .. })));
     let connectors: Vec<ConnectorEntry> =
         ok(morgan.server_fn("list_connectors", &[]).await).await.json().await.expect("list");
     assert!(matches!(connectors[0].breaker, Breaker::Open { .. }), "{:?}", connectors[0].breaker);
     assert!(connectors[0].has_secret, "the secret was kept when the connector was saved without one");
 
     // While it is open, due jobs wait without spending attempts.
-    let step = app.services.replay_once(soon).await.expect("step");
+    let step = app.services.try_execute_replay(soon).await.expect("step");
     assert!(matches!(step, Some(ReplayStep::Deferred { .. })), "{step:?}");
     assert_eq!(target.seen().len(), 2, "no delivery while the circuit is open");
     let waiting = ids[2];
@@ -355,7 +367,7 @@ async fn an_open_circuit_rests_the_target_then_one_probe_closes_it() {
     // After the cool-down one probe goes through and closes it; the rest follow.
     let after_cooldown = Utc::now() + Duration::minutes(10);
     let mut delivered = 0;
-    while let Some(step) = app.services.replay_once(after_cooldown).await.expect("step") {
+    while let Some(step) = app.services.try_execute_replay(after_cooldown).await.expect("step") {
         if matches!(step, ReplayStep::Delivered { .. }) {
             delivered += 1;
         }
@@ -382,42 +394,35 @@ async fn two_workers_never_hold_one_job_and_a_late_worker_cannot_overwrite_a_new
     // A worker claims the job and dies before delivering.
     let pool = app.services.pool();
     let now = Utc::now();
-    let held = crossdock_server::store::replay::claim(pool, now, "dead-worker", now + Duration::seconds(5))
-        .await
-        .expect("claim");
+    let dead = Lease { token: "dead-worker".into(), until: now + Duration::seconds(5) };
+    let held = crossdock_server::store::leases::claim(pool, Work::Replays, now, &dead).await.expect("claim");
     assert!(held.is_some());
-    assert_eq!(app.services.replay_once(now).await.expect("step"), None, "a held job is not claimed twice");
+    assert_eq!(app.services.try_execute_replay(now).await.expect("step"), None, "a held job is not claimed twice");
 
     // Once the lease runs out another worker takes it over and delivers.
-    let (a, b) = tokio::join!(app.services.replay_once(later()), app.services.replay_once(later()));
+    let (a, b) = tokio::join!(app.services.try_execute_replay(later()), app.services.try_execute_replay(later()));
     let steps: Vec<_> = [a.expect("step"), b.expect("step")].into_iter().flatten().collect();
     assert_eq!(steps.len(), 1, "two workers at once: only one gets the job");
     assert!(matches!(steps[0], ReplayStep::Delivered { .. }));
 
     // The dead worker wakes up: nothing it writes lands.
-    let job = held.expect("job").id;
+    let job = held.expect("job");
     let mut tx = pool.begin().await.expect("tx");
     let attempt = crossdock_server::store::replay::Attempt {
         number: 1,
         started: now,
         latency_ms: 5,
-        outcome: "http_error",
+        outcome: AttemptOutcome::HttpError,
         http_status: Some(500),
         response_head: None,
     };
+    assert!(!crossdock_server::store::replay::record_attempt(&mut tx, job, &dead, &attempt).await.expect("write"));
     assert!(
-        !crossdock_server::store::replay::record_attempt(&mut tx, job, "dead-worker", &attempt).await.expect("write")
-    );
-    assert!(
-        !crossdock_server::store::replay::finish(&mut tx, job, "dead-worker", JobState::Failed, Some("late"), now)
+        !crossdock_server::store::replay::finish(&mut tx, job, &dead, JobState::Failed, Some("late"), now)
             .await
             .expect("write")
     );
-    assert!(
-        !crossdock_server::store::replay::reschedule(&mut tx, job, "dead-worker", now, Some("late"))
-            .await
-            .expect("write")
-    );
+    assert!(!crossdock_server::store::replay::reschedule(&mut tx, job, &dead, now, Some("late")).await.expect("write"));
     tx.commit().await.expect("commit");
     let view = status(&sam, id).await;
     assert_eq!(view.jobs[0].state, JobState::Succeeded);
@@ -440,7 +445,7 @@ async fn a_restart_in_the_middle_of_a_job_loses_nothing_and_delivers_it() {
 
     // A worker starts delivering; the target hangs; the server goes down.
     let services = app.services.clone();
-    let worker = tokio::spawn(async move { services.replay_once(Utc::now()).await });
+    let worker = tokio::spawn(async move { services.try_execute_replay(Utc::now()).await });
     for _ in 0..100 {
         if !target.seen().is_empty() {
             break;
@@ -465,7 +470,7 @@ async fn a_restart_in_the_middle_of_a_job_loses_nothing_and_delivers_it() {
     }
     assert!(resolved, "a queued replay survives a restart");
     // The interrupted one is taken over once its lease runs out.
-    let step = app.services.replay_once(Utc::now() + Duration::minutes(10)).await.expect("step");
+    let step = app.services.try_execute_replay(Utc::now() + Duration::minutes(10)).await.expect("step");
     assert!(matches!(step, Some(ReplayStep::Delivered { .. })), "{step:?}");
     assert_eq!(status(&sam, mid_delivery).await.state, Some(ReplayState::Replayed));
     assert_eq!(
@@ -497,7 +502,10 @@ async fn a_corrected_message_is_replayed_under_a_new_key_with_the_diff_audited()
     assert_eq!(replay(&alex, id, None).await.status(), 403, "auditors change nothing");
 
     ok(replay(&sam, id, Some("{\"shipment\": \"SHP-9011\", \"weight_kg\": 12.5}")).await).await;
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Delivered { .. })));
+    assert!(matches!(
+        app.services.try_execute_replay(later()).await.expect("step"),
+        Some(ReplayStep::Delivered { .. })
+    ));
     let seen = target.seen();
     assert_eq!(seen[0].key.as_deref(), Some(format!("crossdock-ex{id}-v2").as_str()));
     assert_eq!(serde_json::from_str::<Value>(&seen[0].body).expect("json")["weight_kg"], json!(12.5));
@@ -550,10 +558,13 @@ async fn automatic_retries_take_new_failures_before_a_person_sees_them() {
     }
     assert_eq!(view.state, Some(ReplayState::Scheduled));
     assert!(view.jobs[0].automatic);
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Retrying { .. })));
+    assert!(matches!(app.services.try_execute_replay(later()).await.expect("step"), Some(ReplayStep::Retrying { .. })));
     let view = status(&sam, id).await;
     assert!(view.next_attempt_at.is_some_and(|t| t > Utc::now()), "the next attempt time is on the exception");
-    assert!(matches!(app.services.replay_once(later()).await.expect("step"), Some(ReplayStep::Delivered { .. })));
+    assert!(matches!(
+        app.services.try_execute_replay(later()).await.expect("step"),
+        Some(ReplayStep::Delivered { .. })
+    ));
 
     // A failure the source calls final is left for people.
     let r = app.post_event(&key, &failure("f-11", "SHP-9014", false)).await;
@@ -644,7 +655,7 @@ async fn a_bulk_replay_queues_each_integration_failure_and_skips_the_rest() {
         .await)
     .await;
     let job: i64 = r.json().await.expect("job");
-    let mut bulk: crossdock_app::dto::BulkJobView;
+    let mut bulk: crossdock::triage::BulkJob;
     loop {
         bulk = ok(sam.server_fn("bulk_status", &[("job", &job.to_string())]).await).await.json().await.expect("bulk");
         if bulk.finished {
@@ -652,9 +663,9 @@ async fn a_bulk_replay_queues_each_integration_failure_and_skips_the_rest() {
         }
         tokio::time::sleep(StdDuration::from_millis(50)).await;
     }
-    let outcome = |id: i64| bulk.items.iter().find(|i| i.exception_id == id).and_then(|i| i.outcome.clone());
-    assert_eq!(outcome(other).as_deref(), Some("skipped"), "{:?}", bulk.items);
-    assert!(ids[..20].iter().all(|id| outcome(*id).as_deref() == Some("done")));
+    let outcome = |id: i64| bulk.items.iter().find(|i| i.exception.get() == id).and_then(|i| i.outcome);
+    assert_eq!(outcome(other), Some(BulkOutcome::Skipped), "{:?}", bulk.items);
+    assert!(ids[..20].iter().all(|id| outcome(*id) == Some(BulkOutcome::Done)));
     let queued: i64 = app.scalar("SELECT COUNT(*) FROM replay_jobs WHERE state = 'pending'").await;
     assert_eq!(queued, 20);
 }

@@ -4,7 +4,8 @@
 
 use leptos::prelude::*;
 
-use crate::components::forms::{ErrorNotice, FormError, last_error};
+use crate::components::forms::{FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::dto::ConfigVersionView;
 use crate::serverfns::config::{RestoreConfig, config_history};
 
@@ -33,12 +34,7 @@ pub fn HistoryPage() -> impl IntoView {
             <Show when=move || matches!(restore.value().get(), Some(Ok(())))>
                 <p role="status">"Version restored as the current one."</p>
             </Show>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    versions
-                        .get()
-                        .map(|answer| match answer {
-                            Ok(list) => {
+            <Loaded resource=versions what="versions" show=move |list| {
                                 view! {
                                     <table class="grid" aria-label="Versions">
                                         <thead>
@@ -54,12 +50,7 @@ pub fn HistoryPage() -> impl IntoView {
                                         <tbody>{list.into_iter().map(|v| view! { <VersionRow v restore /> }).collect_view()}</tbody>
                                     </table>
                                 }
-                                    .into_any()
-                            }
-                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        })
-                }}
-            </Transition>
+                            } />
         </section>
     }
 }

@@ -1,9 +1,10 @@
 //! Pages for admins.
 
+pub mod connectors;
 pub mod history;
 pub mod policies;
 pub mod queues;
-pub mod replays;
+pub mod retry_policies;
 pub mod routing;
 pub mod sites;
 pub mod sources;

@@ -10,7 +10,8 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::AppError;
-use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error};
+use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::serverfns::config::{SavePolicy, list_policies};
 
 /// The policy being edited: text fields, checked on the server.
@@ -95,12 +96,7 @@ pub fn PoliciesPage() -> impl IntoView {
         <section class="page">
             <h1>"SLA policies"</h1>
             <p class="muted">"Targets are business minutes in the queue's calendar. A change applies to exceptions opened after it."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading policies…"</p> }>
-                {move || {
-                    policies
-                        .get()
-                        .map(|answer| match answer {
-                            Ok(list) => {
+            <Loaded resource=policies what="policies" show=move |list| {
                                 view! {
                                     <table class="grid" aria-label="SLA policies">
                                         <thead>
@@ -140,11 +136,7 @@ pub fn PoliciesPage() -> impl IntoView {
                                     </table>
                                 }
                                     .into_any()
-                            }
-                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        })
-                }}
-            </Transition>
+                            } />
             <h2>"Policy"</h2>
             <form class="form wide" on:submit=submit aria-label="SLA policy">
                 <div class="field">

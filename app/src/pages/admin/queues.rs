@@ -4,7 +4,8 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error};
+use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::dto::{QueueChoices, QueueEntry};
 use crate::serverfns::queues::{SaveQueue, list_queues};
 
@@ -15,12 +16,7 @@ pub fn QueuesPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Queues"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading queues…"</p> }>
-                {move || {
-                    queues
-                        .get()
-                        .map(|answer| match answer {
-                            Ok((list, choices)) => {
+            <Loaded resource=queues what="queues" show=move |(list, choices)| {
                                 let choices = StoredValue::new(choices);
                                 view! {
                                     <table class="grid" aria-label="Queues">
@@ -40,11 +36,7 @@ pub fn QueuesPage() -> impl IntoView {
                                     <QueueForm save choices=choices.get_value() />
                                 }
                                     .into_any()
-                            }
-                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        })
-                }}
-            </Transition>
+                            } />
         </section>
     }
 }

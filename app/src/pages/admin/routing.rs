@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::AppError;
-use crate::components::forms::{ErrorNotice, FormError, last_error, messages_under};
+use crate::components::forms::{FormError, last_error, messages_under};
+use crate::components::loaded::Loaded;
 use crate::dto::{MoveView, RoutingChoices};
 use crate::serverfns::config::{DryRun, RoutingImpact, SaveRouting, routing};
 
@@ -184,16 +185,7 @@ pub fn RoutingPage() -> impl IntoView {
         <section class="page">
             <h1>"Routing rules"</h1>
             <p class="muted">"Rules are tried in order; the first enabled rule whose conditions all hold decides the queue."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading rules…"</p> }>
-                {move || {
-                    loaded
-                        .get()
-                        .map(|answer| match answer {
-                            Ok((spec, choices)) => view! { <RuleSetEditor spec choices /> }.into_any(),
-                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=loaded what="rules" show=move |(spec, choices)| view! { <RuleSetEditor spec choices /> }.into_any() />
         </section>
     }
 }

@@ -7,7 +7,8 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::AppError;
-use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error, messages_under};
+use crate::components::forms::{FieldMessage, FormError, last_error, messages_under};
+use crate::components::loaded::Loaded;
 use crate::serverfns::config::{SaveSite, list_sites};
 
 const DAYS: [(&str, &str); 7] = [
@@ -169,12 +170,7 @@ pub fn SitesPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Sites and calendars"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading sites…"</p> }>
-                {move || {
-                    sites
-                        .get()
-                        .map(|answer| match answer {
-                            Ok(list) => {
+            <Loaded resource=sites what="sites" show=move |list| {
                                 view! {
                                     <table class="grid" aria-label="Sites">
                                         <thead>
@@ -214,11 +210,7 @@ pub fn SitesPage() -> impl IntoView {
                                     </table>
                                 }
                                     .into_any()
-                            }
-                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        })
-                }}
-            </Transition>
+                            } />
             <h2>"Site"</h2>
             <form class="form wide" on:submit=submit aria-label="Site">
                 <div class="field">

@@ -4,7 +4,8 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error};
+use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::dto::SourceEntry;
 use crate::serverfns::sources::{
     AddSigningSecret, CreateSource, RevokeSourceKeys, RotateSourceKey, UpdateSource, list_sources,
@@ -45,12 +46,7 @@ pub fn SourcesPage() -> impl IntoView {
             <FormError error=last_error(revoke.value()) />
             <FormError error=last_error(sign.value()) />
             <FormError error=last_error(update.value()) />
-            <Transition fallback=|| view! { <p class="muted">"Loading sources…"</p> }>
-                {move || {
-                    sources
-                        .get()
-                        .map(|answer| match answer {
-                            Ok(list) => {
+            <Loaded resource=sources what="sources" show=move |list| {
                                 view! {
                                     <table class="grid" aria-label="Sources">
                                         <thead>
@@ -72,11 +68,7 @@ pub fn SourcesPage() -> impl IntoView {
                                     </table>
                                 }
                                     .into_any()
-                            }
-                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        })
-                }}
-            </Transition>
+                            } />
             <CreateSourceForm create />
         </section>
     }

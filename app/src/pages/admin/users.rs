@@ -4,7 +4,8 @@ use crossdock::accounts::Role;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error};
+use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::dto::UserEntry;
 use crate::serverfns::queues::list_queues;
 use crate::serverfns::users::{CreateUser, ResetPassword, SetUserDisabled, UpdateUser, list_users};
@@ -31,12 +32,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Users"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
-                {move || {
-                    users
-                        .get()
-                        .map(|answer| match answer {
-                            Ok(list) => {
+            <Loaded resource=users what="users" show=move |list| {
                                 view! {
                                     <table class="grid" aria-label="Users">
                                         <thead>
@@ -58,11 +54,7 @@ pub fn UsersPage() -> impl IntoView {
                                     </table>
                                 }
                                     .into_any()
-                            }
-                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        })
-                }}
-            </Transition>
+                            } />
             <FormError error=last_error(update.value()) />
             <FormError error=last_error(disable.value()) />
             <CreateUserForm create queue_keys />

@@ -10,9 +10,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crossdock::audit::{AuditAction, AuditEntry, Entity};
+
 use crate::store::{self, Pool};
 
-pub use crate::store::ingest::{IngestItem, ItemOutcome};
+pub use crate::store::ingest::{IngestItem, WriteOutcome};
 
 /// Why a submission was not written.
 #[derive(Debug, thiserror::Error)]
@@ -36,15 +38,16 @@ pub struct WriterSettings {
     pub max_wait: Duration,
 }
 
-impl Default for WriterSettings {
-    fn default() -> Self {
-        Self { queue_capacity: 1024, max_batch_events: 2000, max_wait: Duration::from_millis(1) }
+impl WriterSettings {
+    /// The writer's tuning, with room for `queue_capacity` waiting requests.
+    pub fn with_queue(queue_capacity: usize) -> Self {
+        Self { queue_capacity, max_batch_events: 2000, max_wait: Duration::from_millis(1) }
     }
 }
 
 struct Job {
     items: Vec<IngestItem>,
-    reply: oneshot::Sender<Result<Vec<ItemOutcome>, ()>>,
+    reply: oneshot::Sender<Result<Vec<WriteOutcome>, ()>>,
 }
 
 /// The handle requests submit events through.
@@ -62,7 +65,7 @@ impl IngestWriter {
     }
 
     /// Commits the items and answers once they are durable.
-    pub async fn submit(&self, items: Vec<IngestItem>) -> Result<Vec<ItemOutcome>, SubmitError> {
+    pub async fn submit(&self, items: Vec<IngestItem>) -> Result<Vec<WriteOutcome>, SubmitError> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
@@ -113,12 +116,12 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, settings: WriterSettings) 
 }
 
 /// Writes every item of every job in one transaction.
-async fn write_batch(pool: &Pool, jobs: &[Job], now: DateTime<Utc>) -> anyhow::Result<Vec<ItemOutcome>> {
+async fn write_batch(pool: &Pool, jobs: &[Job], now: DateTime<Utc>) -> anyhow::Result<Vec<WriteOutcome>> {
     write_all(pool, jobs.iter().flat_map(|j| &j.items), now).await
 }
 
 /// Commits items in one transaction, bypassing the queue (tools and benchmarks).
-pub async fn commit_items(pool: &Pool, items: &[IngestItem]) -> anyhow::Result<Vec<ItemOutcome>> {
+pub async fn commit_items(pool: &Pool, items: &[IngestItem]) -> anyhow::Result<Vec<WriteOutcome>> {
     write_all(pool, items.iter(), Utc::now()).await
 }
 
@@ -126,10 +129,35 @@ async fn write_all<'a>(
     pool: &Pool,
     items: impl Iterator<Item = &'a IngestItem>,
     now: DateTime<Utc>,
-) -> anyhow::Result<Vec<ItemOutcome>> {
+) -> anyhow::Result<Vec<WriteOutcome>> {
     let items: Vec<&IngestItem> = items.collect();
     let mut tx = crate::store::begin(pool).await.context("Failed to begin the ingest transaction")?;
-    let outcomes = store::ingest::write(&mut tx, &items, now).await?;
+    let outcomes = store::ingest::write(&mut tx, &items).await?;
+    store::audit::append(&mut tx, &filed(&items, &outcomes, now)).await?;
     tx.commit().await.context("Failed to commit the ingest transaction")?;
     Ok(outcomes)
+}
+
+/// The audit record of every exception the items opened.
+fn filed(items: &[&IngestItem], outcomes: &[WriteOutcome], now: DateTime<Utc>) -> Vec<AuditEntry> {
+    items
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(item, outcome)| {
+            let WriteOutcome::Accepted { exception: Some(id), opened: true } = outcome else { return None };
+            let e = item.exception.as_ref()?;
+            let after = serde_json::json!({
+                "kind": e.kind, "status": "new", "severity": e.severity, "queue": e.queue, "assignee": e.assignee,
+                "event": {"source": item.event.source, "id": item.event.event_id},
+            });
+            let entry = AuditEntry::new(
+                now,
+                item.actor.clone(),
+                AuditAction::ExceptionFiled,
+                Entity::Exception,
+                id.get().to_string(),
+            );
+            Some(entry.after(after))
+        })
+        .collect()
 }

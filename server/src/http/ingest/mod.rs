@@ -2,24 +2,21 @@
 //! (structured, batch, binary).
 
 mod binary;
-pub mod signature;
-pub mod throttle;
-pub mod writer;
+mod source;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::error::{Problem, ProblemItem};
 use crate::http::AppState;
-use crate::services::{AuthError, EventResult, RejectReason, ServiceError, Services};
+use crate::http::problem::{Problem, ProblemItem};
+use crate::services::{EventResult, RejectReason, Services};
+use source::{SourceRequest, bad_request};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/events", post(receive))
@@ -27,20 +24,22 @@ pub fn router() -> Router<AppState> {
 
 /// How a request carries its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub enum Mode {
     Structured,
     Batch,
     Binary,
 }
 
-fn mode(headers: &HeaderMap) -> Option<Mode> {
-    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let essence = content_type.split(';').next()?.trim().to_ascii_lowercase();
-    match essence.as_str() {
-        "application/cloudevents+json" => Some(Mode::Structured),
-        "application/cloudevents-batch+json" => Some(Mode::Batch),
-        "application/json" => Some(Mode::Binary),
-        _ => None,
+impl Mode {
+    fn of(headers: &HeaderMap) -> Option<Mode> {
+        let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+        let essence = content_type.split(';').next()?.trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/cloudevents+json" => Some(Mode::Structured),
+            "application/cloudevents-batch+json" => Some(Mode::Batch),
+            "application/json" => Some(Mode::Binary),
+            _ => None,
+        }
     }
 }
 
@@ -88,7 +87,7 @@ pub enum IngestAnswer {
     Batch(BatchAnswer),
 }
 
-fn answer(index: Option<usize>, result: EventResult) -> EventAnswer {
+fn event_answer(index: Option<usize>, result: EventResult) -> EventAnswer {
     let prefix = index.map(|i| format!("/{i}")).unwrap_or_default();
     match result {
         EventResult::Accepted { id, exception, opened } => EventAnswer {
@@ -127,32 +126,6 @@ fn answer(index: Option<usize>, result: EventResult) -> EventAnswer {
     }
 }
 
-fn problem_for(status: StatusCode, kind: &'static str, title: &'static str, detail: String) -> Response {
-    Problem::new(status, kind, title).detail(detail).into_response()
-}
-
-fn unauthorized(detail: String) -> Response {
-    let mut response = problem_for(StatusCode::UNAUTHORIZED, "/problems/unauthorized", "Unauthorized", detail);
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    response
-}
-
-fn retry_after(mut response: Response, seconds: u64) -> Response {
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-    response
-}
-
-fn too_large(detail: String) -> Response {
-    problem_for(StatusCode::PAYLOAD_TOO_LARGE, "/problems/too-large", "Request too large", detail)
-}
-
-fn bad_request(pointer: &str, detail: String) -> Response {
-    Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-request", "Invalid request")
-        .detail(detail)
-        .pointer(pointer)
-        .into_response()
-}
-
 /// Accepts events: one (structured or binary mode) or many (batch mode).
 #[utoipa::path(
     post,
@@ -180,81 +153,16 @@ fn bad_request(pointer: &str, detail: String) -> Response {
     ),
     security(("api_key" = [])),
 )]
-pub(crate) async fn receive(State(services): State<Services>, headers: HeaderMap, body: Body) -> Response {
-    let received_at = Utc::now();
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let source = match services.authenticate_source(authorization).await {
-        Ok(source) => source,
-        Err(AuthError::Internal(err)) => {
-            return crate::error::ApiError::Internal(err).into_response();
-        }
-        Err(err) => return unauthorized(err.to_string()),
-    };
-    let Some(mode) = mode(&headers) else {
-        return problem_for(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "/problems/unsupported-media-type",
-            "Unsupported media type",
-            "send application/cloudevents+json, application/cloudevents-batch+json or application/json".into(),
-        );
-    };
-    let settings = *services.ingest_settings();
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > settings.max_body_bytes) {
-        return too_large(format!("the body is over {} bytes", settings.max_body_bytes));
-    }
-    let bytes = match axum::body::to_bytes(body, settings.max_body_bytes).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            let over = std::error::Error::source(&err).is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
-            return if over {
-                too_large(format!("the body is over {} bytes", settings.max_body_bytes))
-            } else {
-                bad_request("", "the request body could not be read".into())
-            };
-        }
-    };
-    if !source.secrets.is_empty() {
-        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        if let Err(err) = signature::verify(
-            &source.secrets,
-            get("webhook-id"),
-            get("webhook-timestamp"),
-            get("webhook-signature"),
-            &bytes,
-            received_at,
-        ) {
-            return unauthorized(err.to_string());
-        }
-    }
-    let values = match decode(mode, &headers, &bytes, settings.max_batch) {
+pub(crate) async fn receive(State(services): State<Services>, request: SourceRequest) -> Response {
+    let settings = services.ingest_settings();
+    let values = match decode(request.mode, &request.headers, &request.body, settings.max_batch) {
         Ok(values) => values,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(wait) = services.throttle_source(&source, values.len()) {
-        let response = problem_for(
-            StatusCode::TOO_MANY_REQUESTS,
-            "/problems/throttled",
-            "Too many events",
-            format!("source `{}` is over its allowance of {} events a second", source.name, source.rate_per_sec),
-        );
-        return retry_after(response, wait.0.as_secs_f64().ceil() as u64);
+    match services.ingest(&request.source, &values, request.received_at).await {
+        Ok(results) => respond(request.mode, results),
+        Err(err) => err.into_response(),
     }
-    let results = match services.ingest(&source, &values, received_at).await {
-        Ok(results) => results,
-        Err(ServiceError::Overloaded) => {
-            let response = problem_for(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "/problems/overloaded",
-                "Busy",
-                "the server is committing as fast as it can; try again shortly".into(),
-            );
-            return retry_after(response, 1);
-        }
-        Err(err) => return crate::error::ApiError::from(err).into_response(),
-    };
-    respond(mode, results)
 }
 
 /// Why a request body holds no events to look at.
@@ -267,7 +175,11 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
             Refusal::Invalid(detail) => bad_request("", detail),
-            Refusal::TooLarge(detail) => too_large(detail),
+            Refusal::TooLarge(detail) => {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "/problems/too-large", "Request too large")
+                    .detail(detail)
+                    .into_response()
+            }
         }
     }
 }
@@ -293,7 +205,8 @@ fn decode(mode: Mode, headers: &HeaderMap, bytes: &[u8], max_batch: usize) -> Re
 
 fn respond(mode: Mode, results: Vec<EventResult>) -> Response {
     if mode == Mode::Batch {
-        let results: Vec<EventAnswer> = results.into_iter().enumerate().map(|(i, r)| answer(Some(i), r)).collect();
+        let results: Vec<EventAnswer> =
+            results.into_iter().enumerate().map(|(i, r)| event_answer(Some(i), r)).collect();
         let count = |status: &str| results.iter().filter(|r| r.status == status).count();
         let body = BatchAnswer {
             accepted: count("accepted"),
@@ -306,7 +219,7 @@ fn respond(mode: Mode, results: Vec<EventResult>) -> Response {
     let Some(result) = results.into_iter().next() else {
         return bad_request("", "no event".into());
     };
-    let answer = answer(None, result);
+    let answer = event_answer(None, result);
     match answer.status_code {
         None => (StatusCode::OK, axum::Json(IngestAnswer::Event(answer))).into_response(),
         Some(code) => {

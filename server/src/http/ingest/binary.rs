@@ -3,7 +3,7 @@
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 
-use crate::error::ProblemItem;
+use crate::http::problem::ProblemItem;
 
 /// Percent-decodes a header value, as the CloudEvents HTTP binding allows.
 fn percent_decode(s: &str) -> String {

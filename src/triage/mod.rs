@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::sla::{SlaSnapshot, SlaState};
 use crate::{ExceptionKind, FieldProblem, Severity, Status, named_enum};
 
+mod decide;
+
 named_enum! {
     /// How a queue view is ordered.
     pub enum SortOrder ("sort order") {
@@ -294,37 +296,37 @@ pub struct QueueCounts {
     pub by_sla: Vec<(SlaState, i64)>,
 }
 
-/// What a person does to an exception from a queue view or its detail.
+named_enum! {
+    /// What became of one exception of a bulk action.
+    pub enum BulkOutcome ("bulk outcome") {
+        Done => "done",
+        /// Its status does not allow the action.
+        Skipped => "skipped",
+        /// The actor's role or queues do not allow it.
+        Refused => "refused",
+        Failed => "failed",
+    }
+}
+
+/// One exception of a bulk action and what became of it (nothing yet while
+/// it waits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TriageAction {
-    /// Take it: assign it to oneself.
-    Claim,
-    /// Give it to a person (or nobody), and/or move it to another queue.
-    Assign { assignee: Option<String>, queue: Option<String>, reason: crate::lifecycle::Reason },
-    /// Add a note to its timeline.
-    Comment { text: crate::lifecycle::Reason },
-    /// Move it through its lifecycle.
-    Status(crate::lifecycle::Action),
-    /// Send an integration failure's message again to its target.
-    Replay,
+pub struct BulkItem {
+    pub exception: crate::ExceptionId,
+    pub outcome: Option<BulkOutcome>,
+    pub message: Option<String>,
 }
 
-impl TriageAction {
-    /// Whether the action changes the exception (and so must not be based on
-    /// a stale view of it).
-    pub fn changes(&self) -> bool {
-        !matches!(self, TriageAction::Comment { .. })
-    }
-
-    /// A name for the audit log and for people.
-    pub fn name(&self) -> &'static str {
-        match self {
-            TriageAction::Claim => "claim",
-            TriageAction::Assign { .. } => "assign",
-            TriageAction::Comment { .. } => "comment",
-            TriageAction::Status(a) => a.kind().as_str(),
-            TriageAction::Replay => "replay",
-        }
-    }
+/// A bulk action's progress and, per exception, its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkJob {
+    pub id: i64,
+    /// The action's name, e.g. `claim`.
+    pub action: String,
+    pub total: i64,
+    pub done: i64,
+    pub finished: bool,
+    pub items: Vec<BulkItem>,
 }
+
+pub use decide::{Candidate, Change, Decision, Doer, ExceptionState, Refusal, Setting, TriageAction, decide};

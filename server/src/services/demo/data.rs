@@ -10,7 +10,7 @@ use crossdock::routing::{ConditionSpec, RuleSetSpec, RuleSpec};
 use crossdock::sla::{SlaPolicySpec, SlaTargets};
 use serde_json::{Value, json};
 
-use crate::services::{ConfigDocs, SourceSettings};
+use crate::services::{ConfigDocs, NewUser, SourceSettings};
 
 /// A demo site: code, name and IANA time zone.
 pub const SITES: [(&str, &str, &str); 3] = [
@@ -339,14 +339,14 @@ pub const DEMO_USERS: [(&str, &str, &str, &str, &[&str]); 4] = [
     ("morgan", "Morgan Blake", "admin", "admin-console-harbor-3", &[]),
 ];
 
-pub fn users() -> Vec<crate::services::NewUser> {
+pub fn users() -> Vec<NewUser> {
     DEMO_USERS
         .iter()
-        .map(|(username, display_name, role, password, queues)| crate::services::NewUser {
+        .map(|(username, display_name, role, password, queues)| NewUser {
             username: (*username).into(),
             display_name: (*display_name).into(),
             role: (*role).into(),
-            password: (*password).into(),
+            password: secrecy::SecretString::from(*password),
             queues: queues.iter().map(|q| (*q).to_owned()).collect(),
         })
         .collect()

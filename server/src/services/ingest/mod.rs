@@ -1,6 +1,10 @@
 //! Ingest: parse events, check they belong to their source, route exceptions
 //! and start their SLA clocks, then commit through the group-commit writer.
 
+pub mod signature;
+pub mod throttle;
+pub mod writer;
+
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -13,10 +17,11 @@ use crossdock::sla::{ClockKind, StatusChange};
 use crossdock::{ExceptionId, ExceptionKind, Status};
 use serde_json::Value;
 
-use super::{Actor, AuthenticatedSource, ServiceError, Services};
-use crate::ingest::writer::{IngestItem, ItemOutcome, SubmitError, WriterSettings};
+use super::{AuthenticatedSource, ServiceError, Services};
+use crate::auth::Actor;
 use crate::store::events::EventRecord;
 use crate::store::exceptions::{NewException, SlaColumns};
+use writer::{IngestItem, SubmitError, WriteOutcome, WriterSettings};
 
 /// Limits and tuning of the ingest API.
 #[derive(Debug, Clone, Copy)]
@@ -26,12 +31,6 @@ pub struct IngestSettings {
     /// Most events in one batch.
     pub max_batch: usize,
     pub writer: WriterSettings,
-}
-
-impl Default for IngestSettings {
-    fn default() -> Self {
-        Self { max_body_bytes: 1024 * 1024, max_batch: 1000, writer: WriterSettings::default() }
-    }
 }
 
 /// What became of one event of a request.
@@ -128,7 +127,7 @@ fn prepare(
         }
         _ => None,
     };
-    Ok(IngestItem { event: record, exception, actor: Actor::Source(source.name.clone()).audit_name() })
+    Ok(IngestItem { event: record, exception, actor: Actor::Source(source.name.clone()) })
 }
 
 impl Services {
@@ -139,7 +138,7 @@ impl Services {
     }
 
     /// Ingests the events of one request, answering each once the accepted
-    /// ones are committed.
+    /// ones are committed; a source over its allowance is told to wait.
     #[tracing::instrument(skip_all, fields(source = %source.name, events = values.len()))]
     pub async fn ingest(
         &self,
@@ -147,6 +146,7 @@ impl Services {
         values: &[Value],
         received_at: DateTime<Utc>,
     ) -> Result<Vec<EventResult>, ServiceError> {
+        self.throttle_source(source, values.len()).map_err(|Throttled(wait)| ServiceError::Throttled(wait))?;
         let config = self.configuration();
         let mut results: Vec<Option<EventResult>> = vec![None; values.len()];
         let mut items = Vec::new();
@@ -176,14 +176,14 @@ impl Services {
         })?;
         let mut integration_failures = Vec::new();
         for ((i, id), outcome) in slots.into_iter().zip(outcomes) {
-            if let ItemOutcome::Accepted { exception: Some(x), opened: true } = outcome
+            if let WriteOutcome::Accepted { exception: Some(x), opened: true } = outcome
                 && values[i].get("type").and_then(Value::as_str) == Some(ExceptionKind::Integration.as_str())
             {
-                integration_failures.push(x.get());
+                integration_failures.push(x);
             }
             results[i] = Some(match outcome {
-                ItemOutcome::Accepted { exception, opened } => EventResult::Accepted { id, exception, opened },
-                ItemOutcome::Duplicate => EventResult::Duplicate { id },
+                WriteOutcome::Accepted { exception, opened } => EventResult::Accepted { id, exception, opened },
+                WriteOutcome::Duplicate => EventResult::Duplicate { id },
             });
         }
         if !integration_failures.is_empty() {

@@ -1,4 +1,4 @@
-//! Errors of the HTTP API, answered as RFC 9457 problem details.
+//! How the HTTP API answers errors: RFC 9457 problem details.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -61,77 +61,49 @@ impl IntoResponse for Problem {
     }
 }
 
-/// Errors of the HTTP API.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// 400: a value in the request was refused.
-    #[error("{message}")]
-    Invalid { pointer: String, message: String },
-    /// 400: several values were refused.
-    #[error("invalid input")]
-    Problems(Vec<ProblemItem>),
-    /// 404: the thing named does not exist.
-    #[error("{0} not found")]
-    NotFound(String),
-    /// 403: the caller may not do this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// 409: the thing changed since the caller saw it.
-    #[error("{0}")]
-    Conflict(String),
-    /// 503: the service cannot answer now.
-    #[error("service unavailable")]
-    Unavailable,
-    /// 500: logged with its cause; the client sees only that it happened.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<ServiceError> for ApiError {
-    fn from(err: ServiceError) -> Self {
-        match err {
-            ServiceError::Invalid { field, message } => ApiError::Invalid { pointer: format!("/{field}"), message },
-            ServiceError::Problems(problems) => ApiError::Problems(
-                problems.into_iter().map(|p| ProblemItem { pointer: p.pointer, detail: p.message }).collect(),
-            ),
-            ServiceError::NotFound(what) => ApiError::NotFound(what),
-            ServiceError::Forbidden(why) => ApiError::Forbidden(why),
-            ServiceError::Conflict(why) => ApiError::Conflict(why),
-            ServiceError::Overloaded => ApiError::Unavailable,
-            ServiceError::Internal(err) => ApiError::Internal(err),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
+/// A use case's refusal as the API answers it.
+impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::Invalid { pointer, message } => {
+            ServiceError::Invalid { field, message } => {
                 Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-input", "Invalid input")
                     .detail(message)
-                    .pointer(pointer)
+                    .pointer(format!("/{field}"))
                     .into_response()
             }
-            ApiError::Problems(errors) => {
+            ServiceError::Problems(problems) => {
+                let errors: Vec<ProblemItem> =
+                    problems.into_iter().map(|p| ProblemItem { pointer: p.pointer, detail: p.message }).collect();
                 Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-input", "Invalid input")
                     .detail(errors.first().map(|e| e.detail.clone()).unwrap_or_default())
                     .errors(errors)
                     .into_response()
             }
-            ApiError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found")
+            ServiceError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found")
                 .detail(format!("{what} not found"))
                 .into_response(),
-            ApiError::Forbidden(why) => {
+            ServiceError::Forbidden(why) => {
                 Problem::new(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden").detail(why).into_response()
             }
-            ApiError::Conflict(why) => Problem::new(StatusCode::CONFLICT, "/problems/conflict", "Changed meanwhile")
-                .detail(why)
-                .into_response(),
-            ApiError::Unavailable => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", "Service unavailable")
+            ServiceError::Conflict(why) => {
+                Problem::new(StatusCode::CONFLICT, "/problems/conflict", "Changed meanwhile")
+                    .detail(why)
                     .into_response()
             }
-            ApiError::Internal(err) => {
+            ServiceError::Throttled(wait) => {
+                let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+                let response = Problem::new(StatusCode::TOO_MANY_REQUESTS, "/problems/throttled", "Too many events")
+                    .detail(format!("the source is over its allowance; try again in {seconds} s"))
+                    .into_response();
+                retry_after(response, seconds)
+            }
+            ServiceError::Overloaded => {
+                let response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/overloaded", "Busy")
+                    .detail("the server is committing as fast as it can; try again shortly")
+                    .into_response();
+                retry_after(response, 1)
+            }
+            ServiceError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "request failed");
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Internal error")
                     .detail("The error has been logged.")
@@ -139,4 +111,10 @@ impl IntoResponse for ApiError {
             }
         }
     }
+}
+
+/// Adds a `Retry-After` of at least one second.
+pub fn retry_after(mut response: Response, seconds: u64) -> Response {
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
 }

@@ -6,7 +6,7 @@ use crossdock::accounts::Role;
 use crossdock::triage::QueueFilter;
 
 use super::{ServiceError, Services};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Viewer};
 use crate::store::views::ViewRow;
 use crate::store::{self};
 
@@ -37,7 +37,8 @@ impl Services {
         teams
     }
 
-    pub async fn list_views(&self, user: &CurrentUser) -> Result<Vec<SavedView>, ServiceError> {
+    pub async fn list_views(&self, viewer: &Viewer) -> Result<Vec<SavedView>, ServiceError> {
+        let user = viewer.user();
         let teams = self.teams_of(user);
         let rows = store::views::list(&self.pool, user.id.0).await?;
         Ok(rows
@@ -57,11 +58,12 @@ impl Services {
     /// belongs to.
     pub async fn save_view(
         &self,
-        user: &CurrentUser,
+        viewer: &Viewer,
         name: &str,
         query: &str,
         team: Option<&str>,
     ) -> Result<i64, ServiceError> {
+        let user = viewer.user();
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 {
             return Err(ServiceError::invalid("name", "a view name is 1 to 80 characters"));
@@ -88,7 +90,8 @@ impl Services {
     }
 
     /// Deletes a view: one's own, one one created for a team, or any as admin.
-    pub async fn delete_view(&self, user: &CurrentUser, id: i64) -> Result<(), ServiceError> {
+    pub async fn delete_view(&self, viewer: &Viewer, id: i64) -> Result<(), ServiceError> {
+        let user = viewer.user();
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let row =
             store::views::by_id(&mut tx, id).await?.ok_or_else(|| ServiceError::NotFound(format!("view {id}")))?;

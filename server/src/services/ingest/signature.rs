@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
+use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
 
 /// How far a signature's timestamp may be from now.
@@ -48,7 +49,7 @@ fn mac(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
 
 /// Checks the headers of a request against the source's secrets.
 pub fn verify(
-    secrets: &[Vec<u8>],
+    secrets: &[SecretSlice<u8>],
     id: Option<&str>,
     timestamp: Option<&str>,
     signatures: Option<&str>,
@@ -71,7 +72,7 @@ pub fn verify(
         };
         for secret in secrets {
             // Constant-time comparison.
-            if mac(secret, id, ts, body).verify_slice(&given).is_ok() {
+            if mac(secret.expose_secret(), id, ts, body).verify_slice(&given).is_ok() {
                 return Ok(());
             }
         }
@@ -88,20 +89,9 @@ mod tests {
         let secret = decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         let now = Utc::now();
         let sig = sign(&secret, "msg_1", now.timestamp(), b"{}");
-        assert_eq!(
-            verify(
-                std::slice::from_ref(&secret),
-                Some("msg_1"),
-                Some(&now.timestamp().to_string()),
-                Some(&sig),
-                b"{}",
-                now
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            verify(&[secret], Some("msg_1"), Some(&now.timestamp().to_string()), Some(&sig), b"{ }", now),
-            Err(SignatureError::Mismatch)
-        );
+        let secrets = [SecretSlice::from(secret)];
+        let ts = now.timestamp().to_string();
+        assert_eq!(verify(&secrets, Some("msg_1"), Some(&ts), Some(&sig), b"{}", now), Ok(()));
+        assert_eq!(verify(&secrets, Some("msg_1"), Some(&ts), Some(&sig), b"{ }", now), Err(SignatureError::Mismatch));
     }
 }

@@ -14,8 +14,8 @@ use crate::http::AppState;
         title = "Crossdock API",
         description = "Ingest of business events and exceptions (CloudEvents 1.0) into the Crossdock console."
     ),
-    paths(crate::ingest::receive),
-    components(schemas(crate::ingest::IngestAnswer, crate::ingest::EventAnswer, crate::ingest::BatchAnswer, crate::error::Problem, crate::error::ProblemItem)),
+    paths(crate::http::ingest::receive),
+    components(schemas(crate::http::ingest::IngestAnswer, crate::http::ingest::EventAnswer, crate::http::ingest::BatchAnswer, crate::http::problem::Problem, crate::http::problem::ProblemItem)),
     modifiers(&ApiKey),
     tags((name = "ingest", description = "Events from the integration estate"))
 )]

@@ -1,0 +1,248 @@
+//! Connectors: where the failed messages of a system are replayed to, with
+//! their secrets (write-only) and circuit breakers.
+
+use std::collections::BTreeMap;
+
+use crossdock::event::System;
+use crossdock::replay::{Breaker, ConnectorSpec, HttpMethod};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use crate::AppError;
+use crate::components::forms::{FieldMessage, FormError, last_error, messages_under, number};
+use crate::components::loaded::Loaded;
+use crate::serverfns::replays::{SaveConnector, list_connectors, list_retry_policies};
+
+/// The connector being edited, as typed.
+#[derive(Clone, Copy)]
+struct ConnectorEditor {
+    name: RwSignal<String>,
+    system: RwSignal<String>,
+    operation: RwSignal<String>,
+    method: RwSignal<String>,
+    url: RwSignal<String>,
+    headers: RwSignal<String>,
+    auth_header: RwSignal<String>,
+    secret: RwSignal<String>,
+    timeout_ms: RwSignal<String>,
+    policy: RwSignal<String>,
+    threshold: RwSignal<String>,
+    cooldown: RwSignal<String>,
+}
+
+impl ConnectorEditor {
+    fn new() -> Self {
+        let s = |v: &str| RwSignal::new(v.to_owned());
+        Self {
+            name: s(""),
+            system: s("tms"),
+            operation: s(""),
+            method: s("POST"),
+            url: s(""),
+            headers: s(""),
+            auth_header: s("Authorization"),
+            secret: s(""),
+            timeout_ms: s("10000"),
+            policy: s(""),
+            threshold: s("5"),
+            cooldown: s("60"),
+        }
+    }
+
+    fn load(&self, c: &ConnectorSpec) {
+        self.name.set(c.name.clone());
+        self.system.set(c.system.as_str().to_owned());
+        self.operation.set(c.operation.clone());
+        self.method.set(c.method.as_str().to_owned());
+        self.url.set(c.url.clone());
+        self.headers.set(c.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"));
+        self.auth_header.set(c.auth_header.clone().unwrap_or_default());
+        self.secret.set(String::new());
+        self.timeout_ms.set(c.timeout_ms.to_string());
+        self.policy.set(c.retry_policy.clone().unwrap_or_default());
+        self.threshold.set(c.breaker_threshold.to_string());
+        self.cooldown.set(c.breaker_cooldown_seconds.to_string());
+    }
+
+    fn spec(&self) -> Result<ConnectorSpec, AppError> {
+        let mut headers = BTreeMap::new();
+        for line in self.headers.get_untracked().lines().filter(|l| !l.trim().is_empty()) {
+            let (name, value) =
+                line.split_once(':').ok_or_else(|| AppError::invalid("headers", "one `Name: value` per line"))?;
+            headers.insert(name.trim().to_owned(), value.trim().to_owned());
+        }
+        let method = match self.method.get_untracked().as_str() {
+            "PUT" => HttpMethod::Put,
+            "PATCH" => HttpMethod::Patch,
+            _ => HttpMethod::Post,
+        };
+        let text = |s: RwSignal<String>| Some(s.get_untracked().trim().to_owned()).filter(|t| !t.is_empty());
+        Ok(ConnectorSpec {
+            name: self.name.get_untracked().trim().to_owned(),
+            system: self.system.get_untracked().parse().map_err(|_| AppError::invalid("system", "choose a system"))?,
+            operation: self.operation.get_untracked().trim().to_owned(),
+            method,
+            url: self.url.get_untracked().trim().to_owned(),
+            headers,
+            auth_header: text(self.auth_header),
+            timeout_ms: number("timeout_ms", &self.timeout_ms.get_untracked(), "a whole number of milliseconds")?,
+            retry_policy: text(self.policy),
+            breaker_threshold: number("breaker_threshold", &self.threshold.get_untracked(), "a whole number")?,
+            breaker_cooldown_seconds: number(
+                "breaker_cooldown_seconds",
+                &self.cooldown.get_untracked(),
+                "whole seconds",
+            )?,
+        })
+    }
+}
+
+fn breaker_label(b: &Breaker) -> String {
+    match b {
+        Breaker::Closed { failures: 0 } => "closed".to_owned(),
+        Breaker::Closed { failures } => format!("closed ({failures} failure(s) in a row)"),
+        Breaker::Open { since } => format!("open since {}", since.format("%Y-%m-%d %H:%M:%S UTC")),
+        Breaker::HalfOpen => "half-open (probing)".to_owned(),
+    }
+}
+
+#[component]
+pub fn ConnectorsPage() -> impl IntoView {
+    let save = ServerAction::<SaveConnector>::new();
+    let connectors = Resource::new(move || save.version().get(), |_| list_connectors());
+    let policies = Resource::new(|| (), |_| list_retry_policies());
+    let editor = ConnectorEditor::new();
+    let local_error = RwSignal::new(None::<AppError>);
+    let error = Signal::derive(move || local_error.get().or_else(|| last_error(save.value()).get()));
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        match editor.spec() {
+            Ok(connector) => {
+                local_error.set(None);
+                let secret = Some(editor.secret.get_untracked()).filter(|s| !s.trim().is_empty());
+                save.dispatch(SaveConnector { connector, secret });
+            }
+            Err(e) => local_error.set(Some(e)),
+        }
+    };
+    // A saved secret leaves the form; a refused save keeps it for the retry.
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(()))) {
+            editor.secret.set(String::new());
+        }
+    });
+    let policy_names = move || {
+        policies
+            .get()
+            .and_then(Result::ok)
+            .map(|p| p.policies.into_iter().map(|p| p.name).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let input = |id: &'static str, label: &'static str, field: &'static str, value: RwSignal<String>| {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) />
+                <FieldMessage error field id=field />
+            </div>
+        }
+    };
+    view! {
+        <section class="page">
+            <h1>"Connectors"</h1>
+            <p class="muted">"Where the failed messages of a system and operation are replayed to. A secret is sent in its header and never shown again."</p>
+            <Loaded resource=connectors what="connectors" show=move |list| if list.is_empty() {
+                    view! { <p class="muted">"No connectors yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="grid" aria-label="Connectors">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Replays"</th>
+                                    <th scope="col">"Target"</th>
+                                    <th scope="col">"Timeout"</th>
+                                    <th scope="col">"Retry policy"</th>
+                                    <th scope="col">"Secret"</th>
+                                    <th scope="col">"Circuit"</th>
+                                    <th scope="col">"Actions"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|c| {
+                                    let stored = StoredValue::new(c.spec.clone());
+                                    let label = format!("Edit {}", c.spec.name);
+                                    view! {
+                                        <tr>
+                                            <td>{c.spec.name.clone()}</td>
+                                            <td>{format!("{} {}", c.spec.system, c.spec.operation)}</td>
+                                            <td><code>{format!("{} {}", c.spec.method.as_str(), c.spec.url)}</code></td>
+                                            <td>{format!("{} ms", c.spec.timeout_ms)}</td>
+                                            <td>{c.spec.retry_policy.clone().unwrap_or_else(|| "queue's or standard".into())}</td>
+                                            <td>{if c.has_secret { "set" } else { "none" }}</td>
+                                            <td class="breaker">{breaker_label(&c.breaker)}</td>
+                                            <td class="actions">
+                                                <button type="button" on:click=move |_| editor.load(&stored.get_value())>{label}</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                } />
+            <h2>"Connector"</h2>
+            <form class="form wide" on:submit=submit aria-label="Connector">
+                {input("connector-name", "Name", "name", editor.name)}
+                <div class="field">
+                    <label for="connector-system">"System"</label>
+                    <select id="connector-system" on:change=move |ev| editor.system.set(event_target_value(&ev))>
+                        {System::ALL.iter().map(|s| view! {
+                            <option value=s.as_str() selected=move || editor.system.get() == s.as_str()>{s.as_str()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                {input("connector-operation", "Operation (e.g. tms.create_shipment, or * for all)", "operation", editor.operation)}
+                <div class="field">
+                    <label for="connector-method">"Method"</label>
+                    <select id="connector-method" on:change=move |ev| editor.method.set(event_target_value(&ev))>
+                        {["POST", "PUT", "PATCH"].into_iter().map(|m| view! {
+                            <option value=m selected=move || editor.method.get() == m>{m}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                {input("connector-url", "URL (http or https)", "url", editor.url)}
+                <div class="field">
+                    <label for="connector-headers">"Headers (one `Name: value` per line)"</label>
+                    <textarea id="connector-headers" rows="3" prop:value=editor.headers on:input=move |ev| editor.headers.set(event_target_value(&ev))></textarea>
+                    {move || messages_under(error.get(), "headers").into_iter().map(|m| view! { <p class="field-error" role="alert">{m}</p> }).collect_view()}
+                </div>
+                {input("connector-auth-header", "Header the secret is sent in", "auth_header", editor.auth_header)}
+                <div class="field">
+                    <label for="connector-secret">"Secret (leave empty to keep the stored one)"</label>
+                    <input id="connector-secret" type="password" autocomplete="new-password" prop:value=editor.secret on:input=move |ev| editor.secret.set(event_target_value(&ev)) />
+                    <FieldMessage error field="secret" id="connector-secret-error" />
+                </div>
+                {input("connector-timeout", "Timeout (ms)", "timeout_ms", editor.timeout_ms)}
+                <div class="field">
+                    <label for="connector-policy">"Retry policy"</label>
+                    <select id="connector-policy" on:change=move |ev| editor.policy.set(event_target_value(&ev))>
+                        <option value="" selected=move || editor.policy.get().is_empty()>"(the queue's, else the standard one)"</option>
+                        {move || policy_names().into_iter().map(|p| {
+                            let selected = editor.policy.get() == p;
+                            view! { <option value=p.clone() selected=selected>{p.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                    <FieldMessage error field="retry_policy" id="connector-policy-error" />
+                </div>
+                {input("connector-threshold", "Failures in a row that open the circuit", "breaker_threshold", editor.threshold)}
+                {input("connector-cooldown", "Rest before a probe (seconds)", "breaker_cooldown_seconds", editor.cooldown)}
+                <FormError error />
+                <button type="submit">"Save connector"</button>
+                <Show when=move || matches!(save.value().get(), Some(Ok(())))>
+                    <p role="status">"Connector saved."</p>
+                </Show>
+            </form>
+        </section>
+    }
+}

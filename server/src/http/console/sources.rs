@@ -1,0 +1,67 @@
+//! Sources and their keys, for admins.
+
+use crossdock_app::AppError;
+use crossdock_app::dto::SourceEntry;
+use crossdock_app::ports::{SourceInput, SourcesPort};
+use secrecy::ExposeSecret;
+
+use super::{ConsoleServices, answer};
+use crate::services::SourceSettings;
+
+fn settings(input: SourceInput) -> SourceSettings {
+    SourceSettings { name: input.name, prefix: input.prefix, rate_per_sec: input.rate_per_sec, burst: input.burst }
+}
+
+#[async_trait::async_trait]
+impl SourcesPort for ConsoleServices {
+    async fn list_sources(&self) -> Result<Vec<SourceEntry>, AppError> {
+        answer(async {
+            let sources = self.services.list_sources(&self.as_admin().await?).await?;
+            Ok(sources
+                .into_iter()
+                .map(|s| SourceEntry {
+                    name: s.name,
+                    prefix: s.prefix,
+                    rate_per_sec: s.rate_per_sec,
+                    burst: s.burst,
+                    signed: s.signed,
+                    created_at: s.created_at,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn create_source(&self, input: SourceInput) -> Result<String, AppError> {
+        answer(async {
+            let issued = self.services.create_source(&self.as_admin().await?, &settings(input)).await?;
+            Ok(issued.key.expose_secret().to_owned())
+        })
+        .await
+    }
+
+    async fn update_source(&self, input: SourceInput) -> Result<(), AppError> {
+        answer(async { Ok(self.services.update_source(&self.as_admin().await?, &settings(input)).await?) }).await
+    }
+
+    async fn rotate_source_key(&self, name: String, grace_hours: u32) -> Result<String, AppError> {
+        answer(async {
+            let grace = chrono::Duration::hours(i64::from(grace_hours));
+            let issued = self.services.rotate_source_key(&self.as_admin().await?, &name, grace).await?;
+            Ok(issued.key.expose_secret().to_owned())
+        })
+        .await
+    }
+
+    async fn revoke_source_keys(&self, name: String) -> Result<u64, AppError> {
+        answer(async { Ok(self.services.revoke_source_keys(&self.as_admin().await?, &name).await?) }).await
+    }
+
+    async fn add_signing_secret(&self, name: String, replace: bool) -> Result<String, AppError> {
+        answer(async {
+            let secret = self.services.add_signing_secret(&self.as_admin().await?, &name, replace).await?;
+            Ok(secret.expose_secret().to_owned())
+        })
+        .await
+    }
+}

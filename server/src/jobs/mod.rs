@@ -1,0 +1,102 @@
+//! Background work: workers that claim leased rows (replays, bulk actions)
+//! and run them. Each worker is supervised: one that fails is logged and
+//! started again, so a bad row cannot stop the work for good.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::services::Services;
+
+/// How often an idle worker looks for work it was not woken for.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+/// How long a restarted worker waits first, so a failing loop cannot spin.
+const RESTART_PAUSE: Duration = Duration::from_secs(1);
+
+/// The kinds of leased background work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Replays,
+    BulkActions,
+}
+
+/// How many workers of each kind run.
+#[derive(Debug, Clone, Copy)]
+pub struct Workers {
+    pub replays: usize,
+    pub bulk_actions: usize,
+}
+
+impl Kind {
+    /// Does one unit of work; whether there was any.
+    async fn step(self, services: &Services) -> anyhow::Result<bool> {
+        let now = Utc::now();
+        Ok(match self {
+            Kind::Replays => services.try_execute_replay(now).await?.is_some(),
+            Kind::BulkActions => services.try_execute_bulk(now).await?.is_some(),
+        })
+    }
+}
+
+/// The running workers, and the kind of work each does.
+struct Supervisor {
+    set: JoinSet<()>,
+    kinds: HashMap<tokio::task::Id, Kind>,
+    services: Services,
+    stop: watch::Receiver<bool>,
+}
+
+impl Supervisor {
+    fn start(&mut self, kind: Kind, pause: Duration) {
+        let (services, stop) = (self.services.clone(), self.stop.clone());
+        let handle = self.set.spawn(async move {
+            tokio::time::sleep(pause).await;
+            work(kind, services, stop).await;
+        });
+        self.kinds.insert(handle.id(), kind);
+    }
+}
+
+/// Runs the workers until `stop` says so, then waits for them to finish
+/// what they hold.
+pub async fn run(services: Services, workers: Workers, stop: watch::Receiver<bool>) {
+    let mut supervisor = Supervisor { set: JoinSet::new(), kinds: HashMap::new(), services, stop };
+    for (kind, count) in [(Kind::Replays, workers.replays), (Kind::BulkActions, workers.bulk_actions)] {
+        for _ in 0..count {
+            supervisor.start(kind, Duration::ZERO);
+        }
+    }
+    while let Some(ended) = supervisor.set.join_next_with_id().await {
+        let Err(err) = ended else { continue };
+        let kind = supervisor.kinds.remove(&err.id());
+        match kind {
+            Some(kind) if err.is_panic() && !*supervisor.stop.borrow() => {
+                tracing::error!(?kind, "a background worker panicked; starting it again");
+                supervisor.start(kind, RESTART_PAUSE);
+            }
+            _ => tracing::error!(?kind, error = %err, "a background worker ended abnormally"),
+        }
+    }
+}
+
+/// One worker: claims and runs work until told to stop.
+async fn work(kind: Kind, services: Services, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match kind.step(&services).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(err) => tracing::error!(?kind, error = format!("{err:#}"), "a background step failed"),
+        }
+        tokio::select! {
+            _ = stop.changed() => {}
+            () = services.work_queued() => {}
+            () = tokio::time::sleep(IDLE_POLL) => {}
+        }
+    }
+}

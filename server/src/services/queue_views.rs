@@ -1,0 +1,67 @@
+//! Queue views: pages of exceptions within the viewer's reach, and the
+//! counts beside them.
+
+use chrono::Utc;
+use crossdock::ExceptionId;
+use crossdock::triage::{Cursor, QueueCounts, QueueFilter, QueuePage};
+
+use super::{ServiceError, Services};
+use crate::auth::Viewer;
+use crate::store::{self, queue_views::Reach};
+
+/// Rows on one page of a queue view.
+pub const PAGE_SIZE: u32 = 50;
+
+/// The viewer's reach, as the store filters by it.
+struct Scope {
+    username: String,
+    queues: Option<Vec<String>>,
+}
+
+impl Scope {
+    fn of(viewer: &Viewer) -> Self {
+        Self { username: viewer.user().username.to_string(), queues: viewer.scope().queue_names() }
+    }
+
+    fn reach(&self) -> Reach<'_> {
+        Reach { username: &self.username, queues: self.queues.as_deref() }
+    }
+}
+
+impl Services {
+    /// One page of a queue view, within the viewer's reach.
+    #[tracing::instrument(skip_all)]
+    pub async fn queue_page(
+        &self,
+        viewer: &Viewer,
+        filter: &QueueFilter,
+        after: Option<Cursor>,
+    ) -> Result<QueuePage, ServiceError> {
+        let scope = Scope::of(viewer);
+        Ok(store::queue_views::page(&self.pool, &scope.reach(), filter, after, PAGE_SIZE, Utc::now()).await?)
+    }
+
+    /// Open exceptions in reach per queue and per SLA state.
+    pub async fn queue_counts(&self, viewer: &Viewer) -> Result<QueueCounts, ServiceError> {
+        let scope = Scope::of(viewer);
+        Ok(store::queue_views::counts(&self.pool, &scope.reach(), Utc::now()).await?)
+    }
+
+    /// How many exceptions a view holds (what a bulk action would touch).
+    pub async fn view_count(&self, viewer: &Viewer, filter: &QueueFilter) -> Result<i64, ServiceError> {
+        let scope = Scope::of(viewer);
+        Ok(store::queue_views::count(&self.pool, &scope.reach(), filter, Utc::now()).await?)
+    }
+
+    /// The exceptions a view holds, at most `max`.
+    pub async fn view_ids(
+        &self,
+        viewer: &Viewer,
+        filter: &QueueFilter,
+        max: u32,
+    ) -> Result<Vec<ExceptionId>, ServiceError> {
+        let scope = Scope::of(viewer);
+        let ids = store::queue_views::ids(&self.pool, &scope.reach(), filter, Utc::now(), max).await?;
+        Ok(ids.into_iter().map(ExceptionId::new).collect())
+    }
+}

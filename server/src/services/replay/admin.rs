@@ -1,0 +1,145 @@
+//! Replay targets (connectors) and retry policies, as admins configure them.
+
+use anyhow::Context;
+use chrono::Utc;
+use crossdock::audit::{AuditAction, AuditEntry, Entity};
+use crossdock::queue::QueueKey;
+use crossdock::replay::{Breaker, ConnectorSpec, RetryPolicySpec};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::super::{ServiceError, Services};
+use crate::auth::Configurer;
+use crate::store::{self};
+
+/// A connector as admins see it (never its secret).
+#[derive(Debug, Clone)]
+pub struct ConnectorSummary {
+    pub spec: ConnectorSpec,
+    pub has_secret: bool,
+    pub breaker: Breaker,
+}
+
+impl From<store::connectors::Connector> for ConnectorSummary {
+    fn from(c: store::connectors::Connector) -> Self {
+        Self { has_secret: c.secret.is_some(), spec: c.spec, breaker: c.breaker }
+    }
+}
+
+/// Whether a secret can be sent as a header value: one line, bounded.
+fn check_secret(secret: Option<&SecretString>) -> Result<Option<&str>, ServiceError> {
+    let secret = secret.map(|s| s.expose_secret().trim()).filter(|s| !s.is_empty());
+    if secret.is_some_and(|s| s.len() > 4096 || s.contains(['\r', '\n'])) {
+        return Err(ServiceError::invalid("secret", "a secret is one line of at most 4096 characters"));
+    }
+    Ok(secret)
+}
+
+impl Services {
+    pub async fn connectors(&self, _by: &impl Configurer) -> Result<Vec<ConnectorSummary>, ServiceError> {
+        Ok(store::connectors::connectors(&self.pool).await?.into_iter().map(ConnectorSummary::from).collect())
+    }
+
+    /// Creates or changes a connector. A `None` secret keeps the stored one;
+    /// the secret never reaches the audit trail.
+    #[tracing::instrument(skip_all, fields(connector = %spec.name))]
+    pub async fn save_connector(
+        &self,
+        by: &impl Configurer,
+        spec: &ConnectorSpec,
+        secret: Option<&SecretString>,
+    ) -> Result<(), ServiceError> {
+        spec.validate().map_err(ServiceError::Problems)?;
+        let secret = check_secret(secret)?;
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        if let Some(p) = &spec.retry_policy
+            && store::connectors::policy(&mut *tx, p).await?.is_none()
+        {
+            return Err(ServiceError::invalid("retry_policy", format!("there is no retry policy `{p}`")));
+        }
+        let before = store::connectors::connector_named(&mut *tx, &spec.name).await?;
+        if let Some(other) = store::connectors::connector_for(&mut *tx, spec.system.as_str(), &spec.operation).await?
+            && other.spec.name != spec.name
+            && other.spec.operation == spec.operation
+        {
+            return Err(ServiceError::invalid(
+                "operation",
+                format!("connector {} replays this already", other.spec.name),
+            ));
+        }
+        let now = Utc::now();
+        store::connectors::save_connector(&mut tx, spec, secret, now).await?;
+        let mut entry =
+            AuditEntry::new(now, by.actor(), AuditAction::ConnectorSaved, Entity::Connector, spec.name.clone())
+                .after(serde_json::json!({"spec": spec, "secret": if secret.is_some() { "replaced" } else { "kept" }}));
+        if let Some(b) = before {
+            entry = entry.before(serde_json::json!({"spec": b.spec}));
+        }
+        store::audit::append(&mut tx, &[entry]).await?;
+        tx.commit().await.context("Failed to commit the connector")?;
+        Ok(())
+    }
+
+    /// The retry policies and the queues that name one.
+    pub async fn retry_policies(
+        &self,
+        _by: &impl Configurer,
+    ) -> Result<(Vec<RetryPolicySpec>, Vec<(String, String)>), ServiceError> {
+        Ok((store::connectors::policies(&self.pool).await?, store::connectors::queue_policies(&self.pool).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(policy = %spec.name))]
+    pub async fn save_retry_policy(&self, by: &impl Configurer, spec: &RetryPolicySpec) -> Result<(), ServiceError> {
+        spec.validate().map_err(ServiceError::Problems)?;
+        let now = Utc::now();
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        let before = store::connectors::save_policy(&mut tx, spec, now).await?;
+        let mut entry =
+            AuditEntry::new(now, by.actor(), AuditAction::RetryPolicySaved, Entity::RetryPolicy, spec.name.trim())
+                .after(spec);
+        if let Some(b) = before {
+            entry = entry.before(b);
+        }
+        store::audit::append(&mut tx, &[entry]).await?;
+        tx.commit().await.context("Failed to commit the policy")?;
+        Ok(())
+    }
+
+    /// Names the retry policy of a queue's replays (or none).
+    pub async fn set_queue_retry_policy(
+        &self,
+        by: &impl Configurer,
+        queue: &str,
+        policy: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let key = QueueKey::parse(queue).map_err(|e| ServiceError::invalid("queue", e.to_string()))?;
+        if self.configuration().queue(&key).is_none() {
+            return Err(ServiceError::invalid("queue", format!("there is no queue `{queue}`")));
+        }
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        if let Some(p) = policy
+            && store::connectors::policy(&mut *tx, p).await?.is_none()
+        {
+            return Err(ServiceError::invalid("policy", format!("there is no retry policy `{p}`")));
+        }
+        store::connectors::set_queue_policy(&mut tx, key.as_str(), policy).await?;
+        let entry =
+            AuditEntry::new(Utc::now(), by.actor(), AuditAction::QueueRetryPolicySet, Entity::Queue, key.as_str())
+                .after(serde_json::json!({"retry_policy": policy}));
+        store::audit::append(&mut tx, &[entry]).await?;
+        tx.commit().await.context("Failed to commit")?;
+        Ok(())
+    }
+
+    /// The policy a replay runs under: its connector's, else its queue's,
+    /// else the standard one.
+    pub(super) async fn policy_for(&self, connector: &ConnectorSpec, queue: &str) -> anyhow::Result<RetryPolicySpec> {
+        let name = match &connector.retry_policy {
+            Some(n) => Some(n.clone()),
+            None => store::connectors::queue_policy(&self.pool, queue).await?,
+        };
+        Ok(match name {
+            Some(n) => store::connectors::policy(&self.pool, &n).await?.unwrap_or_else(RetryPolicySpec::standard),
+            None => RetryPolicySpec::standard(),
+        })
+    }
+}

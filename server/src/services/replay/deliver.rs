@@ -1,0 +1,220 @@
+//! Delivering replays: a worker claims the job due first under a lease,
+//! sends it through the connector's circuit breaker, records the attempt, and
+//! resolves the exception, schedules the next attempt, or hands it back.
+
+use std::time::Duration as StdDuration;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use crossdock::ExceptionId;
+use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity, SystemAgent};
+use crossdock::lifecycle::{Action, Reason, ResolutionCode};
+use crossdock::replay::{Admission, AttemptOutcome, Breaker, ConnectorSpec, JobState, ReplayState};
+use crossdock::retry::{DeliveryOutcome, Verdict};
+use crossdock::triage::{Change, Doer};
+
+use super::super::Services;
+use super::super::outbound::Request;
+use crate::store::connectors::Connector;
+use crate::store::leases::{Lease, Work};
+use crate::store::replay::{Attempt, HeldReplay};
+use crate::store::{self, Tx};
+
+/// How long a worker holds a job beyond the delivery's own timeout.
+const LEASE_MARGIN: StdDuration = StdDuration::from_secs(30);
+
+/// What one pass of a worker did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayStep {
+    /// Delivered; the exception is resolved.
+    Delivered { job: i64 },
+    /// The attempt failed; another is scheduled.
+    Retrying { job: i64, next: DateTime<Utc> },
+    /// The attempts are used up or the target refused; back to the queue.
+    Failed { job: i64 },
+    /// The circuit is open; the job waits without spending an attempt.
+    Deferred { job: i64, until: DateTime<Utc> },
+    /// Another worker took the job over meanwhile; nothing was written.
+    LostLease { job: i64 },
+}
+
+fn describe(outcome: DeliveryOutcome, timeout_ms: u32) -> String {
+    match outcome {
+        DeliveryOutcome::Timeout => format!("no answer within {timeout_ms} ms"),
+        DeliveryOutcome::ConnectionError => "could not connect".to_owned(),
+        DeliveryOutcome::Http { status, .. } => format!("HTTP {status}"),
+    }
+}
+
+impl Services {
+    /// Claims the replay due first, if any, and takes one step with it. The
+    /// workers call this in a loop; tests drive it directly.
+    pub async fn try_execute_replay(&self, now: DateTime<Utc>) -> anyhow::Result<Option<ReplayStep>> {
+        let hold = StdDuration::from_millis(u64::from(ConnectorSpec::MAX_TIMEOUT_MS)) + LEASE_MARGIN;
+        let lease = Lease::new(now, Duration::from_std(hold)?)?;
+        let Some(id) = store::leases::claim(&self.pool, Work::Replays, now, &lease).await? else { return Ok(None) };
+        let Some(held) = store::replay::held(&self.pool, id, lease).await? else {
+            return Ok(Some(ReplayStep::LostLease { job: id }));
+        };
+        self.step(held, now).await.map(Some)
+    }
+
+    async fn step(&self, held: HeldReplay, now: DateTime<Utc>) -> anyhow::Result<ReplayStep> {
+        let (job, lease) = (&held.job, &held.lease);
+        let Some(connector) = store::connectors::connector(&self.pool, held.connector).await? else {
+            let mut tx = store::begin(&self.pool).await?;
+            store::replay::finish(&mut tx, job.id, lease, JobState::Failed, Some("the connector was removed"), now)
+                .await?;
+            let note = "replay failed: the connector was removed";
+            store::replay::mark_exception(&mut tx, job.exception, Some(ReplayState::Failed), Some(note), None).await?;
+            tx.commit().await?;
+            return Ok(ReplayStep::Failed { job: job.id });
+        };
+        let spec = &connector.spec;
+        let mut breaker = connector.breaker;
+        let cooldown = Duration::seconds(i64::from(spec.breaker_cooldown_seconds));
+        match breaker.admit(now, cooldown) {
+            Admission::Go => {}
+            Admission::Probe => {
+                if !store::connectors::swap_breaker(&self.pool, connector.id, &breaker, &Breaker::HalfOpen).await? {
+                    return self.defer(&held, spec, now + Duration::seconds(1)).await;
+                }
+                breaker = Breaker::HalfOpen;
+            }
+            Admission::WaitUntil(until) => return self.defer(&held, spec, until).await,
+        }
+
+        let started = Utc::now();
+        let answer = self.outbound.send(request(&held, &connector)).await;
+        let outcome = answer.outcome;
+        let attempt = job.attempts + 1;
+        let verdict = held.policy.retry_on.verdict(outcome);
+        let now = Utc::now();
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        let recorded = store::replay::record_attempt(
+            &mut tx,
+            job.id,
+            lease,
+            &Attempt {
+                number: attempt,
+                started,
+                latency_ms: i64::try_from(answer.latency.as_millis()).unwrap_or(i64::MAX),
+                outcome: AttemptOutcome::of(outcome),
+                http_status: match outcome {
+                    DeliveryOutcome::Http { status, .. } => Some(i64::from(status)),
+                    _ => None,
+                },
+                response_head: answer.head.as_deref(),
+            },
+        )
+        .await?;
+        if !recorded {
+            return Ok(ReplayStep::LostLease { job: job.id });
+        }
+        let what = describe(outcome, spec.timeout_ms);
+        // The breaker counts failures of the target, not its refusals.
+        let target_failed = matches!(verdict, Verdict::Retry { .. })
+            || matches!(outcome, DeliveryOutcome::Timeout | DeliveryOutcome::ConnectionError);
+        let next_breaker = match verdict {
+            Verdict::Delivered => breaker.succeeded(),
+            _ if target_failed => breaker.failed(now, spec.breaker_threshold),
+            _ => breaker,
+        };
+        let max_attempts = held.policy.schedule.max_attempts;
+        let step = match verdict {
+            Verdict::Delivered => {
+                store::replay::finish(&mut tx, job.id, lease, JobState::Succeeded, None, now).await?;
+                self.resolve_replayed(&mut tx, job.exception, &what, now).await?;
+                ReplayStep::Delivered { job: job.id }
+            }
+            Verdict::Retry { min_delay_ms } if attempt < i64::from(max_attempts) => {
+                let planned = held.policy.schedule.delay_before(attempt as u32 + 1, job.id as u64).unwrap_or(0);
+                let wait = planned.max(min_delay_ms.unwrap_or(0));
+                let next = now + Duration::milliseconds(wait as i64);
+                store::replay::reschedule(&mut tx, job.id, lease, next, Some(&what)).await?;
+                let note = format!(
+                    "attempt {attempt} of {max_attempts}: {what}; next attempt {}",
+                    next.format("%H:%M:%S UTC")
+                );
+                store::replay::mark_exception(
+                    &mut tx,
+                    job.exception,
+                    Some(ReplayState::Scheduled),
+                    Some(&note),
+                    Some(next),
+                )
+                .await?;
+                ReplayStep::Retrying { job: job.id, next }
+            }
+            _ => {
+                store::replay::finish(&mut tx, job.id, lease, JobState::Failed, Some(&what), now).await?;
+                let note = format!("replay failed after {attempt} attempt(s): {what}");
+                store::replay::mark_exception(&mut tx, job.exception, Some(ReplayState::Failed), Some(&note), None)
+                    .await?;
+                let actor = Actor::System(SystemAgent::Replay);
+                let id = job.exception.get().to_string();
+                let entry = AuditEntry::new(now, actor, AuditAction::ReplayFailed, Entity::Exception, id)
+                    .after(serde_json::json!({"job": job.id, "attempts": attempt, "last": what}))
+                    .reason(note);
+                store::audit::append(&mut tx, &[entry]).await?;
+                ReplayStep::Failed { job: job.id }
+            }
+        };
+        tx.commit().await.context("Failed to commit a replay attempt")?;
+        if next_breaker != breaker {
+            store::connectors::swap_breaker(&self.pool, connector.id, &breaker, &next_breaker).await?;
+        }
+        Ok(step)
+    }
+
+    /// Puts a job back to wait for an open circuit, without using an attempt.
+    async fn defer(&self, held: &HeldReplay, spec: &ConnectorSpec, until: DateTime<Utc>) -> anyhow::Result<ReplayStep> {
+        let job = &held.job;
+        let mut tx = store::begin(&self.pool).await?;
+        store::replay::reschedule(&mut tx, job.id, &held.lease, until, None).await?;
+        let note =
+            format!("waiting: the {} connector's circuit is open until {}", spec.name, until.format("%H:%M:%S UTC"));
+        store::replay::mark_exception(&mut tx, job.exception, Some(ReplayState::Scheduled), Some(&note), Some(until))
+            .await?;
+        tx.commit().await?;
+        Ok(ReplayStep::Deferred { job: job.id, until })
+    }
+
+    /// Resolves an exception whose message went through, as a system action.
+    async fn resolve_replayed(
+        &self,
+        tx: &mut Tx<'_>,
+        exception: ExceptionId,
+        what: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        store::replay::mark_exception(tx, exception, Some(ReplayState::Replayed), None, None).await?;
+        let note = Reason::parse(what).ok();
+        let resolve = Change::Status(Action::Resolve { code: ResolutionCode::Replayed, note });
+        self.system_change(tx, exception, &resolve, Doer::System(SystemAgent::Replay), now)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot resolve a replayed exception: {e}"))
+    }
+}
+
+/// The request that delivers a held replay through its connector.
+fn request<'a>(held: &'a HeldReplay, connector: &'a Connector) -> Request<'a> {
+    use secrecy::ExposeSecret;
+    let spec = &connector.spec;
+    let mut headers =
+        vec![("content-type", held.content_type.as_str()), ("idempotency-key", held.job.idempotency_key.as_str())];
+    if let Some(tp) = &held.traceparent {
+        headers.push(("traceparent", tp));
+    }
+    headers.extend(spec.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    if let (Some(header), Some(secret)) = (&spec.auth_header, &connector.secret) {
+        headers.push((header.as_str(), secret.expose_secret()));
+    }
+    Request {
+        method: spec.method,
+        url: &spec.url,
+        timeout: StdDuration::from_millis(u64::from(spec.timeout_ms)),
+        headers,
+        body: held.payload.as_bytes(),
+    }
+}

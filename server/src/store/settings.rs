@@ -1,0 +1,94 @@
+//! What the store is opened with: where the database lives and how durable
+//! its commits are.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite database file.
+    SqliteFile(PathBuf),
+    /// A private in-memory SQLite database (tests and tools only).
+    SqliteMemory,
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let Some(rest) = s.strip_prefix("sqlite:") else {
+            return Err("only sqlite: URLs are supported, e.g. sqlite://data/crossdock.db".into());
+        };
+        if rest == ":memory:" || rest == "//:memory:" {
+            return Ok(DatabaseUrl::SqliteMemory);
+        }
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() {
+            return Err("the sqlite URL names no file".into());
+        }
+        Ok(DatabaseUrl::SqliteFile(PathBuf::from(path)))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::SqliteFile(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::SqliteMemory => f.write_str("sqlite::memory:"),
+        }
+    }
+}
+
+/// SQLite durability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Every commit is on disk before it is answered.
+    Full,
+    /// Faster; may lose the last commits on a power cut (never on a crash of
+    /// the process).
+    Normal,
+}
+
+impl FromStr for Synchronous {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "full" => Ok(Synchronous::Full),
+            "normal" => Ok(Synchronous::Normal),
+            _ => Err("must be full or normal".into()),
+        }
+    }
+}
+
+impl std::fmt::Display for Synchronous {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Synchronous::Full => "full",
+            Synchronous::Normal => "normal",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_a_file_relative_or_absolute() {
+        assert_eq!("sqlite://data/crossdock.db".parse(), Ok(DatabaseUrl::SqliteFile("data/crossdock.db".into())));
+        assert_eq!(
+            "sqlite:///var/lib/crossdock.db".parse(),
+            Ok(DatabaseUrl::SqliteFile("/var/lib/crossdock.db".into()))
+        );
+        assert_eq!("sqlite::memory:".parse(), Ok(DatabaseUrl::SqliteMemory));
+    }
+
+    #[test]
+    fn other_urls_are_refused() {
+        assert!("mysql://localhost/db".parse::<DatabaseUrl>().is_err());
+        assert!("sqlite://".parse::<DatabaseUrl>().is_err());
+    }
+}
