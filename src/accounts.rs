@@ -63,6 +63,16 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// How a person likes their queue list.
+    pub enum Density ("list density") {
+        /// One line per exception.
+        Compact => "compact",
+        /// Roomier rows, business keys stacked.
+        Comfortable => "comfortable",
+    }
+}
+
 /// The identity of a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

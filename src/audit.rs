@@ -110,6 +110,8 @@ named_enum! {
         SourceSecretAdded => "source.secret_added",
         ConfigSaved => "config.saved",
         ConnectorSaved => "connector.saved",
+        ConnectorTested => "connector.tested",
+        ConnectorDeleted => "connector.deleted",
         RetryPolicySaved => "retry_policy.saved",
         QueueRetryPolicySet => "queue.retry_policy_set",
     }
@@ -180,13 +182,22 @@ pub struct AuditRecord {
     pub entry: AuditEntry,
 }
 
+/// When an exception's clocks are due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    pub acknowledge: Option<DateTime<Utc>>,
+    pub resolve: Option<DateTime<Utc>>,
+}
+
 /// The parts of an exception's state its audit records show before and after
-/// a change.
+/// a change; the deadlines when a change moved them (a move to another queue).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionSnapshot {
     pub status: Status,
     pub assignee: Option<String>,
     pub queue: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Deadlines>,
 }
 
 /// A note added to an exception's timeline.
@@ -204,6 +215,7 @@ struct ExceptionFields {
     assignee: Option<Option<String>>,
     queue: Option<String>,
     comment: Option<String>,
+    due: Option<Deadlines>,
 }
 
 /// Tells a field set to `null` (`Some(None)`) from a missing one (`None`).
@@ -214,7 +226,8 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 /// One field of an exception that a change altered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
-    /// `status`, `assignee` or `queue`.
+    /// `status`, `assignee`, `queue`, `acknowledge due` or `resolve due`
+    /// (deadlines as RFC 3339 instants).
     pub field: String,
     pub before: Option<String>,
     pub after: Option<String>,
@@ -235,6 +248,16 @@ pub struct TimelineEntry {
 }
 
 impl TimelineEntry {
+    /// What changed, in words: `status: New → Acknowledged; assignee: — → pat`.
+    pub fn describe(&self) -> String {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".to_owned());
+        self.changes
+            .iter()
+            .map(|c| format!("{}: {} → {}", c.field, show(&c.before), show(&c.after)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The timeline line of an audit record about an exception.
     pub fn of(record: &AuditRecord) -> Self {
         let fields = |v: &Option<serde_json::Value>| -> ExceptionFields {
@@ -252,6 +275,11 @@ impl TimelineEntry {
         compare("status", status(&before), status(&after));
         compare("assignee", before.assignee.clone(), after.assignee.clone());
         compare("queue", before.queue.clone().map(Some), after.queue.clone().map(Some));
+        let due = |f: &ExceptionFields, pick: fn(&Deadlines) -> Option<DateTime<Utc>>| {
+            f.due.as_ref().map(|d| pick(d).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+        };
+        compare("acknowledge due", due(&before, |d| d.acknowledge), due(&after, |d| d.acknowledge));
+        compare("resolve due", due(&before, |d| d.resolve), due(&after, |d| d.resolve));
         TimelineEntry {
             id: record.id,
             at: e.at,
@@ -292,6 +320,7 @@ mod tests {
             status,
             assignee: assignee.map(str::to_owned),
             queue: "receiving".into(),
+            due: None,
         };
         let entry =
             AuditEntry::new(at, Actor::User("pat".into()), AuditAction::ExceptionClaimed, Entity::Exception, "4")

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! new -> acknowledged -> in_progress <-> waiting
-//!  |          |              |              |
+//!  |          |              |       (waiting may be entered from any open status)
 //!  +----------+--------------+--------------+--> resolved | dismissed
 //!                                                    |
 //!                          in_progress <-- reopen ---+
@@ -51,7 +51,8 @@ impl Status {
         let next = match (self, action) {
             (S::New, A::Acknowledge) => S::Acknowledged,
             (S::New | S::Acknowledged, A::Start) => S::InProgress,
-            (S::Acknowledged | S::InProgress, A::Wait) => S::Waiting,
+            // Waiting on someone can start at once, whoever looks first.
+            (S::New | S::Acknowledged | S::InProgress, A::Wait) => S::Waiting,
             (S::Waiting, A::Resume) => S::InProgress,
             (s, A::Resolve) if s.is_open() => S::Resolved,
             (s, A::Dismiss) if s.is_open() => S::Dismissed,
@@ -234,6 +235,7 @@ mod tests {
         assert_eq!(err, IllegalMove { from: Status::New, action: ActionKind::Resume });
         assert_eq!(err.to_string(), "cannot resume an exception that is new");
         assert!(Status::Waiting.apply(ActionKind::Acknowledge).is_err());
+        assert_eq!(Status::New.apply(ActionKind::Wait), Ok(Status::Waiting), "waiting on a supplier right away");
         assert!(Status::Resolved.apply(ActionKind::Resolve).is_err());
     }
 
@@ -268,9 +270,9 @@ mod tests {
                     Ok(next) => {
                         // Nothing leads back to new.
                         prop_assert_ne!(next, Status::New);
-                        // Waiting is entered only from work that has been picked up.
+                        // Waiting is entered only from an open status that is not waiting.
                         if next == Status::Waiting {
-                            prop_assert!(matches!(status, Status::Acknowledged | Status::InProgress));
+                            prop_assert!(status.is_open() && status != Status::Waiting);
                         }
                         // A closed exception can only be reopened, into progress.
                         if !status.is_open() {

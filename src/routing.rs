@@ -214,10 +214,16 @@ impl RuleSet {
                 push(at("name"), format!("is longer than {} characters", Self::MAX_NAME));
             }
             let q = queue(at("queue"), &r.queue, &mut push);
-            let assignee = r.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty());
-            if assignee.is_some_and(|a| a.chars().count() > Self::MAX_NAME) {
-                push(at("assignee"), format!("is longer than {} characters", Self::MAX_NAME));
-            }
+            let assignee = match r.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+                None => None,
+                Some(a) => match crate::accounts::Username::parse(a) {
+                    Ok(name) => Some(name.to_string()),
+                    Err(e) => {
+                        push(at("assignee"), e.to_string());
+                        None
+                    }
+                },
+            };
             if r.override_severity && r.severity.is_none() {
                 push(at("severity"), "overriding the severity needs a severity".into());
             }
@@ -244,7 +250,7 @@ impl RuleSet {
                     queue: q,
                     severity: r.severity,
                     override_severity: r.override_severity,
-                    assignee: assignee.map(str::to_owned),
+                    assignee,
                 });
             }
         }

@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Permission, Role, Username};
-use crate::audit::{Actor, AuditAction, AuditEntry, CommentRecord, Entity, ExceptionSnapshot, SystemAgent};
+use crate::audit::{
+    Actor, AuditAction, AuditEntry, CommentRecord, Deadlines, Entity, ExceptionSnapshot, SystemAgent, TimelineEntry,
+};
 use crate::config::Configuration;
 use crate::lifecycle::{Action, ActionKind, Reason};
 use crate::queue::QueueKey;
@@ -25,6 +27,8 @@ pub struct ExceptionState {
     pub version: i64,
     /// The SLA policy version it started under.
     pub sla_policy_version: Option<i64>,
+    /// When its clocks are due, as last computed.
+    pub due: Deadlines,
 }
 
 impl ExceptionState {
@@ -33,6 +37,7 @@ impl ExceptionState {
             status: self.status,
             assignee: self.assignee.as_ref().map(ToString::to_string),
             queue: self.queue.to_string(),
+            due: None,
         }
     }
 }
@@ -174,6 +179,57 @@ impl Doer<'_> {
     }
 }
 
+crate::named_enum! {
+    /// The kinds of change a person can pick, in the order a form offers them.
+    pub enum ChangeKind ("kind of change") {
+        Claim => "claim",
+        Assign => "assign",
+        Comment => "comment",
+        Acknowledge => "acknowledge",
+        Start => "start",
+        Wait => "wait",
+        Resume => "resume",
+        Resolve => "resolve",
+        Dismiss => "dismiss",
+        Reopen => "reopen",
+    }
+}
+
+impl From<ActionKind> for ChangeKind {
+    fn from(kind: ActionKind) -> Self {
+        match kind {
+            ActionKind::Acknowledge => ChangeKind::Acknowledge,
+            ActionKind::Start => ChangeKind::Start,
+            ActionKind::Wait => ChangeKind::Wait,
+            ActionKind::Resume => ChangeKind::Resume,
+            ActionKind::Resolve => ChangeKind::Resolve,
+            ActionKind::Dismiss => ChangeKind::Dismiss,
+            ActionKind::Reopen => ChangeKind::Reopen,
+        }
+    }
+}
+
+/// The changes `me`, in `role`, may pick for an exception in `status` held by
+/// `assignee`: what [`decide`] would not refuse for reasons of status or
+/// ownership.
+pub fn offered(status: Status, assignee: Option<&str>, me: &Username, role: Role) -> Vec<ChangeKind> {
+    if !role.allows(Permission::WorkExceptions) {
+        return Vec::new();
+    }
+    let mine = assignee == Some(me.as_str());
+    let others = assignee.is_some() && !mine && !role.allows(Permission::ReassignAnyone);
+    let mut kinds = Vec::new();
+    if !mine && !others {
+        kinds.push(ChangeKind::Claim);
+    }
+    if !others {
+        kinds.push(ChangeKind::Assign);
+    }
+    kinds.push(ChangeKind::Comment);
+    kinds.extend(status.allowed_actions().into_iter().map(ChangeKind::from));
+    kinds
+}
+
 /// What else a decision depends on.
 #[derive(Clone, Copy)]
 pub struct Setting<'a> {
@@ -193,6 +249,9 @@ pub enum Refusal {
     /// The exception's status does not allow it.
     #[error("{0}")]
     WrongState(String),
+    /// It would change nothing.
+    #[error("{0}")]
+    Unchanged(String),
     /// It changed since the doer saw it.
     #[error("it was changed since it was shown")]
     Stale,
@@ -220,6 +279,23 @@ impl Decision {
 
     pub fn status_changed(&self) -> bool {
         self.before.status != self.after.status
+    }
+
+    /// Whether it moves the exception to another queue.
+    pub fn moves(&self) -> bool {
+        self.before.queue != self.after.queue
+    }
+
+    /// What it changed, in words: `status: New → Acknowledged; assignee: — → pat`.
+    pub fn describe(&self) -> String {
+        if let Some(comment) = &self.comment {
+            return format!("comment: {comment}");
+        }
+        let record = crate::audit::AuditRecord {
+            id: 0,
+            entry: self.audit(ExceptionId::new(0), chrono::DateTime::UNIX_EPOCH, Actor::Anonymous),
+        };
+        TimelineEntry::of(&record).describe()
     }
 
     /// The audit record of this decision.
@@ -259,6 +335,9 @@ pub fn decide(
             let Some(me) = by.username() else {
                 return Err(Refusal::NotAllowed("only a person claims an exception".into()));
             };
+            if state.assignee.as_ref() == Some(me) {
+                return Err(Refusal::Unchanged(format!("{id} is yours already")));
+            }
             if held_by_other && !by.may_reassign() {
                 return Err(Refusal::NotAllowed(format!(
                     "{id} is assigned to {}; only a supervisor may take it",
@@ -266,6 +345,10 @@ pub fn decide(
                 )));
             }
             after.assignee = Some(me.to_string());
+            // Taking ownership is the acknowledgement.
+            if state.status == Status::New {
+                after.status = Status::Acknowledged;
+            }
             (AuditAction::ExceptionClaimed, None, None)
         }
         Change::Assign { queue, reason, .. } => {

@@ -36,7 +36,8 @@ pub enum AssigneeFilter {
 pub struct QueueFilter {
     /// Queue keys; none means every queue in reach.
     pub queues: Vec<String>,
-    /// Statuses; none means every open status.
+    /// Statuses; none means every open status (`status=open`, the default);
+    /// every status is `status=any`.
     pub statuses: Vec<Status>,
     pub severities: Vec<Severity>,
     pub kinds: Vec<ExceptionKind>,
@@ -57,6 +58,11 @@ impl QueueFilter {
     /// The sort order, the default when none is chosen.
     pub fn sort(&self) -> SortOrder {
         self.sort.unwrap_or(SortOrder::SlaDue)
+    }
+
+    /// Whether every status is shown, closed ones included.
+    pub fn any_status(&self) -> bool {
+        Status::ALL.iter().all(|s| self.statuses.contains(s))
     }
 
     /// The statuses shown: those chosen, or every open one.
@@ -86,9 +92,14 @@ impl QueueFilter {
             }
             match name.as_ref() {
                 "queue" => filter.queues.push(value),
-                "status" => match value.parse() {
-                    Ok(s) => filter.statuses.push(s),
-                    Err(_) => problem("status", format!("`{value}` is not a status")),
+                "status" => match value.as_str() {
+                    "open" => {}
+                    "any" => filter.statuses = Status::ALL.to_vec(),
+                    _ => match value.parse() {
+                        Ok(s) if !filter.statuses.contains(&s) && !filter.any_status() => filter.statuses.push(s),
+                        Ok(_) => {}
+                        Err(_) => problem("status", format!("`{value}` is not a status")),
+                    },
                 },
                 "severity" => match value.parse() {
                     Ok(s) => filter.severities.push(s),
@@ -140,8 +151,12 @@ impl QueueFilter {
         for q in &self.queues {
             out.append_pair("queue", q);
         }
-        for s in &self.statuses {
-            out.append_pair("status", s.as_str());
+        if self.any_status() {
+            out.append_pair("status", "any");
+        } else {
+            for s in &self.statuses {
+                out.append_pair("status", s.as_str());
+            }
         }
         for s in &self.severities {
             out.append_pair("severity", s.as_str());
@@ -249,6 +264,17 @@ mod tests {
     }
 
     #[test]
+    fn any_status_means_closed_ones_too_and_open_is_the_default() {
+        let any = QueueFilter::parse_query("status=any&q=PO-10052").unwrap();
+        assert!(any.any_status());
+        assert_eq!(any.effective_statuses().len(), Status::ALL.len());
+        assert_eq!(QueueFilter::parse_query(&any.to_query()).unwrap(), any);
+        let open = QueueFilter::parse_query("status=open").unwrap();
+        assert_eq!(open, QueueFilter::default());
+        assert_eq!(open.effective_statuses().len(), 4);
+    }
+
+    #[test]
     fn no_status_means_every_open_one() {
         let open = QueueFilter::default().effective_statuses();
         assert!(open.iter().all(|s| s.is_open()));
@@ -329,4 +355,6 @@ pub struct BulkJob {
     pub items: Vec<BulkItem>,
 }
 
-pub use decide::{Candidate, Change, Decision, Doer, ExceptionState, Refusal, Setting, TriageAction, decide};
+pub use decide::{
+    Candidate, Change, ChangeKind, Decision, Doer, ExceptionState, Refusal, Setting, TriageAction, decide, offered,
+};

@@ -7,7 +7,7 @@
 
 pub mod passwords;
 
-use crossdock::accounts::{Permission, Role, Username};
+use crossdock::accounts::{Density, Permission, Role, Username};
 use crossdock::audit::SystemAgent;
 use crossdock::queue::QueueKey;
 use crossdock::triage::Doer;
@@ -24,6 +24,8 @@ pub struct CurrentUser {
     pub role: Role,
     /// The queues a staff member works in.
     pub queues: Vec<QueueKey>,
+    /// How they like their queue list.
+    pub density: Density,
 }
 
 /// An action the role does not allow.
@@ -91,6 +93,8 @@ impl CurrentUser {
 
     pub fn admin(&self) -> Result<Admin, Denied> {
         self.require(Permission::ManageUsers)?;
+        self.require(Permission::ManageSources)?;
+        self.require(Permission::ManageConfiguration)?;
         Ok(Admin(self.clone()))
     }
 
@@ -153,6 +157,27 @@ impl Worker {
     /// What a worker may read.
     pub fn viewer(&self) -> Viewer {
         Viewer { user: self.user.clone(), scope: self.scope.clone() }
+    }
+
+    /// A corrected message, if this worker may correct messages before
+    /// replaying them.
+    pub fn correction(&self, message: serde_json::Value) -> Result<Correction, Denied> {
+        self.user.require(Permission::CorrectMessages)?;
+        Ok(Correction(message))
+    }
+}
+
+/// A corrected message, made by someone allowed to correct messages.
+#[derive(Debug, Clone)]
+pub struct Correction(serde_json::Value);
+
+impl Correction {
+    pub fn message(&self) -> &serde_json::Value {
+        &self.0
+    }
+
+    pub fn into_message(self) -> serde_json::Value {
+        self.0
     }
 }
 

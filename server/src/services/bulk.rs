@@ -6,10 +6,9 @@
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use crossdock::ExceptionId;
-use crossdock::accounts::Role;
 use crossdock::triage::{BulkItem, BulkJob, BulkOutcome, TriageAction};
 
-use super::{ActError, ServiceError, Services, SessionStamp};
+use super::{ActError, Acted, ServiceError, Services, SessionStamp};
 use crate::auth::{CurrentUser, Viewer, Worker};
 use crate::store::leases::{Lease, Work};
 use crate::store::{self};
@@ -19,6 +18,9 @@ pub const MAX_BULK: u32 = 10_000;
 
 /// How long a worker holds a bulk action between renewals.
 const HOLD: Duration = Duration::seconds(30);
+/// How many items one step runs before giving the action back, so that a
+/// long action does not hold up a shutdown.
+const SLICE: usize = 50;
 
 impl Services {
     /// Queues a bulk action over `ids` as `worker`; answers at once with its
@@ -46,9 +48,10 @@ impl Services {
         Ok(job)
     }
 
-    /// Claims an unfinished bulk action that no worker holds and runs its
-    /// remaining items; the id of the action it worked on, if any. The
-    /// workers call this in a loop; tests drive it directly.
+    /// Claims an unfinished bulk action that no worker holds and runs up to
+    /// [`SLICE`] of its remaining items (finishing it when none remain); the
+    /// id of the action it worked on, if any. The workers call this in a
+    /// loop; tests drive it directly.
     pub async fn try_execute_bulk(&self, now: DateTime<Utc>) -> anyhow::Result<Option<i64>> {
         let mut lease = Lease::new(now, HOLD)?;
         let Some(id) = store::leases::claim(&self.pool, Work::BulkActions, now, &lease).await? else {
@@ -56,7 +59,8 @@ impl Services {
         };
         let job = store::bulk::job(&self.pool, id).await?.context("a claimed bulk action is gone")?;
         let owner = self.job_owner(job.owner).await?;
-        for exception in store::bulk::pending(&self.pool, id).await? {
+        let pending = store::bulk::pending(&self.pool, id).await?;
+        for exception in pending.iter().take(SLICE).copied() {
             let now = Utc::now();
             if now + HOLD / 2 > lease.until
                 && !store::leases::renew(&self.pool, Work::BulkActions, id, &mut lease, now + HOLD).await?
@@ -69,6 +73,10 @@ impl Services {
                 tracing::warn!(job = id, "another worker took over a bulk action");
                 return Ok(Some(id));
             }
+        }
+        if pending.len() > SLICE {
+            store::leases::release(&self.pool, Work::BulkActions, id, &lease).await?;
+            return Ok(Some(id));
         }
         store::bulk::finish(&self.pool, id, &lease, Utc::now()).await?;
         Ok(Some(id))
@@ -87,7 +95,9 @@ impl Services {
             None => (BulkOutcome::Refused, Some("the account that started this action is disabled".to_owned())),
             Some(Err(denied)) => (BulkOutcome::Refused, Some(denied.to_string())),
             Some(Ok(worker)) => match self.act(&worker, exception, None, action).await {
-                Ok(_) => (BulkOutcome::Done, None),
+                Ok(Acted::Changed { what, .. }) => (BulkOutcome::Done, Some(what)),
+                Ok(Acted::ReplayQueued { job, .. }) => (BulkOutcome::Done, Some(format!("replay #{job} queued"))),
+                Ok(Acted::Noted { .. }) => (BulkOutcome::Done, Some("comment added".to_owned())),
                 Err(ActError::WrongState(m)) => (BulkOutcome::Skipped, Some(m)),
                 Err(ActError::NotAllowed(m)) => (BulkOutcome::Refused, Some(m)),
                 Err(ActError::Invalid { message, .. }) => (BulkOutcome::Skipped, Some(message)),
@@ -108,7 +118,7 @@ impl Services {
         let me = viewer.user();
         let row = store::bulk::job(&self.pool, job)
             .await?
-            .filter(|r| r.owner == me.id.0 || me.role == Role::Admin)
+            .filter(|r| r.owner == me.id.0 || me.admin().is_ok())
             .ok_or_else(|| ServiceError::NotFound(format!("bulk action {job}")))?;
         Ok(BulkJob {
             id: row.id,

@@ -11,50 +11,15 @@ use crossdock::exception::{ExceptionDetail, Occurrence};
 use crossdock::triage::{Change, Decision, Doer, ExceptionState, Refusal, Setting, TriageAction, decide};
 
 use super::sla::{self, Clocked};
-use super::{ServiceError, Services};
+use super::{ActError, ServiceError, Services};
 use crate::auth::{Actor, Viewer, Worker};
 use crate::store::{self, Tx};
 
-/// Why an action on one exception did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum ActError {
-    /// The role or the queues of the actor do not allow it (403; a bulk
-    /// action counts it as refused).
-    #[error("{0}")]
-    NotAllowed(String),
-    /// The exception's status does not allow it (400; a bulk action skips it).
-    #[error("{0}")]
-    WrongState(String),
-    /// Someone changed the exception since the actor saw it (409).
-    #[error("{0}")]
-    Changed(String),
-    /// A value given with the action was refused (400).
-    #[error("{message}")]
-    Invalid { field: String, message: String },
-    #[error("no such exception")]
-    NotFound,
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<ActError> for ServiceError {
-    fn from(err: ActError) -> Self {
-        match err {
-            ActError::NotAllowed(m) => ServiceError::Forbidden(m),
-            ActError::WrongState(m) => ServiceError::invalid("action", m),
-            ActError::Changed(m) => ServiceError::Conflict(m),
-            ActError::Invalid { field, message } => ServiceError::Invalid { field, message },
-            ActError::NotFound => ServiceError::NotFound("exception".into()),
-            ActError::Internal(e) => ServiceError::Internal(e),
-        }
-    }
-}
-
 /// What an action did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Acted {
-    /// The exception changed; its new version.
-    Changed { version: i64 },
+    /// The exception changed; its new version, and what changed in words.
+    Changed { version: i64, what: String },
     /// A note was added; the exception itself did not change.
     Noted { version: i64 },
     /// A replay of its message was queued as this job.
@@ -63,9 +28,9 @@ pub enum Acted {
 
 impl Acted {
     /// The exception's version after the action.
-    pub fn version(self) -> i64 {
+    pub fn version(&self) -> i64 {
         match self {
-            Acted::Changed { version } | Acted::Noted { version } | Acted::ReplayQueued { version, .. } => version,
+            Acted::Changed { version, .. } | Acted::Noted { version } | Acted::ReplayQueued { version, .. } => *version,
         }
     }
 }
@@ -145,7 +110,11 @@ impl Services {
         };
         let version = self.apply(&mut tx, &state, &decision, &me.actor(), now).await?;
         tx.commit().await.context("Failed to commit the action")?;
-        Ok(if decision.alters() { Acted::Changed { version } } else { Acted::Noted { version } })
+        Ok(if decision.alters() {
+            Acted::Changed { version, what: decision.describe() }
+        } else {
+            Acted::Noted { version }
+        })
     }
 
     /// Writes a decision in the caller's transaction: the status it entered,
@@ -160,6 +129,7 @@ impl Services {
     ) -> Result<i64, ActError> {
         let id = state.id;
         let mut version = state.version;
+        let mut entry = decision.audit(id, now, actor.clone());
         if decision.alters() {
             if decision.status_changed() {
                 store::exceptions::record_status(tx, id, decision.after.status, actor, now).await?;
@@ -180,8 +150,16 @@ impl Services {
                 return Err(ActError::Changed(format!("{id} was changed at the same moment; try again")));
             }
             version += 1;
+            if decision.moves() {
+                // A move counts the clocks in the new queue's business hours:
+                // the record says how the deadlines moved.
+                let (mut before, mut after) = (decision.before.clone(), decision.after.clone());
+                before.due = Some(state.due);
+                after.due = Some(clocks.deadlines());
+                entry = entry.before(before).after(after);
+            }
         }
-        store::audit::append(tx, &[decision.audit(id, now, actor.clone())]).await?;
+        store::audit::append(tx, &[entry]).await?;
         Ok(version)
     }
 
@@ -201,19 +179,8 @@ impl Services {
         let setting = Setting { seen: None, config: &config, candidate: None };
         match decide(&state, change, &by, setting) {
             Ok(decision) => self.apply(tx, &state, &decision, &by.actor(), now).await.map(|_| ()),
-            Err(Refusal::WrongState(_)) => Ok(()),
+            Err(Refusal::WrongState(_) | Refusal::Unchanged(_)) => Ok(()),
             Err(refusal) => Err(refusal.into()),
-        }
-    }
-}
-
-impl From<Refusal> for ActError {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::NotAllowed(m) => ActError::NotAllowed(m),
-            Refusal::WrongState(m) => ActError::WrongState(m),
-            Refusal::Stale => ActError::Changed("it was changed since it was shown".into()),
-            Refusal::Invalid { field, message } => ActError::Invalid { field: field.to_owned(), message },
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Use cases. Each takes the capability it needs, runs in one transaction and
-//! writes its audit record in that same transaction.
+//! Use cases. Each takes the capability it needs (or, for signing in and
+//! ingest, the credentials it checks); each change runs in one transaction
+//! and writes its audit record in that same transaction.
 
 mod audit;
 mod bulk;
@@ -22,18 +23,20 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use crossdock::FieldProblem;
 use crossdock::config::Configuration;
+use crossdock::triage::Refusal;
 
 pub use bulk::MAX_BULK;
 pub use config::{ConfigDocs, QueueSummary};
 pub use demo::SeedOutcome;
-pub use exceptions::{ActError, Acted, Detail};
+pub use exceptions::{Acted, Detail};
+pub use ingest::source::{AuthError, AuthenticatedSource};
 pub use ingest::{EventResult, IngestSettings, RejectReason, Throttled};
 pub use queue_views::PAGE_SIZE;
-pub use replay::{ConnectorSummary, Queued, ReplayStatus, ReplayStep};
+pub use replay::{ConnectorSummary, Queued, ReplayStatus, ReplayStep, TestAnswer};
 pub use routing::{Move, MoveOutcome};
 pub use saved_views::SavedView;
 pub use sign_in::{LoginError, LoginPolicy, SessionStamp};
-pub use sources::{AuthError, AuthenticatedSource, NewSourceKey, SourceSettings, SourceSummary};
+pub use sources::{NewSourceKey, SourceSettings, SourceSummary};
 pub use users::{Assignable, NewUser, UserChanges, UserSummary};
 
 use crate::auth::passwords::PasswordHashing;
@@ -78,13 +81,59 @@ impl ServiceError {
     }
 }
 
+/// Why an action on one exception did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    /// The role or the queues of the actor do not allow it (403; a bulk
+    /// action counts it as refused).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The exception's status does not allow it (400; a bulk action skips it).
+    #[error("{0}")]
+    WrongState(String),
+    /// Someone changed the exception since the actor saw it (409).
+    #[error("{0}")]
+    Changed(String),
+    /// A value given with the action was refused (400).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("no such exception")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<ActError> for ServiceError {
+    fn from(err: ActError) -> Self {
+        match err {
+            ActError::NotAllowed(m) => ServiceError::Forbidden(m),
+            ActError::WrongState(m) => ServiceError::invalid("action", m),
+            ActError::Changed(m) => ServiceError::Conflict(m),
+            ActError::Invalid { field, message } => ServiceError::Invalid { field, message },
+            ActError::NotFound => ServiceError::NotFound("exception".into()),
+            ActError::Internal(e) => ServiceError::Internal(e),
+        }
+    }
+}
+
+impl From<Refusal> for ActError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotAllowed(m) => ActError::NotAllowed(m),
+            Refusal::WrongState(m) | Refusal::Unchanged(m) => ActError::WrongState(m),
+            Refusal::Stale => ActError::Changed("it was changed since it was shown".into()),
+            Refusal::Invalid { field, message } => ActError::Invalid { field: field.to_owned(), message },
+        }
+    }
+}
+
 /// The services of one server process; cheap to clone.
 #[derive(Clone)]
 pub struct Services {
     pool: Pool,
     writer: IngestWriter,
     config: Arc<RwLock<Arc<Configuration>>>,
-    source_cache: Arc<sources::SourceCache>,
+    source_cache: Arc<ingest::source::SourceCache>,
     throttle: Arc<Throttle>,
     settings: IngestSettings,
     hashing: PasswordHashing,

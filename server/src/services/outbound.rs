@@ -11,8 +11,8 @@ use crossdock::retry::{DeliveryOutcome, parse_retry_after};
 /// How much of a target's answer is kept.
 pub const RESPONSE_HEAD: usize = 1024;
 
-/// One request to send.
-#[derive(Debug, Clone)]
+/// One request to send. Not `Debug`: its headers may carry a secret.
+#[derive(Clone)]
 pub struct Request<'a> {
     pub method: HttpMethod,
     pub url: &'a str,

@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use crossdock::accounts::Role;
 use crossdock::triage::QueueFilter;
 
 use super::{ServiceError, Services};
@@ -95,7 +94,7 @@ impl Services {
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let row =
             store::views::by_id(&mut tx, id).await?.ok_or_else(|| ServiceError::NotFound(format!("view {id}")))?;
-        if row.created_by != user.id.0 && user.role != Role::Admin {
+        if row.created_by != user.id.0 && user.admin().is_err() {
             return Err(ServiceError::Forbidden("only whoever saved a view (or an admin) deletes it".into()));
         }
         store::views::delete(&mut tx, id).await?;

@@ -50,7 +50,14 @@ pub struct SessionStamp {
 }
 
 fn current_user(user: StoredUser, queues: Vec<crossdock::queue::QueueKey>) -> CurrentUser {
-    CurrentUser { id: user.id, username: user.username, display_name: user.display_name, role: user.role, queues }
+    CurrentUser {
+        id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        role: user.role,
+        queues,
+        density: user.density,
+    }
 }
 
 /// A sign-in, failed sign-in or sign-out, with the address it came from.
@@ -134,6 +141,15 @@ impl Services {
         }
         let queues = store::users::queues_of(&self.pool, user.id).await?;
         Ok(Some(current_user(user, queues)))
+    }
+
+    /// Remembers how the person likes their queue list.
+    pub async fn set_density(
+        &self,
+        viewer: &crate::auth::Viewer,
+        density: crossdock::accounts::Density,
+    ) -> Result<(), ServiceError> {
+        Ok(store::users::set_density(&self.pool, viewer.user().id, density).await?)
     }
 
     /// Audits a sign-out.

@@ -1,29 +1,19 @@
 //! Sources: registration, API keys (random, shown once, stored as hashes,
-//! rotated with a grace period, revoked), signing secrets, and authentication
-//! of ingest requests.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration as StdDuration, Instant};
+//! rotated with a grace period, revoked) and signing secrets.
 
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 
 use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity};
-use secrecy::{ExposeSecret, SecretSlice, SecretString};
+use secrecy::SecretString;
 
-use super::ingest::signature;
+use super::ingest::source::key_hash;
 use super::{ServiceError, Services};
 use crate::auth::Configurer;
 use crate::store::sources::{NewSource, StoredSource};
 use crate::store::{self};
-
-/// How long an authenticated key is remembered before it is looked up again;
-/// a revocation made on another server instance takes effect within this.
-const CACHE_TTL: StdDuration = StdDuration::from_secs(5);
 
 /// Settings of a new source.
 #[derive(Debug, Clone)]
@@ -53,55 +43,6 @@ pub struct SourceSummary {
     pub created_at: DateTime<Utc>,
 }
 
-/// The source an ingest request was authenticated as.
-#[derive(Debug)]
-pub struct AuthenticatedSource {
-    pub id: i64,
-    pub name: String,
-    pub prefix: String,
-    pub rate_per_sec: f64,
-    pub burst: u32,
-    /// Decoded signing secrets; empty when the source does not sign.
-    pub secrets: Vec<SecretSlice<u8>>,
-}
-
-/// Why an ingest request was not authenticated. A refused key is not told
-/// apart: unknown, expired and revoked read the same.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("an API key is required: Authorization: Bearer <key>")]
-    Missing,
-    #[error("the API key is unknown, expired or revoked")]
-    Refused,
-    /// The lookup failed (500); logged, never shown.
-    #[error(transparent)]
-    Internal(anyhow::Error),
-}
-
-#[derive(Default)]
-pub(super) struct SourceCache {
-    entries: Mutex<HashMap<String, (Instant, Arc<AuthenticatedSource>)>>,
-}
-
-impl SourceCache {
-    fn get(&self, hash: &str) -> Option<Arc<AuthenticatedSource>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(hash).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, s)| s.clone())
-    }
-
-    fn put(&self, hash: String, source: Arc<AuthenticatedSource>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > 10_000 {
-            entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
-        }
-        entries.insert(hash, (Instant::now(), source));
-    }
-
-    fn clear(&self) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    }
-}
-
 fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;
@@ -111,10 +52,6 @@ fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
 /// A new API key: `cdx_` and 192 random bits.
 fn new_key() -> anyhow::Result<String> {
     Ok(format!("cdx_{}", URL_SAFE_NO_PAD.encode(random_bytes::<24>()?)))
-}
-
-fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn key_prefix(key: &str) -> String {
@@ -260,42 +197,6 @@ impl Services {
                 burst: s.burst,
             })
             .collect())
-    }
-
-    /// The source whose key is in an `Authorization` header value.
-    pub async fn authenticate_source(
-        &self,
-        authorization: Option<&str>,
-    ) -> Result<Arc<AuthenticatedSource>, AuthError> {
-        let key = authorization
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or(AuthError::Missing)?;
-        let hash = key_hash(key);
-        if let Some(source) = self.source_cache.get(&hash) {
-            return Ok(source);
-        }
-        let found = store::sources::by_key_hash(&self.pool, &hash).await.map_err(AuthError::Internal)?;
-        let Some(found) = found.filter(|m| m.is_valid_at(Utc::now())) else {
-            return Err(AuthError::Refused);
-        };
-        let source = Arc::new(AuthenticatedSource {
-            secrets: found
-                .source
-                .signing_secrets
-                .iter()
-                .filter_map(|s| signature::decode_secret(s.expose_secret()))
-                .map(SecretSlice::from)
-                .collect(),
-            id: found.source.id,
-            name: found.source.name,
-            prefix: found.source.prefix,
-            rate_per_sec: found.source.rate_per_sec,
-            burst: found.source.burst,
-        });
-        self.source_cache.put(hash, source.clone());
-        Ok(source)
     }
 }
 

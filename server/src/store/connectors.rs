@@ -43,28 +43,31 @@ fn connector_of(row: Option<ConnectorRow>) -> anyhow::Result<Option<Connector>> 
 }
 
 pub async fn connectors(pool: &Pool) -> anyhow::Result<Vec<Connector>> {
-    let rows: Vec<ConnectorRow> = sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors ORDER BY name"))
-        .fetch_all(pool)
-        .await
-        .context("Failed to read connectors")?;
+    let rows: Vec<ConnectorRow> =
+        sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE deleted_at IS NULL ORDER BY name"))
+            .fetch_all(pool)
+            .await
+            .context("Failed to read connectors")?;
     rows.into_iter().map(ConnectorRow::into_connector).collect()
 }
 
 pub async fn connector<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow::Result<Option<Connector>> {
-    let row = sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
-        .context("Failed to read a connector")?;
+    let row =
+        sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE id = ? AND deleted_at IS NULL"))
+            .bind(id)
+            .fetch_optional(db)
+            .await
+            .context("Failed to read a connector")?;
     connector_of(row)
 }
 
 pub async fn connector_named<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyhow::Result<Option<Connector>> {
-    let row = sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE name = ?"))
-        .bind(name)
-        .fetch_optional(db)
-        .await
-        .context("Failed to read a connector")?;
+    let row =
+        sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE name = ? AND deleted_at IS NULL"))
+            .bind(name)
+            .fetch_optional(db)
+            .await
+            .context("Failed to read a connector")?;
     connector_of(row)
 }
 
@@ -77,7 +80,7 @@ pub async fn connector_for<'e>(
 ) -> anyhow::Result<Option<Connector>> {
     let row = sqlx::query_as(&format!(
         "SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE system = ? AND operation IN (?, '*') \
-         ORDER BY operation = '*' LIMIT 1"
+         AND deleted_at IS NULL ORDER BY operation = '*' LIMIT 1"
     ))
     .bind(system)
     .bind(operation)
@@ -108,6 +111,30 @@ pub async fn save_connector(
     .fetch_one(&mut **tx)
     .await
     .context("Failed to save a connector")
+}
+
+/// How many replays waiting or under way a connector delivers.
+pub async fn jobs_using(tx: &mut Tx<'_>, connector: i64) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM replay_jobs WHERE connector_id = ? AND state IN ('pending', 'running')")
+        .bind(connector)
+        .fetch_one(&mut **tx)
+        .await
+        .context("Failed to count a connector's replays")
+}
+
+/// Deletes a connector, keeping it as a tombstone for the replays it
+/// delivered; its name and target are free again.
+pub async fn delete(tx: &mut Tx<'_>, connector: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE connectors SET deleted_at = ?1, name = name || '#deleted-' || id, \
+         operation = operation || '#deleted-' || id WHERE id = ?2 AND deleted_at IS NULL",
+    )
+    .bind(to_millis(at))
+    .bind(connector)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to delete a connector")?;
+    Ok(())
 }
 
 /// Moves a breaker from `from` to `to`; `false` when it was no longer `from`.

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::audit::{Actor, ExceptionSnapshot};
+use crossdock::audit::{Actor, Deadlines, ExceptionSnapshot};
 use crossdock::exception::{ExceptionDetail, Occurrence};
 use crossdock::sla::{SlaSnapshot, StatusChange};
 use crossdock::triage::{Candidate, Cursor, ExceptionState, SortOrder};
@@ -48,6 +48,11 @@ fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
 pub const NO_DUE: i64 = 9_007_199_254_740_991;
 
 impl SlaColumns {
+    /// When the clocks are due.
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines { acknowledge: self.ack.and_then(|s| s.due_at), resolve: self.resolve.and_then(|s| s.due_at) }
+    }
+
     /// The snapshot a list shows (the running clock due first), and its sort key.
     pub fn effective(&self) -> (SlaSnapshot, i64) {
         let snapshot = crossdock::triage::effective_sla(self.ack.unwrap_or_default(), self.resolve.unwrap_or_default());
@@ -205,12 +210,15 @@ struct StateRow {
     assignee: Option<String>,
     version: i64,
     sla_policy_version: Option<i64>,
+    ack_due_at: Option<i64>,
+    resolve_due_at: Option<i64>,
 }
 
 /// The parts of an exception an action reads and changes.
 pub async fn state(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<Option<ExceptionState>> {
     let row: Option<StateRow> = sqlx::query_as(
-        "SELECT id, queue, status, severity, assignee, version, sla_policy_version FROM exceptions WHERE id = ?",
+        "SELECT id, queue, status, severity, assignee, version, sla_policy_version, ack_due_at, resolve_due_at \
+         FROM exceptions WHERE id = ?",
     )
     .bind(id.get())
     .fetch_optional(&mut **tx)
@@ -222,14 +230,12 @@ pub async fn state(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<Option<Ex
         queue: crossdock::queue::QueueKey::parse(&r.queue).context("stored queue is invalid")?,
         status: r.status.parse().context("stored status is invalid")?,
         severity: r.severity.parse().context("stored severity is invalid")?,
-        assignee: r
-            .assignee
-            .as_deref()
-            .map(crossdock::accounts::Username::parse)
-            .transpose()
-            .context("stored assignee is invalid")?,
+        // A holder written before user names were checked reads as nobody,
+        // so the exception can still be claimed or assigned.
+        assignee: r.assignee.as_deref().and_then(|a| crossdock::accounts::Username::parse(a).ok()),
         version: r.version,
         sla_policy_version: r.sla_policy_version,
+        due: Deadlines { acknowledge: time(r.ack_due_at)?, resolve: time(r.resolve_due_at)? },
     }))
 }
 

@@ -95,6 +95,21 @@ pub async fn claim(pool: &Pool, work: Work, now: DateTime<Utc>, lease: &Lease) -
         .with_context(|| format!("Failed to claim from {table}"))
 }
 
+/// Gives a row back before its lease runs out, so that the next claim may
+/// take it at once; `false` when the lease was lost meanwhile.
+pub async fn release(pool: &Pool, work: Work, id: i64, lease: &Lease) -> anyhow::Result<bool> {
+    let table = work.table();
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?"
+    ))
+    .bind(id)
+    .bind(&lease.token)
+    .execute(pool)
+    .await
+    .with_context(|| format!("Failed to release a lease on {table}"))?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Extends a lease that is still held until `until`; `false` when it was lost.
 pub async fn renew(pool: &Pool, work: Work, id: i64, lease: &mut Lease, until: DateTime<Utc>) -> anyhow::Result<bool> {
     let table = work.table();

@@ -53,7 +53,6 @@ fn push_in<'a, T: 'a>(
     q.push(")");
 }
 
-/// The WHERE clause of a view (without keyset), after `WHERE 1 = 1`.
 /// How a view's search text is matched.
 pub enum TextMatch {
     /// It is a business key of some exception: match that key exactly.
@@ -74,6 +73,7 @@ async fn text_match(pool: &Pool, filter: &QueueFilter) -> anyhow::Result<Option<
     Ok(Some(if known.is_some() { TextMatch::Key(text) } else { TextMatch::Words(text) }))
 }
 
+/// The WHERE clause of a view (without keyset), after `WHERE 1 = 1`.
 fn push_filter<'a>(
     q: &mut QueryBuilder<'a, Sqlite>,
     reach: &Reach<'a>,
@@ -92,7 +92,9 @@ fn push_filter<'a>(
         });
     }
     let statuses = filter.effective_statuses();
-    if statuses.len() == 4 && statuses.iter().all(|s| s.is_open()) {
+    if filter.any_status() {
+        // Every status: no condition.
+    } else if statuses.len() == 4 && statuses.iter().all(|s| s.is_open()) {
         q.push(format!(" AND e.status IN {OPEN}"));
     } else {
         push_in(q, "e.status", statuses, |q, v| {

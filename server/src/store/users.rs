@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::accounts::{Role, UserId, Username};
+use crossdock::accounts::{Density, Role, UserId, Username};
 use crossdock::queue::QueueKey;
 use secrecy::SecretString;
 
@@ -21,9 +21,11 @@ pub struct StoredUser {
     pub session_epoch: i64,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
+    pub density: Density,
 }
 
-const COLUMNS: &str = "id, username, display_name, role, password_hash, demo, session_epoch, created_at, disabled_at";
+const COLUMNS: &str =
+    "id, username, display_name, role, password_hash, demo, session_epoch, created_at, disabled_at, density";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -36,6 +38,7 @@ struct UserRow {
     session_epoch: i64,
     created_at: i64,
     disabled_at: Option<i64>,
+    density: String,
 }
 
 impl UserRow {
@@ -50,6 +53,7 @@ impl UserRow {
             session_epoch: self.session_epoch,
             created_at: from_millis(self.created_at)?,
             disabled_at: self.disabled_at.map(from_millis).transpose()?,
+            density: self.density.parse().context("stored list density is invalid")?,
         })
     }
 }
@@ -198,6 +202,17 @@ pub async fn set_password(tx: &mut Tx<'_>, user: UserId, hash: &str, at: DateTim
         .execute(&mut **tx)
         .await
         .context("Failed to set a password")?;
+    Ok(())
+}
+
+/// Remembers how a person likes their queue list.
+pub async fn set_density(pool: &Pool, user: UserId, density: Density) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET density = ? WHERE id = ?")
+        .bind(density.as_str())
+        .bind(user.0)
+        .execute(pool)
+        .await
+        .context("Failed to save a preference")?;
     Ok(())
 }
 

@@ -43,6 +43,7 @@ fn state(status: Status, assignee: Option<&str>) -> ExceptionState {
         assignee: assignee.map(user),
         version: 3,
         sla_policy_version: Some(1),
+        due: Deadlines::default(),
     }
 }
 
@@ -55,14 +56,44 @@ fn setting(config: &Configuration) -> Setting<'_> {
 }
 
 #[test]
-fn claiming_unassigned_work_takes_it() {
+fn claiming_new_work_takes_it_and_acknowledges_it() {
     let config = config();
     let pat = user("pat");
     let by = Doer::Person { username: &pat, role: Role::Staff };
     let d = decide(&state(Status::New, None), &Change::Claim, &by, setting(&config)).unwrap();
     assert_eq!(d.action, AuditAction::ExceptionClaimed);
     assert_eq!(d.after.assignee.as_deref(), Some("pat"));
+    assert_eq!(d.after.status, Status::Acknowledged);
     assert!(d.alters());
+    assert_eq!(d.describe(), "status: New → Acknowledged; assignee: — → pat");
+    let started = decide(&state(Status::InProgress, None), &Change::Claim, &by, setting(&config)).unwrap();
+    assert_eq!(started.after.status, Status::InProgress, "work under way keeps its status");
+}
+
+#[test]
+fn claiming_what_one_holds_already_is_refused_as_a_no_op() {
+    let config = config();
+    let pat = user("pat");
+    let by = Doer::Person { username: &pat, role: Role::Staff };
+    let refused = decide(&state(Status::Acknowledged, Some("pat")), &Change::Claim, &by, setting(&config));
+    assert_eq!(refused, Err(Refusal::Unchanged("EX-4 is yours already".into())));
+}
+
+#[test]
+fn the_choices_offered_are_exactly_those_allowed() {
+    let pat = user("pat");
+    let new = offered(Status::New, None, &pat, Role::Staff);
+    assert!(
+        new.contains(&ChangeKind::Claim) && new.contains(&ChangeKind::Wait) && new.contains(&ChangeKind::Acknowledge)
+    );
+    assert!(!new.contains(&ChangeKind::Resume) && !new.contains(&ChangeKind::Reopen));
+    let mine = offered(Status::Acknowledged, Some("pat"), &pat, Role::Staff);
+    assert!(!mine.contains(&ChangeKind::Claim), "nobody claims what they hold");
+    let held = offered(Status::InProgress, Some("lee"), &pat, Role::Staff);
+    assert!(!held.contains(&ChangeKind::Claim) && !held.contains(&ChangeKind::Assign));
+    let supervisor = offered(Status::InProgress, Some("lee"), &pat, Role::Supervisor);
+    assert!(supervisor.contains(&ChangeKind::Claim) && supervisor.contains(&ChangeKind::Assign));
+    assert!(offered(Status::New, None, &pat, Role::Auditor).is_empty(), "auditors change nothing");
 }
 
 #[test]

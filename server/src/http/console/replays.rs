@@ -77,7 +77,13 @@ impl ReplaysPort for ConsoleServices {
     async fn replay(&self, id: i64, corrected: Option<serde_json::Value>) -> Result<i64, AppError> {
         answer(async {
             let worker = self.as_worker().await?;
-            let queued = self.services.request_replay(&worker, ExceptionId::new(id), corrected).await;
+            let correction = match corrected {
+                Some(message) => Some(worker.correction(message).map_err(|_| {
+                    AppError::Forbidden("only supervisors and admins correct a message before replaying it".into())
+                })?),
+                None => None,
+            };
+            let queued = self.services.request_replay(&worker, ExceptionId::new(id), correction).await;
             Ok(queued.map_err(ServiceError::from)?.job)
         })
         .await

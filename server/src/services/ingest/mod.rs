@@ -2,6 +2,7 @@
 //! and start their SLA clocks, then commit through the group-commit writer.
 
 pub mod signature;
+pub mod source;
 pub mod throttle;
 pub mod writer;
 
@@ -17,10 +18,11 @@ use crossdock::sla::{ClockKind, StatusChange};
 use crossdock::{ExceptionId, ExceptionKind, Status};
 use serde_json::Value;
 
-use super::{AuthenticatedSource, ServiceError, Services};
+use super::{ServiceError, Services};
 use crate::auth::Actor;
 use crate::store::events::EventRecord;
 use crate::store::exceptions::{NewException, SlaColumns};
+use source::AuthenticatedSource;
 use writer::{IngestItem, SubmitError, WriteOutcome, WriterSettings};
 
 /// Limits and tuning of the ingest API.

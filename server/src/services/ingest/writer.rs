@@ -150,8 +150,9 @@ fn filed(items: &[&IngestItem], outcomes: &[WriteOutcome], now: DateTime<Utc>) -
                 "kind": e.kind, "status": "new", "severity": e.severity, "queue": e.queue, "assignee": e.assignee,
                 "event": {"source": item.event.source, "id": item.event.event_id},
             });
+            // Filed when it was received: now, unless a tool replays older events.
             let entry = AuditEntry::new(
-                now,
+                e.opened_at.min(now),
                 item.actor.clone(),
                 AuditAction::ExceptionFiled,
                 Entity::Exception,

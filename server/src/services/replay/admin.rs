@@ -4,7 +4,8 @@ use anyhow::Context;
 use chrono::Utc;
 use crossdock::audit::{AuditAction, AuditEntry, Entity};
 use crossdock::queue::QueueKey;
-use crossdock::replay::{Breaker, ConnectorSpec, RetryPolicySpec};
+use crossdock::replay::{AttemptOutcome, Breaker, ConnectorSpec, RetryPolicySpec};
+use crossdock::retry::DeliveryOutcome;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::super::{ServiceError, Services};
@@ -23,6 +24,16 @@ impl From<store::connectors::Connector> for ConnectorSummary {
     fn from(c: store::connectors::Connector) -> Self {
         Self { has_secret: c.secret.is_some(), spec: c.spec, breaker: c.breaker }
     }
+}
+
+/// What a connector's target answered to a test request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestAnswer {
+    pub outcome: AttemptOutcome,
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    /// The first KiB of the answer.
+    pub head: Option<String>,
 }
 
 /// Whether a secret can be sent as a header value: one line, bounded.
@@ -76,6 +87,58 @@ impl Services {
         }
         store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit the connector")?;
+        Ok(())
+    }
+
+    /// Sends a test request through a connector (its URL, headers and
+    /// secret, with `crossdock-test: true`) and says what the target answered.
+    #[tracing::instrument(skip_all, fields(connector = name))]
+    pub async fn test_connector(&self, by: &impl Configurer, name: &str) -> Result<TestAnswer, ServiceError> {
+        let connector = store::connectors::connector_named(&self.pool, name)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("connector `{name}`")))?;
+        let now = Utc::now();
+        let key = format!("crossdock-test-{}", now.timestamp_millis());
+        let body = serde_json::json!({"crossdock": "test", "connector": name, "at": now}).to_string();
+        let headers =
+            vec![("content-type", "application/json"), ("crossdock-test", "true"), ("idempotency-key", key.as_str())];
+        let answer = self.outbound.send(super::deliver::through(&connector, headers, body.as_bytes())).await;
+        let answer = TestAnswer {
+            outcome: AttemptOutcome::of(answer.outcome),
+            http_status: match answer.outcome {
+                DeliveryOutcome::Http { status, .. } => Some(status),
+                _ => None,
+            },
+            latency_ms: i64::try_from(answer.latency.as_millis()).unwrap_or(i64::MAX),
+            head: answer.head,
+        };
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        let entry = AuditEntry::new(Utc::now(), by.actor(), AuditAction::ConnectorTested, Entity::Connector, name)
+            .after(serde_json::json!({"outcome": answer.outcome, "http_status": answer.http_status, "latency_ms": answer.latency_ms}));
+        store::audit::append(&mut tx, &[entry]).await?;
+        tx.commit().await.context("Failed to commit")?;
+        Ok(answer)
+    }
+
+    /// Deletes a connector, unless replays waiting or under way still use it.
+    #[tracing::instrument(skip_all, fields(connector = name))]
+    pub async fn delete_connector(&self, by: &impl Configurer, name: &str) -> Result<(), ServiceError> {
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        let connector = store::connectors::connector_named(&mut *tx, name)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("connector `{name}`")))?;
+        let busy = store::connectors::jobs_using(&mut tx, connector.id).await?;
+        if busy > 0 {
+            return Err(ServiceError::Conflict(format!(
+                "{busy} replay(s) waiting or under way use connector {name}; delete it once they are done"
+            )));
+        }
+        let now = Utc::now();
+        store::connectors::delete(&mut tx, connector.id, now).await?;
+        let entry = AuditEntry::new(now, by.actor(), AuditAction::ConnectorDeleted, Entity::Connector, name)
+            .before(serde_json::json!({"spec": connector.spec}));
+        store::audit::append(&mut tx, &[entry]).await?;
+        tx.commit().await.context("Failed to commit")?;
         Ok(())
     }
 

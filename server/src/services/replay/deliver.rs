@@ -199,13 +199,23 @@ impl Services {
 
 /// The request that delivers a held replay through its connector.
 fn request<'a>(held: &'a HeldReplay, connector: &'a Connector) -> Request<'a> {
-    use secrecy::ExposeSecret;
-    let spec = &connector.spec;
     let mut headers =
         vec![("content-type", held.content_type.as_str()), ("idempotency-key", held.job.idempotency_key.as_str())];
     if let Some(tp) = &held.traceparent {
         headers.push(("traceparent", tp));
     }
+    through(connector, headers, held.payload.as_bytes())
+}
+
+/// A request to a connector's target: its method, URL and timeout, the given
+/// headers, then the connector's own headers and its secret.
+pub(super) fn through<'a>(
+    connector: &'a Connector,
+    mut headers: Vec<(&'a str, &'a str)>,
+    body: &'a [u8],
+) -> Request<'a> {
+    use secrecy::ExposeSecret;
+    let spec = &connector.spec;
     headers.extend(spec.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
     if let (Some(header), Some(secret)) = (&spec.auth_header, &connector.secret) {
         headers.push((header.as_str(), secret.expose_secret()));
@@ -215,6 +225,6 @@ fn request<'a>(held: &'a HeldReplay, connector: &'a Connector) -> Request<'a> {
         url: &spec.url,
         timeout: StdDuration::from_millis(u64::from(spec.timeout_ms)),
         headers,
-        body: held.payload.as_bytes(),
+        body,
     }
 }

@@ -13,11 +13,11 @@ use crossdock::replay::{ReplayAttempt, ReplayJob, ReplayState, idempotency_key, 
 use crossdock::{ExceptionId, ExceptionKind};
 use serde_json::Value;
 
-pub use admin::ConnectorSummary;
+pub use admin::{ConnectorSummary, TestAnswer};
 pub use deliver::ReplayStep;
 
 use super::{ActError, ServiceError, Services};
-use crate::auth::{Viewer, Worker};
+use crate::auth::{Correction, Viewer, Worker};
 use crate::store::replay::{NewJob, ReplayFacts};
 use crate::store::{self};
 
@@ -83,25 +83,21 @@ fn wire_body(message: &Value) -> String {
 }
 
 impl Services {
-    /// Replays an integration failure's message, corrected first when
-    /// `corrected` is given (the original is kept; the change is audited).
+    /// Replays an integration failure's message, corrected first when a
+    /// correction is given (the original is kept; the change is audited).
     #[tracing::instrument(skip_all, fields(exception = id.get()))]
     pub async fn request_replay(
         &self,
         worker: &Worker,
         id: ExceptionId,
-        corrected: Option<Value>,
+        correction: Option<Correction>,
     ) -> Result<Queued, ActError> {
         let facts = store::replay::facts(&self.pool, id).await?.ok_or(ActError::NotFound)?;
         if !worker.scope().includes(&facts.queue) {
             return Err(ActError::NotAllowed(format!("{id} is in queue {}, which you do not work in", facts.queue)));
         }
-        if corrected.is_some() && !worker.user().role.allows(crossdock::accounts::Permission::CorrectMessages) {
-            return Err(ActError::NotAllowed(
-                "only supervisors and admins correct a message before replaying it".into(),
-            ));
-        }
         let version = facts.version;
+        let corrected = correction.map(Correction::into_message);
         let job = self.queue_replay(&worker.user().actor(), facts, corrected, false).await?;
         Ok(Queued { job, version })
     }
