@@ -1,7 +1,7 @@
 //! What the server functions hand the browser.
 
 use chrono::{DateTime, Utc};
-use crossdock::accounts::{Permission, Role};
+use crossdock::accounts::{Density, Permission, Role};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in person.
@@ -11,6 +11,8 @@ pub struct Me {
     pub display_name: String,
     pub role: Role,
     pub queues: Vec<String>,
+    /// How they like their queue list.
+    pub density: Density,
 }
 
 impl Me {
@@ -55,12 +57,19 @@ pub struct QueueEntry {
     pub calendar: String,
 }
 
+/// A site: its code, name, and the time zone its times are shown in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteChoice {
+    pub code: String,
+    pub name: String,
+    pub zone: String,
+}
+
 /// The choices the queue form offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct QueueChoices {
     pub policies: Vec<String>,
-    /// Site code and name.
-    pub sites: Vec<(String, String)>,
+    pub sites: Vec<SiteChoice>,
 }
 
 /// An open exception a rule set sends elsewhere, and what became of it.
@@ -120,8 +129,34 @@ pub struct ExceptionDetailView {
     pub occurrences: Vec<crossdock::exception::Occurrence>,
     /// Everything done to it, oldest first.
     pub timeline: Vec<crossdock::audit::TimelineEntry>,
-    /// The lifecycle moves its status allows.
-    pub allowed: Vec<crossdock::lifecycle::ActionKind>,
+    /// The changes the person looking may pick, as its status and holder allow.
+    pub offered: Vec<crossdock::triage::ChangeKind>,
+    /// Whose business hours its clocks count: its queue's calendar, in words.
+    pub calendar: Option<String>,
+    /// The time zone of its site, its times are shown in.
+    pub zone: Option<String>,
+    /// Since when it waits (its resolve clock paused), while it does.
+    pub waiting_since: Option<DateTime<Utc>>,
+}
+
+/// What moving an exception to another queue would do to its deadlines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovePreviewView {
+    pub from: String,
+    pub to: String,
+    pub before: crossdock::audit::Deadlines,
+    pub after: crossdock::audit::Deadlines,
+    /// The new queue's calendar, in words.
+    pub calendar: String,
+}
+
+/// What a connector's target answered to a test request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorTestView {
+    pub outcome: crossdock::replay::AttemptOutcome,
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    pub head: Option<String>,
 }
 
 /// Someone an exception can be given to.

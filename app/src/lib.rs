@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     Auth::provide();
     components::sla_clock::Now::provide();
+    components::time::Mounted::provide();
     // Effects run only in the browser: mark the page once it is interactive,
     // so people's tools (and the end-to-end tests) can tell.
     Effect::new(|_| {

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use crossdock::accounts::Density;
 use crossdock::audit::AuditRecord;
 use crossdock::config::SiteSpec;
 use crossdock::replay::{ConnectorSpec, RetryPolicySpec};
@@ -18,8 +19,9 @@ use leptos::prelude::use_context;
 
 use crate::AppError;
 use crate::dto::{
-    AssigneeOption, BulkTarget, ConfigVersionView, ConnectorEntry, ExceptionDetailView, Me, MoveView, QueueChoices,
-    QueueEntry, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, UserEntry,
+    AssigneeOption, BulkTarget, ConfigVersionView, ConnectorEntry, ConnectorTestView, ExceptionDetailView, Me,
+    MovePreviewView, MoveView, QueueChoices, QueueEntry, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry,
+    SourceEntry, UserEntry,
 };
 
 /// A user as the admin form enters it.
@@ -59,6 +61,8 @@ pub trait AuthPort: Send + Sync + 'static {
     async fn me(&self) -> Result<Option<Me>, AppError>;
     async fn login(&self, username: String, password: String) -> Result<Me, AppError>;
     async fn logout(&self) -> Result<(), AppError>;
+    /// Remembers how the person likes their queue list.
+    async fn set_density(&self, density: Density) -> Result<(), AppError>;
 }
 
 /// Queue views, one exception, actions, bulk actions and saved views.
@@ -69,6 +73,8 @@ pub trait ExceptionsPort: Send + Sync + 'static {
     /// Open exceptions in reach, per queue and per SLA state.
     async fn queue_counts(&self) -> Result<QueueCounts, AppError>;
     async fn exception_detail(&self, id: i64) -> Result<ExceptionDetailView, AppError>;
+    /// What moving an exception to `queue` would do to its deadlines.
+    async fn preview_move(&self, id: i64, queue: String) -> Result<MovePreviewView, AppError>;
     /// Takes an action on an exception the person saw at version `seen`;
     /// answers its version after the action.
     async fn act(&self, id: i64, seen: Option<i64>, action: TriageAction) -> Result<i64, AppError>;
@@ -145,6 +151,10 @@ pub trait ReplaysPort: Send + Sync + 'static {
     async fn list_connectors(&self) -> Result<Vec<ConnectorEntry>, AppError>;
     /// Saves a connector; a `None` secret keeps the stored one.
     async fn save_connector(&self, connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError>;
+    /// Sends a test request through a connector; what its target answered.
+    async fn test_connector(&self, name: String) -> Result<ConnectorTestView, AppError>;
+    /// Deletes a connector no replay under way uses.
+    async fn delete_connector(&self, name: String) -> Result<(), AppError>;
     async fn list_retry_policies(&self) -> Result<RetryPolicies, AppError>;
     async fn save_retry_policy(&self, policy: RetryPolicySpec) -> Result<(), AppError>;
     async fn set_queue_retry_policy(&self, queue: String, policy: Option<String>) -> Result<(), AppError>;

@@ -65,8 +65,9 @@ test.describe.serial('replays', () => {
     await expect(form.getByRole('status')).toHaveText('Connector saved.');
     const table = page.getByRole('table', { name: 'Connectors' });
     await expect(table).toContainText('Carrier shipments');
-    await expect(table.locator('tbody tr').first()).toContainText('set');
-    await expect(table.locator('td.breaker').first()).toHaveText('closed');
+    const ours = table.locator('tbody tr').filter({ hasText: 'Carrier shipments' });
+    await expect(ours).toContainText('set');
+    await expect(ours.locator('td.breaker')).toHaveText('closed');
     await expect(form.getByLabel('Secret (leave empty to keep the stored one)')).toHaveValue('');
     await page.reload();
     await hydrated(page);
@@ -75,7 +76,7 @@ test.describe.serial('replays', () => {
 
   test('a supervisor replays from the detail page and watches the attempts appear', async ({ page }) => {
     await signIn(page, DEMO.supervisor);
-    await page.goto('/?type=exception.integration&status=new');
+    await page.goto('/?type=exception.integration&status=new&queue=transportation');
     await hydrated(page);
     await rows(page).first().locator('td.id a').click();
     await hydrated(page);
@@ -101,7 +102,7 @@ test.describe.serial('replays', () => {
 
   test('a supervisor corrects the message, sees the diff, and replays the correction', async ({ page }) => {
     await signIn(page, DEMO.supervisor);
-    await page.goto('/?type=exception.integration&status=new');
+    await page.goto('/?type=exception.integration&status=new&queue=transportation');
     await hydrated(page);
     await rows(page).first().locator('td.id a').click();
     await hydrated(page);

@@ -34,7 +34,18 @@ pub enum Command {
     /// Apply the database migrations and exit.
     Migrate,
     /// Fill an empty database with the demo configuration, sources and exceptions.
-    SeedDemo,
+    SeedDemo {
+        /// Where the demo connectors replay to (see `demo-target`).
+        #[arg(long, default_value = crate::services::demo::DEMO_TARGET)]
+        replay_target: String,
+    },
+    /// Serve the demo's replay target (the carrier, ERP and WMS the demo
+    /// connectors deliver to), for trying replays on the demo data.
+    DemoTarget {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3900")]
+        listen: std::net::SocketAddr,
+    },
     /// Manage the sources that send events, and their API keys.
     #[command(subcommand)]
     Source(SourceCommand),
@@ -143,9 +154,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {} is migrated", cli.config.database_url);
             Ok(())
         }
-        Command::SeedDemo => {
+        Command::SeedDemo { replay_target } => {
             let services = services(&cli.config).await?;
-            match services.seed_demo(&Operator::command_line(), chrono::Utc::now()).await? {
+            let now = chrono::Utc::now();
+            match services.seed_demo_with(&Operator::command_line(), now, &replay_target).await? {
                 SeedOutcome::Seeded { exceptions, keys } => {
                     println!("added the demo configuration and {exceptions} demo exceptions");
                     println!("demo accounts (user name / password):");
@@ -163,6 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::DemoTarget { listen } => crate::demo_target::serve(listen, shutdown_signal()).await,
         Command::Source(command) => source(&services(&cli.config).await?, command).await,
         Command::User(UserCommand::Create { name, role, display_name, queue }) => {
             let services = services(&cli.config).await?;

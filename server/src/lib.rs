@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo_target;
 pub mod http;
 pub mod jobs;
 pub mod services;

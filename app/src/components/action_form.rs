@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::actions::{CHOICES, PARTIES, RESOLUTIONS};
 use crate::AppError;
 use crate::components::forms::FieldMessage;
-use crate::dto::AssigneeOption;
+use crate::dto::{AssigneeOption, MovePreviewView};
 
 /// The signals behind an action form.
 #[derive(Clone, Copy)]
@@ -26,7 +26,8 @@ impl ActionFields {
             assignee: RwSignal::new(String::new()),
             queue: RwSignal::new(String::new()),
             party: RwSignal::new("supplier".to_owned()),
-            code: RwSignal::new("corrected".to_owned()),
+            // A resolution is chosen on purpose, never preselected.
+            code: RwSignal::new(String::new()),
         }
     }
 
@@ -39,6 +40,22 @@ impl ActionFields {
             party: self.party.get_untracked(),
             code: self.code.get_untracked(),
         }
+    }
+}
+
+/// The state of an action form, kept across refreshes of its page.
+#[derive(Clone, Copy)]
+pub struct ActionForm {
+    pub fields: ActionFields,
+    pub error: RwSignal<Option<AppError>>,
+    pub done: RwSignal<Option<String>>,
+    /// What a move to the chosen queue would do to the deadlines.
+    pub preview: RwSignal<Option<MovePreviewView>>,
+}
+
+impl ActionForm {
+    pub fn new(fields: ActionFields) -> Self {
+        Self { fields, error: RwSignal::new(None), done: RwSignal::new(None), preview: RwSignal::new(None) }
     }
 }
 
@@ -105,7 +122,8 @@ pub fn ActionFieldsView(
             <div class="field">
                 <label for=format!("{id}-code")>"Resolution"</label>
                 <select id=format!("{id}-code") on:change=move |ev| fields.code.set(event_target_value(&ev))>
-                    {RESOLUTIONS.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+                    <option value="" selected=move || fields.code.get().is_empty()>"(choose a resolution)"</option>
+                    {RESOLUTIONS.iter().map(|(v, l)| view! { <option value=*v selected=move || fields.code.get() == *v>{*l}</option> }).collect_view()}
                 </select>
                 <FieldMessage error field="code" id="code-error" />
             </div>

@@ -40,6 +40,7 @@ impl Auth {
 #[component]
 pub fn Private(#[prop(optional)] require: Option<Permission>, children: ChildrenFn) -> impl IntoView {
     let auth = Auth::get();
+    let location = leptos_router::hooks::use_location();
     let children = StoredValue::new(children);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -52,9 +53,16 @@ pub fn Private(#[prop(optional)] require: Option<Permission>, children: Children
                         }
                         Ok(Some(_)) => view! { <NotAllowed /> }.into_any(),
                         Ok(None) => {
+                            // Back here once signed in.
+                            let (path, search) = (location.pathname.get_untracked(), location.search.get_untracked());
+                            let here = if search.is_empty() { path } else { format!("{path}?{search}") };
+                            let login = match here.as_str() {
+                                "/" | "" => "/login".to_owned(),
+                                _ => format!("/login?{}", crate::components::keys::query_pair("next", &here)),
+                            };
                             #[cfg(feature = "ssr")]
-                            leptos_axum::redirect("/login");
-                            view! { <Redirect path="/login" /> }.into_any()
+                            leptos_axum::redirect(&login);
+                            view! { <Redirect path=login /> }.into_any()
                         }
                         Err(error) => view! { <ErrorNotice error /> }.into_any()
                     })

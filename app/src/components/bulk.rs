@@ -10,23 +10,26 @@ use crate::AppError;
 use crate::components::forms::FormError;
 use crossdock::triage::{BulkJob, BulkOutcome};
 
+use crate::dto::AssigneeOption;
 use crate::dto::BulkTarget;
-use crate::serverfns::exceptions::{assignees, bulk_preview, bulk_status, start_bulk};
-use crate::serverfns::queues::list_queues;
+use crate::serverfns::exceptions::{bulk_preview, bulk_status, start_bulk};
 
 #[component]
-pub fn BulkPanel(selected: RwSignal<BTreeSet<i64>>, filter_query: Memo<String>) -> impl IntoView {
+pub fn BulkPanel(
+    selected: RwSignal<BTreeSet<i64>>,
+    filter_query: Memo<String>,
+    people: Vec<AssigneeOption>,
+    queues: Vec<String>,
+    /// Called when the action has finished, so the list shows what it did.
+    finished: Callback<()>,
+) -> impl IntoView {
     let whole_view = RwSignal::new(false);
     let fields = ActionFields::new("acknowledge");
     let error = RwSignal::new(None::<AppError>);
     let preview = RwSignal::new(None::<i64>);
     let job = RwSignal::new(None::<BulkJob>);
-    let people = Resource::new(|| (), |_| assignees());
-    let queues = Resource::new(|| (), |_| list_queues());
-    let people = Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default());
-    let queue_keys = Signal::derive(move || {
-        queues.get().and_then(Result::ok).map(|(q, _)| q.into_iter().map(|q| q.key).collect()).unwrap_or_default()
-    });
+    let people = Signal::derive(move || people.clone());
+    let queue_keys = Signal::derive(move || queues.clone());
     let all_kinds = Signal::derive(|| super::actions::CHOICES.iter().map(|(k, _)| (*k).to_owned()).collect());
     let target = move || {
         if whole_view.get_untracked() {
@@ -68,6 +71,7 @@ pub fn BulkPanel(selected: RwSignal<BTreeSet<i64>>, filter_query: Memo<String>) 
                 Ok(id) => {
                     selected.set(BTreeSet::new());
                     follow(id, job, error).await;
+                    finished.run(());
                 }
                 Err(e) => error.set(Some(e)),
             }

@@ -74,3 +74,34 @@ pub fn messages_under(error: Option<AppError>, prefix: &str) -> Vec<String> {
 pub fn number<T: std::str::FromStr>(field: &str, text: &str, what: &str) -> Result<T, AppError> {
     text.trim().parse::<T>().map_err(|_| AppError::invalid(field, what))
 }
+
+/// A button whose action is confirmed first: a click asks `question`, and
+/// only `yes` goes ahead.
+#[component]
+pub fn ConfirmButton(
+    #[prop(into)] label: String,
+    #[prop(into)] question: String,
+    #[prop(into)] yes: String,
+    on_yes: Callback<()>,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    view! {
+        <Show
+            when=move || asking.get()
+            fallback=move || {
+                let label = label.clone();
+                view! { <button type="button" on:click=move |_| asking.set(true)>{label}</button> }
+            }
+        >
+            <span class="confirm" role="group" aria-label="Confirm">
+                {question.clone()} " "
+                <button type="button" class="danger" on:click=move |_| {
+                    asking.set(false);
+                    on_yes.run(());
+                }>{yes.clone()}</button>
+                " "
+                <button type="button" class="secondary" on:click=move |_| asking.set(false)>"Cancel"</button>
+            </span>
+        </Show>
+    }
+}

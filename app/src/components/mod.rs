@@ -2,11 +2,16 @@
 
 pub mod action_form;
 pub mod actions;
+pub mod actions_panel;
 pub mod auth;
 pub mod bulk;
+pub mod filters;
 pub mod forms;
+pub mod keys;
 pub mod loaded;
 pub mod nav;
 pub mod replay_panel;
 pub mod sla_clock;
+pub mod time;
+pub mod timeline;
 pub mod views;

@@ -11,11 +11,9 @@ use crate::components::auth::Auth;
 use crate::components::forms::{ErrorNotice, FieldMessage, FormError};
 use crossdock::replay::ReplayAttempt;
 
+use crate::components::time::LocalTime;
 use crate::dto::{ConnectorEntry, ReplayView};
-use crate::serverfns::replays::{parse_message, replay, replay_status};
-
-/// How often the panel looks again while a replay is under way.
-const LIVE: std::time::Duration = std::time::Duration::from_secs(2);
+use crate::serverfns::replays::{parse_message, replay};
 
 /// What the person is doing in the panel, kept across refreshes of the page.
 #[derive(Clone, Copy)]
@@ -24,8 +22,6 @@ pub struct ReplayForm {
     text: RwSignal<String>,
     error: RwSignal<Option<AppError>>,
     done: RwSignal<Option<String>>,
-    /// The last answer, shown while the next one loads.
-    last: RwSignal<Option<(i64, ReplayView)>>,
 }
 
 impl ReplayForm {
@@ -35,7 +31,6 @@ impl ReplayForm {
             text: RwSignal::new(String::new()),
             error: RwSignal::new(None),
             done: RwSignal::new(None),
-            last: RwSignal::new(None),
         }
     }
 
@@ -51,41 +46,24 @@ impl Default for ReplayForm {
     }
 }
 
+/// The replay side of an integration failure; `status` is loaded (and
+/// refreshed) by the page.
 #[component]
-pub fn ReplayPanel(id: i64, open: bool, refresh: RwSignal<u64>, form: ReplayForm) -> impl IntoView {
-    let tick = RwSignal::new(0u64);
-    let status = Resource::new(move || (tick.get(), refresh.get()), move |_| replay_status(id));
-    // Looks again often while a replay is under way; the page's own refresh
-    // covers the rest.
-    Effect::new(move |_| {
-        let _ = set_interval_with_handle(
-            move || {
-                let under_way = status
-                    .get_untracked()
-                    .and_then(Result::ok)
-                    .is_some_and(|v| v.state == Some(ReplayState::Scheduled));
-                if under_way && !form.editing() {
-                    tick.update(|t| *t += 1)
-                }
-            },
-            LIVE,
-        );
-    });
+pub fn ReplayPanel(
+    status: Resource<Result<ReplayView, AppError>>,
+    id: i64,
+    open: bool,
+    refresh: RwSignal<u64>,
+    form: ReplayForm,
+    zone: Option<String>,
+) -> impl IntoView {
     view! {
         <section aria-label="Replay" class="replay-panel">
             <h2>"Replay"</h2>
-            <Transition fallback=move || match form.last.get().filter(|(of, _)| *of == id) {
-                Some((_, v)) => view! { <ReplayBody v id open refresh form /> }.into_any(),
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-            }>
-                {move || status.get().map(|answer| match answer {
-                    Ok(v) => {
-                        form.last.set(Some((id, v.clone())));
-                        view! { <ReplayBody v id open refresh form /> }.into_any()
-                    }
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                })}
-            </Transition>
+            {move || status.get().map(|answer| match answer {
+                Ok(v) => view! { <ReplayBody v id open refresh form zone=zone.clone() /> }.into_any(),
+                Err(error) => view! { <ErrorNotice error /> }.into_any(),
+            })}
         </section>
     }
 }
@@ -109,13 +87,13 @@ fn connector_line(c: &ConnectorEntry) -> impl IntoView + use<> {
     }
 }
 
-fn state_line(v: &ReplayView) -> impl IntoView + use<> {
+fn state_line(v: &ReplayView, zone: Option<String>) -> impl IntoView + use<> {
     let state = v.state;
     view! {
         {state.map(|s| view! { <p class=format!("replay-state replay-{}", s.as_str()) data-replay=s.as_str()><strong>{s.label()}</strong></p> })}
         {v.note.clone().map(|n| view! { <p class="replay-note">{n}</p> })}
         {v.next_attempt_at.filter(|_| state == Some(ReplayState::Scheduled)).map(|t| view! {
-            <p class="muted">"Next attempt " <time datetime=t.to_rfc3339()>{t.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</time></p>
+            <p class="muted">"Next attempt " <LocalTime at=t zone /></p>
         })}
     }
 }
@@ -136,14 +114,14 @@ fn changes_list(changes: &[JsonChange]) -> impl IntoView + use<> {
     view! { <ul class="diff" aria-label="Changes">{items}</ul> }
 }
 
-fn attempts_table(attempts: &[ReplayAttempt]) -> impl IntoView + use<> {
+fn attempts_table(attempts: &[ReplayAttempt], zone: Option<String>) -> impl IntoView + use<> {
     let rows = attempts
         .iter()
         .map(|a| {
             view! {
                 <tr>
                     <td>{format!("#{} · {}", a.job, a.attempt)}</td>
-                    <td><time datetime=a.started_at.to_rfc3339()>{a.started_at.format("%H:%M:%S").to_string()}</time></td>
+                    <td><LocalTime at=a.started_at zone=zone.clone() /></td>
                     <td class=format!("outcome outcome-{}", a.outcome.as_str())>{a.outcome.as_str().replace('_', " ")}</td>
                     <td>{a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
                     <td>{a.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into())}</td>
@@ -170,12 +148,19 @@ fn attempts_table(attempts: &[ReplayAttempt]) -> impl IntoView + use<> {
 }
 
 #[component]
-fn ReplayBody(v: ReplayView, id: i64, open: bool, refresh: RwSignal<u64>, form: ReplayForm) -> impl IntoView {
+fn ReplayBody(
+    v: ReplayView,
+    id: i64,
+    open: bool,
+    refresh: RwSignal<u64>,
+    form: ReplayForm,
+    zone: Option<String>,
+) -> impl IntoView {
     let auth = Auth::get();
     let may = move |p: Permission| auth.me.get().and_then(Result::ok).flatten().is_some_and(|me| me.may(p));
     let busy = v.state == Some(ReplayState::Scheduled);
     let can_replay = open && !busy && v.connector.is_some();
-    let ReplayForm { editing, text, error, done, .. } = form;
+    let ReplayForm { editing, text, error, done } = form;
     let original: serde_json::Value =
         serde_json::from_str(&v.original).unwrap_or_else(|_| serde_json::Value::String(v.original.clone()));
     let current = v.current.clone();
@@ -201,7 +186,7 @@ fn ReplayBody(v: ReplayView, id: i64, open: bool, refresh: RwSignal<u64>, form: 
     view! {
         {v.connector.as_ref().map(connector_line)}
         {no_connector.then(|| view! { <p class="muted">"No connector replays this system and operation; an admin can add one under Connectors."</p> })}
-        {state_line(&v)}
+        {state_line(&v, zone.clone())}
         {(!v.changes.is_empty()).then(|| view! {
             <details class="correction">
                 <summary>{format!("The message was corrected ({} change(s))", v.changes.len())}</summary>
@@ -249,8 +234,9 @@ fn ReplayBody(v: ReplayView, id: i64, open: bool, refresh: RwSignal<u64>, form: 
         <FieldMessage error=error_signal field="action" id="replay-action-error" />
         <FieldMessage error=error_signal field="connector" id="replay-connector-error" />
         <FormError error=error_signal />
-        {move || done.get().map(|m| view! { <p role="status">{m}</p> })}
-        {(!v.attempts.is_empty()).then(|| attempts_table(&v.attempts))}
+        // "Queued" holds only while the replay is under way.
+        {move || done.get().filter(|_| busy).map(|m| view! { <p role="status">{m}</p> })}
+        {(!v.attempts.is_empty()).then(|| attempts_table(&v.attempts, zone.clone()))}
         {v.attempts.is_empty().then(|| view! { <p class="muted">"No delivery attempts yet."</p> })}
     }
 }

@@ -13,9 +13,14 @@ impl Now {
     pub fn provide() {
         let now = RwSignal::new(Utc::now());
         provide_context(Now(now));
-        // Effects run only in the browser.
+        // Effects run only in the browser; the clock stops with the app.
         Effect::new(move |_| {
-            let _ = set_interval_with_handle(move || now.set(Utc::now()), std::time::Duration::from_secs(1));
+            let ticking = set_interval_with_handle(move || now.set(Utc::now()), std::time::Duration::from_secs(1));
+            on_cleanup(move || {
+                if let Ok(handle) = ticking {
+                    handle.clear();
+                }
+            });
         });
     }
 

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::loaded::Loaded;
+use crate::components::time::LocalTime;
 
 use crate::serverfns::audit::list_audit;
 use crossdock::audit::AuditRecord;
@@ -21,7 +22,7 @@ pub fn AuditPage() -> impl IntoView {
                                     <table class="grid" aria-label="Audit trail">
                                         <thead>
                                             <tr>
-                                                <th scope="col">"When (UTC)"</th>
+                                                <th scope="col">"When"</th>
                                                 <th scope="col">"Who"</th>
                                                 <th scope="col">"Action"</th>
                                                 <th scope="col">"On"</th>
@@ -50,7 +51,7 @@ fn audit_row(r: AuditRecord) -> impl IntoView {
     let json = |v: Option<serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_default();
     view! {
         <tr>
-            <td class="time">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td class="time"><LocalTime at=e.at /></td>
             <td>{e.actor.to_string()}</td>
             <td>{e.action.as_str()}</td>
             <td>{format!("{} {}", e.entity, e.entity_id)}</td>

@@ -2,27 +2,33 @@
 //! bookmarked or saved), sorted by what breaches first, paged by keyset, with
 //! counts beside it, selection and bulk actions, keyboard moves, and live
 //! refresh that keeps the selection and the scroll position.
+//!
+//! Everything the page loads and every timer it starts lives here, above the
+//! part that re-renders, and stops when the page is left.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crossdock::accounts::Permission;
-use crossdock::lifecycle::Status;
-use crossdock::sla::SlaState;
-use crossdock::triage::{AssigneeFilter, QueueFilter, SortOrder};
-use crossdock::{ExceptionKind, ExceptionListItem, Severity};
+use crossdock::ExceptionListItem;
+use crossdock::accounts::{Density, Permission};
+use crossdock::triage::{QueueFilter, SortOrder};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::auth::Auth;
 use crate::components::bulk::BulkPanel;
+use crate::components::filters::{Filters, hidden_by};
 use crate::components::forms::ErrorNotice;
+use crate::components::keys::{RefChips, focus, typing};
 use crate::components::sla_clock::SlaBadge;
+use crate::components::time::LocalTime;
 use crate::components::views::SavedViews;
-use crate::serverfns::exceptions::{fetch_queue_counts, fetch_queue_page};
+use crate::serverfns::auth::set_density;
+use crate::serverfns::exceptions::{assignees, fetch_queue_counts, fetch_queue_page};
+use crate::serverfns::queues::list_queues;
 
 /// Seconds between refreshes of the list and the counts.
-const REFRESH_SECONDS: u64 = 10;
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[component]
 pub fn QueuePage() -> impl IntoView {
@@ -33,77 +39,81 @@ pub fn QueuePage() -> impl IntoView {
         let q = query.read();
         let pairs: Vec<(String, String)> =
             q.clone().into_iter().filter(|(k, _)| &**k != "after").map(|(k, v)| (k.to_string(), v)).collect();
-        let mut out = String::new();
-        for (k, v) in pairs {
-            if !out.is_empty() {
-                out.push('&');
-            }
-            out.push_str(&k);
-            out.push('=');
-            out.push_str(&urlencode(&v));
-        }
-        out
+        pairs.iter().map(|(k, v)| crate::components::keys::query_pair(k, v)).collect::<Vec<_>>().join("&")
     });
     let filter = Memo::new(move |_| QueueFilter::parse_query(&filter_query.get()).unwrap_or_default());
     let after = Memo::new(move |_| query.read().get("after"));
     let tick = RwSignal::new(0u64);
-    Effect::new(move |_| {
-        let _ =
-            set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(REFRESH_SECONDS));
-    });
     let page = Resource::new(
         move || (filter_query.get(), after.get(), tick.get()),
         |(q, after, _)| fetch_queue_page(q, after),
     );
     let counts = Resource::new(move || tick.get(), |_| fetch_queue_counts());
+    let queues = Resource::new(|| (), |_| list_queues());
+    let people = Resource::new(|| (), |_| assignees());
     let selected = RwSignal::new(BTreeSet::<i64>::new());
     let focused = RwSignal::new(None::<i64>);
 
-    let set_param = {
+    Effect::new(move |_| {
+        let every = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH);
+        on_cleanup(move || {
+            if let Ok(handle) = every {
+                handle.clear();
+            }
+        });
+    });
+
+    let show = {
         let navigate = navigate.clone();
-        move |name: &'static str, value: String| {
-            let mut f = filter.get_untracked();
-            apply(&mut f, name, &value);
-            let url = format!("/?{}", f.to_query());
-            navigate(&url, NavigateOptions { replace: true, scroll: false, ..Default::default() });
-        }
+        Callback::new(move |f: QueueFilter| {
+            navigate(
+                &format!("/?{}", f.to_query()),
+                NavigateOptions { replace: true, scroll: false, ..Default::default() },
+            );
+        })
     };
     let auth = Auth::get();
-    let may_work =
-        move || auth.me.get().and_then(Result::ok).flatten().is_some_and(|me| me.may(Permission::WorkExceptions));
+    let me = Memo::new(move |_| auth.me.get().and_then(Result::ok).flatten());
+    let may_work = Signal::derive(move || me.get().is_some_and(|me| me.may(Permission::WorkExceptions)));
+    let chosen_density = RwSignal::new(None::<Density>);
+    let density = Signal::derive(move || {
+        chosen_density.get().or_else(|| me.get().map(|m| m.density)).unwrap_or(Density::Compact)
+    });
     let items = Memo::new(move |_| page.get().and_then(Result::ok).map(|p| p.items).unwrap_or_default());
     let keyboard_navigate = navigate.clone();
-    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if typing(&ev) {
             return;
         }
         let ids: Vec<i64> = items.get_untracked().iter().map(|i| i.id.get()).collect();
         let at = focused.get_untracked().and_then(|f| ids.iter().position(|i| *i == f));
-        let focus = |i: usize| {
+        let move_to = |i: usize| {
             if let Some(id) = ids.get(i) {
                 focused.set(Some(*id));
-                if let Some(row) = document().get_element_by_id(&format!("row-{id}")) {
-                    let _ = wasm_focus(&row);
-                }
+                focus(&format!("row-{id}"));
             }
         };
-        match ev.key().as_str() {
-            "j" => focus(at.map_or(0, |i| (i + 1).min(ids.len().saturating_sub(1)))),
-            "k" => focus(at.map_or(0, |i| i.saturating_sub(1))),
-            "Enter" | "a" | "c" | "e" => {
-                if let Some(id) = focused.get_untracked() {
-                    let panel = match ev.key().as_str() {
-                        "a" => "?do=assign",
-                        "c" => "?do=comment",
-                        "e" => "?do=resolve",
-                        _ => "",
-                    };
-                    keyboard_navigate(&format!("/exceptions/{id}{panel}"), NavigateOptions::default());
-                }
+        let panel = match ev.key().as_str() {
+            "j" => {
+                ev.prevent_default();
+                return move_to(at.map_or(0, |i| (i + 1).min(ids.len().saturating_sub(1))));
             }
-            _ => {}
+            "k" => {
+                ev.prevent_default();
+                return move_to(at.map_or(0, |i| i.saturating_sub(1)));
+            }
+            "Enter" => "",
+            "a" => "?do=assign",
+            "c" => "?do=comment",
+            "e" => "?do=resolve",
+            _ => return,
+        };
+        if let Some(id) = focused.get_untracked() {
+            ev.prevent_default();
+            keyboard_navigate(&format!("/exceptions/{id}{panel}"), NavigateOptions::default());
         }
     });
+    on_cleanup(move || keys.remove());
     let next_page = {
         let navigate = navigate.clone();
         move |cursor: String| {
@@ -121,6 +131,18 @@ pub fn QueuePage() -> impl IntoView {
             )
         }
     };
+    let zones = Memo::new(move |_| {
+        queues
+            .get()
+            .and_then(Result::ok)
+            .map(|(_, choices)| choices.sites.into_iter().map(|s| (s.code, s.zone)).collect::<BTreeMap<_, _>>())
+            .unwrap_or_default()
+    });
+    let set_text = move |text: String| {
+        let mut f = filter.get_untracked();
+        f.text = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        show.run(f);
+    };
 
     view! {
         <section class="page queue-page">
@@ -134,12 +156,26 @@ pub fn QueuePage() -> impl IntoView {
                         autocomplete="off"
                         placeholder="PO, item, shipment, tracking or words"
                         prop:value=move || filter.get().text.unwrap_or_default()
-                        on:input={
-                            let set_param = set_param.clone();
-                            move |ev| set_param("q", event_target_value(&ev))
-                        }
+                        on:input=move |ev| set_text(event_target_value(&ev))
                     />
                 </div>
+                <button
+                    type="button"
+                    class="secondary density"
+                    aria-pressed=move || (density.get() == Density::Comfortable).to_string()
+                    on:click=move |_| {
+                        let next = match density.get_untracked() {
+                            Density::Compact => Density::Comfortable,
+                            Density::Comfortable => Density::Compact,
+                        };
+                        chosen_density.set(Some(next));
+                        leptos::task::spawn_local(async move {
+                            let _ = set_density(next).await;
+                        });
+                    }
+                >
+                    "Comfortable rows"
+                </button>
             </header>
             <div class="queue-layout">
                 <aside class="counts" aria-label="Counts">
@@ -166,10 +202,27 @@ pub fn QueuePage() -> impl IntoView {
                     <SavedViews current=filter_query />
                 </aside>
                 <div class="queue-main">
-                    <Filters filter set_param=set_param.clone() />
-                    <Show when=may_work>
-                        <BulkPanel selected filter_query />
-                    </Show>
+                    <Transition>
+                        {move || {
+                            let choices = queues.get().and_then(Result::ok);
+                            let people = people.get().and_then(Result::ok).unwrap_or_default();
+                            choices.map(|(queues, choices)| view! {
+                                <Filters filter show queues choices people />
+                            })
+                        }}
+                    </Transition>
+                    <Transition>
+                        {move || may_work.get().then(|| {
+                            let people = people.get().and_then(Result::ok).unwrap_or_default();
+                            let queue_keys = queues
+                                .get()
+                                .and_then(Result::ok)
+                                .map(|(q, _)| q.into_iter().map(|q| q.key).collect::<Vec<_>>())
+                                .unwrap_or_default();
+                            let finished = Callback::new(move |()| tick.update(|t| *t += 1));
+                            view! { <BulkPanel selected filter_query people queues=queue_keys finished /> }
+                        })}
+                    </Transition>
                     <Transition fallback=|| view! { <p class="muted">"Loading exceptions…"</p> }>
                         {move || page.get().map(|answer| match answer {
                             Ok(p) => {
@@ -182,15 +235,24 @@ pub fn QueuePage() -> impl IntoView {
                                 };
                                 let next = p.next.map(|c| c.to_string());
                                 let next_page = next_page.clone();
+                                let empty = (count == 0).then(|| view! { <EmptyState filter=filter.get_untracked() show /> });
+                                let paged = after.get_untracked().is_some() || next.is_some();
                                 view! {
                                     <p class="count" role="status" aria-live="polite">{caption}</p>
-                                    <ExceptionRows items=p.items selected focused />
-                                    <nav class="pager" aria-label="Pages">
-                                        <button type="button" disabled=move || after.get().is_none() on:click=first_page.clone()>"First page"</button>
-                                        {next.map(|cursor| view! {
-                                            <button type="button" on:click=move |_| next_page(cursor.clone())>"Next page"</button>
-                                        })}
-                                    </nav>
+                                    {empty}
+                                    {(count > 0).then(|| view! {
+                                        <ExceptionRows items=p.items selected focused may_work zones density />
+                                    })}
+                                    {paged.then(|| view! {
+                                        <nav class="pager" aria-label="Pages">
+                                            {after.get_untracked().is_some().then(|| view! {
+                                                <button type="button" on:click=first_page.clone()>"First page"</button>
+                                            })}
+                                            {next.map(|cursor| view! {
+                                                <button type="button" on:click=move |_| next_page(cursor.clone())>"Next page"</button>
+                                            })}
+                                        </nav>
+                                    })}
                                 }.into_any()
                             }
                             Err(error) => view! { <ErrorNotice error /> }.into_any(),
@@ -202,105 +264,40 @@ pub fn QueuePage() -> impl IntoView {
     }
 }
 
-fn typing(ev: &leptos::ev::KeyboardEvent) -> bool {
-    use leptos::wasm_bindgen::JsCast;
-    ev.ctrl_key()
-        || ev.meta_key()
-        || ev.alt_key()
-        || ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlElement>().ok()).is_some_and(|el| {
-            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.is_content_editable()
-        })
-}
-
-fn wasm_focus(el: &leptos::web_sys::Element) -> Result<(), leptos::wasm_bindgen::JsValue> {
-    use leptos::wasm_bindgen::JsCast;
-    match el.dyn_ref::<leptos::web_sys::HtmlElement>() {
-        Some(el) => el.focus(),
-        None => Ok(()),
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// Sets one filter from a form control (empty clears it).
-fn apply(f: &mut QueueFilter, name: &str, value: &str) {
-    let value = value.trim();
-    let one = |v: &str| if v.is_empty() { Vec::new() } else { vec![v.to_owned()] };
-    match name {
-        "q" => f.text = Some(value.to_owned()).filter(|v| !v.is_empty()),
-        "queue" => f.queues = one(value),
-        "site" => f.sites = one(value),
-        "supplier" => f.supplier = Some(value.to_owned()).filter(|v| !v.is_empty()),
-        "status" => f.statuses = value.parse().map(|s| vec![s]).unwrap_or_default(),
-        "severity" => f.severities = value.parse().map(|s| vec![s]).unwrap_or_default(),
-        "type" => f.kinds = value.parse().map(|s| vec![s]).unwrap_or_default(),
-        "sla" => f.sla = value.parse().map(|s| vec![s]).unwrap_or_default(),
-        "sort" => f.sort = value.parse().ok(),
-        "assignee" => {
-            f.assignee = match value {
-                "" => AssigneeFilter::Anyone,
-                "me" => AssigneeFilter::Me,
-                "none" => AssigneeFilter::Unassigned,
-                other => AssigneeFilter::Person(other.to_owned()),
-            }
-        }
-        _ => {}
-    }
-}
-
+/// What hides every exception, and how to see them.
 #[component]
-fn Filters<F>(filter: Memo<QueueFilter>, set_param: F) -> impl IntoView
-where
-    F: Fn(&'static str, String) + Clone + Send + Sync + 'static,
-{
-    let select =
-        move |name: &'static str, label: &'static str, options: Vec<(String, String)>, current: Signal<String>| {
-            let set = set_param.clone();
-            let id = format!("filter-{name}");
+fn EmptyState(filter: QueueFilter, show: Callback<QueueFilter>) -> impl IntoView {
+    let hiding = hidden_by(&filter);
+    let only_open = filter.statuses.is_empty();
+    let any_status = {
+        let mut f = filter.clone();
+        f.statuses = crossdock::Status::ALL.to_vec();
+        f
+    };
+    let items = hiding
+        .into_iter()
+        .map(|(label, without)| {
             view! {
-                <div class="field">
-                    <label for=id.clone()>{label}</label>
-                    <select id=id on:change=move |ev| set(name, event_target_value(&ev))>
-                        <option value="" selected=move || current.get().is_empty()>"Any"</option>
-                        {options.into_iter().map(|(value, text)| {
-                            let v = value.clone();
-                            view! { <option value=value selected=move || current.get() == v>{text}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
+                <li>
+                    {label.clone()} " "
+                    <button type="button" class="text-button" aria-label=format!("Remove {label}") on:click=move |_| show.run(without.clone())>
+                        "remove"
+                    </button>
+                </li>
             }
-        };
-    let first = |f: fn(&QueueFilter) -> Option<String>| Signal::derive(move || f(&filter.get()).unwrap_or_default());
+        })
+        .collect_view();
     view! {
-        <div class="filters" role="group" aria-label="Filters">
-            {select("status", "Status", Status::ALL.iter().map(|s| (s.as_str().into(), s.label().into())).collect(),
-                first(|f| f.statuses.first().map(|s| s.as_str().to_owned())))}
-            {select("severity", "Severity", Severity::ALL.iter().map(|s| (s.as_str().into(), s.label().into())).collect(),
-                first(|f| f.severities.first().map(|s| s.as_str().to_owned())))}
-            {select("type", "Type", ExceptionKind::ALL.iter().map(|k| (k.as_str().into(), k.label().into())).collect(),
-                first(|f| f.kinds.first().map(|k| k.as_str().to_owned())))}
-            {select("sla", "SLA", SlaState::ALL.iter().map(|s| (s.as_str().into(), s.label().into())).collect(),
-                first(|f| f.sla.first().map(|s| s.as_str().to_owned())))}
-            {select("assignee", "Assignee", vec![("me".into(), "Me".into()), ("none".into(), "Unassigned".into())],
-                first(|f| match &f.assignee {
-                    AssigneeFilter::Anyone => None,
-                    AssigneeFilter::Me => Some("me".into()),
-                    AssigneeFilter::Unassigned => Some("none".into()),
-                    AssigneeFilter::Person(p) => Some(p.clone()),
-                }))}
-            {select("sort", "Sort by", vec![
-                    ("due".into(), "SLA due".into()), ("severity".into(), "Severity".into()), ("age".into(), "Age".into())],
-                first(|f| f.sort.map(|s: SortOrder| s.as_str().to_owned())))}
+        <div class="empty-state" aria-label="Why nothing is shown">
+            <p>"These filters hide everything:"</p>
+            <ul>{items}</ul>
+            <p>
+                {only_open.then(|| view! {
+                    <button type="button" class="secondary" on:click=move |_| show.run(any_status.clone())>"Include resolved and dismissed"</button>
+                })}
+                " "
+                <button type="button" class="secondary" on:click=move |_| show.run(QueueFilter::default())>"Clear all filters"</button>
+            </p>
         </div>
     }
 }
@@ -310,6 +307,9 @@ fn ExceptionRows(
     items: Vec<ExceptionListItem>,
     selected: RwSignal<BTreeSet<i64>>,
     focused: RwSignal<Option<i64>>,
+    may_work: Signal<bool>,
+    zones: Memo<BTreeMap<String, String>>,
+    density: Signal<Density>,
 ) -> impl IntoView {
     let all_ids: Vec<i64> = items.iter().map(|i| i.id.get()).collect();
     let all_ids = StoredValue::new(all_ids);
@@ -319,24 +319,27 @@ fn ExceptionRows(
         !ids.is_empty() && ids.iter().all(|i| s.contains(i))
     };
     view! {
-        <table class="exceptions" aria-label="Exceptions">
+        <table class=move || format!("exceptions density-{}", density.get().as_str()) aria-label="Exceptions">
             <thead>
                 <tr>
-                    <th scope="col">
-                        <input
-                            type="checkbox"
-                            aria-label="Select every row on this page"
-                            prop:checked=all_selected
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                selected.update(|s| for id in all_ids.get_value() {
-                                    if on { s.insert(id); } else { s.remove(&id); }
-                                });
-                            }
-                        />
-                    </th>
+                    <Show when=move || may_work.get()>
+                        <th scope="col">
+                            <input
+                                type="checkbox"
+                                aria-label="Select every row on this page"
+                                prop:checked=all_selected
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    selected.update(|s| for id in all_ids.get_value() {
+                                        if on { s.insert(id); } else { s.remove(&id); }
+                                    });
+                                }
+                            />
+                        </th>
+                    </Show>
                     <th scope="col">"ID"</th>
                     <th scope="col">"SLA"</th>
+                    <th scope="col">"Due"</th>
                     <th scope="col">"Severity"</th>
                     <th scope="col">"Type"</th>
                     <th scope="col">"Summary"</th>
@@ -349,7 +352,7 @@ fn ExceptionRows(
             </thead>
             <tbody>
                 <For each=move || items.clone() key=|i| (i.id.get(), i.version) let:item>
-                    <Row item selected focused />
+                    <Row item selected focused may_work zones />
                 </For>
             </tbody>
         </table>
@@ -357,14 +360,19 @@ fn ExceptionRows(
 }
 
 #[component]
-fn Row(item: ExceptionListItem, selected: RwSignal<BTreeSet<i64>>, focused: RwSignal<Option<i64>>) -> impl IntoView {
+fn Row(
+    item: ExceptionListItem,
+    selected: RwSignal<BTreeSet<i64>>,
+    focused: RwSignal<Option<i64>>,
+    may_work: Signal<bool>,
+    zones: Memo<BTreeMap<String, String>>,
+) -> impl IntoView {
     let id = item.id.get();
-    let keys = item
-        .refs
-        .iter()
-        .map(|(kind, value)| view! { <span class="ref"><span class="ref-kind">{kind.label()}</span> " " {value.to_owned()}</span> })
-        .collect_view();
     let href = format!("/exceptions/{id}");
+    let all_keys = item.refs.iter().map(|(k, v)| format!("{} {v}", k.label())).collect::<Vec<_>>().join(", ");
+    let due = item.sla.due_at;
+    let site = item.site.clone();
+    let paused = item.status == crossdock::Status::Waiting;
     view! {
         <tr
             id=format!("row-{id}")
@@ -373,23 +381,31 @@ fn Row(item: ExceptionListItem, selected: RwSignal<BTreeSet<i64>>, focused: RwSi
             class:selected=move || selected.get().contains(&id)
             on:focus=move |_| focused.set(Some(id))
         >
+            <Show when=move || may_work.get()>
+                <td>
+                    <input
+                        type="checkbox"
+                        aria-label=format!("Select {}", item.id)
+                        prop:checked=move || selected.get().contains(&id)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
+                        }
+                    />
+                </td>
+            </Show>
+            <td class="id"><a href=href.clone()>{item.id.to_string()}</a></td>
             <td>
-                <input
-                    type="checkbox"
-                    aria-label=format!("Select {}", item.id)
-                    prop:checked=move || selected.get().contains(&id)
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
-                    }
-                />
+                <SlaBadge snapshot=item.sla />
+                {paused.then(|| view! { <span class="sla-paused-tag">" (paused)"</span> })}
             </td>
-            <td class="id"><a href=href>{item.id.to_string()}</a></td>
-            <td><SlaBadge snapshot=item.sla /></td>
+            <td class="due">
+                {move || due.map(|at| view! { <LocalTime at zone=zones.get().get(&site).cloned() /> })}
+            </td>
             <td><span class=format!("severity severity-{}", item.severity.as_str())>{item.severity.label()}</span></td>
             <td>{item.kind.label()}</td>
-            <td class="summary">{item.summary.clone()}</td>
-            <td class="refs">{keys}</td>
+            <td class="summary" title=item.summary.clone()>{item.summary.clone()}</td>
+            <td class="refs" title=all_keys><RefChips refs=item.refs.clone() /></td>
             <td>{item.site.clone()}</td>
             <td>{item.queue.clone()}</td>
             <td>{item.assignee.clone().unwrap_or_else(|| "—".to_owned())}</td>
@@ -400,3 +416,7 @@ fn Row(item: ExceptionListItem, selected: RwSignal<BTreeSet<i64>>, focused: RwSi
         </tr>
     }
 }
+
+/// The sort orders people choose from, the default first.
+pub const SORTS: [(SortOrder, &str); 3] =
+    [(SortOrder::SlaDue, "SLA due"), (SortOrder::Severity, "Severity"), (SortOrder::Age, "Age")];

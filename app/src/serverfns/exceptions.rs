@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::AppError;
-use crate::dto::{AssigneeOption, BulkTarget, ExceptionDetailView, SavedViewEntry};
+use crate::dto::{AssigneeOption, BulkTarget, ExceptionDetailView, MovePreviewView, SavedViewEntry};
 /// Reads the filters of a view from its URL query string.
 #[cfg(feature = "ssr")]
 fn filter(query: &str) -> Result<crossdock::triage::QueueFilter, AppError> {
@@ -46,6 +46,12 @@ pub async fn exception_detail(id: i64) -> Result<ExceptionDetailView, AppError> 
 #[server(prefix = "/console", endpoint = "act", input = Json)]
 pub async fn act(id: i64, seen: Option<i64>, action: TriageAction) -> Result<i64, AppError> {
     crate::ports::console()?.act(id, seen, action).await
+}
+
+/// What moving an exception to `queue` would do to its SLA deadlines.
+#[server(prefix = "/console", endpoint = "preview_move")]
+pub async fn preview_move(id: i64, queue: String) -> Result<MovePreviewView, AppError> {
+    crate::ports::console()?.preview_move(id, queue).await
 }
 
 #[server(prefix = "/console", endpoint = "assignees")]

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::AppError;
-use crate::dto::{ConnectorEntry, ReplayView, RetryPolicies};
+use crate::dto::{ConnectorEntry, ConnectorTestView, ReplayView, RetryPolicies};
 
 /// The largest corrected message accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -31,6 +31,18 @@ pub async fn list_connectors() -> Result<Vec<ConnectorEntry>, AppError> {
 #[server(prefix = "/console", endpoint = "save_connector", input = Json)]
 pub async fn save_connector(connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError> {
     crate::ports::console()?.save_connector(connector, secret).await
+}
+
+/// Sends a test request through a connector; what its target answered.
+#[server(prefix = "/console", endpoint = "test_connector")]
+pub async fn test_connector(name: String) -> Result<ConnectorTestView, AppError> {
+    crate::ports::console()?.test_connector(name).await
+}
+
+/// Deletes a connector that no replay under way uses.
+#[server(prefix = "/console", endpoint = "delete_connector")]
+pub async fn delete_connector(name: String) -> Result<(), AppError> {
+    crate::ports::console()?.delete_connector(name).await
 }
 
 #[server(prefix = "/console", endpoint = "list_retry_policies")]

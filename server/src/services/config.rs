@@ -145,6 +145,15 @@ impl Services {
     }
 }
 
+/// A site as the console shows it: code, name, and the time zone its times
+/// are shown in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSummary {
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
 /// A queue as admins see it.
 #[derive(Debug, Clone)]
 pub struct QueueSummary {
@@ -155,7 +164,7 @@ pub struct QueueSummary {
 
 impl Services {
     /// The queues, and the policies and sites a queue may use.
-    pub fn list_queues(&self, _viewer: &Viewer) -> (Vec<QueueSummary>, Vec<String>, Vec<(String, String)>) {
+    pub fn list_queues(&self, _viewer: &Viewer) -> (Vec<QueueSummary>, Vec<String>, Vec<SiteSummary>) {
         let config = self.configuration();
         let queues = config
             .queues
@@ -167,7 +176,15 @@ impl Services {
             })
             .collect();
         let policies = config.policies.keys().cloned().collect();
-        let sites = config.sites.values().map(|(s, _)| (s.code.clone(), s.name.clone())).collect();
+        let sites = config
+            .sites
+            .values()
+            .map(|(s, calendar)| SiteSummary {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                time_zone: calendar.time_zone().name().to_owned(),
+            })
+            .collect();
         (queues, policies, sites)
     }
 

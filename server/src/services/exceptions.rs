@@ -5,10 +5,11 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::ExceptionId;
-use crossdock::audit::{AuditRecord, Entity};
+use crossdock::audit::{AuditRecord, Deadlines, Entity};
 use crossdock::exception::{ExceptionDetail, Occurrence};
+use crossdock::queue::QueueKey;
 use crossdock::triage::{Change, Decision, Doer, ExceptionState, Refusal, Setting, TriageAction, decide};
+use crossdock::{ExceptionId, Status};
 
 use super::sla::{self, Clocked};
 use super::{ActError, ServiceError, Services};
@@ -44,6 +45,29 @@ pub struct Detail {
     pub timeline: Vec<AuditRecord>,
     /// The SLA policy version it started under, in words.
     pub policy: Option<String>,
+    /// Whose business hours its clocks count: its queue's calendar, in words.
+    pub calendar: Option<String>,
+    /// The time zone of its site, when the site is known.
+    pub zone: Option<String>,
+    /// Since when it waits (its resolve clock is paused), while it does.
+    pub waiting_since: Option<DateTime<Utc>>,
+}
+
+/// What moving an exception to another queue would do to its deadlines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovePreview {
+    pub from: String,
+    pub to: String,
+    pub before: Deadlines,
+    pub after: Deadlines,
+    /// The new queue's calendar, in words.
+    pub calendar: String,
+}
+
+/// A queue's business calendar in words.
+fn calendar_words(queue: &crossdock::config::Queue) -> String {
+    let hours = queue.calendar.weekly_minutes() / 60;
+    format!("{}, {hours} working hours a week", queue.calendar.time_zone().name())
 }
 
 impl Services {
@@ -60,7 +84,47 @@ impl Services {
             Some(v) => store::config::by_id(&self.pool, v).await?.map(|p| format!("{} (version {})", p.key, p.version)),
             None => None,
         };
-        Ok(Detail { exception, occurrences, timeline, policy })
+        let config = self.configuration();
+        let calendar = QueueKey::parse(&exception.item.queue).ok().and_then(|k| config.queue(&k)).map(calendar_words);
+        let zone = config.sites.get(&exception.item.site).map(|(_, c)| c.time_zone().name().to_owned());
+        let waiting_since = if exception.item.status == Status::Waiting {
+            let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+            store::exceptions::status_history(&mut tx, id).await?.last().map(|c| c.at)
+        } else {
+            None
+        };
+        Ok(Detail { exception, occurrences, timeline, policy, calendar, zone, waiting_since })
+    }
+
+    /// What moving an exception in reach to `queue` would do to its SLA
+    /// deadlines: it keeps the policy it started under, and its clocks are
+    /// counted in the new queue's business hours. Nothing is written.
+    pub async fn preview_move(
+        &self,
+        viewer: &Viewer,
+        id: ExceptionId,
+        queue: &str,
+    ) -> Result<MovePreview, ServiceError> {
+        let key = QueueKey::parse(queue).map_err(|e| ServiceError::invalid("queue", e.to_string()))?;
+        let config = self.configuration();
+        let target =
+            config.queue(&key).ok_or_else(|| ServiceError::invalid("queue", format!("there is no queue `{queue}`")))?;
+        // Reads only: a deferred transaction, rolled back when dropped.
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let state = store::exceptions::state(&mut tx, id)
+            .await?
+            .filter(|s| viewer.scope().includes(s.queue.as_str()))
+            .ok_or_else(|| ServiceError::NotFound(format!("exception {id}")))?;
+        let of =
+            Clocked { id, severity: state.severity, queue: key.as_str(), policy_version: state.sla_policy_version };
+        let clocks = sla::clocks(&mut tx, &config, of, Utc::now()).await?;
+        Ok(MovePreview {
+            from: state.queue.to_string(),
+            to: key.to_string(),
+            before: state.due,
+            after: clocks.deadlines(),
+            calendar: calendar_words(target),
+        })
     }
 
     /// Takes one action on one exception. `seen` is the version the actor
@@ -90,8 +154,19 @@ impl Services {
         seen: Option<i64>,
         change: &Change,
     ) -> Result<Acted, ActError> {
+        self.change_as_of(worker, id, seen, change, Utc::now()).await
+    }
+
+    /// A change as if made at `now` (the demo data dates people's work).
+    pub(super) async fn change_as_of(
+        &self,
+        worker: &Worker,
+        id: ExceptionId,
+        seen: Option<i64>,
+        change: &Change,
+        now: DateTime<Utc>,
+    ) -> Result<Acted, ActError> {
         let me = worker.user();
-        let now = Utc::now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let state = store::exceptions::state(&mut tx, id).await?.ok_or(ActError::NotFound)?;
         if !worker.scope().includes(state.queue.as_str()) {

@@ -26,9 +26,9 @@ use crossdock::config::Configuration;
 use crossdock::triage::Refusal;
 
 pub use bulk::MAX_BULK;
-pub use config::{ConfigDocs, QueueSummary};
+pub use config::{ConfigDocs, QueueSummary, SiteSummary};
 pub use demo::SeedOutcome;
-pub use exceptions::{Acted, Detail};
+pub use exceptions::{Acted, Detail, MovePreview};
 pub use ingest::source::{AuthError, AuthenticatedSource};
 pub use ingest::{EventResult, IngestSettings, RejectReason, Throttled};
 pub use queue_views::PAGE_SIZE;

@@ -41,10 +41,18 @@ impl Services {
         Ok(store::queue_views::page(&self.pool, &scope.reach(), filter, after, PAGE_SIZE, Utc::now()).await?)
     }
 
-    /// Open exceptions in reach per queue and per SLA state.
+    /// Open exceptions in reach per queue (every queue in reach, empty ones
+    /// with 0) and per SLA state.
     pub async fn queue_counts(&self, viewer: &Viewer) -> Result<QueueCounts, ServiceError> {
         let scope = Scope::of(viewer);
-        Ok(store::queue_views::counts(&self.pool, &scope.reach(), Utc::now()).await?)
+        let mut counts = store::queue_views::counts(&self.pool, &scope.reach(), Utc::now()).await?;
+        for key in self.configuration().queues.keys().filter(|k| viewer.scope().includes(k.as_str())) {
+            if !counts.by_queue.iter().any(|(q, _)| q == key.as_str()) {
+                counts.by_queue.push((key.to_string(), 0));
+            }
+        }
+        counts.by_queue.sort();
+        Ok(counts)
     }
 
     /// How many exceptions a view holds (what a bulk action would touch).

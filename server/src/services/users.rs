@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{ServiceError, Services};
 use crate::auth::passwords::{self, HashingError};
-use crate::auth::{Admin, Configurer, Worker};
+use crate::auth::{Admin, Configurer, Viewer};
 use crate::store::users::{NewUserRow, StoredUser};
 use crate::store::{self};
 
@@ -230,7 +230,7 @@ impl Services {
     }
 
     /// The enabled people who work exceptions, for the assign picker.
-    pub async fn assignable_users(&self, _worker: &Worker) -> Result<Vec<Assignable>, ServiceError> {
+    pub async fn assignable_users(&self, _viewer: &Viewer) -> Result<Vec<Assignable>, ServiceError> {
         let users = store::users::list(&self.pool).await?;
         let memberships = store::users::all_memberships(&self.pool).await?;
         Ok(users

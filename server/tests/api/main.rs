@@ -5,6 +5,7 @@ mod accounts;
 mod cli;
 mod configuration;
 mod console;
+mod console_fixes;
 mod health;
 mod helpers;
 mod ingest;

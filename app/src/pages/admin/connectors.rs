@@ -9,9 +9,9 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::AppError;
-use crate::components::forms::{FieldMessage, FormError, last_error, messages_under, number};
+use crate::components::forms::{ConfirmButton, FieldMessage, FormError, last_error, messages_under, number};
 use crate::components::loaded::Loaded;
-use crate::serverfns::replays::{SaveConnector, list_connectors, list_retry_policies};
+use crate::serverfns::replays::{DeleteConnector, SaveConnector, TestConnector, list_connectors, list_retry_policies};
 
 /// The connector being edited, as typed.
 #[derive(Clone, Copy)]
@@ -109,7 +109,9 @@ fn breaker_label(b: &Breaker) -> String {
 #[component]
 pub fn ConnectorsPage() -> impl IntoView {
     let save = ServerAction::<SaveConnector>::new();
-    let connectors = Resource::new(move || save.version().get(), |_| list_connectors());
+    let test = ServerAction::<TestConnector>::new();
+    let delete = ServerAction::<DeleteConnector>::new();
+    let connectors = Resource::new(move || (save.version().get(), delete.version().get()), |_| list_connectors());
     let policies = Resource::new(|| (), |_| list_retry_policies());
     let editor = ConnectorEditor::new();
     let local_error = RwSignal::new(None::<AppError>);
@@ -131,14 +133,8 @@ pub fn ConnectorsPage() -> impl IntoView {
             editor.secret.set(String::new());
         }
     });
-    let policy_names = move || {
-        policies
-            .get()
-            .and_then(Result::ok)
-            .map(|p| p.policies.into_iter().map(|p| p.name).collect::<Vec<_>>())
-            .unwrap_or_default()
-    };
-    let input = |id: &'static str, label: &'static str, field: &'static str, value: RwSignal<String>| {
+
+    let input = move |id: &'static str, label: &'static str, field: &'static str, value: RwSignal<String>| {
         view! {
             <div class="field">
                 <label for=id>{label}</label>
@@ -183,6 +179,19 @@ pub fn ConnectorsPage() -> impl IntoView {
                                             <td class="breaker">{breaker_label(&c.breaker)}</td>
                                             <td class="actions">
                                                 <button type="button" on:click=move |_| editor.load(&stored.get_value())>{label}</button>
+                                                <button type="button" class="secondary" on:click={
+                                                    let name = c.spec.name.clone();
+                                                    move |_| { test.dispatch(TestConnector { name: name.clone() }); }
+                                                }>{format!("Send a test request to {}", c.spec.name)}</button>
+                                                <ConfirmButton
+                                                    label=format!("Delete {}", c.spec.name)
+                                                    question=format!("Delete connector {}? Its failures can no longer be replayed.", c.spec.name)
+                                                    yes="Yes, delete it"
+                                                    on_yes={
+                                                        let name = c.spec.name.clone();
+                                                        Callback::new(move |()| { delete.dispatch(DeleteConnector { name: name.clone() }); })
+                                                    }
+                                                />
                                             </td>
                                         </tr>
                                     }
@@ -191,7 +200,23 @@ pub fn ConnectorsPage() -> impl IntoView {
                         </table>
                     }.into_any()
                 } />
+            <FormError error=last_error(delete.value()) />
+            {move || test.value().get().map(|answer| match answer {
+                Ok(a) => {
+                    let status = a.http_status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| a.outcome.as_str().replace('_', " "));
+                    view! {
+                        <div class="test-answer" role="status" aria-label="Test answer">
+                            <p>{format!("The target answered {status} in {} ms.", a.latency_ms)}</p>
+                            {a.head.map(|h| view! { <pre class="response-head">{h}</pre> })}
+                        </div>
+                    }.into_any()
+                }
+                Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+            })}
             <h2>"Connector"</h2>
+            <Loaded resource=policies what="retry policies" show=move |all| {
+                let names: Vec<String> = all.policies.into_iter().map(|p| p.name).collect();
+                view! {
             <form class="form wide" on:submit=submit aria-label="Connector">
                 {input("connector-name", "Name", "name", editor.name)}
                 <div class="field">
@@ -228,9 +253,9 @@ pub fn ConnectorsPage() -> impl IntoView {
                     <label for="connector-policy">"Retry policy"</label>
                     <select id="connector-policy" on:change=move |ev| editor.policy.set(event_target_value(&ev))>
                         <option value="" selected=move || editor.policy.get().is_empty()>"(the queue's, else the standard one)"</option>
-                        {move || policy_names().into_iter().map(|p| {
-                            let selected = editor.policy.get() == p;
-                            view! { <option value=p.clone() selected=selected>{p.clone()}</option> }
+                        {names.into_iter().map(|p| {
+                            let (v, text) = (p.clone(), p.clone());
+                            view! { <option value=p selected=move || editor.policy.get() == v>{text}</option> }
                         }).collect_view()}
                     </select>
                     <FieldMessage error field="retry_policy" id="connector-policy-error" />
@@ -243,6 +268,8 @@ pub fn ConnectorsPage() -> impl IntoView {
                     <p role="status">"Connector saved."</p>
                 </Show>
             </form>
+                }
+            } />
         </section>
     }
 }

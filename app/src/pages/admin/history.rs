@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::forms::{FormError, last_error};
+use crate::components::forms::{ConfirmButton, FormError, last_error};
 use crate::components::loaded::Loaded;
+use crate::components::time::LocalTime;
 use crate::dto::ConfigVersionView;
 use crate::serverfns::config::{RestoreConfig, config_history};
 
@@ -41,7 +42,7 @@ pub fn HistoryPage() -> impl IntoView {
                                             <tr>
                                                 <th scope="col">"Document"</th>
                                                 <th scope="col">"Version"</th>
-                                                <th scope="col">"Saved (UTC)"</th>
+                                                <th scope="col">"Saved"</th>
                                                 <th scope="col">"By"</th>
                                                 <th scope="col">"Content"</th>
                                                 <th scope="col">"Actions"</th>
@@ -66,7 +67,7 @@ fn VersionRow(v: ConfigVersionView, restore: ServerAction<RestoreConfig>) -> imp
         <tr>
             <td>{v.key.clone()}</td>
             <td>{v.version} {v.current.then_some(" (current)")}</td>
-            <td class="time">{v.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td class="time"><LocalTime at=v.at /></td>
             <td>{v.actor.clone()}</td>
             <td>
                 <button type="button" on:click=move |_| open.update(|o| *o = !*o)>{move || if open.get() { "Hide" } else { "Show" }}</button>
@@ -76,7 +77,12 @@ fn VersionRow(v: ConfigVersionView, restore: ServerAction<RestoreConfig>) -> imp
             </td>
             <td class="actions">
                 {restorable.then(|| view! {
-                    <button type="button" on:click=move |_| { restore.dispatch(RestoreConfig { version_id: id }); }>{label.clone()}</button>
+                    <ConfirmButton
+                        label=label.clone()
+                        question="Make this version the one in force? The change is saved as a new version."
+                        yes="Yes, restore it"
+                        on_yes=Callback::new(move |()| { restore.dispatch(RestoreConfig { version_id: id }); })
+                    />
                 })}
             </td>
         </tr>

@@ -108,7 +108,7 @@ fn QueueForm(save: ServerAction<SaveQueue>, choices: QueueChoices) -> impl IntoV
                     {choices
                         .sites
                         .iter()
-                        .map(|(code, name)| view! { <option value=code.clone()>{format!("{name} ({code})")}</option> })
+                        .map(|s| view! { <option value=s.code.clone()>{format!("{} ({})", s.name, s.code)}</option> })
                         .collect_view()}
                 </select>
                 <FieldMessage error field="site" id="queue-site-error" />

@@ -117,7 +117,28 @@ impl Editor {
         self.fallback.set(spec.fallback_queue.clone());
     }
 
+    /// The rule set as edited, read again whenever any part of it changes.
     fn spec(&self) -> RuleSetSpec {
+        self.fallback.track();
+        for r in self.rules.get() {
+            r.name.track();
+            r.enabled.track();
+            r.queue.track();
+            r.severity.track();
+            r.override_severity.track();
+            r.assignee.track();
+            for c in r.conditions.get() {
+                c.field.track();
+                c.pointer.track();
+                c.op.track();
+                c.value.track();
+            }
+        }
+        self.spec_untracked()
+    }
+
+    /// The rule set as edited now.
+    fn spec_untracked(&self) -> RuleSetSpec {
         let rules = self
             .rules
             .get_untracked()
@@ -194,6 +215,10 @@ pub fn RoutingPage() -> impl IntoView {
 fn RuleSetEditor(spec: RuleSetSpec, choices: RoutingChoices) -> impl IntoView {
     let editor = Editor::new();
     editor.load(&spec);
+    // What is saved; anything else is an unsaved change.
+    let saved = RwSignal::new(editor.spec_untracked());
+    let dirty = Memo::new(move |_| editor.spec() != saved.get());
+    guard_unsaved(dirty);
     let queues = StoredValue::new(choices.queues.clone());
     let save = ServerAction::<SaveRouting>::new();
     let impact = ServerAction::<RoutingImpact>::new();
@@ -201,8 +226,13 @@ fn RuleSetEditor(spec: RuleSetSpec, choices: RoutingChoices) -> impl IntoView {
     let error = last_error(save.value());
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        save.dispatch(SaveRouting { rules: editor.spec(), reroute: reroute.get_untracked() });
+        save.dispatch(SaveRouting { rules: editor.spec_untracked(), reroute: reroute.get_untracked() });
     };
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            saved.set(editor.spec_untracked());
+        }
+    });
     let add_rule = move |_| {
         let rule = editor.rule(&RuleSpec {
             name: String::new(),
@@ -216,6 +246,9 @@ fn RuleSetEditor(spec: RuleSetSpec, choices: RoutingChoices) -> impl IntoView {
         editor.rules.update(|r| r.push(rule));
     };
     view! {
+        <Show when=move || dirty.get()>
+            <p class="notice unsaved" role="status">"Unsaved changes: leaving this page warns first."</p>
+        </Show>
         <form class="rules" on:submit=submit aria-label="Routing rules">
             <ol class="rule-list">
                 <For each=move || editor.rules.get() key=|r| r.id let:rule>
@@ -236,7 +269,7 @@ fn RuleSetEditor(spec: RuleSetSpec, choices: RoutingChoices) -> impl IntoView {
             <DryRunPanel editor recent=choices.recent_events.clone() />
             <section class="impact" aria-label="Effect on open exceptions">
                 <h2>"Effect on open exceptions"</h2>
-                <button type="button" on:click=move |_| { impact.dispatch(RoutingImpact { rules: editor.spec() }); }>
+                <button type="button" on:click=move |_| { impact.dispatch(RoutingImpact { rules: editor.spec_untracked() }); }>
                     "Check which open exceptions would move"
                 </button>
                 <FormError error=last_error(impact.value()) />
@@ -266,6 +299,47 @@ fn RuleSetEditor(spec: RuleSetSpec, choices: RoutingChoices) -> impl IntoView {
             }}
         </form>
     }
+}
+
+/// Warns before the page is left while the rules have unsaved changes: a
+/// reload or a closed tab (the browser asks), or a link (a question here).
+fn guard_unsaved(dirty: Memo<bool>) {
+    let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if dirty.get_untracked() {
+            ev.prevent_default();
+            ev.set_return_value("unsaved");
+        }
+    });
+    on_cleanup(move || unload.remove());
+    // Links are caught before the router follows them (capture phase).
+    Effect::new(move |_| {
+        use leptos::wasm_bindgen::JsCast;
+        use leptos::wasm_bindgen::closure::Closure;
+        let guard = Closure::<dyn Fn(leptos::web_sys::MouseEvent)>::new(move |ev: leptos::web_sys::MouseEvent| {
+            let to_link = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                .and_then(|el| el.closest("a[href]").ok().flatten())
+                .is_some();
+            if to_link && dirty.get_untracked() {
+                let leave = window()
+                    .confirm_with_message("The routing rules have unsaved changes. Leave without saving them?")
+                    .unwrap_or(true);
+                if !leave {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                }
+            }
+        });
+        let _ = window().add_event_listener_with_callback_and_bool("click", guard.as_ref().unchecked_ref(), true);
+        let guard = StoredValue::new_local(guard);
+        on_cleanup(move || {
+            guard.with_value(|g| {
+                let _ =
+                    window().remove_event_listener_with_callback_and_bool("click", g.as_ref().unchecked_ref(), true);
+            });
+        });
+    });
 }
 
 #[component]
@@ -449,7 +523,7 @@ fn DryRunPanel(editor: Editor, recent: Vec<crate::dto::RecentEvent>) -> impl Int
                 <label for="dry-event">"Event (JSON)"</label>
                 <textarea id="dry-event" rows="8" prop:value=event on:input=move |ev| event.set(event_target_value(&ev))></textarea>
             </div>
-            <button type="button" on:click=move |_| { dry.dispatch(DryRun { rules: editor.spec(), event: event.get_untracked() }); }>
+            <button type="button" on:click=move |_| { dry.dispatch(DryRun { rules: editor.spec_untracked(), event: event.get_untracked() }); }>
                 "Dry run"
             </button>
             {move || match error.get() {

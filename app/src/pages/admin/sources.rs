@@ -4,7 +4,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::forms::{ConfirmButton, FieldMessage, FormError, last_error};
 use crate::components::loaded::Loaded;
 use crate::dto::SourceEntry;
 use crate::serverfns::sources::{
@@ -144,9 +144,12 @@ fn SourceRow(
                         >
                             "Rotate key"
                         </button>
-                        <button type="button" on:click=move |_| { revoke.dispatch(RevokeSourceKeys { name: name.get_value() }); }>
-                            "Revoke all keys"
-                        </button>
+                        <ConfirmButton
+                            label="Revoke all keys"
+                            question=format!("Revoke every key of {}? Its requests are refused at once.", name.get_value())
+                            yes="Yes, revoke them"
+                            on_yes=Callback::new(move |()| { revoke.dispatch(RevokeSourceKeys { name: name.get_value() }); })
+                        />
                         <button type="button" on:click=move |_| { sign.dispatch(AddSigningSecret { name: name.get_value(), replace: false }); }>
                             "Add signing secret"
                         </button>

@@ -4,7 +4,7 @@ use crossdock::accounts::Role;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::forms::{FieldMessage, FormError, last_error};
+use crate::components::forms::{ConfirmButton, FieldMessage, FormError, last_error};
 use crate::components::loaded::Loaded;
 use crate::dto::UserEntry;
 use crate::serverfns::queues::list_queues;
@@ -21,6 +21,8 @@ pub fn UsersPage() -> impl IntoView {
         |_| list_users(),
     );
     let queues = Resource::new(|| (), |_| list_queues());
+    // Read inside the loaded views only, so the server's page and the
+    // browser's first render agree.
     let queue_keys = Signal::derive(move || {
         queues
             .get()
@@ -57,7 +59,10 @@ pub fn UsersPage() -> impl IntoView {
                             } />
             <FormError error=last_error(update.value()) />
             <FormError error=last_error(disable.value()) />
-            <CreateUserForm create queue_keys />
+            <Loaded resource=queues what="queues" show=move |(list, _)| {
+                let keys: Vec<String> = list.into_iter().map(|q| q.key).collect();
+                view! { <CreateUserForm create queue_keys=Signal::derive(move || keys.clone()) /> }
+            } />
         </section>
     }
 }
@@ -149,9 +154,23 @@ fn UserRow(
                 <button type="button" on:click=move |_| editing.update(|e| *e = !*e)>
                     {format!("Edit {name}")}
                 </button>
-                <button type="button" on:click=move |_| { disable.dispatch(SetUserDisabled { id, disabled: !user.disabled }); }>
-                    {if user.disabled { "Enable" } else { "Disable" }}
-                </button>
+                {if user.disabled {
+                    view! {
+                        <button type="button" on:click=move |_| { disable.dispatch(SetUserDisabled { id, disabled: false }); }>
+                            {format!("Enable {name}")}
+                        </button>
+                    }.into_any()
+                } else {
+                    let on_yes = Callback::new(move |()| { disable.dispatch(SetUserDisabled { id, disabled: true }); });
+                    view! {
+                        <ConfirmButton
+                            label=format!("Disable {name}")
+                            question=format!("Disable {name}? Their sessions end at once.")
+                            yes=format!("Yes, disable {name}")
+                            on_yes
+                        />
+                    }.into_any()
+                }}
             </td>
         </tr>
         <Show when=move || editing.get()>
@@ -206,8 +225,10 @@ fn CreateUserForm(create: ServerAction<CreateUser>, queue_keys: Signal<Vec<Strin
     let password = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<String>::new());
     let error = last_error(create.value());
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    // A staff member without queues sees nothing: asked before creating one.
+    let asking = RwSignal::new(false);
+    let send = move || {
+        asking.set(false);
         create.dispatch(CreateUser {
             username: username.get(),
             display_name: display.get(),
@@ -215,6 +236,14 @@ fn CreateUserForm(create: ServerAction<CreateUser>, queue_keys: Signal<Vec<Strin
             password: password.get(),
             queues: chosen.get(),
         });
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if role.get_untracked() == "staff" && chosen.get_untracked().is_empty() {
+            asking.set(true);
+        } else {
+            send();
+        }
     };
     // Clear the form once a user is created.
     Effect::new(move |_| {
@@ -271,6 +300,14 @@ fn CreateUserForm(create: ServerAction<CreateUser>, queue_keys: Signal<Vec<Strin
             <QueuePicker id_prefix="new-queues".to_owned() queue_keys chosen />
             <FieldMessage error field="queues" id="new-queues-error" />
             <FormError error />
+            <Show when=move || asking.get()>
+                <div class="confirm" role="group" aria-label="Confirm">
+                    <p>"A staff member without queues sees no exceptions. Create this user without queues?"</p>
+                    <button type="button" class="danger" on:click=move |_| send()>"Create without queues"</button>
+                    " "
+                    <button type="button" class="secondary" on:click=move |_| asking.set(false)>"Choose queues"</button>
+                </div>
+            </Show>
             <button type="submit">"Create user"</button>
             <Show when=move || matches!(create.value().get(), Some(Ok(_)))>
                 <p role="status">"User created."</p>

@@ -1,5 +1,6 @@
 //! Signing in and out.
 
+use crossdock::accounts::Density;
 use crossdock_app::AppError;
 use crossdock_app::dto::Me;
 use crossdock_app::ports::AuthPort;
@@ -16,6 +17,7 @@ fn me(user: &CurrentUser) -> Me {
         display_name: user.display_name.clone(),
         role: user.role,
         queues: user.queues.iter().map(|q| q.to_string()).collect(),
+        density: user.density,
     }
 }
 
@@ -40,6 +42,10 @@ impl AuthPort for ConsoleServices {
             Ok(me(&user))
         })
         .await
+    }
+
+    async fn set_density(&self, density: Density) -> Result<(), AppError> {
+        answer(async { Ok(self.services.set_density(&self.as_viewer().await?, density).await?) }).await
     }
 
     async fn logout(&self) -> Result<(), AppError> {

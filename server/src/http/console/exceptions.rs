@@ -4,19 +4,20 @@ use crossdock::ExceptionId;
 use crossdock::audit::TimelineEntry;
 use crossdock::triage::{BulkJob, Cursor, QueueCounts, QueueFilter, QueuePage, TriageAction};
 use crossdock_app::AppError;
-use crossdock_app::dto::{AssigneeOption, BulkTarget, ExceptionDetailView, SavedViewEntry};
+use crossdock_app::dto::{AssigneeOption, BulkTarget, ExceptionDetailView, MovePreviewView, SavedViewEntry};
 use crossdock_app::ports::ExceptionsPort;
 
 use super::{ConsoleServices, answer};
+use crate::auth::CurrentUser;
 use crate::services::{Detail, MAX_BULK, ServiceError};
 
 fn filter(query: &str) -> Result<QueueFilter, AppError> {
     QueueFilter::parse_query(query).map_err(|_| AppError::invalid("query", "not a view"))
 }
 
-fn detail_view(d: Detail) -> ExceptionDetailView {
+fn detail_view(d: Detail, me: &CurrentUser) -> ExceptionDetailView {
     let e = d.exception;
-    let status = e.item.status;
+    let offered = crossdock::triage::offered(e.item.status, e.item.assignee.as_deref(), &me.username, me.role);
     ExceptionDetailView {
         event: e.event.as_ref().and_then(|v| crossdock::event::parse(v).ok()),
         payload: serde_json::to_string_pretty(&e.payload).unwrap_or_default(),
@@ -27,7 +28,10 @@ fn detail_view(d: Detail) -> ExceptionDetailView {
         correlation_id: e.correlation_id,
         occurrences: d.occurrences,
         timeline: d.timeline.iter().map(TimelineEntry::of).collect(),
-        allowed: status.allowed_actions(),
+        offered,
+        calendar: d.calendar,
+        zone: d.zone,
+        waiting_since: d.waiting_since,
     }
 }
 
@@ -43,8 +47,17 @@ impl ExceptionsPort for ConsoleServices {
 
     async fn exception_detail(&self, id: i64) -> Result<ExceptionDetailView, AppError> {
         answer(async {
-            let detail = self.services.exception_detail(&self.as_viewer().await?, ExceptionId::new(id)).await?;
-            Ok(detail_view(detail))
+            let viewer = self.as_viewer().await?;
+            let detail = self.services.exception_detail(&viewer, ExceptionId::new(id)).await?;
+            Ok(detail_view(detail, viewer.user()))
+        })
+        .await
+    }
+
+    async fn preview_move(&self, id: i64, queue: String) -> Result<MovePreviewView, AppError> {
+        answer(async {
+            let p = self.services.preview_move(&self.as_viewer().await?, ExceptionId::new(id), &queue).await?;
+            Ok(MovePreviewView { from: p.from, to: p.to, before: p.before, after: p.after, calendar: p.calendar })
         })
         .await
     }
@@ -60,7 +73,7 @@ impl ExceptionsPort for ConsoleServices {
 
     async fn assignees(&self) -> Result<Vec<AssigneeOption>, AppError> {
         answer(async {
-            let people = self.services.assignable_users(&self.as_worker().await?).await?;
+            let people = self.services.assignable_users(&self.as_viewer().await?).await?;
             Ok(people
                 .into_iter()
                 .map(|a| AssigneeOption {

@@ -1,7 +1,7 @@
 //! Queues.
 
 use crossdock_app::AppError;
-use crossdock_app::dto::{QueueChoices, QueueEntry};
+use crossdock_app::dto::{QueueChoices, QueueEntry, SiteChoice};
 use crossdock_app::ports::{QueueInput, QueuesPort};
 
 use super::{ConsoleServices, answer};
@@ -22,6 +22,8 @@ impl QueuesPort for ConsoleServices {
                     site: q.spec.site,
                 })
                 .collect();
+            let sites =
+                sites.into_iter().map(|s| SiteChoice { code: s.code, name: s.name, zone: s.time_zone }).collect();
             Ok((entries, QueueChoices { policies, sites }))
         })
         .await

@@ -4,7 +4,7 @@
 use crossdock::ExceptionId;
 use crossdock::replay::{ConnectorSpec, RetryPolicySpec};
 use crossdock_app::AppError;
-use crossdock_app::dto::{ConnectorEntry, ReplayView, RetryPolicies};
+use crossdock_app::dto::{ConnectorEntry, ConnectorTestView, ReplayView, RetryPolicies};
 use crossdock_app::ports::ReplaysPort;
 
 use secrecy::SecretString;
@@ -51,6 +51,23 @@ impl ReplaysPort for ConsoleServices {
             Ok(self.services.save_connector(&self.as_admin().await?, &connector, secret.as_ref()).await?)
         })
         .await
+    }
+
+    async fn test_connector(&self, name: String) -> Result<ConnectorTestView, AppError> {
+        answer(async {
+            let a = self.services.test_connector(&self.as_admin().await?, &name).await?;
+            Ok(ConnectorTestView {
+                outcome: a.outcome,
+                http_status: a.http_status,
+                latency_ms: a.latency_ms,
+                head: a.head,
+            })
+        })
+        .await
+    }
+
+    async fn delete_connector(&self, name: String) -> Result<(), AppError> {
+        answer(async { Ok(self.services.delete_connector(&self.as_admin().await?, &name).await?) }).await
     }
 
     async fn list_retry_policies(&self) -> Result<RetryPolicies, AppError> {

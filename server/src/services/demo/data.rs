@@ -10,6 +10,9 @@ use crossdock::routing::{ConditionSpec, RuleSetSpec, RuleSpec};
 use crossdock::sla::{SlaPolicySpec, SlaTargets};
 use serde_json::{Value, json};
 
+use crossdock::event::System;
+use crossdock::replay::{ConnectorSpec, HttpMethod};
+
 use crate::services::{ConfigDocs, NewUser, SourceSettings};
 
 /// A demo site: code, name and IANA time zone.
@@ -131,6 +134,16 @@ pub fn configuration() -> ConfigDocs {
                 "transportation",
                 vec![of_type("exception.integration"), cond("data:/system", "one_of", json!(["carrier", "tms"]))],
             ),
+            rule(
+                "ERP failures",
+                "billing",
+                vec![of_type("exception.integration"), cond("data:/system", "equals", json!("erp"))],
+            ),
+            rule(
+                "WMS failures",
+                "inventory-control",
+                vec![of_type("exception.integration"), cond("data:/system", "equals", json!("wms"))],
+            ),
             rule("Partial receipts", "receiving", vec![of_type("exception.partial_receipt")]),
             rule("Supplier date changes", "purchasing", vec![of_type("exception.supplier_date_change")]),
             rule("Inventory mismatches", "inventory-control", vec![of_type("exception.inventory_mismatch")]),
@@ -163,8 +176,22 @@ fn wms(i: usize) -> String {
     format!("wms/{}", site(i).to_lowercase())
 }
 
-/// The demo events, with the instant each reached Crossdock: spread over
-/// about three days before `now`, oldest first.
+/// How long before the seeding each demo event reached Crossdock, in
+/// minutes: a working morning, the oldest about nine hours back. A few
+/// carrier failures (whose queue runs around the clock) are placed so that
+/// some are on track, one is at risk and the rest have breached, whenever
+/// the data is seeded.
+fn minutes_ago(n: usize, count: usize, source: &str, data: &Value) -> i64 {
+    let shipment = data["refs"]["shipment"].as_str().unwrap_or_default();
+    match (source, shipment) {
+        ("mw/integration-hub", "SHP-4471") => 4,
+        ("mw/integration-hub", "SHP-4480") => 13,
+        ("mw/integration-hub", "SHP-4489") => 25,
+        _ => ((count - n) as i64) * 11 + (n as i64 * 7) % 9 + 30,
+    }
+}
+
+/// The demo events, with the instant each reached Crossdock, oldest first.
 pub fn events(now: DateTime<Utc>) -> Vec<(Value, DateTime<Utc>)> {
     let mut out: Vec<(String, &str, Value)> = Vec::new();
     for i in 0..8 {
@@ -176,13 +203,27 @@ pub fn events(now: DateTime<Utc>) -> Vec<(Value, DateTime<Utc>)> {
     }
     out.push(allocation_failed(0));
     out.push(allocation_failed(1));
+    out.push(system_failure(
+        "erp",
+        "erp.create_invoice",
+        "service_unavailable",
+        "ERP answered 503 while posting the invoice",
+        0,
+    ));
+    out.push(system_failure(
+        "wms",
+        "wms.release_order",
+        "timeout",
+        "WMS did not answer the order release within 20 s",
+        1,
+    ));
     out.extend(milestones());
-    let count = out.len() as i64;
-    out.into_iter()
+    let count = out.len();
+    let mut timed: Vec<(Value, DateTime<Utc>)> = out
+        .into_iter()
         .enumerate()
         .map(|(n, (source, event_type, data))| {
-            let n = n as i64;
-            let at = now - Duration::minutes((count - n) * 83 + (n * 37) % 53);
+            let at = now - Duration::minutes(minutes_ago(n, count, &source, &data));
             let event = json!({
                 "specversion": "1.0",
                 "id": format!("demo-{n:03}"),
@@ -193,7 +234,102 @@ pub fn events(now: DateTime<Utc>) -> Vec<(Value, DateTime<Utc>)> {
             });
             (event, at)
         })
-        .collect()
+        .collect();
+    timed.sort_by_key(|(_, at)| *at);
+    timed
+}
+
+/// An integration failure of a system other than a carrier, replayable
+/// through its demo connector.
+fn system_failure(system: &str, operation: &str, code: &str, message: &str, i: usize) -> (String, &'static str, Value) {
+    let order = format!("SO-{}", 79001 + i * 11);
+    let data = json!({
+        "site": site(i + 1),
+        "refs": {"order": order},
+        "system": system, "operation": operation, "error_code": code, "message": message,
+        "retryable": true, "attempts": 2,
+        "payload": {"order": order, "lines": 3},
+        "severity": "high",
+    });
+    ("mw/integration-hub".into(), "exception.integration", data)
+}
+
+/// Where the demo connectors send replays: the demo target that `make run`
+/// starts beside the console.
+pub const DEMO_TARGET: &str = "http://127.0.0.1:3900";
+
+/// One connector per system whose failures the demo can replay.
+pub fn connectors(target: &str) -> Vec<ConnectorSpec> {
+    [
+        ("Carrier gateway (demo)", System::Carrier, "carrier"),
+        ("ERP (demo)", System::Erp, "erp"),
+        ("WMS (demo)", System::Wms, "wms"),
+    ]
+    .into_iter()
+    .map(|(name, system, path)| ConnectorSpec {
+        name: name.into(),
+        system,
+        operation: "*".into(),
+        method: HttpMethod::Post,
+        url: format!("{}/{path}", target.trim_end_matches('/')),
+        headers: Default::default(),
+        auth_header: None,
+        timeout_ms: 5_000,
+        retry_policy: None,
+        breaker_threshold: 5,
+        breaker_cooldown_seconds: 60,
+    })
+    .collect()
+}
+
+/// What people did to the demo exceptions this morning: who, to which event's
+/// exception, what, and how many minutes before the seeding.
+pub struct Scene {
+    pub user: &'static str,
+    pub event: &'static str,
+    pub change: crossdock::triage::Change,
+    pub minutes_ago: i64,
+}
+
+/// The morning's work on the demo exceptions.
+pub fn scenes() -> Vec<Scene> {
+    use crossdock::lifecycle::{Action, Reason, ResolutionCode, WaitParty};
+    use crossdock::triage::Change;
+    let reason = |text: &str| Reason::parse(text).unwrap_or_else(|_| unreachable!("demo reasons are not empty"));
+    let scene = |user, event, change, minutes_ago| Scene { user, event, change, minutes_ago };
+    vec![
+        // A receiving clerk has taken two short receipts; one waits on its supplier.
+        scene("pat", "PO-10045", Change::Claim, 50),
+        scene(
+            "pat",
+            "PO-10045",
+            Change::Status(Action::Wait {
+                party: WaitParty::Supplier,
+                reason: reason("asked SUP-017 when the missing 12 EA ship"),
+            }),
+            45,
+        ),
+        scene("pat", "PO-10052", Change::Claim, 28),
+        scene("pat", "PO-10052", Change::Comment { text: reason("recounting the pallet with the dock lead") }, 20),
+        // The supervisor worked a carrier failure and cleared two items.
+        scene("sam", "SHP-4498", Change::Claim, 35),
+        scene("sam", "SHP-4498", Change::Status(Action::Start), 33),
+        scene(
+            "sam",
+            "PO-10100",
+            Change::Status(Action::Resolve {
+                code: ResolutionCode::Accepted,
+                note: Some(reason("new date is inside the customer's window")),
+            }),
+            70,
+        ),
+        scene(
+            "sam",
+            "SO-78035",
+            Change::Status(Action::Dismiss { reason: reason("same invoice as SO-78001, already fixed in the ERP") }),
+            55,
+        ),
+    ]
 }
 
 fn partial_receipt(i: usize) -> (String, &'static str, Value) {

@@ -2,14 +2,18 @@
 
 mod data;
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use crossdock::ExceptionId;
+use serde_json::Value;
 
 use super::{EventResult, NewSourceKey, ServiceError, Services};
 use crate::auth::Operator;
 use crate::store;
 
-pub use data::{DEMO_USERS, SITES};
+pub use data::{DEMO_TARGET, DEMO_USERS, SITES};
 
 /// What seeding the demo did.
 #[derive(Debug, Clone)]
@@ -23,9 +27,20 @@ pub enum SeedOutcome {
 
 impl Services {
     /// Fills an empty database with the demo configuration, sources and
-    /// events, through the same paths as real ones; as of `now`.
+    /// events, through the same paths as real ones; as of `now`. Its
+    /// connectors replay to the demo target at [`DEMO_TARGET`].
+    pub async fn seed_demo(&self, operator: &Operator, now: DateTime<Utc>) -> Result<SeedOutcome, ServiceError> {
+        self.seed_demo_with(operator, now, DEMO_TARGET).await
+    }
+
+    /// [`Services::seed_demo`], with the demo connectors replaying to `target`.
     #[tracing::instrument(skip_all)]
-    pub async fn seed_demo(&self, _operator: &Operator, now: DateTime<Utc>) -> Result<SeedOutcome, ServiceError> {
+    pub async fn seed_demo_with(
+        &self,
+        _operator: &Operator,
+        now: DateTime<Utc>,
+        target: &str,
+    ) -> Result<SeedOutcome, ServiceError> {
         let present = store::exceptions::count(&self.pool).await?;
         if present > 0 {
             return Ok(SeedOutcome::NotEmpty(present));
@@ -46,14 +61,40 @@ impl Services {
             let source = self.authenticate_source(Some(&header)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             sources.push(source);
         }
+        for spec in data::connectors(target) {
+            self.save_connector(&demo, &spec, None).await?;
+        }
+        // The exception each business key was filed on, for the morning's work.
+        let mut filed: HashMap<String, ExceptionId> = HashMap::new();
         for (event, received_at) in data::events(now) {
             let name = event["source"].as_str().unwrap_or_default();
             let source =
                 sources.iter().find(|s| name.starts_with(&s.prefix)).context("a demo event has no demo source")?;
             let results = self.ingest(source, std::slice::from_ref(&event), received_at).await?;
-            if let Some(EventResult::Rejected { problems, .. }) = results.first() {
-                return Err(anyhow::anyhow!("a demo event was rejected: {problems:?}").into());
+            match results.first() {
+                Some(EventResult::Rejected { problems, .. }) => {
+                    return Err(anyhow::anyhow!("a demo event was rejected: {problems:?}").into());
+                }
+                Some(EventResult::Accepted { exception: Some(id), .. }) => {
+                    if let Some(refs) = event["data"]["refs"].as_object() {
+                        for key in refs.values().filter_map(Value::as_str) {
+                            filed.entry(key.to_owned()).or_insert(*id);
+                        }
+                    }
+                }
+                _ => {}
             }
+        }
+        for scene in data::scenes() {
+            let id = *filed.get(scene.event).with_context(|| format!("no demo exception for {}", scene.event))?;
+            let user = store::users::by_username(&self.pool, scene.user).await?.context("a demo user is missing")?;
+            let stamp = super::SessionStamp { user: user.id, epoch: user.session_epoch };
+            let person = self.session_user(stamp).await?.context("a demo user is disabled")?;
+            let worker = person.worker().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let at = now - chrono::Duration::minutes(scene.minutes_ago);
+            self.change_as_of(&worker, id, None, &scene.change, at)
+                .await
+                .map_err(|e| anyhow::anyhow!("the demo scene on {} failed: {e}", scene.event))?;
         }
         Ok(SeedOutcome::Seeded { exceptions: store::exceptions::count(&self.pool).await?, keys })
     }
