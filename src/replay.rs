@@ -201,8 +201,17 @@ pub enum Breaker {
     Closed { failures: u32 },
     /// Deliveries rest since `since`.
     Open { since: DateTime<Utc> },
-    /// One probe is on its way.
-    HalfOpen,
+    /// One probe is on its way; if it has not come back by `until` (its
+    /// worker died or lost its lease), another may be sent.
+    HalfOpen {
+        #[serde(default = "long_ago")]
+        until: DateTime<Utc>,
+    },
+}
+
+/// A half-open state stored before probes expired: expired at once.
+fn long_ago() -> DateTime<Utc> {
+    DateTime::UNIX_EPOCH
 }
 
 /// What a breaker lets a delivery do now.
@@ -221,8 +230,10 @@ impl Breaker {
             Breaker::Closed { .. } => Admission::Go,
             Breaker::Open { since } if now >= since + cooldown => Admission::Probe,
             Breaker::Open { since } => Admission::WaitUntil(since + cooldown),
+            // The probe came to nothing: send another.
+            Breaker::HalfOpen { until } if now >= until => Admission::Probe,
             // The probe is out; others wait a little and ask again.
-            Breaker::HalfOpen => Admission::WaitUntil(now + Duration::seconds(1)),
+            Breaker::HalfOpen { until } => Admission::WaitUntil((now + Duration::seconds(1)).min(until)),
         }
     }
 
@@ -236,7 +247,7 @@ impl Breaker {
         match self {
             Breaker::Closed { failures } if failures + 1 >= threshold => Breaker::Open { since: now },
             Breaker::Closed { failures } => Breaker::Closed { failures: failures + 1 },
-            Breaker::Open { .. } | Breaker::HalfOpen => Breaker::Open { since: now },
+            Breaker::Open { .. } | Breaker::HalfOpen { .. } => Breaker::Open { since: now },
         }
     }
 
@@ -244,7 +255,7 @@ impl Breaker {
         match self {
             Breaker::Closed { .. } => "closed",
             Breaker::Open { .. } => "open",
-            Breaker::HalfOpen => "half-open",
+            Breaker::HalfOpen { .. } => "half-open",
         }
     }
 }
@@ -298,6 +309,8 @@ named_enum! {
         Timeout => "timeout",
         /// The target could not be reached.
         ConnectionError => "connection_error",
+        /// Crossdock failed while delivering (the attempt still counts).
+        InternalError => "internal_error",
     }
 }
 
@@ -476,10 +489,23 @@ mod tests {
         assert_eq!(b, Breaker::Open { since: t });
         assert_eq!(b.admit(t + Duration::seconds(10), cooldown), Admission::WaitUntil(t + cooldown));
         assert_eq!(b.admit(t + cooldown, cooldown), Admission::Probe);
-        let probing = Breaker::HalfOpen;
+        let probing = Breaker::HalfOpen { until: t + Duration::seconds(30) };
         assert!(matches!(probing.admit(t, cooldown), Admission::WaitUntil(_)));
         assert_eq!(probing.failed(t + cooldown, 3), Breaker::Open { since: t + cooldown });
         assert_eq!(probing.succeeded(), Breaker::Closed { failures: 0 });
+    }
+
+    #[test]
+    fn a_probe_that_never_came_back_expires() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let probing = Breaker::HalfOpen { until: t };
+        assert_eq!(
+            probing.admit(t - Duration::seconds(5), Duration::seconds(60)),
+            Admission::WaitUntil(t - Duration::seconds(4))
+        );
+        assert_eq!(probing.admit(t, Duration::seconds(60)), Admission::Probe, "its lease ran out");
+        let stored_before: Breaker = serde_json::from_str(r#"{"state":"half_open"}"#).unwrap();
+        assert_eq!(stored_before.admit(t, Duration::seconds(60)), Admission::Probe, "an old half-open probe is over");
     }
 
     #[test]

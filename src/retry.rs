@@ -126,15 +126,25 @@ impl DeliveryOutcome {
     }
 }
 
-/// Reads a `Retry-After` header: seconds, or an HTTP date. `None` when it
+/// Reads a `Retry-After` header: seconds, or an HTTP date; at most
+/// [`RetrySchedule::MAX_DELAY_MS`], whatever the target asks. `None` when it
 /// says neither.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<u64> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(seconds.saturating_mul(1000));
-    }
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
-    Some((at - now).num_milliseconds().max(0) as u64)
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => seconds.saturating_mul(1000),
+        Err(_) => {
+            let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+            u64::try_from(at.signed_duration_since(now).num_milliseconds()).unwrap_or(0)
+        }
+    };
+    Some(wait.min(RetrySchedule::MAX_DELAY_MS))
+}
+
+/// The wait before the next attempt: the schedule's, or longer when the target
+/// asked for it; never longer than [`RetrySchedule::MAX_DELAY_MS`].
+pub fn next_wait_ms(planned_ms: u64, asked_ms: Option<u64>) -> u64 {
+    planned_ms.max(asked_ms.unwrap_or(0)).min(RetrySchedule::MAX_DELAY_MS)
 }
 
 #[cfg(test)]
@@ -146,6 +156,18 @@ mod tests {
 
     fn schedule(jitter: Jitter) -> RetrySchedule {
         RetrySchedule { max_attempts: 6, initial_delay_ms: 1000, multiplier: 2.0, max_delay_ms: 10_000, jitter }
+    }
+
+    #[test]
+    fn a_target_cannot_ask_for_more_than_a_day() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        assert_eq!(parse_retry_after("99999999999999", now), Some(RetrySchedule::MAX_DELAY_MS));
+        assert_eq!(parse_retry_after("18446744073709551615", now), Some(RetrySchedule::MAX_DELAY_MS));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), Some(RetrySchedule::MAX_DELAY_MS));
+        assert_eq!(parse_retry_after("Mon, 01 Jan 2001 00:00:00 GMT", now), Some(0), "a date past is now");
+        assert_eq!(parse_retry_after("120", now), Some(120_000));
+        assert_eq!(next_wait_ms(1000, Some(u64::MAX)), RetrySchedule::MAX_DELAY_MS);
+        assert_eq!(next_wait_ms(1000, None), 1000);
     }
 
     #[test]

@@ -149,8 +149,14 @@ pub trait ConfigPort: Send + Sync + 'static {
 #[async_trait::async_trait]
 pub trait ReplaysPort: Send + Sync + 'static {
     async fn list_connectors(&self) -> Result<Vec<ConnectorEntry>, AppError>;
-    /// Saves a connector; a `None` secret keeps the stored one.
-    async fn save_connector(&self, connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError>;
+    /// Saves a connector; a `None` secret keeps the stored one. With
+    /// `reset_breaker` its circuit is closed again.
+    async fn save_connector(
+        &self,
+        connector: ConnectorSpec,
+        secret: Option<String>,
+        reset_breaker: bool,
+    ) -> Result<(), AppError>;
     /// Sends a test request through a connector; what its target answered.
     async fn test_connector(&self, name: String) -> Result<ConnectorTestView, AppError>;
     /// Deletes a connector no replay under way uses.

@@ -90,7 +90,7 @@ async fn main() {
         breaker_threshold: 50,
         breaker_cooldown_seconds: 10,
     };
-    services.save_connector(&operator, &connector, None).await.expect("connector");
+    services.save_connector(&operator, &connector, None, false).await.expect("connector");
     let settings = crossdock_server::services::SourceSettings {
         name: "bench".into(),
         prefix: "mw/".into(),

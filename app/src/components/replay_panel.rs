@@ -75,7 +75,7 @@ fn breaker_text(b: &Breaker) -> (&'static str, String) {
         Breaker::Open { since } => {
             ("open", format!("Circuit open since {}: deliveries are paused.", since.format("%H:%M:%S UTC")))
         }
-        Breaker::HalfOpen => ("half-open", "Circuit half-open: one probe is on its way.".to_owned()),
+        Breaker::HalfOpen { .. } => ("half-open", "Circuit half-open: one probe is on its way.".to_owned()),
     }
 }
 

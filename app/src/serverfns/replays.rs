@@ -29,8 +29,12 @@ pub async fn list_connectors() -> Result<Vec<ConnectorEntry>, AppError> {
 }
 
 #[server(prefix = "/console", endpoint = "save_connector", input = Json)]
-pub async fn save_connector(connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError> {
-    crate::ports::console()?.save_connector(connector, secret).await
+pub async fn save_connector(
+    connector: ConnectorSpec,
+    secret: Option<String>,
+    #[server(default)] reset_breaker: bool,
+) -> Result<(), AppError> {
+    crate::ports::console()?.save_connector(connector, secret, reset_breaker).await
 }
 
 /// Sends a test request through a connector; what its target answered.

@@ -177,6 +177,12 @@ impl Services {
         &self.pool
     }
 
+    /// The same services, reaching other systems through `outbound`.
+    pub fn with_outbound(mut self, outbound: Arc<dyn Outbound>) -> Self {
+        self.outbound = outbound;
+        self
+    }
+
     pub fn ingest_settings(&self) -> &IngestSettings {
         &self.settings
     }

@@ -137,6 +137,32 @@ pub async fn delete(tx: &mut Tx<'_>, connector: i64, at: DateTime<Utc>) -> anyho
     Ok(())
 }
 
+/// Moves a connector's breaker on from its state as read inside `tx`, which
+/// holds the write lock: no other worker's update can come between.
+pub async fn update_breaker(
+    tx: &mut Tx<'_>,
+    connector: i64,
+    next: impl FnOnce(Breaker) -> Breaker,
+) -> anyhow::Result<()> {
+    let stored: Option<String> = sqlx::query_scalar("SELECT breaker FROM connectors WHERE id = ?")
+        .bind(connector)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("Failed to read a circuit breaker")?;
+    let Some(stored) = stored else { return Ok(()) };
+    let current: Breaker = serde_json::from_str(&stored).context("stored circuit breaker is unreadable")?;
+    let updated = next(current);
+    if updated != current {
+        sqlx::query("UPDATE connectors SET breaker = ? WHERE id = ?")
+            .bind(serde_json::to_string(&updated).context("Failed to encode a circuit breaker")?)
+            .bind(connector)
+            .execute(&mut **tx)
+            .await
+            .context("Failed to update a circuit breaker")?;
+    }
+    Ok(())
+}
+
 /// Moves a breaker from `from` to `to`; `false` when it was no longer `from`.
 pub async fn swap_breaker<'e>(
     db: impl sqlx::SqliteExecutor<'e>,

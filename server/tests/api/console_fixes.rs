@@ -9,7 +9,7 @@ use crossdock_app::AppError;
 use crossdock_app::dto::{ConnectorEntry, ConnectorTestView, ExceptionDetailView, MovePreviewView};
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, spawn_app_with_demo};
+use crate::helpers::{Browser, TestApp, spawn_app_with, spawn_app_with_demo};
 
 async fn page(b: &Browser, query: &str) -> QueuePage {
     let r = b.server_fn("queue_page", &[("query", query)]).await;
@@ -181,7 +181,9 @@ async fn the_demo_is_a_working_morning_whenever_it_is_seeded() {
 
 #[tokio::test]
 async fn a_connector_answers_a_test_request_and_is_not_deleted_while_replays_use_it() {
-    let app = spawn_app_with_demo().await;
+    // No workers: the replay stays under way while the test deletes.
+    let app = spawn_app_with(|c| c.replay_workers = 0, None).await;
+    app.seed_demo().await;
     let target = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", target.local_addr().expect("address"));
     let router = axum::Router::new().fallback(|headers: axum::http::HeaderMap| async move {

@@ -28,6 +28,8 @@ struct ConnectorEditor {
     policy: RwSignal<String>,
     threshold: RwSignal<String>,
     cooldown: RwSignal<String>,
+    /// Close the circuit again on save.
+    reset: RwSignal<bool>,
 }
 
 impl ConnectorEditor {
@@ -46,6 +48,7 @@ impl ConnectorEditor {
             policy: s(""),
             threshold: s("5"),
             cooldown: s("60"),
+            reset: RwSignal::new(false),
         }
     }
 
@@ -62,6 +65,7 @@ impl ConnectorEditor {
         self.policy.set(c.retry_policy.clone().unwrap_or_default());
         self.threshold.set(c.breaker_threshold.to_string());
         self.cooldown.set(c.breaker_cooldown_seconds.to_string());
+        self.reset.set(false);
     }
 
     fn spec(&self) -> Result<ConnectorSpec, AppError> {
@@ -102,7 +106,7 @@ fn breaker_label(b: &Breaker) -> String {
         Breaker::Closed { failures: 0 } => "closed".to_owned(),
         Breaker::Closed { failures } => format!("closed ({failures} failure(s) in a row)"),
         Breaker::Open { since } => format!("open since {}", since.format("%Y-%m-%d %H:%M:%S UTC")),
-        Breaker::HalfOpen => "half-open (probing)".to_owned(),
+        Breaker::HalfOpen { .. } => "half-open (probing)".to_owned(),
     }
 }
 
@@ -122,7 +126,8 @@ pub fn ConnectorsPage() -> impl IntoView {
             Ok(connector) => {
                 local_error.set(None);
                 let secret = Some(editor.secret.get_untracked()).filter(|s| !s.trim().is_empty());
-                save.dispatch(SaveConnector { connector, secret });
+                let reset_breaker = editor.reset.get_untracked();
+                save.dispatch(SaveConnector { connector, secret, reset_breaker });
             }
             Err(e) => local_error.set(Some(e)),
         }
@@ -131,6 +136,7 @@ pub fn ConnectorsPage() -> impl IntoView {
     Effect::new(move |_| {
         if matches!(save.value().get(), Some(Ok(()))) {
             editor.secret.set(String::new());
+            editor.reset.set(false);
         }
     });
 
@@ -262,6 +268,10 @@ pub fn ConnectorsPage() -> impl IntoView {
                 </div>
                 {input("connector-threshold", "Failures in a row that open the circuit", "breaker_threshold", editor.threshold)}
                 {input("connector-cooldown", "Rest before a probe (seconds)", "breaker_cooldown_seconds", editor.cooldown)}
+                <div class="field checkbox">
+                    <input id="connector-reset" type="checkbox" prop:checked=editor.reset on:change=move |ev| editor.reset.set(event_target_checked(&ev)) />
+                    <label for="connector-reset">"Close its circuit on save (the target is known to be back)"</label>
+                </div>
                 <FormError error />
                 <button type="submit">"Save connector"</button>
                 <Show when=move || matches!(save.value().get(), Some(Ok(())))>

@@ -45,10 +45,16 @@ impl ReplaysPort for ConsoleServices {
         .await
     }
 
-    async fn save_connector(&self, connector: ConnectorSpec, secret: Option<String>) -> Result<(), AppError> {
+    async fn save_connector(
+        &self,
+        connector: ConnectorSpec,
+        secret: Option<String>,
+        reset_breaker: bool,
+    ) -> Result<(), AppError> {
         answer(async {
             let secret = secret.map(SecretString::from);
-            Ok(self.services.save_connector(&self.as_admin().await?, &connector, secret.as_ref()).await?)
+            let admin = self.as_admin().await?;
+            Ok(self.services.save_connector(&admin, &connector, secret.as_ref(), reset_breaker).await?)
         })
         .await
     }

@@ -62,7 +62,7 @@ impl Services {
             sources.push(source);
         }
         for spec in data::connectors(target) {
-            self.save_connector(&demo, &spec, None).await?;
+            self.save_connector(&demo, &spec, None, false).await?;
         }
         // The exception each business key was filed on, for the morning's work.
         let mut filed: HashMap<String, ExceptionId> = HashMap::new();

@@ -58,6 +58,7 @@ impl Services {
         by: &impl Configurer,
         spec: &ConnectorSpec,
         secret: Option<&SecretString>,
+        reset_breaker: bool,
     ) -> Result<(), ServiceError> {
         spec.validate().map_err(ServiceError::Problems)?;
         let secret = check_secret(secret)?;
@@ -78,12 +79,21 @@ impl Services {
             ));
         }
         let now = Utc::now();
-        store::connectors::save_connector(&mut tx, spec, secret, now).await?;
+        let id = store::connectors::save_connector(&mut tx, spec, secret, now).await?;
+        let closed = Breaker::Closed { failures: 0 };
+        let reset = reset_breaker && before.as_ref().is_some_and(|b| b.breaker != closed);
+        if reset {
+            store::connectors::update_breaker(&mut tx, id, |_| closed).await?;
+        }
+        let mut after = serde_json::json!({"spec": spec, "secret": if secret.is_some() { "replaced" } else { "kept" }});
+        if reset {
+            after["breaker"] = serde_json::json!("reset to closed");
+        }
         let mut entry =
             AuditEntry::new(now, by.actor(), AuditAction::ConnectorSaved, Entity::Connector, spec.name.clone())
-                .after(serde_json::json!({"spec": spec, "secret": if secret.is_some() { "replaced" } else { "kept" }}));
+                .after(after);
         if let Some(b) = before {
-            entry = entry.before(serde_json::json!({"spec": b.spec}));
+            entry = entry.before(serde_json::json!({"spec": b.spec, "breaker": b.breaker}));
         }
         store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit the connector")?;

@@ -10,7 +10,7 @@ use crossdock::ExceptionId;
 use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity, SystemAgent};
 use crossdock::lifecycle::{Action, Reason, ResolutionCode};
 use crossdock::replay::{Admission, AttemptOutcome, Breaker, ConnectorSpec, JobState, ReplayState};
-use crossdock::retry::{DeliveryOutcome, Verdict};
+use crossdock::retry::{DeliveryOutcome, Verdict, next_wait_ms};
 use crossdock::triage::{Change, Doer};
 
 use super::super::Services;
@@ -22,6 +22,12 @@ use crate::store::{self, Tx};
 
 /// How long a worker holds a job beyond the delivery's own timeout.
 const LEASE_MARGIN: StdDuration = StdDuration::from_secs(30);
+
+/// How long a probe through a half-open circuit may take before another
+/// may be sent: the delivery's timeout and the lease's margin.
+fn probe_time(spec: &ConnectorSpec) -> StdDuration {
+    StdDuration::from_millis(u64::from(spec.timeout_ms)) + LEASE_MARGIN
+}
 
 /// What one pass of a worker did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +62,17 @@ impl Services {
         let Some(held) = store::replay::held(&self.pool, id, lease).await? else {
             return Ok(Some(ReplayStep::LostLease { job: id }));
         };
-        self.step(held, now).await.map(Some)
+        // A delivery that panics is counted as a failed attempt, so a job
+        // that always panics still runs out of attempts.
+        let (services, job) = (self.clone(), held.clone());
+        match tokio::spawn(async move { services.step(job, now).await }).await {
+            Ok(step) => step.map(Some),
+            Err(crashed) if crashed.is_panic() => {
+                tracing::error!(job = held.job.id, "a replay delivery panicked; counting it as a failed attempt");
+                self.count_crash(&held).await.map(Some)
+            }
+            Err(crashed) => Err(crashed.into()),
+        }
     }
 
     async fn step(&self, held: HeldReplay, now: DateTime<Utc>) -> anyhow::Result<ReplayStep> {
@@ -71,15 +87,17 @@ impl Services {
             return Ok(ReplayStep::Failed { job: job.id });
         };
         let spec = &connector.spec;
-        let mut breaker = connector.breaker;
+        let breaker = connector.breaker;
         let cooldown = Duration::seconds(i64::from(spec.breaker_cooldown_seconds));
         match breaker.admit(now, cooldown) {
             Admission::Go => {}
             Admission::Probe => {
-                if !store::connectors::swap_breaker(&self.pool, connector.id, &breaker, &Breaker::HalfOpen).await? {
+                // The probe is out until its lease would end; a probe that
+                // never comes back then lets another through.
+                let probing = Breaker::HalfOpen { until: now + Duration::from_std(probe_time(spec))? };
+                if !store::connectors::swap_breaker(&self.pool, connector.id, &breaker, &probing).await? {
                     return self.defer(&held, spec, now + Duration::seconds(1)).await;
                 }
-                breaker = Breaker::HalfOpen;
             }
             Admission::WaitUntil(until) => return self.defer(&held, spec, until).await,
         }
@@ -112,14 +130,19 @@ impl Services {
             return Ok(ReplayStep::LostLease { job: job.id });
         }
         let what = describe(outcome, spec.timeout_ms);
-        // The breaker counts failures of the target, not its refusals.
+        // The breaker counts failures of the target, not its refusals. It is
+        // read again inside the transaction, so no other worker's update is
+        // lost and none of ours is dropped.
         let target_failed = matches!(verdict, Verdict::Retry { .. })
             || matches!(outcome, DeliveryOutcome::Timeout | DeliveryOutcome::ConnectionError);
-        let next_breaker = match verdict {
-            Verdict::Delivered => breaker.succeeded(),
-            _ if target_failed => breaker.failed(now, spec.breaker_threshold),
-            _ => breaker,
-        };
+        if matches!(verdict, Verdict::Delivered) || target_failed {
+            let threshold = spec.breaker_threshold;
+            store::connectors::update_breaker(&mut tx, connector.id, |current| match verdict {
+                Verdict::Delivered => current.succeeded(),
+                _ => current.failed(now, threshold),
+            })
+            .await?;
+        }
         let max_attempts = held.policy.schedule.max_attempts;
         let step = match verdict {
             Verdict::Delivered => {
@@ -128,50 +151,105 @@ impl Services {
                 ReplayStep::Delivered { job: job.id }
             }
             Verdict::Retry { min_delay_ms } if attempt < i64::from(max_attempts) => {
-                let planned = held.policy.schedule.delay_before(attempt as u32 + 1, job.id as u64).unwrap_or(0);
-                let wait = planned.max(min_delay_ms.unwrap_or(0));
-                let next = now + Duration::milliseconds(wait as i64);
-                store::replay::reschedule(&mut tx, job.id, lease, next, Some(&what)).await?;
-                let note = format!(
-                    "attempt {attempt} of {max_attempts}: {what}; next attempt {}",
-                    next.format("%H:%M:%S UTC")
-                );
-                store::replay::mark_exception(
-                    &mut tx,
-                    job.exception,
-                    Some(ReplayState::Scheduled),
-                    Some(&note),
-                    Some(next),
-                )
-                .await?;
-                ReplayStep::Retrying { job: job.id, next }
+                self.retry_later(&mut tx, &held, attempt, min_delay_ms, &what, now).await?
             }
-            _ => {
-                store::replay::finish(&mut tx, job.id, lease, JobState::Failed, Some(&what), now).await?;
-                let note = format!("replay failed after {attempt} attempt(s): {what}");
-                store::replay::mark_exception(&mut tx, job.exception, Some(ReplayState::Failed), Some(&note), None)
-                    .await?;
-                let actor = Actor::System(SystemAgent::Replay);
-                let id = job.exception.get().to_string();
-                let entry = AuditEntry::new(now, actor, AuditAction::ReplayFailed, Entity::Exception, id)
-                    .after(serde_json::json!({"job": job.id, "attempts": attempt, "last": what}))
-                    .reason(note);
-                store::audit::append(&mut tx, &[entry]).await?;
-                ReplayStep::Failed { job: job.id }
-            }
+            _ => self.give_up(&mut tx, &held, attempt, &what, now).await?,
         };
         tx.commit().await.context("Failed to commit a replay attempt")?;
-        if next_breaker != breaker {
-            store::connectors::swap_breaker(&self.pool, connector.id, &breaker, &next_breaker).await?;
-        }
         Ok(step)
+    }
+
+    /// Records a delivery that panicked as a failed attempt, then retries
+    /// or gives up like after any other failure.
+    async fn count_crash(&self, held: &HeldReplay) -> anyhow::Result<ReplayStep> {
+        let (job, lease) = (&held.job, &held.lease);
+        let now = Utc::now();
+        let attempt = job.attempts + 1;
+        let what = "Crossdock failed while delivering; see the server log";
+        let mut tx = store::begin(&self.pool).await?;
+        let recorded = store::replay::record_attempt(
+            &mut tx,
+            job.id,
+            lease,
+            &Attempt {
+                number: attempt,
+                started: now,
+                latency_ms: 0,
+                outcome: AttemptOutcome::InternalError,
+                http_status: None,
+                response_head: None,
+            },
+        )
+        .await?;
+        if !recorded {
+            return Ok(ReplayStep::LostLease { job: job.id });
+        }
+        let step = if attempt < i64::from(held.policy.schedule.max_attempts) {
+            self.retry_later(&mut tx, held, attempt, None, what, now).await?
+        } else {
+            self.give_up(&mut tx, held, attempt, what, now).await?
+        };
+        tx.commit().await.context("Failed to commit a replay attempt")?;
+        Ok(step)
+    }
+
+    /// Schedules the next attempt after the policy's delay, or later when
+    /// the target asked for it; never beyond the longest delay.
+    async fn retry_later(
+        &self,
+        tx: &mut Tx<'_>,
+        held: &HeldReplay,
+        attempt: i64,
+        asked_ms: Option<u64>,
+        what: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ReplayStep> {
+        let (job, schedule) = (&held.job, &held.policy.schedule);
+        let number = u32::try_from(attempt + 1).unwrap_or(u32::MAX);
+        let planned = schedule.delay_before(number, job.id.unsigned_abs()).unwrap_or(0);
+        let wait = i64::try_from(next_wait_ms(planned, asked_ms)).unwrap_or(i64::MAX);
+        let next = now.checked_add_signed(Duration::milliseconds(wait)).unwrap_or(now);
+        if !store::replay::reschedule(tx, job.id, &held.lease, next, Some(what)).await? {
+            return Ok(ReplayStep::LostLease { job: job.id });
+        }
+        let max_attempts = schedule.max_attempts;
+        let note = format!("attempt {attempt} of {max_attempts}: {what}; next attempt {}", next.format("%H:%M:%S UTC"));
+        store::replay::mark_exception(tx, job.exception, Some(ReplayState::Scheduled), Some(&note), Some(next)).await?;
+        Ok(ReplayStep::Retrying { job: job.id, next })
+    }
+
+    /// Ends a job whose attempts are used up, or whose target refused it,
+    /// and hands its exception back to the queue.
+    async fn give_up(
+        &self,
+        tx: &mut Tx<'_>,
+        held: &HeldReplay,
+        attempt: i64,
+        what: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ReplayStep> {
+        let job = &held.job;
+        if !store::replay::finish(tx, job.id, &held.lease, JobState::Failed, Some(what), now).await? {
+            return Ok(ReplayStep::LostLease { job: job.id });
+        }
+        let note = format!("replay failed after {attempt} attempt(s): {what}");
+        store::replay::mark_exception(tx, job.exception, Some(ReplayState::Failed), Some(&note), None).await?;
+        let actor = Actor::System(SystemAgent::Replay);
+        let id = job.exception.get().to_string();
+        let entry = AuditEntry::new(now, actor, AuditAction::ReplayFailed, Entity::Exception, id)
+            .after(serde_json::json!({"job": job.id, "attempts": attempt, "last": what}))
+            .reason(note);
+        store::audit::append(tx, &[entry]).await?;
+        Ok(ReplayStep::Failed { job: job.id })
     }
 
     /// Puts a job back to wait for an open circuit, without using an attempt.
     async fn defer(&self, held: &HeldReplay, spec: &ConnectorSpec, until: DateTime<Utc>) -> anyhow::Result<ReplayStep> {
         let job = &held.job;
         let mut tx = store::begin(&self.pool).await?;
-        store::replay::reschedule(&mut tx, job.id, &held.lease, until, None).await?;
+        if !store::replay::reschedule(&mut tx, job.id, &held.lease, until, None).await? {
+            return Ok(ReplayStep::LostLease { job: job.id });
+        }
         let note =
             format!("waiting: the {} connector's circuit is open until {}", spec.name, until.format("%H:%M:%S UTC"));
         store::replay::mark_exception(&mut tx, job.exception, Some(ReplayState::Scheduled), Some(&note), Some(until))

@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Browser, TestApp, spawn_app_with};
 
+mod hardening;
+
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const SECRET: &str = "Bearer carrier-token-7f3a";
 
@@ -29,7 +31,9 @@ const SECRET: &str = "Bearer carrier-token-7f3a";
 enum Reply {
     Status(u16),
     /// A status with `Retry-After` in seconds.
-    RetryAfter(u16, u32),
+    RetryAfter(u16, u64),
+    /// A status after this many milliseconds.
+    SlowStatus(u64, u16),
     /// No answer for this long, then 200.
     Hang(u64),
 }
@@ -76,6 +80,10 @@ async fn deliver(State(script): State<Arc<Mutex<Script>>>, headers: HeaderMap, b
         Reply::Status(code) => (status(code), format!("{{\"answer\":{code}}}")).into_response(),
         Reply::RetryAfter(code, secs) => {
             (status(code), [("retry-after", secs.to_string())], "slow down").into_response()
+        }
+        Reply::SlowStatus(ms, code) => {
+            tokio::time::sleep(StdDuration::from_millis(ms)).await;
+            (status(code), "slow").into_response()
         }
         Reply::Hang(ms) => {
             tokio::time::sleep(StdDuration::from_millis(ms)).await;
