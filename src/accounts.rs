@@ -35,7 +35,9 @@ impl Role {
         match permission {
             P::ViewExceptions => true,
             P::WorkExceptions => matches!(self, Role::Staff | Role::Supervisor | Role::Admin),
-            P::ReassignAnyone | P::ViewSlaBoard | P::CorrectMessages => matches!(self, Role::Supervisor | Role::Admin),
+            P::ReassignAnyone | P::ViewSlaBoard | P::CorrectMessages | P::ConfirmReplays => {
+                matches!(self, Role::Supervisor | Role::Admin)
+            }
             P::ViewAudit => matches!(self, Role::Auditor | Role::Admin),
             P::ManageUsers | P::ManageSources | P::ManageConfiguration => matches!(self, Role::Admin),
         }
@@ -56,6 +58,8 @@ named_enum! {
         ViewSlaBoard => "view_sla_board",
         /// Correct a failed message before replaying it.
         CorrectMessages => "correct_messages",
+        /// Replay a failure filed by a source its connector does not trust.
+        ConfirmReplays => "confirm_replays",
         ViewAudit => "view_audit",
         ManageUsers => "manage_users",
         ManageSources => "manage_sources",

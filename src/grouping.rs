@@ -2,27 +2,30 @@
 //! instead of being filed again.
 //!
 //! Two exception events are the same problem when they share a fingerprint:
-//! their type, site, business key and error code.
+//! the source that filed them, their type, site, business key and error
+//! code. A source never groups into another source's exception.
 
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Body, Event};
+use crate::source::SourceName;
 use crate::{BusinessRefs, RefKind};
 
 /// The identity of a problem, e.g.
-/// `exception.partial_receipt|DC-ATL|po:PO-10045/line:2|`.
+/// `wms|exception.partial_receipt|DC-ATL|po:PO-10045/line:2|`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Fingerprint(String);
 
 impl Fingerprint {
-    /// The fingerprint of an exception event; `None` for a milestone.
-    pub fn of(event: &Event) -> Option<Self> {
+    /// The fingerprint of an exception event filed by `source`; `None` for
+    /// a milestone.
+    pub fn of(source: &SourceName, event: &Event) -> Option<Self> {
         let kind = event.exception_kind()?;
         let site = event.data.site.as_deref().unwrap_or("");
         let key = business_key(event);
         let code = event.data.body.error_code().unwrap_or("");
-        Some(Fingerprint(format!("{kind}|{site}|{key}|{code}")))
+        Some(Fingerprint(format!("{source}|{kind}|{site}|{key}|{code}")))
     }
 
     /// A fingerprint read back from storage.
@@ -96,6 +99,14 @@ mod tests {
         .unwrap()
     }
 
+    fn mw() -> SourceName {
+        SourceName::parse("middleware").unwrap()
+    }
+
+    fn of(event: &Event) -> Option<Fingerprint> {
+        Fingerprint::of(&mw(), event)
+    }
+
     fn timeout(id: &str, shipment: &str, code: &str) -> Event {
         event(
             id,
@@ -108,17 +119,24 @@ mod tests {
 
     #[test]
     fn a_repeat_of_the_same_failure_has_the_same_fingerprint() {
-        let a = Fingerprint::of(&timeout("1", "SHP-1", "timeout")).unwrap();
-        let b = Fingerprint::of(&timeout("2", "SHP-1", "timeout")).unwrap();
+        let a = of(&timeout("1", "SHP-1", "timeout")).unwrap();
+        let b = of(&timeout("2", "SHP-1", "timeout")).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.as_str(), "exception.integration|DC-DAL|tms.create_shipment:shipment:SHP-1|timeout");
+        assert_eq!(a.as_str(), "middleware|exception.integration|DC-DAL|tms.create_shipment:shipment:SHP-1|timeout");
+    }
+
+    #[test]
+    fn the_same_failure_from_another_source_is_another_problem() {
+        let other = SourceName::parse("rogue").unwrap();
+        let e = timeout("1", "SHP-1", "timeout");
+        assert_ne!(Fingerprint::of(&other, &e), of(&e));
     }
 
     #[test]
     fn another_key_or_error_code_is_another_problem() {
-        let a = Fingerprint::of(&timeout("1", "SHP-1", "timeout")).unwrap();
-        assert_ne!(a, Fingerprint::of(&timeout("2", "SHP-2", "timeout")).unwrap());
-        assert_ne!(a, Fingerprint::of(&timeout("3", "SHP-1", "http_502")).unwrap());
+        let a = of(&timeout("1", "SHP-1", "timeout")).unwrap();
+        assert_ne!(a, of(&timeout("2", "SHP-2", "timeout")).unwrap());
+        assert_ne!(a, of(&timeout("3", "SHP-1", "http_502")).unwrap());
     }
 
     #[test]
@@ -131,15 +149,15 @@ mod tests {
                 "item": "SKU-1", "expected_qty": 10, "received_qty": 8}),
             )
         };
-        let a = Fingerprint::of(&receipt("1", "DC-ATL", 2));
-        assert_eq!(a, Fingerprint::of(&receipt("2", "DC-ATL", 2)));
-        assert_ne!(a, Fingerprint::of(&receipt("3", "DC-ATL", 3)));
-        assert_ne!(a, Fingerprint::of(&receipt("4", "DC-DAL", 2)));
+        let a = of(&receipt("1", "DC-ATL", 2));
+        assert_eq!(a, of(&receipt("2", "DC-ATL", 2)));
+        assert_ne!(a, of(&receipt("3", "DC-ATL", 3)));
+        assert_ne!(a, of(&receipt("4", "DC-DAL", 2)));
     }
 
     #[test]
     fn milestones_have_no_fingerprint() {
         let e = event("1", "inventory.snapshot", json!({"item": "SKU-1", "erp_qty": 1, "wms_qty": 1}));
-        assert_eq!(Fingerprint::of(&e), None);
+        assert_eq!(of(&e), None);
     }
 }

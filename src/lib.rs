@@ -19,6 +19,7 @@ pub mod retry;
 pub mod routing;
 pub mod severity;
 pub mod sla;
+pub mod source;
 pub mod summary;
 pub mod triage;
 

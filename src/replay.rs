@@ -10,6 +10,7 @@ use crate::FieldProblem;
 use crate::event::System;
 use crate::named_enum;
 use crate::retry::{DeliveryOutcome, RetrySchedule, Verdict};
+use crate::source::SourceName;
 
 /// A named retry policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,6 +133,11 @@ pub struct ConnectorSpec {
     pub breaker_threshold: u32,
     /// How long an open circuit rests before one probe is tried.
     pub breaker_cooldown_seconds: u32,
+    /// The sources whose failures this connector replays on their word. A
+    /// failure filed by any other source names a system and a message that
+    /// nobody vouched for: it is replayed only once a supervisor confirms.
+    #[serde(default)]
+    pub allowed_sources: Vec<SourceName>,
 }
 
 fn is_token(s: &str) -> bool {
@@ -141,6 +147,7 @@ fn is_token(s: &str) -> bool {
 impl ConnectorSpec {
     pub const MIN_TIMEOUT_MS: u32 = 100;
     pub const MAX_TIMEOUT_MS: u32 = 120_000;
+    pub const MAX_ALLOWED_SOURCES: usize = 50;
 
     /// Checks a connector as an admin entered it; every problem is reported.
     pub fn validate(&self) -> Result<(), Vec<FieldProblem>> {
@@ -184,7 +191,16 @@ impl ConnectorSpec {
         if !(1..=86_400).contains(&self.breaker_cooldown_seconds) {
             push("/breaker_cooldown_seconds", "must be between 1 second and a day".into());
         }
+        if self.allowed_sources.len() > Self::MAX_ALLOWED_SOURCES {
+            push("/allowed_sources", format!("at most {} sources", Self::MAX_ALLOWED_SOURCES));
+        }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// Whether this connector replays, without a supervisor's confirmation,
+    /// a failure filed by `source` (unknown for events older than sources).
+    pub fn trusts(&self, source: Option<&SourceName>) -> bool {
+        source.is_some_and(|s| self.allowed_sources.contains(s))
     }
 
     /// Whether this connector replays a message of `system` and `operation`.
@@ -447,7 +463,21 @@ mod tests {
             retry_policy: None,
             breaker_threshold: 5,
             breaker_cooldown_seconds: 60,
+            allowed_sources: vec![SourceName::parse("middleware").unwrap()],
         }
+    }
+
+    #[test]
+    fn a_connector_replays_on_their_word_only_the_sources_it_lists() {
+        let c = connector();
+        assert!(c.trusts(Some(&SourceName::parse("middleware").unwrap())));
+        assert!(!c.trusts(Some(&SourceName::parse("portal").unwrap())));
+        assert!(!c.trusts(None), "a failure of unknown origin is not trusted");
+        let too_many = ConnectorSpec {
+            allowed_sources: (0..51).map(|i| SourceName::parse(&format!("s{i}")).unwrap()).collect(),
+            ..connector()
+        };
+        assert!(too_many.validate().unwrap_err().iter().any(|p| p.pointer == "/allowed_sources"));
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub struct UserEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceEntry {
     pub name: String,
-    pub prefix: String,
+    pub prefixes: Vec<String>,
     pub rate_per_sec: f64,
     pub burst: u32,
     pub signed: bool,
@@ -210,6 +210,11 @@ pub struct RetryPolicies {
 pub struct ReplayView {
     /// The connector that replays it, if one does.
     pub connector: Option<ConnectorEntry>,
+    /// The source that filed the failure.
+    pub filed_by: Option<String>,
+    /// Whether the connector replays it on its source's word; if not, a
+    /// supervisor must confirm the replay.
+    pub trusted: bool,
     pub state: Option<crossdock::replay::ReplayState>,
     /// Why the last replay failed, or what it waits for.
     pub note: Option<String>,

@@ -38,7 +38,8 @@ pub struct UserInput {
 #[derive(Debug, Clone, Default)]
 pub struct SourceInput {
     pub name: String,
-    pub prefix: String,
+    /// Prefixes as typed: separated by commas, spaces or lines.
+    pub prefixes: String,
     pub rate_per_sec: f64,
     pub burst: u32,
 }
@@ -164,8 +165,10 @@ pub trait ReplaysPort: Send + Sync + 'static {
     async fn list_retry_policies(&self) -> Result<RetryPolicies, AppError>;
     async fn save_retry_policy(&self, policy: RetryPolicySpec) -> Result<(), AppError>;
     async fn set_queue_retry_policy(&self, queue: String, policy: Option<String>) -> Result<(), AppError>;
-    /// Replays an exception's message, corrected first when given; answers the job.
-    async fn replay(&self, id: i64, corrected: Option<serde_json::Value>) -> Result<i64, AppError>;
+    /// Replays an exception's message, corrected first when given; answers
+    /// the job. `confirm`: a supervisor vouches for a failure its connector
+    /// does not take on its source's word.
+    async fn replay(&self, id: i64, corrected: Option<serde_json::Value>, confirm: bool) -> Result<i64, AppError>;
     async fn replay_status(&self, id: i64) -> Result<ReplayView, AppError>;
 }
 

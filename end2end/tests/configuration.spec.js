@@ -3,7 +3,7 @@ const { DEMO, signIn } = require('./helpers');
 
 function receipt(id, po) {
   return {
-    specversion: '1.0', id, source: 'wms/e2e', type: 'exception.partial_receipt', time: '2026-11-24T15:42:10Z',
+    specversion: '1.0', id, source: 'e2e-wms/dc-atl', type: 'exception.partial_receipt', time: '2026-11-24T15:42:10Z',
     data: { site: 'DC-ATL', refs: { po, supplier: 'SUP-017' }, po, line: 1, item: 'SKU-20418', expected_qty: 100, received_qty: 60 },
   };
 }
@@ -16,7 +16,7 @@ test('an admin routes one supplier’s partial receipts to a new queue, dry-runs
   await nav.getByRole('link', { name: 'Sources' }).click();
   const newSource = page.getByRole('form', { name: 'New source' });
   await newSource.getByLabel('Name').fill('e2e-wms');
-  await newSource.getByLabel('Source prefix').fill('wms/e2e');
+  await newSource.getByLabel('Source prefixes').fill('e2e-wms');
   await newSource.getByRole('button', { name: 'Create source' }).click();
   const key = (await newSource.locator('code.secret').textContent()).trim();
   expect(key).toMatch(/^cdx_/);
@@ -89,7 +89,7 @@ test('the server denies every configuration action to a non-admin', async ({ pag
     return {
       routing: await form('routing', ''),
       save_queue: await form('save_queue', 'key=x&name=X&team=T&sla_policy=Warehouse&site=DC-ATL'),
-      create_source: await form('create_source', 'name=x&prefix=x%2F&rate_per_sec=1&burst=1'),
+      create_source: await form('create_source', 'name=x&prefixes=x%2F&rate_per_sec=1&burst=1'),
       dry_run: await json('dry_run', { rules, event: '{}' }),
       save_routing: await json('save_routing', { rules, reroute: false }),
       save_site: await json('save_site', { site: { code: 'X', name: 'X', calendar: { time_zone: 'UTC', hours: { kind: '24x7' } } } }),

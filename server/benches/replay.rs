@@ -77,6 +77,15 @@ async fn main() {
 
     let seen: Seen = Arc::default();
     let url = target(seen.clone()).await;
+    let settings = crossdock_server::services::SourceSettings {
+        name: "bench".into(),
+        prefixes: crossdock::source::Prefixes::parse_list("bench").expect("a prefix"),
+        rate_per_sec: 1e6,
+        burst: 1_000_000,
+    };
+    let key =
+        secrecy::ExposeSecret::expose_secret(&services.create_source(&operator, &settings).await.expect("source").key)
+            .to_owned();
     let connector = ConnectorSpec {
         name: "Bench target".into(),
         system: crossdock::event::System::Tms,
@@ -89,23 +98,15 @@ async fn main() {
         retry_policy: None,
         breaker_threshold: 50,
         breaker_cooldown_seconds: 10,
+        allowed_sources: vec![crossdock::source::SourceName::parse("bench").expect("a name")],
     };
     services.save_connector(&operator, &connector, None, false).await.expect("connector");
-    let settings = crossdock_server::services::SourceSettings {
-        name: "bench".into(),
-        prefix: "mw/".into(),
-        rate_per_sec: 1e6,
-        burst: 1_000_000,
-    };
-    let key =
-        secrecy::ExposeSecret::expose_secret(&services.create_source(&operator, &settings).await.expect("source").key)
-            .to_owned();
     let client = reqwest::Client::new();
     for chunk in (0..total).collect::<Vec<_>>().chunks(500) {
         let events: Vec<Value> = chunk
             .iter()
             .map(|i| {
-                json!({"specversion": "1.0", "id": format!("r-{i}"), "source": "mw/bench", "type": "exception.integration",
+                json!({"specversion": "1.0", "id": format!("r-{i}"), "source": "bench/replays", "type": "exception.integration",
                     "time": "2026-11-24T16:05:00Z", "data": {"site": "DC-DAL", "refs": {"shipment": format!("SHP-B{i}")},
                     "system": "tms", "operation": "tms.create_shipment", "error_code": "timeout", "message": "no answer",
                     "retryable": true, "payload": {"shipment": format!("SHP-B{i}")}}})

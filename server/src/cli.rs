@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser, Subcommand};
+use crossdock::source::Prefixes;
 
 use crate::auth::Operator;
 use crate::config::Config;
@@ -79,9 +80,11 @@ pub enum SourceCommand {
     Create {
         /// Name of the source, e.g. `wms-dc-atl`.
         name: String,
-        /// Events' `source` attribute must start with this (default: the name).
-        #[arg(long)]
-        prefix: Option<String>,
+        /// A prefix of the `source` values its events carry: `wms` covers `wms`
+        /// and `wms/...`. Repeat it for a middleware forwarding several
+        /// systems (default: the name).
+        #[arg(long = "prefix")]
+        prefixes: Vec<String>,
         /// Events a second the source may send, on average.
         #[arg(long, default_value_t = 100.0)]
         rate: f64,
@@ -218,11 +221,12 @@ async fn services(config: &Config) -> anyhow::Result<Services> {
 async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<()> {
     let actor = Operator::command_line();
     match command {
-        SourceCommand::Create { name, prefix, rate, burst } => {
-            let prefix = prefix.unwrap_or_else(|| name.clone());
-            let settings = SourceSettings { name, prefix, rate_per_sec: rate, burst };
+        SourceCommand::Create { name, prefixes, rate, burst } => {
+            let typed = if prefixes.is_empty() { name.clone() } else { prefixes.join(" ") };
+            let prefixes = Prefixes::parse_list(&typed).map_err(|e| anyhow::anyhow!("--prefix: {e}"))?;
+            let settings = SourceSettings { name, prefixes, rate_per_sec: rate, burst };
             let issued = services.create_source(&actor, &settings).await.map_err(explain)?;
-            println!("created source {} for events whose source starts with `{}`", issued.source, settings.prefix);
+            println!("created source {} for events whose source is under {}", issued.source, settings.prefixes);
             println!("API key (shown once; store it now):");
             println!("{}", issued.key.expose_secret());
         }
@@ -246,7 +250,13 @@ async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<(
         SourceCommand::List => {
             for s in services.list_sources(&actor).await.map_err(explain)? {
                 let signed = if s.signed { "signed" } else { "unsigned" };
-                println!("{:<20} {:<24} {:>8}/s burst {:<6} {signed}", s.name, s.prefix, s.rate_per_sec, s.burst);
+                println!(
+                    "{:<20} {:<24} {:>8}/s burst {:<6} {signed}",
+                    s.name,
+                    s.prefixes.to_string(),
+                    s.rate_per_sec,
+                    s.burst
+                );
             }
         }
     }

@@ -167,11 +167,14 @@ fn ReplayBody(
     let received = StoredValue::new(v.current.clone());
     // What the edited text changes, or why it is not JSON.
     let preview = Memo::new(move |_| parse_message(&text.get()).map(|edited| json_diff(&original, &edited)));
+    // A failure from a source the connector does not trust needs a
+    // supervisor's confirmation, which every replay from here then carries.
+    let confirm = !v.trusted;
     let send = move |corrected: Option<String>| {
         error.set(None);
         done.set(None);
         leptos::task::spawn_local(async move {
-            match replay(id, corrected).await {
+            match replay(id, corrected, confirm).await {
                 Ok(job) => {
                     done.set(Some(format!("Replay #{job} queued.")));
                     editing.set(false);
@@ -183,9 +186,18 @@ fn ReplayBody(
     };
     let error_signal = Signal::derive(move || error.get());
     let no_connector = v.connector.is_none();
+    let untrusted = v.connector.as_ref().filter(|_| !v.trusted).map(|c| {
+        let from = v.filed_by.clone().map_or_else(|| "an unknown source".to_owned(), |s| format!("source {s}"));
+        format!(
+            "Filed by {from}, which connector {} does not replay on its word: check the message, then a supervisor confirms the replay.",
+            c.spec.name
+        )
+    });
+    let may_replay = move || may(Permission::WorkExceptions) && (!confirm || may(Permission::ConfirmReplays));
     view! {
         {v.connector.as_ref().map(connector_line)}
         {no_connector.then(|| view! { <p class="muted">"No connector replays this system and operation; an admin can add one under Connectors."</p> })}
+        {untrusted.map(|text| view! { <p class="notice untrusted" role="note">{text}</p> })}
         {state_line(&v, zone.clone())}
         {(!v.changes.is_empty()).then(|| view! {
             <details class="correction">
@@ -193,9 +205,9 @@ fn ReplayBody(
                 {changes_list(&v.changes)}
             </details>
         })}
-        <Show when=move || can_replay && may(Permission::WorkExceptions)>
+        <Show when=move || can_replay && may_replay()>
             <div class="replay-actions">
-                <button type="button" on:click=move |_| send(None)>"Replay"</button>
+                <button type="button" on:click=move |_| send(None)>{if confirm { "Confirm and replay" } else { "Replay" }}</button>
                 <Show when=move || may(Permission::CorrectMessages)>
                     <button type="button" class="secondary" on:click=move |_| {
                         if !editing.get_untracked() {

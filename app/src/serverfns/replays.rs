@@ -64,11 +64,13 @@ pub async fn set_queue_retry_policy(queue: String, policy: Option<String>) -> Re
     crate::ports::console()?.set_queue_retry_policy(queue, policy.filter(|p| !p.trim().is_empty())).await
 }
 
-/// Replays an exception's message; with `corrected` (JSON text), corrects it first.
+/// Replays an exception's message; with `corrected` (JSON text), corrects it
+/// first; with `confirm`, a supervisor vouches for a failure from a source
+/// its connector does not trust.
 #[server(prefix = "/console", endpoint = "replay", input = Json)]
-pub async fn replay(id: i64, corrected: Option<String>) -> Result<i64, AppError> {
+pub async fn replay(id: i64, corrected: Option<String>, #[server(default)] confirm: bool) -> Result<i64, AppError> {
     let corrected = corrected.as_deref().map(parse_message).transpose().map_err(crate::ports::with_status)?;
-    crate::ports::console()?.replay(id, corrected).await
+    crate::ports::console()?.replay(id, corrected, confirm).await
 }
 
 #[server(prefix = "/console", endpoint = "replay_status")]

@@ -12,13 +12,13 @@ pub async fn list_sources() -> Result<Vec<SourceEntry>, AppError> {
 
 /// Registers a source; answers its API key, shown once.
 #[server(prefix = "/console", endpoint = "create_source")]
-pub async fn create_source(name: String, prefix: String, rate_per_sec: f64, burst: u32) -> Result<String, AppError> {
-    crate::ports::console()?.create_source(crate::ports::SourceInput { name, prefix, rate_per_sec, burst }).await
+pub async fn create_source(name: String, prefixes: String, rate_per_sec: f64, burst: u32) -> Result<String, AppError> {
+    crate::ports::console()?.create_source(crate::ports::SourceInput { name, prefixes, rate_per_sec, burst }).await
 }
 
 #[server(prefix = "/console", endpoint = "update_source")]
-pub async fn update_source(name: String, prefix: String, rate_per_sec: f64, burst: u32) -> Result<(), AppError> {
-    crate::ports::console()?.update_source(crate::ports::SourceInput { name, prefix, rate_per_sec, burst }).await
+pub async fn update_source(name: String, prefixes: String, rate_per_sec: f64, burst: u32) -> Result<(), AppError> {
+    crate::ports::console()?.update_source(crate::ports::SourceInput { name, prefixes, rate_per_sec, burst }).await
 }
 
 /// Issues a new key, shown once; the old ones stay valid for `grace_hours`.

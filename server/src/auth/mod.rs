@@ -165,6 +165,25 @@ impl Worker {
         self.user.require(Permission::CorrectMessages)?;
         Ok(Correction(message))
     }
+
+    /// This worker's confirmation of a replay its connector would not take
+    /// on the filing source's word, if this worker may give one.
+    pub fn vouch(&self) -> Result<Vouch, Denied> {
+        self.user.require(Permission::ConfirmReplays)?;
+        Ok(Vouch(self.user.actor()))
+    }
+}
+
+/// A supervisor's confirmation that a failure from a source its connector
+/// does not trust may be replayed.
+#[derive(Debug, Clone)]
+pub struct Vouch(Actor);
+
+impl Vouch {
+    /// Who confirmed.
+    pub fn by(&self) -> &Actor {
+        &self.0
+    }
 }
 
 /// A corrected message, made by someone allowed to correct messages.

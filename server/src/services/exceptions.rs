@@ -140,7 +140,7 @@ impl Services {
         match action {
             // A replay is a job of its own; its audit record says who asked.
             TriageAction::Replay => {
-                let queued = self.request_replay(worker, id, None).await?;
+                let queued = self.request_replay(worker, id, None, None).await?;
                 Ok(Acted::ReplayQueued { job: queued.job, version: queued.version })
             }
             TriageAction::Change(change) => self.change(worker, id, seen, change).await,
@@ -168,10 +168,11 @@ impl Services {
     ) -> Result<Acted, ActError> {
         let me = worker.user();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
-        let state = store::exceptions::state(&mut tx, id).await?.ok_or(ActError::NotFound)?;
-        if !worker.scope().includes(state.queue.as_str()) {
-            return Err(ActError::NotAllowed(format!("{id} is in queue {}, which you do not work in", state.queue)));
-        }
+        // Out of reach reads exactly like missing: no queue is named.
+        let state = store::exceptions::state(&mut tx, id)
+            .await?
+            .filter(|s| worker.scope().includes(s.queue.as_str()))
+            .ok_or(ActError::NotFound)?;
         let candidate = match change.assignee_name() {
             Some(name) => store::exceptions::candidate(&mut tx, &name).await?,
             None => None,

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 
 use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity};
+use crossdock::source::{Prefixes, SourceName};
 use secrecy::SecretString;
 
 use super::ingest::source::key_hash;
@@ -19,8 +20,8 @@ use crate::store::{self};
 #[derive(Debug, Clone)]
 pub struct SourceSettings {
     pub name: String,
-    /// Events' `source` attribute must start with this.
-    pub prefix: String,
+    /// The `source` values its events may carry.
+    pub prefixes: Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
 }
@@ -36,7 +37,7 @@ pub struct NewSourceKey {
 #[derive(Debug, Clone)]
 pub struct SourceSummary {
     pub name: String,
-    pub prefix: String,
+    pub prefixes: Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
     pub signed: bool,
@@ -59,23 +60,29 @@ fn key_prefix(key: &str) -> String {
 }
 
 fn validate(settings: &SourceSettings) -> Result<(), ServiceError> {
-    let name_ok = (1..=64).contains(&settings.name.len())
-        && settings.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !name_ok {
-        return Err(ServiceError::invalid(
-            "name",
-            "a source name is 1 to 64 letters, digits, dots, dashes or underscores",
-        ));
-    }
-    if settings.prefix.trim().is_empty() || settings.prefix.len() > 256 || settings.prefix.contains(char::is_whitespace)
-    {
-        return Err(ServiceError::invalid("prefix", "the source prefix is 1 to 256 characters without spaces"));
-    }
+    SourceName::parse(&settings.name).map_err(|rule| ServiceError::invalid("name", rule))?;
     if !(settings.rate_per_sec.is_finite() && (0.1..=1_000_000.0).contains(&settings.rate_per_sec)) {
         return Err(ServiceError::invalid("rate_per_sec", "the rate is between 0.1 and 1,000,000 events a second"));
     }
     if !(1..=1_000_000).contains(&settings.burst) {
         return Err(ServiceError::invalid("burst", "the burst is between 1 and 1,000,000 events"));
+    }
+    Ok(())
+}
+
+/// Refuses prefixes that overlap another source's: every `source` value has
+/// one owner.
+async fn check_overlap(tx: &mut store::Tx<'_>, settings: &SourceSettings) -> Result<(), ServiceError> {
+    for other in store::sources::all(&mut **tx).await? {
+        if other.name == settings.name {
+            continue;
+        }
+        if let Some((ours, theirs)) = settings.prefixes.overlap_with(&other.prefixes) {
+            return Err(ServiceError::invalid(
+                "prefixes",
+                format!("`{ours}` overlaps `{theirs}` of source {}: no two sources share `source` values", other.name),
+            ));
+        }
     }
     Ok(())
 }
@@ -96,9 +103,10 @@ impl Services {
         let now = Utc::now();
         let key = new_key()?;
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        check_overlap(&mut tx, settings).await?;
         let new = NewSource {
             name: &settings.name,
-            prefix: &settings.prefix,
+            prefixes: &settings.prefixes,
             rate_per_sec: settings.rate_per_sec,
             burst: settings.burst,
             at: now,
@@ -108,7 +116,7 @@ impl Services {
         })?;
         store::sources::insert_key(&mut tx, id, &key_hash(&key), &key_prefix(&key), now).await?;
         let after = serde_json::json!({
-            "prefix": settings.prefix, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst,
+            "prefixes": settings.prefixes, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst,
             "key": key_prefix(&key),
         });
         store::audit::append(&mut tx, &[audit(by.actor(), AuditAction::SourceCreated, &settings.name, after, now)])
@@ -192,7 +200,7 @@ impl Services {
                 signed: !s.signing_secrets.is_empty(),
                 created_at: s.created_at,
                 name: s.name,
-                prefix: s.prefix,
+                prefixes: s.prefixes,
                 rate_per_sec: s.rate_per_sec,
                 burst: s.burst,
             })
@@ -201,18 +209,19 @@ impl Services {
 }
 
 impl Services {
-    /// Changes a source's prefix and allowance.
+    /// Changes a source's prefixes and allowance.
     #[tracing::instrument(skip_all, fields(source = %settings.name))]
     pub async fn update_source(&self, by: &impl Configurer, settings: &SourceSettings) -> Result<(), ServiceError> {
         validate(settings)?;
         let now = Utc::now();
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, &settings.name).await?;
-        store::sources::update_settings(&mut tx, source.id, &settings.prefix, settings.rate_per_sec, settings.burst)
+        check_overlap(&mut tx, settings).await?;
+        store::sources::update_settings(&mut tx, source.id, &settings.prefixes, settings.rate_per_sec, settings.burst)
             .await?;
-        let after = serde_json::json!({"prefix": settings.prefix, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst});
+        let after = serde_json::json!({"prefixes": settings.prefixes, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst});
         let entry = audit(by.actor(), AuditAction::SourceUpdated, &settings.name, after, now).before(
-            serde_json::json!({"prefix": source.prefix, "rate_per_sec": source.rate_per_sec, "burst": source.burst}),
+            serde_json::json!({"prefixes": source.prefixes, "rate_per_sec": source.rate_per_sec, "burst": source.burst}),
         );
         store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit the source")?;

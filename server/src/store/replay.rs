@@ -3,6 +3,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::replay::{AttemptOutcome, JobState, ReplayAttempt, ReplayJob, ReplayState, RetryPolicySpec};
+use crossdock::source::SourceName;
 use crossdock::{ExceptionId, ExceptionKind, Status};
 use serde_json::Value;
 
@@ -323,6 +324,9 @@ pub struct ReplayFacts {
     pub next_replay_at: Option<DateTime<Utc>>,
     /// The event that opened it, as received.
     pub event: Option<Value>,
+    /// The registered source that filed it (none for exceptions older than
+    /// sources, or whose source name no longer parses).
+    pub filed_by: Option<SourceName>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -339,6 +343,7 @@ struct FactsRow {
     replay_note: Option<String>,
     next_replay_at: Option<i64>,
     event_body: Option<String>,
+    filed_by: Option<String>,
 }
 
 pub async fn facts<'e>(
@@ -347,8 +352,9 @@ pub async fn facts<'e>(
 ) -> anyhow::Result<Option<ReplayFacts>> {
     let row: Option<FactsRow> = sqlx::query_as(
         "SELECT e.id, e.kind, e.status, e.queue, e.version, e.payload, e.payload_version, e.corrected_payload, e.replay_state, \
-         e.replay_note, e.next_replay_at, v.body AS event_body \
-         FROM exceptions e LEFT JOIN events v ON v.id = e.event_id WHERE e.id = ?",
+         e.replay_note, e.next_replay_at, v.body AS event_body, s.name AS filed_by \
+         FROM exceptions e LEFT JOIN events v ON v.id = e.event_id LEFT JOIN sources s ON s.id = v.source_id \
+         WHERE e.id = ?",
     )
     .bind(exception.get())
     .fetch_optional(db)
@@ -374,5 +380,6 @@ pub async fn facts<'e>(
         replay_note: r.replay_note,
         next_replay_at: r.next_replay_at.map(from_millis).transpose()?,
         event: r.event_body.as_deref().and_then(|b| json(b).ok()),
+        filed_by: r.filed_by.as_deref().and_then(|n| SourceName::parse(n).ok()),
     }))
 }

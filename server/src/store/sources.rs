@@ -3,6 +3,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+use crossdock::source::Prefixes;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Pool, Tx, from_millis, to_millis};
@@ -12,7 +13,7 @@ use super::{Pool, Tx, from_millis, to_millis};
 pub struct StoredSource {
     pub id: i64,
     pub name: String,
-    pub prefix: String,
+    pub prefixes: Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
     /// Standard Webhooks secrets (`whsec_...`); none: the source does not sign.
@@ -25,7 +26,7 @@ pub struct StoredSource {
 struct SourceRow {
     id: i64,
     name: String,
-    prefix: String,
+    prefixes: String,
     rate_per_sec: f64,
     burst: i64,
     signing_secrets: String,
@@ -33,7 +34,8 @@ struct SourceRow {
     disabled_at: Option<i64>,
 }
 
-const COLUMNS: &str = "s.id, s.name, s.prefix, s.rate_per_sec, s.burst, s.signing_secrets, s.created_at, s.disabled_at";
+const COLUMNS: &str =
+    "s.id, s.name, s.prefixes, s.rate_per_sec, s.burst, s.signing_secrets, s.created_at, s.disabled_at";
 
 impl SourceRow {
     fn into_source(self) -> anyhow::Result<StoredSource> {
@@ -42,7 +44,7 @@ impl SourceRow {
         Ok(StoredSource {
             id: self.id,
             name: self.name,
-            prefix: self.prefix,
+            prefixes: serde_json::from_str(&self.prefixes).context("stored source prefixes are unreadable")?,
             rate_per_sec: self.rate_per_sec,
             burst: u32::try_from(self.burst).unwrap_or(u32::MAX),
             signing_secrets: secrets.into_iter().map(SecretString::from).collect(),
@@ -70,7 +72,7 @@ struct KeyRow {
 
 pub struct NewSource<'a> {
     pub name: &'a str,
-    pub prefix: &'a str,
+    pub prefixes: &'a Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
     pub at: DateTime<Utc>,
@@ -79,11 +81,11 @@ pub struct NewSource<'a> {
 /// Inserts a source; `None` when the name is taken.
 pub async fn insert(tx: &mut Tx<'_>, new: &NewSource<'_>) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar(
-        "INSERT INTO sources (name, prefix, rate_per_sec, burst, created_at) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO sources (name, prefixes, rate_per_sec, burst, created_at) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (name) DO NOTHING RETURNING id",
     )
     .bind(new.name)
-    .bind(new.prefix)
+    .bind(serde_json::to_string(new.prefixes).context("Failed to encode prefixes")?)
     .bind(new.rate_per_sec)
     .bind(i64::from(new.burst))
     .bind(to_millis(new.at))
@@ -99,6 +101,15 @@ pub async fn by_name<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyho
         .await
         .context("Failed to read a source")?;
     row.map(SourceRow::into_source).transpose()
+}
+
+/// Every source, inside a transaction.
+pub async fn all<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<Vec<StoredSource>> {
+    let rows: Vec<SourceRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM sources s ORDER BY s.name"))
+        .fetch_all(db)
+        .await
+        .context("Failed to list sources")?;
+    rows.into_iter().map(SourceRow::into_source).collect()
 }
 
 pub async fn list(pool: &Pool) -> anyhow::Result<Vec<StoredSource>> {
@@ -194,12 +205,12 @@ impl KeyMatch {
 pub async fn update_settings(
     tx: &mut Tx<'_>,
     id: i64,
-    prefix: &str,
+    prefixes: &Prefixes,
     rate_per_sec: f64,
     burst: u32,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sources SET prefix = ?, rate_per_sec = ?, burst = ? WHERE id = ?")
-        .bind(prefix)
+    sqlx::query("UPDATE sources SET prefixes = ?, rate_per_sec = ?, burst = ? WHERE id = ?")
+        .bind(serde_json::to_string(prefixes).context("Failed to encode prefixes")?)
         .bind(rate_per_sec)
         .bind(i64::from(burst))
         .bind(id)

@@ -325,8 +325,8 @@ mod csrf {
     #[tokio::test]
     async fn the_ingest_api_is_not_subject_to_the_origin_check() {
         let app = spawn_app_with_demo().await;
-        let key = app.source("cli", "wms/", 10.0, 10).await;
-        let event = serde_json::json!({"specversion": "1.0", "id": "o-1", "source": "wms/a", "type": "inventory.snapshot",
+        let key = app.source("cli", "t-wms/", 10.0, 10).await;
+        let event = serde_json::json!({"specversion": "1.0", "id": "o-1", "source": "t-wms/a", "type": "inventory.snapshot",
             "time": "2026-11-24T16:05:00Z", "data": {"item": "SKU-1", "erp_qty": 1, "wms_qty": 2}});
         assert_eq!(app.post_event(&key, &event).await.status(), 200);
     }
@@ -378,7 +378,7 @@ async fn every_action_is_allowed_or_denied_by_role() {
             "create_source",
             vec![
                 ("name", "matrix".into()),
-                ("prefix", "mx/".into()),
+                ("prefixes", "mx/".into()),
                 ("rate_per_sec", "5".into()),
                 ("burst", "5".into()),
             ],
@@ -388,7 +388,7 @@ async fn every_action_is_allowed_or_denied_by_role() {
             "update_source",
             vec![
                 ("name", "erp".into()),
-                ("prefix", "erp/".into()),
+                ("prefixes", "t-erp/".into()),
                 ("rate_per_sec", "50".into()),
                 ("burst", "500".into()),
             ],

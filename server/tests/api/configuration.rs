@@ -74,9 +74,9 @@ async fn an_sla_policy_with_zero_or_absurd_targets_is_refused() {
 async fn a_policy_change_applies_to_exceptions_opened_after_it() {
     let app = spawn_app_with_demo().await;
     let admin = admin(&app).await;
-    let key = app.source("test-wms", "wms/", 1000.0, 1000).await;
+    let key = app.source("test-wms", "t-wms/", 1000.0, 1000).await;
     let event = |id: &str, po: &str| {
-        json!({"specversion": "1.0", "id": id, "source": "wms/dc-atl",
+        json!({"specversion": "1.0", "id": id, "source": "t-wms/dc-atl",
         "type": "exception.partial_receipt", "time": "2026-11-24T15:42:10Z",
         "data": {"site": "DC-ATL", "po": po, "line": 1, "item": "SKU-1", "expected_qty": 10, "received_qty": 5}})
     };
@@ -123,7 +123,7 @@ async fn a_dry_run_shows_the_decision_and_why_earlier_rules_did_not_match() {
     let app = spawn_app_with_demo().await;
     let admin = admin(&app).await;
     let rules = current_rules(&admin).await;
-    let event = json!({"specversion": "1.0", "id": "d-1", "source": "wms/dc-atl", "type": "exception.inventory_mismatch",
+    let event = json!({"specversion": "1.0", "id": "d-1", "source": "t-wms/dc-atl", "type": "exception.inventory_mismatch",
         "time": "2026-11-24T15:42:10Z", "data": {"site": "DC-ATL", "item": "SKU-1", "erp_qty": 5, "wms_qty": 3}});
     let response = admin.server_fn_json("dry_run", &json!({"rules": rules, "event": event.to_string()})).await;
     assert_eq!(response.status(), 200);
@@ -202,7 +202,7 @@ async fn only_admins_configure_and_the_server_says_so_to_everyone_else() {
     let site =
         json!({"site": {"code": "DC-X", "name": "X", "calendar": {"time_zone": "UTC", "hours": {"kind": "24x7"}}}});
     let policy = json!({"policy": {"name": "P", "targets": {"low": t, "medium": t, "high": t, "critical": t}}});
-    let event = json!({"specversion": "1.0", "id": "m-1", "source": "wms/a", "type": "exception.duplicate_event",
+    let event = json!({"specversion": "1.0", "id": "m-1", "source": "t-wms/a", "type": "exception.duplicate_event",
         "time": "2026-11-24T15:42:10Z", "data": {"original_id": "a", "duplicate_id": "b", "entity": "order"}})
     .to_string();
     for (user, allowed) in [("pat", false), ("sam", false), ("alex", false), ("morgan", true)] {

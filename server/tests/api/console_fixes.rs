@@ -29,8 +29,8 @@ async fn detail(b: &Browser, id: i64) -> ExceptionDetailView {
 
 /// Files a fresh partial receipt at DC-DAL; its exception id.
 async fn fresh_receipt(app: &TestApp, id: &str, po: &str) -> i64 {
-    let key = app.source(&format!("src-{id}"), &format!("wms/{id}"), 1000.0, 1000).await;
-    let event = json!({"specversion": "1.0", "id": id, "source": format!("wms/{id}"), "type": "exception.partial_receipt",
+    let key = app.source(&format!("src-{id}"), &format!("t-wms/{id}"), 1000.0, 1000).await;
+    let event = json!({"specversion": "1.0", "id": id, "source": format!("t-wms/{id}"), "type": "exception.partial_receipt",
         "time": "2026-11-24T15:42:10Z", "data": {"site": "DC-DAL", "po": po, "line": 1, "item": "SKU-1",
         "expected_qty": 96, "received_qty": 48}});
     let filed: Value = app.post_event(&key, &event).await.json().await.expect("json");

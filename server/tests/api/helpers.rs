@@ -101,7 +101,8 @@ impl TestApp {
 
     /// Registers a source and returns its API key.
     pub async fn source(&self, name: &str, prefix: &str, rate: f64, burst: u32) -> String {
-        let settings = SourceSettings { name: name.into(), prefix: prefix.into(), rate_per_sec: rate, burst };
+        let prefixes = crossdock::source::Prefixes::parse_list(prefix).expect("prefixes");
+        let settings = SourceSettings { name: name.into(), prefixes, rate_per_sec: rate, burst };
         let issued = self.services.create_source(&Operator::command_line(), &settings).await.expect("source created");
         secrecy::ExposeSecret::expose_secret(&issued.key).to_owned()
     }

@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_with_demo};
 
 pub fn partial_receipt(id: &str, po: &str) -> Value {
     json!({
-        "specversion": "1.0", "id": id, "source": "wms/dc-atl", "type": "exception.partial_receipt",
+        "specversion": "1.0", "id": id, "source": "t-wms/dc-atl", "type": "exception.partial_receipt",
         "time": "2026-11-24T15:42:10Z", "subject": po,
         "data": {"site": "DC-ATL", "refs": {"po": po, "supplier": "SUP-017"}, "po": po, "line": 2,
                  "item": "SKU-20418", "expected_qty": 240, "received_qty": 192}
@@ -17,7 +17,7 @@ pub fn partial_receipt(id: &str, po: &str) -> Value {
 
 fn carrier_timeout(id: &str, shipment: &str) -> Value {
     json!({
-        "specversion": "1.0", "id": id, "source": "wms/dc-dal", "type": "exception.integration",
+        "specversion": "1.0", "id": id, "source": "t-wms/dc-dal", "type": "exception.integration",
         "time": "2026-11-24T16:05:00Z",
         "data": {"site": "DC-DAL", "refs": {"shipment": shipment, "order": "SO-1"}, "system": "carrier",
                  "operation": "tms.create_shipment", "error_code": "timeout", "message": "no answer in 30 s",
@@ -27,7 +27,7 @@ fn carrier_timeout(id: &str, shipment: &str) -> Value {
 
 async fn demo_with_wms_key() -> (TestApp, String) {
     let app = spawn_app_with_demo().await;
-    let key = app.source("test-wms", "wms/", 10_000.0, 10_000).await;
+    let key = app.source("test-wms", "t-wms/", 10_000.0, 10_000).await;
     (app, key)
 }
 
@@ -66,7 +66,7 @@ async fn each_exception_type_lands_in_its_queue() {
     let (app, key) = demo_with_wms_key().await;
     let timeout: Value = app.post_event(&key, &carrier_timeout("t-1", "SHP-9")).await.json().await.unwrap();
     assert_eq!(queue_of(&app, timeout["exception_id"].as_i64().unwrap()).await, "transportation");
-    let duplicate = json!({"specversion": "1.0", "id": "d-1", "source": "wms/dc-atl", "type": "exception.duplicate_event",
+    let duplicate = json!({"specversion": "1.0", "id": "d-1", "source": "t-wms/dc-atl", "type": "exception.duplicate_event",
         "time": "2026-11-24T16:05:00Z", "data": {"original_id": "a", "duplicate_id": "b", "entity": "shipment"}});
     let body: Value = app.post_event(&key, &duplicate).await.json().await.unwrap();
     assert_eq!(queue_of(&app, body["exception_id"].as_i64().unwrap()).await, "triage", "the catch-all queue");
@@ -80,7 +80,7 @@ async fn a_batch_is_answered_event_by_event_and_stores_exactly_the_valid_ones() 
     bad["data"]["expected_qty"] = json!("lots");
     let foreign = {
         let mut e = partial_receipt("b-4", "PO-904");
-        e["source"] = json!("erp/sap-prod");
+        e["source"] = json!("t-erp/sap-prod");
         e
     };
     let batch = json!([
@@ -119,7 +119,7 @@ async fn binary_mode_reads_attributes_from_ce_headers() {
         .header("content-type", "application/json")
         .header("ce-specversion", "1.0")
         .header("ce-id", "bin-1")
-        .header("ce-source", "wms/dc-dal")
+        .header("ce-source", "t-wms/dc-dal")
         .header("ce-type", "exception.integration")
         .header("ce-time", "2026-11-24T16:05:00Z")
         .header("ce-correlationid", "order:SO-77812")
@@ -153,7 +153,7 @@ async fn binary_mode_problems_name_the_header() {
         .bearer_auth(&key)
         .header("content-type", "application/json")
         .header("ce-specversion", "1.0")
-        .header("ce-source", "wms/dc-dal")
+        .header("ce-source", "t-wms/dc-dal")
         .header("ce-type", "inventory.snapshot")
         .header("ce-time", "last tuesday")
         .body(r#"{"item": "SKU-1", "erp_qty": 1, "wms_qty": 1}"#)
@@ -241,7 +241,7 @@ async fn a_repeat_of_an_open_problem_is_counted_as_an_occurrence() {
 async fn a_source_may_not_write_as_another() {
     let (app, key) = demo_with_wms_key().await;
     let mut event = partial_receipt("f-1", "PO-970");
-    event["source"] = json!("erp/sap-prod");
+    event["source"] = json!("t-erp/sap-prod");
     let response = app.post_event(&key, &event).await;
     assert_eq!(response.status(), 403);
     assert_eq!(response.headers()["content-type"], "application/problem+json");
@@ -253,10 +253,10 @@ async fn a_source_may_not_write_as_another() {
 #[tokio::test]
 async fn a_rotated_key_stays_valid_for_its_grace_period_and_a_revoked_one_at_once_not() {
     let app = spawn_app().await;
-    let old = app.source("erp", "erp/", 1000.0, 1000).await;
+    let old = app.source("erp", "t-erp/", 1000.0, 1000).await;
     let actor = crossdock_server::auth::Operator::command_line();
     let event = |id: &str| {
-        json!({"specversion": "1.0", "id": id, "source": "erp/sap", "type": "inventory.snapshot",
+        json!({"specversion": "1.0", "id": id, "source": "t-erp/sap", "type": "inventory.snapshot",
             "time": "2026-11-24T16:05:00Z", "data": {"item": "SKU-1", "erp_qty": 1, "wms_qty": 2}})
     };
     let new = app
@@ -290,7 +290,7 @@ async fn a_rotated_key_stays_valid_for_its_grace_period_and_a_revoked_one_at_onc
 #[tokio::test]
 async fn keys_are_stored_only_as_hashes() {
     let app = spawn_app().await;
-    let key = app.source("tms", "tms/", 10.0, 10).await;
+    let key = app.source("tms", "t-tms/", 10.0, 10).await;
     assert!(key.len() >= 26, "at least 128 random bits");
     let stored: Vec<String> =
         sqlx::query_scalar("SELECT key_hash FROM source_keys").fetch_all(app.services.pool()).await.unwrap();
@@ -307,7 +307,7 @@ mod signatures {
     use crossdock_server::services::ingest::signature;
 
     async fn signed_source(app: &TestApp) -> (String, String) {
-        let key = app.source("portal", "portal/", 1000.0, 1000).await;
+        let key = app.source("portal", "t-portal/", 1000.0, 1000).await;
         let secret = app
             .services
             .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", false)
@@ -317,7 +317,7 @@ mod signatures {
     }
 
     fn event(id: &str) -> String {
-        json!({"specversion": "1.0", "id": id, "source": "portal/hub", "type": "exception.supplier_date_change",
+        json!({"specversion": "1.0", "id": id, "source": "t-portal/hub", "type": "exception.supplier_date_change",
             "time": "2026-11-24T16:05:00Z", "data": {"po": "PO-1", "supplier": "SUP-1",
             "previous_date": "2026-12-01", "promised_date": "2026-12-09"}})
         .to_string()
@@ -426,20 +426,20 @@ mod signatures {
 #[tokio::test]
 async fn a_noisy_source_is_throttled_without_slowing_another() {
     let app = spawn_app().await;
-    let noisy = app.source("noisy", "wms/", 1.0, 2).await;
-    let quiet = app.source("quiet", "erp/", 1.0, 2).await;
+    let noisy = app.source("noisy", "t-wms/", 1.0, 2).await;
+    let quiet = app.source("quiet", "t-erp/", 1.0, 2).await;
     let event = |id: &str, source: &str| {
         json!({"specversion": "1.0", "id": id, "source": source, "type": "inventory.snapshot",
             "time": "2026-11-24T16:05:00Z", "data": {"item": "SKU-1", "erp_qty": 1, "wms_qty": 2}})
     };
-    assert_eq!(app.post_event(&noisy, &event("n-1", "wms/a")).await.status(), 200);
-    assert_eq!(app.post_event(&noisy, &event("n-2", "wms/a")).await.status(), 200);
-    let throttled = app.post_event(&noisy, &event("n-3", "wms/a")).await;
+    assert_eq!(app.post_event(&noisy, &event("n-1", "t-wms/a")).await.status(), 200);
+    assert_eq!(app.post_event(&noisy, &event("n-2", "t-wms/a")).await.status(), 200);
+    let throttled = app.post_event(&noisy, &event("n-3", "t-wms/a")).await;
     assert_eq!(throttled.status(), 429);
     let wait: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&wait));
     assert_eq!(throttled.headers()["content-type"], "application/problem+json");
-    assert_eq!(app.post_event(&quiet, &event("q-1", "erp/a")).await.status(), 200);
+    assert_eq!(app.post_event(&quiet, &event("q-1", "t-erp/a")).await.status(), 200);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id = 'n-3'").await, 0);
 }
 

@@ -114,7 +114,7 @@ fn cases() -> Vec<Case> {
             "a source outside the key's prefix",
             Key::Good,
             STRUCTURED,
-            with(|e| e["source"] = json!("erp/x")),
+            with(|e| e["source"] = json!("t-erp/x")),
             403,
             Some("/source"),
         ),
@@ -124,8 +124,8 @@ fn cases() -> Vec<Case> {
 #[tokio::test]
 async fn every_bad_input_gets_a_problem_with_its_status_and_pointer_and_stores_nothing() {
     let app = spawn_app().await;
-    let good = app.source("bad-input", "wms/", 100_000.0, 100_000).await;
-    let revoked = app.source("revoked", "wms/", 100.0, 100).await;
+    let good = app.source("bad-input", "t-wms/", 100_000.0, 100_000).await;
+    let revoked = app.source("revoked", "t-revoked/", 100.0, 100).await;
     app.services.revoke_source_keys(&crossdock_server::auth::Operator::command_line(), "revoked").await.unwrap();
     for case in cases() {
         let key = match case.key {
@@ -163,7 +163,7 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
         ".{0,16}".prop_map(Value::String),
         Just(json!("1.0")),
-        Just(json!("wms/x")),
+        Just(json!("t-wms/x")),
         Just(json!("exception.partial_receipt")),
         Just(json!("2026-11-24T15:42:10Z")),
     ];
@@ -205,7 +205,7 @@ fn random_bytes_and_random_json_never_make_the_server_fail() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (app, key): (TestApp, String) = runtime.block_on(async {
         let app = spawn_app().await;
-        let key = app.source("fuzz", "wms/", 1_000_000.0, 1_000_000).await;
+        let key = app.source("fuzz", "t-wms/", 1_000_000.0, 1_000_000).await;
         (app, key)
     });
     let content_types = [STRUCTURED, BATCH, "application/json", "text/plain"];

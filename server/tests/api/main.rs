@@ -6,6 +6,7 @@ mod cli;
 mod configuration;
 mod console;
 mod console_fixes;
+mod hardening;
 mod health;
 mod helpers;
 mod ingest;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crossdock::event::System;
 use crossdock::replay::{Breaker, ConnectorSpec, HttpMethod};
+use crossdock::source::SourceName;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -30,6 +31,8 @@ struct ConnectorEditor {
     cooldown: RwSignal<String>,
     /// Close the circuit again on save.
     reset: RwSignal<bool>,
+    /// Sources whose failures are replayed on their word, space-separated.
+    allowed: RwSignal<String>,
 }
 
 impl ConnectorEditor {
@@ -49,6 +52,7 @@ impl ConnectorEditor {
             threshold: s("5"),
             cooldown: s("60"),
             reset: RwSignal::new(false),
+            allowed: s(""),
         }
     }
 
@@ -66,6 +70,7 @@ impl ConnectorEditor {
         self.threshold.set(c.breaker_threshold.to_string());
         self.cooldown.set(c.breaker_cooldown_seconds.to_string());
         self.reset.set(false);
+        self.allowed.set(c.allowed_sources.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "));
     }
 
     fn spec(&self) -> Result<ConnectorSpec, AppError> {
@@ -97,6 +102,15 @@ impl ConnectorEditor {
                 &self.cooldown.get_untracked(),
                 "whole seconds",
             )?,
+            allowed_sources: self
+                .allowed
+                .get_untracked()
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    SourceName::parse(s).map_err(|rule| AppError::invalid("allowed_sources", format!("`{s}`: {rule}")))
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -165,6 +179,7 @@ pub fn ConnectorsPage() -> impl IntoView {
                                     <th scope="col">"Target"</th>
                                     <th scope="col">"Timeout"</th>
                                     <th scope="col">"Retry policy"</th>
+                                    <th scope="col">"Trusted sources"</th>
                                     <th scope="col">"Secret"</th>
                                     <th scope="col">"Circuit"</th>
                                     <th scope="col">"Actions"</th>
@@ -181,6 +196,11 @@ pub fn ConnectorsPage() -> impl IntoView {
                                             <td><code>{format!("{} {}", c.spec.method.as_str(), c.spec.url)}</code></td>
                                             <td>{format!("{} ms", c.spec.timeout_ms)}</td>
                                             <td>{c.spec.retry_policy.clone().unwrap_or_else(|| "queue's or standard".into())}</td>
+                                            <td>{if c.spec.allowed_sources.is_empty() {
+                                                "none: every replay needs a supervisor".to_owned()
+                                            } else {
+                                                c.spec.allowed_sources.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                                            }}</td>
                                             <td>{if c.has_secret { "set" } else { "none" }}</td>
                                             <td class="breaker">{breaker_label(&c.breaker)}</td>
                                             <td class="actions">
@@ -266,6 +286,7 @@ pub fn ConnectorsPage() -> impl IntoView {
                     </select>
                     <FieldMessage error field="retry_policy" id="connector-policy-error" />
                 </div>
+                {input("connector-allowed", "Sources whose failures it replays on their word (space-separated; others need a supervisor)", "allowed_sources", editor.allowed)}
                 {input("connector-threshold", "Failures in a row that open the circuit", "breaker_threshold", editor.threshold)}
                 {input("connector-cooldown", "Rest before a probe (seconds)", "breaker_cooldown_seconds", editor.cooldown)}
                 <div class="field checkbox">

@@ -1,4 +1,4 @@
-//! Sources: register, change prefix and allowance, rotate and revoke keys,
+//! Sources: register, change prefixes and allowance, rotate and revoke keys,
 //! add signing secrets. A key or secret is shown once, right after it is made.
 
 use leptos::ev::SubmitEvent;
@@ -52,7 +52,7 @@ pub fn SourcesPage() -> impl IntoView {
                                         <thead>
                                             <tr>
                                                 <th scope="col">"Name"</th>
-                                                <th scope="col">"Source prefix"</th>
+                                                <th scope="col">"Source prefixes"</th>
                                                 <th scope="col">"Events/s"</th>
                                                 <th scope="col">"Burst"</th>
                                                 <th scope="col">"Signed"</th>
@@ -84,7 +84,7 @@ fn SourceRow(
 ) -> impl IntoView {
     let name = StoredValue::new(source.name.clone());
     let editing = RwSignal::new(false);
-    let prefix = RwSignal::new(source.prefix.clone());
+    let prefixes = RwSignal::new(source.prefixes.join(" "));
     let rate = RwSignal::new(source.rate_per_sec.to_string());
     let burst = RwSignal::new(source.burst.to_string());
     let grace = RwSignal::new("24".to_owned());
@@ -93,7 +93,7 @@ fn SourceRow(
         ev.prevent_default();
         update.dispatch(UpdateSource {
             name: name.get_value(),
-            prefix: prefix.get(),
+            prefixes: prefixes.get(),
             rate_per_sec: rate.get().trim().parse().unwrap_or(-1.0),
             burst: burst.get().trim().parse().unwrap_or(0),
         });
@@ -102,7 +102,7 @@ fn SourceRow(
     view! {
         <tr>
             <td>{source.name.clone()}</td>
-            <td><code>{source.prefix.clone()}</code></td>
+            <td><code>{source.prefixes.join(" ")}</code></td>
             <td>{source.rate_per_sec}</td>
             <td>{source.burst}</td>
             <td>{if source.signed { "yes" } else { "no" }}</td>
@@ -115,9 +115,9 @@ fn SourceRow(
                 <td colspan="6">
                     <form class="form inline" on:submit=save>
                         <div class="field">
-                            <label for=format!("prefix-{}", name.get_value())>"Source prefix"</label>
-                            <input id=format!("prefix-{}", name.get_value()) prop:value=prefix on:input=move |ev| prefix.set(event_target_value(&ev)) />
-                            <FieldMessage error field="prefix" id="edit-prefix-error" />
+                            <label for=format!("prefix-{}", name.get_value())>"Source prefixes (space-separated)"</label>
+                            <input id=format!("prefix-{}", name.get_value()) prop:value=prefixes on:input=move |ev| prefixes.set(event_target_value(&ev)) />
+                            <FieldMessage error field="prefixes" id="edit-prefix-error" />
                         </div>
                         <div class="field">
                             <label for=format!("rate-{}", name.get_value())>"Events a second"</label>
@@ -166,7 +166,7 @@ fn SourceRow(
 #[component]
 fn CreateSourceForm(create: ServerAction<CreateSource>) -> impl IntoView {
     let name = RwSignal::new(String::new());
-    let prefix = RwSignal::new(String::new());
+    let prefixes = RwSignal::new(String::new());
     let rate = RwSignal::new("100".to_owned());
     let burst = RwSignal::new("1000".to_owned());
     let error = last_error(create.value());
@@ -174,7 +174,7 @@ fn CreateSourceForm(create: ServerAction<CreateSource>) -> impl IntoView {
         ev.prevent_default();
         create.dispatch(CreateSource {
             name: name.get(),
-            prefix: prefix.get(),
+            prefixes: prefixes.get(),
             rate_per_sec: rate.get().trim().parse().unwrap_or(-1.0),
             burst: burst.get().trim().parse().unwrap_or(0),
         });
@@ -188,9 +188,9 @@ fn CreateSourceForm(create: ServerAction<CreateSource>) -> impl IntoView {
                 <FieldMessage error field="name" id="source-name-error" />
             </div>
             <div class="field">
-                <label for="source-prefix">"Source prefix"</label>
-                <input id="source-prefix" placeholder="wms/dc-atl" prop:value=prefix on:input=move |ev| prefix.set(event_target_value(&ev)) />
-                <FieldMessage error field="prefix" id="source-prefix-error" />
+                <label for="source-prefix">"Source prefixes (space-separated; `wms` covers `wms` and `wms/...`)"</label>
+                <input id="source-prefix" placeholder="wms" prop:value=prefixes on:input=move |ev| prefixes.set(event_target_value(&ev)) />
+                <FieldMessage error field="prefixes" id="source-prefix-error" />
             </div>
             <div class="field">
                 <label for="source-rate">"Events a second"</label>

@@ -23,6 +23,8 @@ fn replay_view(s: ReplayStatus) -> ReplayView {
         other => serde_json::to_string_pretty(other).unwrap_or_default(),
     };
     ReplayView {
+        filed_by: s.filed_by.map(|n| n.to_string()),
+        trusted: s.trusted,
         connector: s.connector.map(connector_entry),
         state: s.state,
         note: s.note,
@@ -97,7 +99,7 @@ impl ReplaysPort for ConsoleServices {
         .await
     }
 
-    async fn replay(&self, id: i64, corrected: Option<serde_json::Value>) -> Result<i64, AppError> {
+    async fn replay(&self, id: i64, corrected: Option<serde_json::Value>, confirm: bool) -> Result<i64, AppError> {
         answer(async {
             let worker = self.as_worker().await?;
             let correction = match corrected {
@@ -106,7 +108,15 @@ impl ReplaysPort for ConsoleServices {
                 })?),
                 None => None,
             };
-            let queued = self.services.request_replay(&worker, ExceptionId::new(id), correction).await;
+            let vouch = match confirm {
+                true => Some(worker.vouch().map_err(|_| {
+                    AppError::Forbidden(
+                        "only supervisors and admins confirm a replay its connector does not trust".into(),
+                    )
+                })?),
+                false => None,
+            };
+            let queued = self.services.request_replay(&worker, ExceptionId::new(id), correction, vouch).await;
             Ok(queued.map_err(ServiceError::from)?.job)
         })
         .await

@@ -1,5 +1,6 @@
 //! Sources and their keys, for admins.
 
+use crossdock::source::Prefixes;
 use crossdock_app::AppError;
 use crossdock_app::dto::SourceEntry;
 use crossdock_app::ports::{SourceInput, SourcesPort};
@@ -8,8 +9,9 @@ use secrecy::ExposeSecret;
 use super::{ConsoleServices, answer};
 use crate::services::SourceSettings;
 
-fn settings(input: SourceInput) -> SourceSettings {
-    SourceSettings { name: input.name, prefix: input.prefix, rate_per_sec: input.rate_per_sec, burst: input.burst }
+fn settings(input: SourceInput) -> Result<SourceSettings, AppError> {
+    let prefixes = Prefixes::parse_list(&input.prefixes).map_err(|e| AppError::invalid("prefixes", e))?;
+    Ok(SourceSettings { name: input.name, prefixes, rate_per_sec: input.rate_per_sec, burst: input.burst })
 }
 
 #[async_trait::async_trait]
@@ -21,7 +23,7 @@ impl SourcesPort for ConsoleServices {
                 .into_iter()
                 .map(|s| SourceEntry {
                     name: s.name,
-                    prefix: s.prefix,
+                    prefixes: s.prefixes.iter().map(ToString::to_string).collect(),
                     rate_per_sec: s.rate_per_sec,
                     burst: s.burst,
                     signed: s.signed,
@@ -34,14 +36,14 @@ impl SourcesPort for ConsoleServices {
 
     async fn create_source(&self, input: SourceInput) -> Result<String, AppError> {
         answer(async {
-            let issued = self.services.create_source(&self.as_admin().await?, &settings(input)).await?;
+            let issued = self.services.create_source(&self.as_admin().await?, &settings(input)?).await?;
             Ok(issued.key.expose_secret().to_owned())
         })
         .await
     }
 
     async fn update_source(&self, input: SourceInput) -> Result<(), AppError> {
-        answer(async { Ok(self.services.update_source(&self.as_admin().await?, &settings(input)).await?) }).await
+        answer(async { Ok(self.services.update_source(&self.as_admin().await?, &settings(input)?).await?) }).await
     }
 
     async fn rotate_source_key(&self, name: String, grace_hours: u32) -> Result<String, AppError> {

@@ -8,6 +8,7 @@ use crossdock::calendar::{CalendarSpec, HoursSpec, ShiftSpec};
 use crossdock::config::{QueueSpec, SiteSpec};
 use crossdock::routing::{ConditionSpec, RuleSetSpec, RuleSpec};
 use crossdock::sla::{SlaPolicySpec, SlaTargets};
+use crossdock::source::SourceName;
 use serde_json::{Value, json};
 
 use crossdock::event::System;
@@ -157,14 +158,10 @@ pub fn configuration() -> ConfigDocs {
 
 /// The demo sources: one per system, each writing under its own prefix.
 pub fn sources() -> Vec<SourceSettings> {
-    [("wms", "wms/"), ("erp", "erp/"), ("portal", "portal/"), ("tms", "tms/"), ("middleware", "mw/")]
+    [("wms", "wms"), ("erp", "erp"), ("portal", "portal"), ("tms", "tms"), ("middleware", "mw")]
         .into_iter()
-        .map(|(name, prefix)| SourceSettings {
-            name: name.into(),
-            prefix: prefix.into(),
-            rate_per_sec: 200.0,
-            burst: 1000,
-        })
+        .filter_map(|(name, prefix)| Some((name, crossdock::source::Prefixes::parse_list(prefix).ok()?)))
+        .map(|(name, prefixes)| SourceSettings { name: name.into(), prefixes, rate_per_sec: 200.0, burst: 1000 })
         .collect()
 }
 
@@ -278,6 +275,8 @@ pub fn connectors(target: &str) -> Vec<ConnectorSpec> {
         retry_policy: None,
         breaker_threshold: 5,
         breaker_cooldown_seconds: 60,
+        // The integration hub files every failure of the demo.
+        allowed_sources: SourceName::parse("middleware").into_iter().collect(),
     })
     .collect()
 }

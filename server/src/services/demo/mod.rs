@@ -68,8 +68,7 @@ impl Services {
         let mut filed: HashMap<String, ExceptionId> = HashMap::new();
         for (event, received_at) in data::events(now) {
             let name = event["source"].as_str().unwrap_or_default();
-            let source =
-                sources.iter().find(|s| name.starts_with(&s.prefix)).context("a demo event has no demo source")?;
+            let source = sources.iter().find(|s| s.prefixes.cover(name)).context("a demo event has no demo source")?;
             let results = self.ingest(source, std::slice::from_ref(&event), received_at).await?;
             match results.first() {
                 Some(EventResult::Rejected { problems, .. }) => {

@@ -85,7 +85,7 @@ fn prepare(
     };
     let null = Value::Null;
     let data = raw.get("data").unwrap_or(&null);
-    let exception = match (RoutingFacts::of_event(event, data), Fingerprint::of(event)) {
+    let exception = match (RoutingFacts::of_event(event, data), Fingerprint::of(&source.name, event)) {
         (Some(facts), Some(fingerprint)) => {
             let decision = config.routing.route(&facts);
             let queue = config
@@ -129,7 +129,7 @@ fn prepare(
         }
         _ => None,
     };
-    Ok(IngestItem { event: record, exception, actor: Actor::Source(source.name.clone()) })
+    Ok(IngestItem { event: record, exception, actor: Actor::Source(source.name.to_string()) })
 }
 
 impl Services {
@@ -161,7 +161,7 @@ impl Services {
                     continue;
                 }
             };
-            if !event.source.starts_with(&source.prefix) {
+            if !source.prefixes.cover(&event.source) {
                 let problem = FieldProblem {
                     pointer: "/source".into(),
                     message: format!("`{}` is not a source this API key may write as", event.source),

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Utc;
+use crossdock::source::SourceName;
 use secrecy::{ExposeSecret, SecretSlice};
 use sha2::{Digest, Sha256};
 
@@ -21,8 +22,8 @@ const CACHE_TTL: StdDuration = StdDuration::from_secs(5);
 #[derive(Debug)]
 pub struct AuthenticatedSource {
     pub id: i64,
-    pub name: String,
-    pub prefix: String,
+    pub name: SourceName,
+    pub prefixes: crossdock::source::Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
     /// Decoded signing secrets; empty when the source has none (does not sign).
@@ -101,8 +102,9 @@ impl Services {
         let source = Arc::new(AuthenticatedSource {
             secrets,
             id: found.source.id,
-            name: found.source.name,
-            prefix: found.source.prefix,
+            name: SourceName::parse(&found.source.name)
+                .map_err(|rule| AuthError::Internal(anyhow::anyhow!("stored source name: {rule}")))?,
+            prefixes: found.source.prefixes,
             rate_per_sec: found.source.rate_per_sec,
             burst: found.source.burst,
         });

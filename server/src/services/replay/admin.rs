@@ -68,6 +68,11 @@ impl Services {
         {
             return Err(ServiceError::invalid("retry_policy", format!("there is no retry policy `{p}`")));
         }
+        for source in &spec.allowed_sources {
+            if store::sources::by_name(&mut *tx, source.as_str()).await?.is_none() {
+                return Err(ServiceError::invalid("allowed_sources", format!("there is no source `{source}`")));
+            }
+        }
         let before = store::connectors::connector_named(&mut *tx, &spec.name).await?;
         if let Some(other) = store::connectors::connector_for(&mut *tx, spec.system.as_str(), &spec.operation).await?
             && other.spec.name != spec.name

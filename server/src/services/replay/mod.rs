@@ -10,6 +10,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity, SystemAgent};
 use crossdock::replay::{ReplayAttempt, ReplayJob, ReplayState, idempotency_key, json_diff};
+use crossdock::source::SourceName;
 use crossdock::{ExceptionId, ExceptionKind};
 use serde_json::Value;
 
@@ -17,7 +18,7 @@ pub use admin::{ConnectorSummary, TestAnswer};
 pub use deliver::ReplayStep;
 
 use super::{ActError, ServiceError, Services};
-use crate::auth::{Correction, Viewer, Worker};
+use crate::auth::{Correction, Viewer, Vouch, Worker};
 use crate::store::replay::{NewJob, ReplayFacts};
 use crate::store::{self};
 
@@ -25,6 +26,11 @@ use crate::store::{self};
 #[derive(Debug, Clone)]
 pub struct ReplayStatus {
     pub connector: Option<ConnectorSummary>,
+    /// The source that filed the failure.
+    pub filed_by: Option<SourceName>,
+    /// Whether the connector replays it on its source's word; if not, a
+    /// supervisor must confirm.
+    pub trusted: bool,
     pub state: Option<ReplayState>,
     pub note: Option<String>,
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -73,6 +79,22 @@ impl Failure {
     }
 }
 
+/// Who asked for a replay.
+enum Asked {
+    /// A retry policy, for a new failure.
+    Automatically,
+    /// A person; with a supervisor's confirmation when they gave one.
+    ByPerson(Option<Vouch>),
+}
+
+/// Why a failure is not replayed on its source's word.
+fn untrusted(connector: &str, source: Option<&SourceName>) -> String {
+    let from = source.map_or_else(|| "an unknown source".to_owned(), |s| format!("source {s}"));
+    format!(
+        "connector {connector} does not replay failures from {from} on their word: a supervisor must confirm this replay"
+    )
+}
+
 /// The bytes sent for a message: a string payload as it is (XML, EDI, CSV),
 /// anything else as JSON.
 fn wire_body(message: &Value) -> String {
@@ -84,21 +106,25 @@ fn wire_body(message: &Value) -> String {
 
 impl Services {
     /// Replays an integration failure's message, corrected first when a
-    /// correction is given (the original is kept; the change is audited).
+    /// correction is given (the original is kept; the change is audited). A
+    /// failure filed by a source its connector does not trust needs a
+    /// supervisor's `vouch`.
     #[tracing::instrument(skip_all, fields(exception = id.get()))]
     pub async fn request_replay(
         &self,
         worker: &Worker,
         id: ExceptionId,
         correction: Option<Correction>,
+        vouch: Option<Vouch>,
     ) -> Result<Queued, ActError> {
-        let facts = store::replay::facts(&self.pool, id).await?.ok_or(ActError::NotFound)?;
-        if !worker.scope().includes(&facts.queue) {
-            return Err(ActError::NotAllowed(format!("{id} is in queue {}, which you do not work in", facts.queue)));
-        }
+        // Out of reach reads exactly like missing.
+        let facts = store::replay::facts(&self.pool, id)
+            .await?
+            .filter(|f| worker.scope().includes(&f.queue))
+            .ok_or(ActError::NotFound)?;
         let version = facts.version;
         let corrected = correction.map(Correction::into_message);
-        let job = self.queue_replay(&worker.user().actor(), facts, corrected, false).await?;
+        let job = self.queue_replay(&worker.user().actor(), facts, corrected, Asked::ByPerson(vouch)).await?;
         Ok(Queued { job, version })
     }
 
@@ -107,8 +133,9 @@ impl Services {
         actor: &Actor,
         facts: ReplayFacts,
         corrected: Option<Value>,
-        automatic: bool,
+        asked: Asked,
     ) -> Result<i64, ActError> {
+        let automatic = matches!(asked, Asked::Automatically);
         let id = facts.id;
         if facts.kind != ExceptionKind::Integration {
             return Err(ActError::WrongState(format!(
@@ -130,6 +157,12 @@ impl Services {
                 message: format!("no connector replays {system} {operation}"),
             }
         })?;
+        let trusted = connector.spec.trusts(facts.filed_by.as_ref());
+        let vouched_by = match asked {
+            Asked::ByPerson(Some(vouch)) if !trusted => Some(vouch.by().to_string()),
+            _ if trusted => None,
+            _ => return Err(ActError::NotAllowed(untrusted(&connector.spec.name, facts.filed_by.as_ref()))),
+        };
         let policy = self.policy_for(&connector.spec, &facts.queue).await?;
         let now = Utc::now();
         let traceparent =
@@ -184,6 +217,7 @@ impl Services {
             AuditEntry::new(now, actor.clone(), AuditAction::ReplayRequested, Entity::Exception, id.get().to_string())
                 .after(serde_json::json!({
                     "job": job, "connector": connector.spec.name, "message_version": version, "automatic": automatic,
+                    "filed_by": facts.filed_by, "confirmed_by": vouched_by,
                 }));
         store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit the replay")?;
@@ -203,8 +237,11 @@ impl Services {
                 let Some(connector) = store::connectors::connector_for(&self.pool, &system, &operation).await? else {
                     return Ok(());
                 };
-                if self.policy_for(&connector.spec, &facts.queue).await?.automatic {
-                    self.queue_replay(&actor, facts, None, true).await?;
+                // A failure nobody vouched for waits for a supervisor.
+                if connector.spec.trusts(facts.filed_by.as_ref())
+                    && self.policy_for(&connector.spec, &facts.queue).await?.automatic
+                {
+                    self.queue_replay(&actor, facts, None, Asked::Automatically).await?;
                 }
                 Ok(())
             }
@@ -222,13 +259,15 @@ impl Services {
             .filter(|f| viewer.scope().includes(&f.queue))
             .ok_or_else(|| ServiceError::NotFound(format!("exception {id}")))?;
         let Failure { target, original, .. } = Failure::read(&facts);
-        let connector = match target {
+        let connector: Option<ConnectorSummary> = match target {
             Some((system, operation)) => {
                 store::connectors::connector_for(&self.pool, &system, &operation).await?.map(ConnectorSummary::from)
             }
             None => None,
         };
         Ok(ReplayStatus {
+            trusted: connector.as_ref().is_some_and(|c| c.spec.trusts(facts.filed_by.as_ref())),
+            filed_by: facts.filed_by,
             connector,
             state: facts.replay_state,
             note: facts.replay_note,

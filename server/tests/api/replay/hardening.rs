@@ -151,3 +151,68 @@ async fn failures_of_workers_side_by_side_all_count_on_the_breaker() {
         breaker_of(&app).await
     );
 }
+
+/// Files the same failure as [`failure`], from another source.
+async fn file_as(app: &TestApp, key: &str, source: &str, id: &str, shipment: &str) -> i64 {
+    let mut event = super::failure(id, shipment, true);
+    event["source"] = json!(source);
+    let r = app.post_event(key, &event).await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    r.json::<Value>().await.expect("json")["exception_id"].as_i64().expect("an exception")
+}
+
+#[tokio::test]
+async fn a_failure_from_a_source_the_connector_does_not_trust_waits_for_a_supervisor() {
+    let (app, key) = replay_app().await;
+    let target = Target::start(&[]).await;
+    configure(&app, &target, 5, true).await;
+    let rogue = app.source("rogue", "rogue", 1000.0, 1000).await;
+    let theirs = file_as(&app, &rogue, "rogue/x", "u-1", "SHP-9201").await;
+    let ours = file(&app, &key, "u-2", "SHP-9201").await;
+    assert_ne!(theirs, ours, "the same failure from another source is another exception");
+
+    // The trusted source's failure is replayed automatically; the other not.
+    let jobs = |id: i64| format!("SELECT COUNT(*) FROM replay_jobs WHERE exception_id = {id}");
+    for _ in 0..100 {
+        if app.scalar(&jobs(ours)).await > 0 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    assert_eq!(app.scalar(&jobs(ours)).await, 1);
+    assert_eq!(app.scalar(&jobs(theirs)).await, 0, "no automatic replay of what nobody vouched for");
+
+    let sam = app.signed_in("sam").await;
+    let view = status(&sam, theirs).await;
+    assert!(!view.trusted);
+    assert_eq!(view.filed_by.as_deref(), Some("rogue"));
+    let refused = replay(&sam, theirs, None).await;
+    assert_eq!(refused.status(), 403);
+    let error: AppError = refused.json().await.expect("error");
+    assert!(error.to_string().contains("a supervisor must confirm"), "{error}");
+
+    // Staff cannot confirm; a supervisor can, and the trail says so.
+    let staff = crossdock_server::services::NewUser {
+        username: "terry".into(),
+        display_name: "Terry".into(),
+        role: "staff".into(),
+        password: secrecy::SecretString::from("transport-desk-lamp-4"),
+        queues: vec!["transportation".into()],
+    };
+    app.services.create_user(&crossdock_server::auth::Operator::command_line(), &staff).await.expect("user");
+    let terry = app.browser();
+    assert!(terry.login("terry", "transport-desk-lamp-4").await.status().is_success());
+    let by_staff = terry.server_fn_json("replay", &json!({"id": theirs, "confirm": true})).await;
+    assert_eq!(by_staff.status(), 403);
+    ok(sam.server_fn_json("replay", &json!({"id": theirs, "confirm": true})).await).await;
+    let after: String = sqlx::query_scalar(
+        "SELECT after FROM audit_log WHERE action = 'exception.replay_requested' AND entity_id = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(theirs.to_string())
+    .fetch_one(app.services.pool())
+    .await
+    .expect("audit");
+    let after: Value = serde_json::from_str(&after).expect("json");
+    assert_eq!(after["filed_by"], "rogue");
+    assert_eq!(after["confirmed_by"], "user:sam");
+}

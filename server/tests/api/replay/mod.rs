@@ -121,13 +121,13 @@ impl Target {
 async fn replay_app() -> (TestApp, String) {
     let app = spawn_app_with(|c| c.replay_workers = 0, None).await;
     app.seed_demo().await;
-    let key = app.source("test-mw", "mw/", 10_000.0, 10_000).await;
+    let key = app.source("test-mw", "test-mw", 10_000.0, 10_000).await;
     (app, key)
 }
 
 fn failure(id: &str, shipment: &str, retryable: bool) -> Value {
     json!({
-        "specversion": "1.0", "id": id, "source": "mw/hub", "type": "exception.integration",
+        "specversion": "1.0", "id": id, "source": "test-mw/hub", "type": "exception.integration",
         "time": "2026-11-24T16:05:00Z", "traceparent": TRACEPARENT,
         "data": {"site": "DC-DAL", "refs": {"shipment": shipment}, "system": "tms",
                  "operation": "tms.create_shipment", "error_code": "timeout", "message": "no answer in 30 s",
@@ -146,7 +146,8 @@ async fn file(app: &TestApp, key: &str, id: &str, shipment: &str) -> i64 {
 fn connector(url: &str, policy: Option<&str>) -> Value {
     json!({"name": "TMS shipments", "system": "tms", "operation": "tms.create_shipment", "method": "POST", "url": url,
            "headers": {"x-tenant": "acme"}, "auth_header": "Authorization", "timeout_ms": 300,
-           "retry_policy": policy, "breaker_threshold": 5, "breaker_cooldown_seconds": 60})
+           "retry_policy": policy, "breaker_threshold": 5, "breaker_cooldown_seconds": 60,
+           "allowed_sources": ["test-mw"]})
 }
 
 fn policy(name: &str, max_attempts: u32, automatic: bool) -> Value {
@@ -506,7 +507,10 @@ async fn a_corrected_message_is_replayed_under_a_new_key_with_the_diff_audited()
     let same = replay(&sam, id, Some("{\"weight_kg\": 12, \"shipment\": \"SHP-9011\"}")).await;
     assert_eq!(same.status(), 400, "a correction must change something");
     let pat = app.signed_in("pat").await;
-    assert_eq!(replay(&pat, id, None).await.status(), 403, "not in pat's queues");
+    let outside = replay(&pat, id, None).await;
+    assert_eq!(outside.status(), 404, "not in pat's queues: as if it did not exist");
+    let missing = replay(&pat, 999_999, None).await;
+    assert_eq!(outside.text().await.unwrap(), missing.text().await.unwrap(), "no queue is named");
     let alex = app.signed_in("alex").await;
     assert_eq!(replay(&alex, id, None).await.status(), 403, "auditors change nothing");
 
@@ -666,11 +670,13 @@ async fn a_bulk_replay_queues_each_integration_failure_and_skips_the_rest() {
     .await;
     let job: i64 = r.json().await.expect("job");
     let mut bulk: crossdock::triage::BulkJob;
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(60);
     loop {
         bulk = ok(sam.server_fn("bulk_status", &[("job", &job.to_string())]).await).await.json().await.expect("bulk");
         if bulk.finished {
             break;
         }
+        assert!(std::time::Instant::now() < deadline, "the bulk replay never finished: {bulk:?}");
         tokio::time::sleep(StdDuration::from_millis(50)).await;
     }
     let outcome = |id: i64| bulk.items.iter().find(|i| i.exception.get() == id).and_then(|i| i.outcome);
