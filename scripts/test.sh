@@ -19,3 +19,6 @@ ln -sf "$TARGET_DIR/debug/crossdock" "$ROOT/target/bin/crossdock"
 say "end-to-end tests in headless Chromium"
 cd "$ROOT/end2end"
 npx playwright test
+
+say "outside clients (CloudEvents SDK, Standard Webhooks), the OpenAPI contract (schemathesis), crash durability"
+CROSSDOCK_BIN="$ROOT/target/bin/crossdock" "$ROOT/end2end/outside/run.sh"

@@ -57,6 +57,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
     pub ingest_queue: u32,
 
+    /// Bytes of events that may wait for the database writer before new
+    /// requests are answered 503.
+    #[arg(long, env = "CROSSDOCK_INGEST_QUEUE_BYTES", default_value_t = 64 * 1024 * 1024,
+          value_parser = clap::value_parser!(u32).range(64 * 1024..=2 * 1024 * 1024 * 1024), global = true)]
+    pub ingest_queue_bytes: u32,
+
     /// The address people reach the console at; an https URL makes the
     /// session cookie Secure.
     #[arg(long, env = "CROSSDOCK_PUBLIC_URL", default_value = "http://127.0.0.1:3000", value_parser = parse_public_url, global = true)]
@@ -82,6 +88,12 @@ pub struct Config {
     #[arg(long, env = "CROSSDOCK_LOGIN_WINDOW_MINUTES", default_value_t = 15,
           value_parser = clap::value_parser!(u32).range(1..=24 * 60), global = true)]
     pub login_window_minutes: u32,
+
+    /// Seconds a client may take to send a request's headers, or between two
+    /// pieces of its body, before its connection is closed.
+    #[arg(long, env = "CROSSDOCK_READ_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3600), global = true)]
+    pub read_timeout_seconds: u32,
 
     /// Replays delivered at the same time (0 leaves replays queued, for
     /// tests that drive them by hand).
@@ -116,6 +128,11 @@ impl Config {
         }
     }
 
+    /// How long a client may stall while sending a request.
+    pub fn read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.read_timeout_seconds))
+    }
+
     /// How many background workers of each kind run.
     pub fn workers(&self) -> Workers {
         Workers { replays: self.replay_workers as usize, bulk_actions: 1 }
@@ -136,7 +153,7 @@ impl Config {
         IngestSettings {
             max_body_bytes: self.ingest_max_body as usize,
             max_batch: self.ingest_max_batch as usize,
-            writer: WriterSettings::with_queue(self.ingest_queue as usize),
+            writer: WriterSettings::with_queue(self.ingest_queue as usize, self.ingest_queue_bytes as usize),
         }
     }
 }

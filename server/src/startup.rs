@@ -20,6 +20,7 @@ pub struct Application {
     services: Services,
     state: AppState,
     workers: Workers,
+    read_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -43,6 +44,7 @@ impl Application {
             state: AppState { leptos_options, services: services.clone(), sessions: config.session_settings() },
             services,
             workers: config.workers(),
+            read_timeout: config.read_timeout(),
         })
     }
 
@@ -69,12 +71,10 @@ impl Application {
         tracing::info!(address = %self.address, "crossdock is listening");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = tokio::spawn(jobs::run(self.services.clone(), self.workers, stopped));
-        let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served =
-            axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.context("the server failed");
+        let app = http::router(self.state, self.read_timeout);
+        http::serve::serve(self.listener, app, self.read_timeout, shutdown).await;
         let _ = stop.send(true);
         let _ = workers.await;
-        served?;
         tracing::info!("crossdock stopped");
         Ok(())
     }

@@ -4,9 +4,12 @@
 //! the JSON pointer of the offending field. Fields the contract does not name
 //! are kept, not dropped.
 
+pub mod contract;
 mod data;
 mod parse_data;
 mod reader;
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -79,6 +82,17 @@ impl std::fmt::Display for EventType {
 pub enum BusinessDate {
     Day(NaiveDate),
     Instant(DateTime<FixedOffset>),
+}
+
+impl BusinessDate {
+    /// The year it falls in (as written, in its own offset).
+    pub fn year(&self) -> i32 {
+        use chrono::Datelike;
+        match self {
+            BusinessDate::Day(d) => d.year(),
+            BusinessDate::Instant(t) => t.year(),
+        }
+    }
 }
 
 impl std::fmt::Display for BusinessDate {
@@ -224,9 +238,62 @@ const ATTRIBUTES: [&str; 10] = [
     "data",
 ];
 
+/// The longest extension attribute name.
+const MAX_ATTRIBUTE_NAME: usize = 64;
+
+/// An event as the contract reads it: `data_base64` (which the CloudEvents
+/// SDKs write for bytes) decoded into `data`. Done once at the edge, so the
+/// event is stored, routed and replayed with its `data` as JSON.
+pub fn with_json_data(value: &Value) -> Result<Cow<'_, Value>, InvalidEvent> {
+    let Some(map) = value.as_object() else { return Ok(Cow::Borrowed(value)) };
+    let Some(encoded) = map.get("data_base64") else { return Ok(Cow::Borrowed(value)) };
+    let problem =
+        |message: &str| InvalidEvent(vec![FieldProblem { pointer: "/data_base64".into(), message: message.into() }]);
+    if map.get("data").is_some_and(|d| !d.is_null()) {
+        return Err(problem("an event carries `data` or `data_base64`, not both"));
+    }
+    let Some(text) = encoded.as_str() else { return Err(problem("must be a base64 string")) };
+    use base64::Engine;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| problem("is not valid base64"))?;
+    let data: Value =
+        serde_json::from_slice(&bytes).map_err(|e| problem(&format!("does not decode to the contract's JSON: {e}")))?;
+    let mut decoded = map.clone();
+    decoded.remove("data_base64");
+    decoded.insert("data".into(), data);
+    Ok(Cow::Owned(Value::Object(decoded)))
+}
+
+/// Context attribute names: lower-case ASCII letters and digits (the
+/// CloudEvents type system); their string values hold no control characters.
+fn check_attributes(value: &Value, p: &mut Problems) {
+    let Some(map) = value.as_object() else { return };
+    for (name, v) in map {
+        if name == "data" || name == "data_base64" {
+            continue;
+        }
+        let pointer = format!("/{}", reader::escape(name));
+        let well_named = !name.is_empty()
+            && name.len() <= MAX_ATTRIBUTE_NAME
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !well_named {
+            p.push(
+                pointer.clone(),
+                format!("attribute names are 1 to {MAX_ATTRIBUTE_NAME} lower-case letters and digits"),
+            );
+        }
+        if let Value::String(s) = v
+            && s.chars().any(char::is_control)
+        {
+            p.push(pointer, "must not contain control characters");
+        }
+    }
+}
+
 /// Parses one event, reporting every problem found.
 pub fn parse(value: &Value) -> Result<Event, InvalidEvent> {
     let mut p = Problems::default();
+    check_attributes(value, &mut p);
     let event = read_event(value, &mut p);
     match event {
         Some(event) if p.0.is_empty() => Ok(event),

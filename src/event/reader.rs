@@ -1,7 +1,7 @@
 //! Reading a JSON object field by field, collecting every problem with the
 //! JSON pointer of the field it concerns.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde_json::{Map, Value};
 
 use super::BusinessDate;
@@ -12,6 +12,12 @@ use crate::Named;
 pub(crate) const MAX_KEY: usize = 256;
 /// The longest free text accepted (messages, summaries).
 pub(crate) const MAX_TEXT: usize = 4096;
+/// The largest quantity a business could mean: a trillion units.
+pub const MAX_QUANTITY: f64 = 1e12;
+/// The largest amount of money, either way: a quadrillion.
+pub const MAX_AMOUNT: f64 = 1e15;
+/// The years a date or timestamp may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2199;
 
 /// Escapes a key for use as a JSON pointer segment (RFC 6901).
 pub(crate) fn escape(key: &str) -> String {
@@ -113,9 +119,13 @@ impl<'a> Obj<'a> {
 
     fn quantity_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<f64> {
         match value.as_f64() {
-            Some(q) if q.is_finite() && q >= 0.0 => Some(q),
-            Some(_) => {
+            Some(q) if q.is_finite() && (0.0..=MAX_QUANTITY).contains(&q) => Some(q),
+            Some(q) if q < 0.0 => {
                 p.push(self.ptr(key), "must not be negative");
+                None
+            }
+            Some(_) => {
+                p.push(self.ptr(key), format!("must be at most {MAX_QUANTITY:e} units"));
                 None
             }
             None => {
@@ -135,8 +145,12 @@ impl<'a> Obj<'a> {
     pub(crate) fn req_amount(&mut self, key: &'static str, p: &mut Problems) -> Option<f64> {
         let value = self.required(key, p)?;
         match value.as_f64() {
-            Some(a) if a.is_finite() => Some(a),
-            _ => {
+            Some(a) if a.is_finite() && a.abs() <= MAX_AMOUNT => Some(a),
+            Some(_) => {
+                p.push(self.ptr(key), format!("must be between -{MAX_AMOUNT:e} and {MAX_AMOUNT:e}"));
+                None
+            }
+            None => {
                 p.push(self.ptr(key), "must be a number");
                 None
             }
@@ -144,7 +158,11 @@ impl<'a> Obj<'a> {
     }
 
     fn count_of(&self, key: &str, value: &Value, min: u64, max: u64, p: &mut Problems) -> Option<u64> {
-        match value.as_u64() {
+        // JSON does not tell 7 from 7.0: a whole number is one however written.
+        let whole = value.as_u64().or_else(|| {
+            value.as_f64().filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f)).map(|f| f as u64)
+        });
+        match whole {
             Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
                 p.push(self.ptr(key), format!("must be a whole number from {min} to {max}"));
@@ -177,7 +195,11 @@ impl<'a> Obj<'a> {
 
     fn time_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<DateTime<FixedOffset>> {
         match value.as_str().map(DateTime::parse_from_rfc3339) {
-            Some(Ok(t)) => Some(t),
+            Some(Ok(t)) if YEARS.contains(&t.year()) => Some(t),
+            Some(Ok(_)) => {
+                p.push(self.ptr(key), year_rule());
+                None
+            }
             _ => {
                 p.push(self.ptr(key), "must be an RFC 3339 timestamp, e.g. 2026-11-24T15:42:10Z");
                 None
@@ -204,8 +226,13 @@ impl<'a> Obj<'a> {
                 .or_else(|_| DateTime::parse_from_rfc3339(s).map(BusinessDate::Instant))
                 .ok()
         });
-        if parsed.is_none() {
-            p.push(self.ptr(key), "must be a date (2026-12-09) or an RFC 3339 timestamp");
+        match parsed {
+            None => p.push(self.ptr(key), "must be a date (2026-12-09) or an RFC 3339 timestamp"),
+            Some(d) if !YEARS.contains(&d.year()) => {
+                p.push(self.ptr(key), year_rule());
+                return None;
+            }
+            Some(_) => {}
         }
         parsed
     }
@@ -290,6 +317,10 @@ impl<'a> Obj<'a> {
     pub(crate) fn extras(&self) -> Map<String, Value> {
         self.map.iter().filter(|(k, _)| !self.used.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
     }
+}
+
+fn year_rule() -> String {
+    format!("must fall in the years {} to {}", YEARS.start(), YEARS.end())
 }
 
 fn pointer_or_root(path: &str) -> String {

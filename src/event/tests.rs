@@ -14,6 +14,13 @@ fn envelope(event_type: &str, data: Value) -> Value {
     })
 }
 
+fn valid_receipt() -> Value {
+    envelope(
+        "exception.partial_receipt",
+        json!({"po": "PO-1", "line": 1, "item": "SKU-1", "expected_qty": 10, "received_qty": 8}),
+    )
+}
+
 /// A valid `data` for every type of the contract.
 pub(crate) fn examples() -> Vec<(&'static str, Value)> {
     vec![
@@ -315,4 +322,64 @@ proptest! {
         let pointer = format!("/data/{key}");
         prop_assert!(err.0.iter().any(|p| p.pointer == pointer), "{} missing in {:?}", pointer, err.0);
     }
+}
+
+#[test]
+fn quantities_amounts_and_dates_stay_within_what_a_business_could_mean() {
+    let receipt = |expected: Value, time: &str| {
+        json!({"specversion": "1.0", "id": "b-1", "source": "wms/x", "type": "exception.partial_receipt",
+               "time": time, "data": {"po": "PO-1", "line": 1, "item": "SKU-1",
+               "expected_qty": expected, "received_qty": 1}})
+    };
+    let pointers = |v: &Value| parse(v).unwrap_err().0.into_iter().map(|p| p.pointer).collect::<Vec<_>>();
+    assert!(parse(&receipt(json!(1e12), "2026-11-24T15:42:10Z")).is_ok());
+    assert_eq!(pointers(&receipt(json!(1e308), "2026-11-24T15:42:10Z")), ["/data/expected_qty"]);
+    assert_eq!(pointers(&receipt(json!(5), "0000-01-01T00:00:00Z")), ["/time"]);
+    assert_eq!(pointers(&receipt(json!(5), "9999-12-31T23:59:59Z")), ["/time"]);
+    let moved = json!({"specversion": "1.0", "id": "d-1", "source": "portal/x", "type": "exception.supplier_date_change",
+        "time": "2026-11-24T15:42:10Z", "data": {"po": "PO-1", "supplier": "SUP-1",
+        "previous_date": "0001-01-01", "promised_date": "2026-12-09"}});
+    assert_eq!(pointers(&moved), ["/data/previous_date"]);
+}
+
+#[test]
+fn attribute_names_are_lower_case_and_values_hold_no_control_characters() {
+    let mut event = valid_receipt();
+    event["CorrelationId"] = json!("po:PO-1");
+    assert_eq!(parse(&event).unwrap_err().0[0].pointer, "/CorrelationId");
+    for bad in ["evt-\u{0}-1", "x\u{1b}[31m", "x\u{7f}", "x\u{85}"] {
+        let mut event = valid_receipt();
+        event["id"] = json!(bad);
+        let problems = parse(&event).unwrap_err().0;
+        assert!(problems.iter().any(|p| p.pointer == "/id" && p.message.contains("control")), "{bad:?}: {problems:?}");
+    }
+    let mut event = valid_receipt();
+    event["data"]["note"] = json!("line one\nline two");
+    assert!(parse(&event).is_ok(), "free text in data may have line breaks");
+}
+
+#[test]
+fn data_base64_is_read_as_the_json_it_encodes() {
+    use base64::Engine;
+    let mut event = valid_receipt();
+    let data = event.as_object_mut().unwrap().remove("data").unwrap();
+    event["data_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(data.to_string()));
+    let decoded = with_json_data(&event).unwrap();
+    assert_eq!(decoded["data"], data);
+    assert!(decoded.get("data_base64").is_none());
+    assert!(parse(&decoded).is_ok());
+    let mut both = event.clone();
+    both["data"] = json!({});
+    assert_eq!(with_json_data(&both).unwrap_err().0[0].pointer, "/data_base64");
+    event["data_base64"] = json!("not base64!");
+    assert_eq!(with_json_data(&event).unwrap_err().0[0].pointer, "/data_base64");
+}
+
+#[test]
+fn a_whole_number_is_whole_however_it_is_written() {
+    let mut event = valid_receipt();
+    event["data"]["line"] = json!(2.0);
+    assert!(parse(&event).is_ok());
+    event["data"]["line"] = json!(2.5);
+    assert_eq!(parse(&event).unwrap_err().0[0].pointer, "/data/line");
 }

@@ -5,6 +5,7 @@ mod health;
 pub mod ingest;
 pub mod openapi;
 pub mod problem;
+pub mod serve;
 pub mod session;
 
 use axum::Router;
@@ -14,7 +15,9 @@ use axum::middleware;
 use crossdock_app::{App, shell};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::services::Services;
@@ -31,9 +34,9 @@ pub struct AppState {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API routes, the console pages and server functions,
-/// static files, sessions, the same-origin guard, and the request-id and
-/// tracing layers.
-pub fn router(state: AppState) -> Router {
+/// static files, sessions, the same-origin guard, and the request-id,
+/// tracing, panic and body-timeout layers.
+pub fn router(state: AppState, read_timeout: std::time::Duration) -> Router {
     let console = console::console(state.services.clone(), state.sessions.clone());
     let context = move || provide_context(console.clone());
     let routes = generate_route_list(App);
@@ -50,6 +53,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(session::bad_arguments_are_bad_requests))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(state.sessions.clone(), session::same_origin_only))
+        .layer(middleware::from_fn(problem::api_errors_are_problems))
+        .layer(CatchPanicLayer::custom(problem::panicked))
+        .layer(RequestBodyTimeoutLayer::new(read_timeout))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -97,6 +97,13 @@ impl IntoResponse for ServiceError {
                     .into_response();
                 retry_after(response, seconds)
             }
+            ServiceError::OverBurst { events, burst } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "/problems/over-burst", "Batch over the burst")
+                    .detail(format!(
+                        "the batch holds {events} events; this source may send at most {burst} at once: split it"
+                    ))
+                    .into_response()
+            }
             ServiceError::Overloaded => {
                 let response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/overloaded", "Busy")
                     .detail("the server is committing as fast as it can; try again shortly")
@@ -117,4 +124,80 @@ impl IntoResponse for ServiceError {
 pub fn retry_after(mut response: Response, seconds: u64) -> Response {
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     response
+}
+
+/// Every error answer under `/api/` is a problem document: the router's own
+/// 404 and 405 and any other error that left without one get one here, with
+/// their status and headers (`Allow`, `Retry-After`) kept.
+pub async fn api_errors_are_problems(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let under_api = path == "/api" || path.starts_with("/api/");
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"));
+    if !under_api || is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let title = status.canonical_reason().unwrap_or("Error");
+    let problem = match status {
+        StatusCode::NOT_FOUND => {
+            Problem::new(status, "/problems/not-found", "Not found").detail(format!("there is nothing at {path}"))
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("");
+            Problem::new(status, "/problems/method-not-allowed", "Method not allowed")
+                .detail(format!("{method} is not allowed on {path}; allowed: {allowed}"))
+        }
+        _ => Problem::new(status, "/problems/http", title),
+    };
+    let mut answer = problem.into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
+}
+
+/// A handler that panicked: logged, and answered as a 500 problem instead of
+/// a dropped connection.
+pub fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request handler panicked");
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Internal error")
+        .detail("the server failed on this request; it has been logged")
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    use super::*;
+
+    async fn boom() -> &'static str {
+        panic!("a defect")
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_is_answered_with_a_500_problem() {
+        let app = Router::new().route("/api/boom", get(boom)).layer(CatchPanicLayer::custom(panicked));
+        let answer = app.oneshot(Request::get("/api/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(answer.headers()[header::CONTENT_TYPE], "application/problem+json");
+    }
 }

@@ -67,6 +67,9 @@ pub enum ServiceError {
     /// 429: the caller sends faster than its allowance; try again after the wait.
     #[error("too many requests")]
     Throttled(std::time::Duration),
+    /// 429: a batch larger than the source may ever send at once.
+    #[error("the batch holds {events} events; the source's burst is {burst}")]
+    OverBurst { events: usize, burst: usize },
     /// 503: the server is saturated; try again shortly.
     #[error("the server is busy")]
     Overloaded,
@@ -135,6 +138,7 @@ pub struct Services {
     config: Arc<RwLock<Arc<Configuration>>>,
     source_cache: Arc<ingest::source::SourceCache>,
     throttle: Arc<Throttle>,
+    webhook_ids: Arc<ingest::signature::WebhookIds>,
     settings: IngestSettings,
     hashing: PasswordHashing,
     login_policy: LoginPolicy,
@@ -165,6 +169,7 @@ impl Services {
             config: Arc::new(RwLock::new(Arc::new(configuration))),
             source_cache: Arc::default(),
             throttle: Arc::default(),
+            webhook_ids: Arc::default(),
             settings: settings.ingest,
             hashing,
             login_policy: settings.login,

@@ -51,6 +51,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Throttled(wait) => {
                 AppError::Refused(format!("too many requests; try again in {} s", wait.as_secs().max(1)))
             }
+            err @ ServiceError::OverBurst { .. } => AppError::Refused(err.to_string()),
             ServiceError::Overloaded => AppError::Unavailable,
             ServiceError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "console request failed");

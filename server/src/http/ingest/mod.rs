@@ -31,8 +31,14 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode a request's content type says; a request without one is in
+    /// binary mode when it has `ce-*` attributes (the CloudEvents SDKs leave
+    /// the content type out when `datacontenttype` is unset).
     fn of(headers: &HeaderMap) -> Option<Mode> {
-        let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+        let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
+            return binary::has_attribute_headers(headers).then_some(Mode::Binary);
+        };
+        let content_type = content_type.to_str().ok()?;
         let essence = content_type.split(';').next()?.trim().to_ascii_lowercase();
         match essence.as_str() {
             "application/cloudevents+json" => Some(Mode::Structured),
@@ -131,14 +137,17 @@ fn event_answer(index: Option<usize>, result: EventResult) -> EventAnswer {
     post,
     path = "/api/v1/events",
     tag = "ingest",
+    description = "Structured mode (`application/cloudevents+json`) sends one CloudEvent; batch mode \
+                   (`application/cloudevents-batch+json`) a JSON array of them. Binary mode sends the `data` \
+                   of one event as the body (`application/json`, or no content type) with its attributes in \
+                   `ce-*` headers; its body follows the `data` schema of the type named by `ce-type`. An event \
+                   may carry `data_base64` (base64 of the JSON `data`) instead of `data`. A signing source signs \
+                   each request (Standard Webhooks); a `webhook-id` is good for one request for 5 minutes.",
     request_body(
-        description = "One CloudEvent (`application/cloudevents+json`), a JSON array of them \
-                       (`application/cloudevents-batch+json`), or the `data` of one event with its \
-                       attributes in `ce-*` headers (`application/json`).",
+        description = "One CloudEvent, or a batch of them.",
         content(
             (Object = "application/cloudevents+json"),
             (Vec<Object> = "application/cloudevents-batch+json"),
-            (Object = "application/json"),
         ),
     ),
     responses(
@@ -146,10 +155,16 @@ fn event_answer(index: Option<usize>, result: EventResult) -> EventAnswer {
         (status = 400, description = "Malformed JSON or an event that breaks the contract", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown, expired or revoked API key, or a bad or stale signature", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The event's `source` is not one the key may write as", body = Problem, content_type = "application/problem+json"),
+        (status = 405, description = "Only POST is allowed; see Allow", body = Problem, content_type = "application/problem+json",
+            headers(("Allow" = String, description = "POST"))),
+        (status = 408, description = "The body stalled longer than the read timeout", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body or the batch is over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unsupported content type", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The source sends faster than its allowance; see Retry-After", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The server is saturated; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The source sends faster than its allowance, or a batch is larger than its burst; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before sending again (absent for a batch over the burst: split it)"))),
+        (status = 500, description = "The server failed on this request; it was logged", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The server is saturated; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before sending again"))),
     ),
     security(("api_key" = [])),
 )]
@@ -159,7 +174,7 @@ pub(crate) async fn receive(State(services): State<Services>, request: SourceReq
         Ok(values) => values,
         Err(refusal) => return refusal.into_response(),
     };
-    match services.ingest(&request.source, &values, request.received_at).await {
+    match services.ingest(&request.source, &values, request.received_at, request.charged).await {
         Ok(results) => respond(request.mode, results),
         Err(err) => err.into_response(),
     }
@@ -169,12 +184,21 @@ pub(crate) async fn receive(State(services): State<Services>, request: SourceReq
 enum Refusal {
     Invalid(String),
     TooLarge(String),
+    Header(binary::BadHeader),
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
             Refusal::Invalid(detail) => bad_request("", detail),
+            Refusal::Header(bad) => {
+                let item = bad.item();
+                Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-event", "Invalid event")
+                    .pointer(item.pointer.clone())
+                    .detail(item.detail.clone())
+                    .errors(vec![item])
+                    .into_response()
+            }
             Refusal::TooLarge(detail) => {
                 Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "/problems/too-large", "Request too large")
                     .detail(detail)
@@ -190,7 +214,7 @@ fn decode(mode: Mode, headers: &HeaderMap, bytes: &[u8], max_batch: usize) -> Re
     };
     match mode {
         Mode::Structured => Ok(vec![json(bytes)?]),
-        Mode::Binary => Ok(vec![binary::event_from(headers, json(bytes)?)]),
+        Mode::Binary => Ok(vec![binary::event_from(headers, json(bytes)?).map_err(Refusal::Header)?]),
         Mode::Batch => match json(bytes)? {
             Value::Array(events) if events.is_empty() => Err(Refusal::Invalid("the batch holds no events".into())),
             Value::Array(events) if events.len() > max_batch => Err(Refusal::TooLarge(format!(

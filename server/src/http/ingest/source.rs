@@ -23,6 +23,8 @@ pub struct SourceRequest {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub received_at: DateTime<Utc>,
+    /// Events of the source's allowance this request was charged already.
+    pub charged: usize,
 }
 
 fn problem(status: StatusCode, kind: &'static str, title: &'static str, detail: String) -> Response {
@@ -42,6 +44,18 @@ fn too_large(limit: usize) -> Response {
         "Request too large",
         format!("the body is over {limit} bytes"),
     )
+}
+
+/// Whether an error, or one of its causes, is a `T`.
+fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<T>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 pub fn bad_request(pointer: &str, detail: String) -> Response {
@@ -82,28 +96,38 @@ impl FromRequest<AppState> for SourceRequest {
         let body = match axum::body::to_bytes(axum::body::Body::new(body), limit).await {
             Ok(bytes) => bytes,
             Err(err) => {
-                let over = std::error::Error::source(&err).is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
-                return Err(if over {
+                return Err(if caused_by::<http_body_util::LengthLimitError>(&err) {
                     too_large(limit)
+                } else if caused_by::<tower_http::timeout::TimeoutError>(&err) {
+                    problem(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "/problems/timeout",
+                        "Request timeout",
+                        "the body stalled longer than the read timeout".into(),
+                    )
                 } else {
                     bad_request("", "the request body could not be read".into())
                 });
             }
         };
+        let mut charged = 0;
         if !source.secrets.is_empty() {
             let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-            let checked = signature::verify(
-                &source.secrets,
-                get("webhook-id"),
-                get("webhook-timestamp"),
-                get("webhook-signature"),
-                &body,
-                received_at,
-            );
-            if let Err(err) = checked {
-                return Err(unauthorized(err.to_string()));
+            let signed = signature::Signed {
+                id: get("webhook-id"),
+                timestamp: get("webhook-timestamp"),
+                signatures: get("webhook-signature"),
+                body: &body,
+                carried: signature::digest(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())), &body),
+            };
+            match services.verify_signed(&source, &signed, received_at) {
+                Ok(()) => charged = 1,
+                Err(signature::SignatureError::Throttled(wait)) => {
+                    return Err(ServiceError::Throttled(wait).into_response());
+                }
+                Err(err) => return Err(unauthorized(err.to_string())),
             }
         }
-        Ok(SourceRequest { source, mode, headers, body, received_at })
+        Ok(SourceRequest { source, mode, headers, body, received_at, charged })
     }
 }

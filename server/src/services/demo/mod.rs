@@ -69,7 +69,7 @@ impl Services {
         for (event, received_at) in data::events(now) {
             let name = event["source"].as_str().unwrap_or_default();
             let source = sources.iter().find(|s| s.prefixes.cover(name)).context("a demo event has no demo source")?;
-            let results = self.ingest(source, std::slice::from_ref(&event), received_at).await?;
+            let results = self.ingest(source, std::slice::from_ref(&event), received_at, 0).await?;
             match results.first() {
                 Some(EventResult::Rejected { problems, .. }) => {
                     return Err(anyhow::anyhow!("a demo event was rejected: {problems:?}").into());

@@ -139,23 +139,48 @@ impl Services {
         self.throttle.take(source.id, source.rate_per_sec, source.burst, cost, Instant::now()).map_err(Throttled)
     }
 
+    /// Checks a signed request: its signature, then that its `webhook-id`
+    /// was not used for another request. The request is charged one event
+    /// of the source's allowance first, so a flood of bad signatures is
+    /// throttled before any is computed; pass `charged = 1` to
+    /// [`Services::ingest`] after.
+    pub fn verify_signed(
+        &self,
+        source: &AuthenticatedSource,
+        signed: &signature::Signed<'_>,
+        received_at: DateTime<Utc>,
+    ) -> Result<(), signature::SignatureError> {
+        self.throttle_source(source, 1).map_err(|Throttled(wait)| signature::SignatureError::Throttled(wait))?;
+        signature::verify(&source.secrets, signed.id, signed.timestamp, signed.signatures, signed.body, received_at)?;
+        self.webhook_ids.admit(source.id, signed.id.unwrap_or_default(), signed.carried, Instant::now())
+    }
+
     /// Ingests the events of one request, answering each once the accepted
-    /// ones are committed; a source over its allowance is told to wait.
+    /// ones are committed; a source over its allowance is told to wait. The
+    /// request was charged `charged` events already; a batch larger than the
+    /// source's burst could never pass and is refused.
     #[tracing::instrument(skip_all, fields(source = %source.name, events = values.len()))]
     pub async fn ingest(
         &self,
         source: &AuthenticatedSource,
         values: &[Value],
         received_at: DateTime<Utc>,
+        charged: usize,
     ) -> Result<Vec<EventResult>, ServiceError> {
-        self.throttle_source(source, values.len()).map_err(|Throttled(wait)| ServiceError::Throttled(wait))?;
+        let burst = usize::try_from(source.burst).unwrap_or(usize::MAX);
+        if values.len() > burst {
+            return Err(ServiceError::OverBurst { events: values.len(), burst });
+        }
+        self.throttle_source(source, values.len().saturating_sub(charged))
+            .map_err(|Throttled(wait)| ServiceError::Throttled(wait))?;
         let config = self.configuration();
         let mut results: Vec<Option<EventResult>> = vec![None; values.len()];
         let mut items = Vec::new();
         let mut slots = Vec::new();
         for (i, value) in values.iter().enumerate() {
-            let event = match event::parse(value) {
-                Ok(event) => event,
+            let parsed = event::with_json_data(value).and_then(|value| Ok((event::parse(&value)?, value)));
+            let (event, value) = match parsed {
+                Ok(parsed) => parsed,
                 Err(invalid) => {
                     results[i] = Some(reject(value, RejectReason::Invalid, invalid.0));
                     continue;
@@ -166,10 +191,10 @@ impl Services {
                     pointer: "/source".into(),
                     message: format!("`{}` is not a source this API key may write as", event.source),
                 };
-                results[i] = Some(reject(value, RejectReason::ForeignSource, vec![problem]));
+                results[i] = Some(reject(&value, RejectReason::ForeignSource, vec![problem]));
                 continue;
             }
-            items.push(prepare(&config, source, &event, value, received_at)?);
+            items.push(prepare(&config, source, &event, &value, received_at)?);
             slots.push((i, event.id));
         }
         let outcomes = self.writer.submit(items).await.map_err(|e| match e {

@@ -1,13 +1,15 @@
 //! Group commit: one writer task commits the events of many concurrent
 //! requests in one transaction, so throughput does not fall to one fsync per
-//! event. Requests wait in a bounded queue; when it is full, callers are told
-//! to come back later.
+//! event. Requests wait in a queue bounded both in requests and in bytes;
+//! when either is full, callers are told to come back later.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crossdock::audit::{AuditAction, AuditEntry, Entity};
@@ -32,6 +34,8 @@ pub enum SubmitError {
 pub struct WriterSettings {
     /// Requests that may wait for the writer.
     pub queue_capacity: usize,
+    /// Bytes of events that may wait for the writer.
+    pub queue_bytes: usize,
     /// Events committed in one transaction at most.
     pub max_batch_events: usize,
     /// How long the writer waits for more requests once it has one.
@@ -39,21 +43,53 @@ pub struct WriterSettings {
 }
 
 impl WriterSettings {
-    /// The writer's tuning, with room for `queue_capacity` waiting requests.
-    pub fn with_queue(queue_capacity: usize) -> Self {
-        Self { queue_capacity, max_batch_events: 2000, max_wait: Duration::from_millis(1) }
+    /// The writer's tuning, with room for `queue_capacity` waiting requests
+    /// of `queue_bytes` in all.
+    pub fn with_queue(queue_capacity: usize, queue_bytes: usize) -> Self {
+        Self { queue_capacity, queue_bytes, max_batch_events: 2000, max_wait: Duration::from_millis(1) }
     }
 }
 
 struct Job {
     items: Vec<IngestItem>,
     reply: oneshot::Sender<Result<Vec<WriteOutcome>, ()>>,
+    /// Its share of the byte budget, given back once it is written.
+    _bytes: OwnedSemaphorePermit,
+}
+
+/// The bytes of events that may wait: a request takes its share or is
+/// turned away.
+#[derive(Clone)]
+struct ByteBudget {
+    permits: Arc<Semaphore>,
+    capacity: u32,
+}
+
+impl ByteBudget {
+    fn new(bytes: usize) -> Self {
+        let capacity = u32::try_from(bytes).unwrap_or(u32::MAX).max(1);
+        Self { permits: Arc::new(Semaphore::new(capacity as usize)), capacity }
+    }
+
+    /// Takes `bytes` (a request larger than the whole budget takes all of
+    /// it, so it still passes alone); `None` when they are not free now.
+    fn take(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let wanted = u32::try_from(bytes).unwrap_or(u32::MAX).clamp(1, self.capacity);
+        self.permits.clone().try_acquire_many_owned(wanted).ok()
+    }
+}
+
+/// What an item weighs while it waits: its event as received, and the
+/// exception data copied from it.
+fn weight(item: &IngestItem) -> usize {
+    item.event.body.len() + item.exception.as_ref().map_or(0, |e| e.payload.len() + e.summary.len())
 }
 
 /// The handle requests submit events through.
 #[derive(Clone)]
 pub struct IngestWriter {
     tx: mpsc::Sender<Job>,
+    budget: ByteBudget,
 }
 
 impl IngestWriter {
@@ -61,7 +97,7 @@ impl IngestWriter {
     pub fn spawn(pool: Pool, settings: WriterSettings) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
         let task = tokio::spawn(run(pool, rx, settings));
-        (Self { tx }, task)
+        (Self { tx, budget: ByteBudget::new(settings.queue_bytes) }, task)
     }
 
     /// Commits the items and answers once they are durable.
@@ -69,8 +105,9 @@ impl IngestWriter {
         if items.is_empty() {
             return Ok(Vec::new());
         }
+        let bytes = self.budget.take(items.iter().map(weight).sum()).ok_or(SubmitError::Overloaded)?;
         let (reply, answer) = oneshot::channel();
-        self.tx.try_send(Job { items, reply }).map_err(|e| match e {
+        self.tx.try_send(Job { items, reply, _bytes: bytes }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
             mpsc::error::TrySendError::Closed(_) => SubmitError::Failed,
         })?;
@@ -161,4 +198,23 @@ fn filed(items: &[&IngestItem], outcomes: &[WriteOutcome], now: DateTime<Utc>) -
             Some(entry.after(after))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_bytes_are_bounded_not_only_requests() {
+        let budget = ByteBudget::new(1000);
+        let first = budget.take(600).expect("room for it");
+        assert!(budget.take(600).is_none(), "a second one does not fit while the first waits");
+        assert!(budget.take(400).is_some(), "a smaller one does");
+        drop(first);
+        assert!(budget.take(600).is_some(), "the bytes come back once written");
+        let alone = ByteBudget::new(1000);
+        let big = alone.take(5000);
+        assert!(big.is_some(), "one request larger than the budget passes alone");
+        assert!(alone.take(1).is_none(), "and holds all of it");
+    }
 }
