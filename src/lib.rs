@@ -22,6 +22,7 @@ pub mod sla;
 pub mod source;
 pub mod summary;
 pub mod triage;
+pub mod wire;
 
 pub use exception::{ExceptionId, ExceptionKind, ExceptionListItem};
 pub use lifecycle::Status;

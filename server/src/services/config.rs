@@ -135,6 +135,7 @@ impl Services {
     /// together with the rest is valid; nothing is saved otherwise.
     #[tracing::instrument(skip_all)]
     pub async fn save_configuration(&self, by: &impl Configurer, docs: &ConfigDocs) -> Result<(), ServiceError> {
+        let _one_at_a_time = self.config_saves.lock().await;
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         save_docs(&mut tx, docs, &by.actor()).await?;
         let rows = store::config::current(&mut *tx).await?;

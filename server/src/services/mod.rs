@@ -136,6 +136,9 @@ pub struct Services {
     pool: Pool,
     writer: IngestWriter,
     config: Arc<RwLock<Arc<Configuration>>>,
+    /// Held from a configuration save's transaction until the configuration
+    /// in memory is replaced, so memory follows the order of the commits.
+    config_saves: Arc<tokio::sync::Mutex<()>>,
     source_cache: Arc<ingest::source::SourceCache>,
     throttle: Arc<Throttle>,
     webhook_ids: Arc<ingest::signature::WebhookIds>,
@@ -167,6 +170,7 @@ impl Services {
             pool,
             writer,
             config: Arc::new(RwLock::new(Arc::new(configuration))),
+            config_saves: Arc::default(),
             source_cache: Arc::default(),
             throttle: Arc::default(),
             webhook_ids: Arc::default(),

@@ -84,7 +84,8 @@ impl Services {
     }
 
     /// Saves a rule set (only if valid as a whole). With `reroute`, the open
-    /// exceptions it sends elsewhere are moved, each with its audit record.
+    /// exceptions it sends elsewhere are moved, each with its audit record,
+    /// a few at a time so that ingest never waits long for the database.
     #[tracing::instrument(skip_all, fields(rules = spec.rules.len(), reroute))]
     pub async fn save_routing(
         &self,
@@ -102,28 +103,42 @@ impl Services {
         let now = Utc::now();
         let actor = by.actor();
         let mut outcomes = Vec::with_capacity(moves.len());
-        let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let open = store::exceptions::open_with_events(&self.pool).await?;
-        for m in moves {
-            let Some(row) = open.iter().find(|o| o.id == m.exception) else { continue };
-            let of =
-                Clocked { id: row.id, severity: row.severity, queue: &m.to, policy_version: row.sla_policy_version };
-            let clocks = sla::clocks(&mut tx, &config, of, now).await?;
-            let moved = store::exceptions::move_to_queue(&mut tx, row.id, &m.from, &m.to, &clocks, now).await?;
-            if moved {
-                let id = row.id.get().to_string();
-                let entry = AuditEntry::new(now, actor.clone(), AuditAction::ExceptionRerouted, Entity::Exception, id)
-                    .before(serde_json::json!({"queue": m.from}))
-                    .after(serde_json::json!({"queue": m.to}))
-                    .reason("routing rules changed");
-                store::audit::append(&mut tx, &[entry]).await?;
+        let by_id: std::collections::HashMap<_, _> = open.iter().map(|o| (o.id, o)).collect();
+        let mut moves = moves.into_iter().peekable();
+        while moves.peek().is_some() {
+            let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+            for m in moves.by_ref().take(REROUTE_SLICE) {
+                let Some(row) = by_id.get(&m.exception) else { continue };
+                let of = Clocked {
+                    id: row.id,
+                    severity: row.severity,
+                    queue: &m.to,
+                    policy_version: row.sla_policy_version,
+                };
+                let clocks = sla::clocks(&mut tx, &config, of, now).await?;
+                // A move that lost a race (someone moved or closed it) is skipped.
+                let moved = store::exceptions::move_to_queue(&mut tx, row.id, &m.from, &m.to, &clocks, now).await?;
+                if moved {
+                    let id = row.id.get().to_string();
+                    let entry =
+                        AuditEntry::new(now, actor.clone(), AuditAction::ExceptionRerouted, Entity::Exception, id)
+                            .before(serde_json::json!({"queue": m.from}))
+                            .after(serde_json::json!({"queue": m.to}))
+                            .reason("routing rules changed");
+                    store::audit::append(&mut tx, &[entry]).await?;
+                }
+                outcomes.push((m, if moved { MoveOutcome::Moved } else { MoveOutcome::Skipped }));
             }
-            outcomes.push((m, if moved { MoveOutcome::Moved } else { MoveOutcome::Skipped }));
+            tx.commit().await.context("Failed to commit the re-routing")?;
         }
-        tx.commit().await.context("Failed to commit the re-routing")?;
         Ok(outcomes)
     }
 }
+
+/// Moves made in one transaction: short enough that ingest waiting for the
+/// database is not held up.
+const REROUTE_SLICE: usize = 50;
 
 impl Services {
     /// The newest exception events, labelled, with their bodies.

@@ -231,3 +231,93 @@ async fn only_admins_configure_and_the_server_says_so_to_everyone_else() {
         }
     }
 }
+
+#[tokio::test]
+async fn of_two_saves_at_once_the_one_committed_last_is_in_force() {
+    let app = spawn_app_with_demo().await;
+    let operator = crossdock_server::auth::Operator::command_line();
+    for round in 0..15 {
+        let save = |name: String| {
+            let services = app.services.clone();
+            let operator = &operator;
+            async move {
+                services
+                    .save_queue(operator, "receiving", &name, "Receiving", "Warehouse", "DC-ATL")
+                    .await
+                    .expect("saved")
+            }
+        };
+        tokio::join!(save(format!("Receiving A{round}")), save(format!("Receiving B{round}")));
+        let stored: String = sqlx::query_scalar(
+            "SELECT json_extract(spec, '$.name') FROM config_versions WHERE kind = 'queue' AND key = 'receiving' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_one(app.services.pool())
+        .await
+        .expect("stored");
+        let key = crossdock::queue::QueueKey::parse("receiving").expect("key");
+        let in_memory = app.services.configuration().queues[&key].spec.name.clone();
+        assert_eq!(in_memory, stored, "round {round}: memory holds an older save");
+    }
+}
+
+#[tokio::test]
+async fn ingest_goes_on_while_thousands_of_exceptions_are_rerouted() {
+    let app = spawn_app_with_demo().await;
+    let key = app.source("bulk-wms", "t-wms/", 1_000_000.0, 1_000_000).await;
+    // Enough that one transaction for all moves would hold the database
+    // longer than ingest waits for it (5 s).
+    for chunk in 0..15 {
+        let batch: Vec<Value> = (0..1000)
+            .map(|i| {
+                json!({"specversion": "1.0", "id": format!("rr-{chunk}-{i}"), "source": "t-wms/dc-atl",
+                       "type": "exception.partial_receipt", "time": "2026-11-24T15:42:10Z",
+                       "data": {"site": "DC-ATL", "po": format!("PO-R{chunk}-{i}"), "line": 1, "item": "SKU-1",
+                                "expected_qty": 10, "received_qty": 8}})
+            })
+            .collect();
+        let r =
+            app.post_events(Some(&key), "application/cloudevents-batch+json", Value::Array(batch).to_string()).await;
+        assert_eq!(r.status(), 200);
+    }
+    let admin = admin(&app).await;
+    let mut rules = serde_json::to_value(current_rules(&admin).await).unwrap();
+    let receipts = rules["rules"].as_array().unwrap().iter().position(|r| r["name"] == "Partial receipts").unwrap();
+    rules["rules"][receipts]["queue"] = json!("purchasing");
+
+    let sending = {
+        let (app_address, key) = (app.address.clone(), key.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut statuses = Vec::new();
+            for i in 0..1000 {
+                let event = json!({"specversion": "1.0", "id": format!("during-{i}"), "source": "t-wms/dc-atl",
+                    "type": "inventory.snapshot", "time": "2026-11-24T15:42:10Z",
+                    "data": {"item": "SKU-1", "erp_qty": 1, "wms_qty": 1}});
+                let r = client
+                    .post(format!("{app_address}/api/v1/events"))
+                    .bearer_auth(&key)
+                    .header("content-type", "application/cloudevents+json")
+                    .body(event.to_string())
+                    .send()
+                    .await
+                    .expect("answer");
+                statuses.push(r.status().as_u16());
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            statuses
+        })
+    };
+    let started = std::time::Instant::now();
+    let saved = admin.server_fn_json("save_routing", &json!({"rules": rules, "reroute": true})).await;
+    assert_eq!(saved.status(), 200);
+    let moved: Vec<MoveView> = saved.json().await.unwrap();
+    println!("rerouted {} exceptions in {:?}", moved.len(), started.elapsed());
+    assert!(moved.len() >= 15_000);
+    let statuses = sending.await.expect("sender");
+    assert!(statuses.iter().all(|s| *s == 200), "ingest answered {:?} during the reroute", {
+        let mut odd: Vec<_> = statuses.iter().filter(|s| **s != 200).collect();
+        odd.dedup();
+        odd
+    });
+}

@@ -184,7 +184,7 @@ pub(crate) async fn receive(State(services): State<Services>, request: SourceReq
 enum Refusal {
     Invalid(String),
     TooLarge(String),
-    Header(binary::BadHeader),
+    Header(crossdock::wire::binary::BadHeader),
 }
 
 impl IntoResponse for Refusal {
@@ -192,7 +192,7 @@ impl IntoResponse for Refusal {
         match self {
             Refusal::Invalid(detail) => bad_request("", detail),
             Refusal::Header(bad) => {
-                let item = bad.item();
+                let item = binary::bad_header(&bad);
                 Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-event", "Invalid event")
                     .pointer(item.pointer.clone())
                     .detail(item.detail.clone())
