@@ -89,6 +89,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=24 * 60), global = true)]
     pub login_window_minutes: u32,
 
+    /// Proxies (addresses or networks, comma-separated) whose
+    /// `X-Forwarded-For` names the client; without one, the client is the
+    /// address the connection comes from.
+    #[arg(long, env = "CROSSDOCK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Seconds a client may take to send a request's headers, or between two
     /// pieces of its body, before its connection is closed.
     #[arg(long, env = "CROSSDOCK_READ_TIMEOUT_SECONDS", default_value_t = 30,
@@ -123,7 +129,7 @@ impl Config {
                 window: std::time::Duration::from_secs(u64::from(self.login_window_minutes) * 60),
                 lock_after: self.login_lock_after,
                 slow_after: (self.login_lock_after / 3).max(1),
-                address_lock_after: self.login_lock_after * 5,
+                address_slow_after: self.login_lock_after * 5,
             },
         }
     }
@@ -145,6 +151,7 @@ impl Config {
             max: chrono::Duration::hours(i64::from(self.session_max_hours)),
             secure_cookie: self.public_url.starts_with("https://"),
             public_origin: self.public_url.trim_end_matches('/').to_owned(),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 

@@ -27,6 +27,27 @@ pub struct SessionSettings {
     pub secure_cookie: bool,
     /// `scheme://host[:port]` of the console as people reach it.
     pub public_origin: String,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// The client a request comes from: the peer, unless the peer is a trusted
+/// proxy, then the nearest address in `X-Forwarded-For` that is not one.
+pub fn client_ip(peer: std::net::IpAddr, forwarded_for: Option<&str>, trusted: &[ipnet::IpNet]) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in forwarded_for.unwrap_or_default().rsplit(',') {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // A hop that is not an address: trust nothing beyond it.
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 const KEY: &str = "crossdock.user";
@@ -163,4 +184,25 @@ pub async fn bad_arguments_are_bad_requests(request: Request<Body>, next: Next) 
         parts.status = StatusCode::BAD_REQUEST;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_names_it() {
+        let proxies: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "192.168.1.1/32".parse().unwrap()];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert_eq!(client_ip(ip("203.0.113.9"), Some("1.2.3.4"), &proxies), ip("203.0.113.9"), "an untrusted peer");
+        assert_eq!(client_ip(ip("10.1.2.3"), Some("198.51.100.7"), &proxies), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), Some("6.6.6.6, 198.51.100.7, 192.168.1.1"), &proxies),
+            ip("198.51.100.7"),
+            "the nearest hop that is not a proxy; what the client wrote further left is not believed"
+        );
+        assert_eq!(client_ip(ip("10.1.2.3"), None, &proxies), ip("10.1.2.3"));
+        assert_eq!(client_ip(ip("10.1.2.3"), Some("junk, 10.9.9.9"), &proxies), ip("10.9.9.9"));
+        assert_eq!(client_ip(ip("10.1.2.3"), Some("198.51.100.7"), &[]), ip("10.1.2.3"), "no proxies, no header");
+    }
 }

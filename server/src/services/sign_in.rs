@@ -24,8 +24,9 @@ pub struct LoginPolicy {
     pub slow_after: u32,
     /// At this many failures for a name, it is locked until they age out.
     pub lock_after: u32,
-    /// At this many failures from one address, it is locked likewise.
-    pub address_lock_after: u32,
+    /// From this many failures from one address (many names behind one
+    /// proxy or NAT), its answers are slowed; a right password still works.
+    pub address_slow_after: u32,
 }
 
 /// Why a login was refused. The words never tell whether the name exists.
@@ -68,6 +69,14 @@ fn access_audit(actor: Actor, action: AuditAction, username: &str, address: &str
 impl Services {
     /// Checks a name and password from `address`, with throttling. A failure
     /// is audited with the address; so is a success.
+    ///
+    /// A name is locked after [`LoginPolicy::lock_after`] failures in the
+    /// window. Each attempt is counted as a failure *before* its password is
+    /// checked (and the count taken in the same transaction), so attempts
+    /// made at once cannot check more passwords than the lock allows; a
+    /// right password then takes its failure back. Failures from one
+    /// address only slow its answers: behind a proxy or NAT, another
+    /// person's right password is never refused for someone else's guesses.
     #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
@@ -80,23 +89,23 @@ impl Services {
         let tried = username.trim().to_ascii_lowercase();
         let tried = if tried.len() > 64 { tried.chars().take(64).collect() } else { tried };
         let since = now - chrono::Duration::from_std(policy.window).unwrap_or_default();
-        let (by_name, by_address) = store::users::failures_since(&self.pool, &tried, address, since).await?;
         let window_ms = i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX);
-        let locked_until = |failures: &[i64], limit: u32| -> Option<i64> {
-            let nth = failures.get(limit.saturating_sub(1) as usize)?;
-            Some(nth.saturating_add(window_ms))
-        };
-        let lock = locked_until(&by_name, policy.lock_after).or_else(|| {
-            (by_address >= i64::from(policy.address_lock_after))
-                .then(|| now.timestamp_millis().saturating_add(window_ms))
-        });
-        if let Some(until) = lock {
+
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        let (by_name, by_address) = store::users::failures_since(&mut tx, &tried, address, since).await?;
+        if let Some(nth) = by_name.get(policy.lock_after.saturating_sub(1) as usize) {
+            let until = nth.saturating_add(window_ms);
             let minutes = ((until - now.timestamp_millis()) as f64 / 60_000.0).ceil().max(1.0) as i64;
             return Err(LoginError::Locked { minutes });
         }
+        store::users::record_failure(&mut tx, &tried, address, now).await?;
+        tx.commit().await.context("Failed to count the attempt")?;
+
         // Each failure past the first few adds a fifth of a second, up to two.
-        if by_name.len() as u32 >= policy.slow_after {
-            let steps = (by_name.len() as u32 - policy.slow_after + 1).min(10);
+        let name_steps = (by_name.len() as u32 + 1).saturating_sub(policy.slow_after);
+        let address_steps = u32::try_from(by_address).unwrap_or(u32::MAX).saturating_sub(policy.address_slow_after);
+        let steps = name_steps.max(address_steps).min(10);
+        if steps > 0 {
             tokio::time::sleep(Duration::from_millis(200 * u64::from(steps))).await;
         }
         let user = match Username::parse(&tried) {
@@ -113,6 +122,7 @@ impl Services {
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let outcome = match (verified, usable) {
             (true, Some(user)) => {
+                // The attempt counted as a failure, and the name's earlier ones, go.
                 store::users::clear_failures(&mut tx, &tried).await?;
                 let queues = store::users::queues_of(&mut *tx, user.id).await?;
                 let stamp = SessionStamp { user: user.id, epoch: user.session_epoch };
@@ -122,7 +132,6 @@ impl Services {
                 Ok((me, stamp))
             }
             _ => {
-                store::users::record_failure(&mut tx, &tried, address, now).await?;
                 let entry = access_audit(Actor::Anonymous, AuditAction::LoginFailed, &tried, address, now);
                 store::audit::append(&mut tx, &[entry]).await?;
                 Err(LoginError::Refused)

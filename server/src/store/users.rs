@@ -217,8 +217,10 @@ pub async fn set_density(pool: &Pool, user: UserId, density: Density) -> anyhow:
 }
 
 /// Failed logins since `since`: for the name tried, and from the address.
+/// The failures of a name within the window (newest first), and how many
+/// came from an address; read inside the transaction that records the next.
 pub async fn failures_since(
-    pool: &Pool,
+    tx: &mut Tx<'_>,
     username: &str,
     address: &str,
     since: DateTime<Utc>,
@@ -227,18 +229,19 @@ pub async fn failures_since(
         sqlx::query_scalar("SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at DESC")
             .bind(username)
             .bind(to_millis(since))
-            .fetch_all(pool)
+            .fetch_all(&mut **tx)
             .await
             .context("Failed to count login failures")?;
     let by_address: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE address = ? AND at >= ?")
         .bind(address)
         .bind(to_millis(since))
-        .fetch_one(pool)
+        .fetch_one(&mut **tx)
         .await
         .context("Failed to count login failures")?;
     Ok((by_name, by_address))
 }
 
+/// Counts an attempt as a failure, until a right password clears it.
 pub async fn record_failure(tx: &mut Tx<'_>, username: &str, address: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO login_failures (username, address, at) VALUES (?, ?, ?)")
         .bind(username)

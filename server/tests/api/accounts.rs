@@ -90,6 +90,71 @@ async fn repeated_failures_lock_the_name_without_telling_if_it_exists() {
 }
 
 #[tokio::test]
+async fn guesses_from_a_shared_address_never_lock_out_a_right_password() {
+    // Everyone behind one proxy or NAT shares the address.
+    let app = spawn_app_with(|c| c.login_lock_after = 2, None).await;
+    app.seed_demo().await;
+    for i in 0..14 {
+        assert_eq!(app.browser().login(&format!("guess-{i}"), "wrong-wrong-wrong").await.status(), 400);
+    }
+    assert_eq!(app.browser().login("sam", demo_password("sam")).await.status(), 200, "sam is let in");
+}
+
+#[tokio::test]
+async fn at_once_wrong_passwords_check_no_more_passwords_than_the_lock_allows() {
+    let app = spawn_app_with(|c| c.login_lock_after = 5, None).await;
+    app.seed_demo().await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let browser = app.browser();
+        attempts.spawn(async move { browser.login("pat", "wrong-wrong-wrong").await.status().as_u16() });
+    }
+    let statuses = attempts.join_all().await;
+    let checked = statuses.iter().filter(|s| **s == 400).count();
+    assert!(checked <= 5, "{checked} passwords were checked: {statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(s, 400 | 429 | 503)), "{statuses:?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM login_failures WHERE username = 'pat'").await, checked as i64);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_client_is_the_one_it_names() {
+    let post = |app: &crate::helpers::TestApp, forwarded: &'static str| {
+        let client = reqwest::Client::new();
+        let url = format!("{}/console/login", app.address);
+        let origin = app.address.clone();
+        async move {
+            client
+                .post(url)
+                .header("origin", origin)
+                .header("x-forwarded-for", forwarded)
+                .form(&[("username", "pat"), ("password", "wrong-wrong-wrong")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let audited = |app: &crate::helpers::TestApp| {
+        let pool = app.services.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT json_extract(after, '$.address') FROM audit_log WHERE action = 'login.failed'",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let behind = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()], None).await;
+    behind.seed_demo().await;
+    assert_eq!(post(&behind, "6.6.6.6, 198.51.100.7").await, 400);
+    assert_eq!(audited(&behind).await, ["198.51.100.7"]);
+    let direct = crate::helpers::spawn_app_with_demo().await;
+    assert_eq!(post(&direct, "198.51.100.7").await, 400);
+    assert_eq!(audited(&direct).await, ["127.0.0.1"], "a header from an untrusted peer is not believed");
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_session_for_good() {
     let app = spawn_app_with_demo().await;
     let browser = app.signed_in("alex").await;

@@ -29,7 +29,7 @@ impl AuthPort for ConsoleServices {
 
     async fn login(&self, username: String, password: String) -> Result<Me, AppError> {
         answer(async {
-            let address = client_address().await;
+            let address = client_address(&self.sessions).await;
             let (user, stamp) =
                 self.services.login(&username, SecretString::from(password), &address).await.map_err(|e| match e {
                     LoginError::Refused => AppError::invalid("password", e.to_string()),
@@ -51,7 +51,7 @@ impl AuthPort for ConsoleServices {
     async fn logout(&self) -> Result<(), AppError> {
         answer(async {
             if let Some(user) = self.signed_in().await? {
-                self.services.record_logout(&user, &client_address().await).await?;
+                self.services.record_logout(&user, &client_address(&self.sessions).await).await?;
             }
             let session = request_session().await?;
             session::sign_out(&session).await.map_err(ServiceError::Internal)?;

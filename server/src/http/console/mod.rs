@@ -78,11 +78,14 @@ async fn request_session() -> Result<Session, AppError> {
     })
 }
 
-async fn client_address() -> String {
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|_| "unknown".to_owned())
+/// The client's address, as the connection or a trusted proxy says.
+async fn client_address(sessions: &SessionSettings) -> String {
+    let Ok(ConnectInfo(peer)) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await else {
+        return "unknown".to_owned();
+    };
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    session::client_ip(peer.ip(), forwarded, &sessions.trusted_proxies).to_string()
 }
 
 impl ConsoleServices {
