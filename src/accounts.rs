@@ -35,7 +35,7 @@ impl Role {
         match permission {
             P::ViewExceptions => true,
             P::WorkExceptions => matches!(self, Role::Staff | Role::Supervisor | Role::Admin),
-            P::ReassignAnyone | P::ViewSlaBoard | P::CorrectMessages | P::ConfirmReplays => {
+            P::ReassignAnyone | P::ViewSlaBoard | P::CorrectMessages | P::ConfirmReplays | P::PublishViews => {
                 matches!(self, Role::Supervisor | Role::Admin)
             }
             P::ViewAudit => matches!(self, Role::Auditor | Role::Admin),
@@ -60,6 +60,8 @@ named_enum! {
         CorrectMessages => "correct_messages",
         /// Replay a failure filed by a source its connector does not trust.
         ConfirmReplays => "confirm_replays",
+        /// Save a queue view for a whole team.
+        PublishViews => "publish_views",
         ViewAudit => "view_audit",
         ManageUsers => "manage_users",
         ManageSources => "manage_sources",

@@ -114,6 +114,8 @@ named_enum! {
         ConnectorDeleted => "connector.deleted",
         RetryPolicySaved => "retry_policy.saved",
         QueueRetryPolicySet => "queue.retry_policy_set",
+        ViewSaved => "view.saved",
+        ViewDeleted => "view.deleted",
     }
 }
 
@@ -137,6 +139,7 @@ named_enum! {
         Site => "site",
         SlaPolicy => "sla_policy",
         Routing => "routing",
+        View => "view",
     }
 }
 

@@ -2,8 +2,11 @@
 
 use leptos::prelude::*;
 
+use crossdock::accounts::Permission;
+
 use crate::AppError;
-use crate::components::forms::FieldMessage;
+use crate::components::auth::Auth;
+use crate::components::forms::{FieldMessage, FormError};
 use crate::serverfns::exceptions::{DeleteView, SaveView, list_views};
 
 #[component]
@@ -14,6 +17,10 @@ pub fn SavedViews(current: Memo<String>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let team = RwSignal::new(String::new());
     let error = Signal::derive(move || save.value().get().and_then(|r: Result<i64, AppError>| r.err()));
+    let auth = Auth::get();
+    // Sharing with a team is for supervisors and admins.
+    let may_publish =
+        move || auth.me.get().and_then(Result::ok).flatten().is_some_and(|me| me.may(Permission::PublishViews));
     view! {
         <h2>"Saved views"</h2>
         <Transition>
@@ -41,9 +48,12 @@ pub fn SavedViews(current: Memo<String>) -> impl IntoView {
             <label for="view-name">"Save this view as"</label>
             <input id="view-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
             <FieldMessage error field="name" id="view-name-error" />
-            <label for="view-team">"Share with team (optional)"</label>
-            <input id="view-team" prop:value=team on:input=move |ev| team.set(event_target_value(&ev)) />
-            <FieldMessage error field="team" id="view-team-error" />
+            <Show when=may_publish>
+                <label for="view-team">"Share with team (optional)"</label>
+                <input id="view-team" prop:value=team on:input=move |ev| team.set(event_target_value(&ev)) />
+                <FieldMessage error field="team" id="view-team-error" />
+            </Show>
+            <FormError error />
             <button type="submit">"Save view"</button>
         </form>
     }

@@ -140,6 +140,12 @@ impl Viewer {
         &self.user
     }
 
+    /// This viewer as one who may save views for a whole team.
+    pub fn publisher(&self) -> Result<Publisher, Denied> {
+        self.user.require(Permission::PublishViews)?;
+        Ok(Publisher(self.user.clone()))
+    }
+
     pub fn scope(&self) -> &QueueScope {
         &self.scope
     }
@@ -171,6 +177,16 @@ impl Worker {
     pub fn vouch(&self) -> Result<Vouch, Denied> {
         self.user.require(Permission::ConfirmReplays)?;
         Ok(Vouch(self.user.actor()))
+    }
+}
+
+/// Someone who may save a queue view for a whole team (supervisors, admins).
+#[derive(Debug, Clone)]
+pub struct Publisher(CurrentUser);
+
+impl Publisher {
+    pub fn user(&self) -> &CurrentUser {
+        &self.0
     }
 }
 

@@ -2,10 +2,11 @@
 
 use anyhow::Context;
 use chrono::Utc;
+use crossdock::audit::{AuditAction, AuditEntry, Entity};
 use crossdock::triage::QueueFilter;
 
 use super::{ServiceError, Services};
-use crate::auth::{CurrentUser, Viewer};
+use crate::auth::{CurrentUser, Publisher, Viewer};
 use crate::store::views::ViewRow;
 use crate::store::{self};
 
@@ -53,16 +54,17 @@ impl Services {
             .collect())
     }
 
-    /// Saves the current filters under a name, for oneself or for a team one
-    /// belongs to.
+    /// Saves the current filters under a name, for oneself, or (a publisher)
+    /// for a team one belongs to. Audited.
     pub async fn save_view(
         &self,
         viewer: &Viewer,
         name: &str,
         query: &str,
-        team: Option<&str>,
+        share: Option<(&Publisher, &str)>,
     ) -> Result<i64, ServiceError> {
         let user = viewer.user();
+        let team = share.map(|(_, team)| team);
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 {
             return Err(ServiceError::invalid("name", "a view name is 1 to 80 characters"));
@@ -81,9 +83,14 @@ impl Services {
         }
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let owner = if team.is_some() { None } else { Some(user.id.0) };
-        let id = store::views::insert(&mut tx, name, owner, team, &filter.to_query(), user.id.0, Utc::now())
+        let now = Utc::now();
+        let query = filter.to_query();
+        let id = store::views::insert(&mut tx, name, owner, team, &query, user.id.0, now)
             .await?
             .ok_or_else(|| ServiceError::invalid("name", "a view with this name exists already"))?;
+        let entry = AuditEntry::new(now, user.actor(), AuditAction::ViewSaved, Entity::View, id.to_string())
+            .after(serde_json::json!({"name": name, "query": query, "team": team}));
+        store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit the view")?;
         Ok(id)
     }
@@ -98,6 +105,9 @@ impl Services {
             return Err(ServiceError::Forbidden("only whoever saved a view (or an admin) deletes it".into()));
         }
         store::views::delete(&mut tx, id).await?;
+        let entry = AuditEntry::new(Utc::now(), user.actor(), AuditAction::ViewDeleted, Entity::View, id.to_string())
+            .before(serde_json::json!({"name": row.name, "query": row.query, "team": row.team}));
+        store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit")?;
         Ok(())
     }

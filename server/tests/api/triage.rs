@@ -310,31 +310,42 @@ async fn a_bulk_action_runs_in_the_background_and_reports_each_item_honestly() {
 }
 
 #[tokio::test]
-async fn views_are_saved_for_oneself_or_for_a_team() {
+async fn views_are_saved_for_oneself_or_by_a_supervisor_for_a_team_and_audited() {
     let app = spawn_app_with_demo().await;
     let (pat, sam) = (app.signed_in("pat").await, app.signed_in("sam").await);
     let mine = pat.server_fn("save_view", &[("name", "My breaches"), ("query", "assignee=me&sla=breached")]).await;
     assert_eq!(mine.status(), 200);
-    let team = pat
-        .server_fn(
-            "save_view",
-            &[("name", "Receiving high"), ("query", "queue=receiving&severity=high"), ("team", "Warehouse operations")],
-        )
-        .await;
-    assert_eq!(team.status(), 200);
-    let foreign = pat.server_fn("save_view", &[("name", "Theirs"), ("query", ""), ("team", "Transportation")]).await;
-    assert_eq!(foreign.status(), 400, "pat is not in that team");
+    let share = |who: &'static str, team: &'static str| {
+        let browser = if who == "pat" { &pat } else { &sam };
+        async move {
+            browser
+                .server_fn(
+                    "save_view",
+                    &[("name", "Receiving high"), ("query", "queue=receiving&severity=high"), ("team", team)],
+                )
+                .await
+        }
+    };
+    assert_eq!(share("pat", "Warehouse operations").await.status(), 403, "staff keep views to themselves");
+    assert_eq!(share("sam", "Warehouse operations").await.status(), 200);
     let again = pat.server_fn("save_view", &[("name", "My breaches"), ("query", "")]).await;
     assert_eq!(again.status(), 400, "names are unique");
+    let pats: Vec<SavedViewEntry> = pat.server_fn("list_views", &[]).await.json().await.unwrap();
+    let mut names: Vec<&str> = pats.iter().map(|v| v.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["My breaches", "Receiving high"], "the team's view reaches pat");
     let sams: Vec<SavedViewEntry> = sam.server_fn("list_views", &[]).await.json().await.unwrap();
     assert_eq!(
         sams.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
-        vec!["Receiving high"],
-        "team views are shared, own views are not"
+        ["Receiving high"],
+        "own views are not shared"
     );
-    let pats: Vec<SavedViewEntry> = pat.server_fn("list_views", &[]).await.json().await.unwrap();
-    assert_eq!(pats.len(), 2);
-    let id = pats[0].id.to_string();
-    assert_eq!(sam.server_fn("delete_view", &[("id", &id)]).await.status(), 403);
-    assert_eq!(pat.server_fn("delete_view", &[("id", &id)]).await.status(), 200);
+    let own = pats.iter().find(|v| v.name == "My breaches").unwrap().id.to_string();
+    assert_eq!(sam.server_fn("delete_view", &[("id", &own)]).await.status(), 403);
+    assert_eq!(pat.server_fn("delete_view", &[("id", &own)]).await.status(), 200);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'view.saved'").await, 2);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'view.deleted' AND actor = 'user:pat'").await,
+        1
+    );
 }

@@ -128,8 +128,20 @@ impl ExceptionsPort for ConsoleServices {
     }
 
     async fn save_view(&self, name: String, query: String, team: Option<String>) -> Result<i64, AppError> {
-        answer(async { Ok(self.services.save_view(&self.as_viewer().await?, &name, &query, team.as_deref()).await?) })
-            .await
+        answer(async {
+            let viewer = self.as_viewer().await?;
+            let team = team.as_deref().map(str::trim).filter(|t| !t.is_empty());
+            let publisher =
+                match team {
+                    Some(_) => Some(viewer.publisher().map_err(|_| {
+                        AppError::Forbidden("only supervisors and admins share a view with a team".into())
+                    })?),
+                    None => None,
+                };
+            let share = publisher.as_ref().zip(team);
+            Ok(self.services.save_view(&viewer, &name, &query, share).await?)
+        })
+        .await
     }
 
     async fn delete_view(&self, id: i64) -> Result<(), AppError> {
