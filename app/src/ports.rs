@@ -110,8 +110,14 @@ pub trait SourcesPort: Send + Sync + 'static {
     /// Issues a new key (shown once); the old ones stay valid for the grace hours.
     async fn rotate_source_key(&self, name: String, grace_hours: u32) -> Result<String, AppError>;
     async fn revoke_source_keys(&self, name: String) -> Result<u64, AppError>;
-    /// Adds a signing secret (shown once), replacing the others if asked.
-    async fn add_signing_secret(&self, name: String, replace: bool) -> Result<String, AppError>;
+    /// Adds a signing secret (shown once). The others are dropped at once
+    /// (`replace`), retired after `retire_after_hours`, or kept.
+    async fn add_signing_secret(
+        &self,
+        name: String,
+        replace: bool,
+        retire_after_hours: Option<u32>,
+    ) -> Result<String, AppError>;
 }
 
 /// Queues.

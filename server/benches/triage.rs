@@ -186,7 +186,9 @@ fn main() {
     runtime.block_on(async {
         let url: DatabaseUrl = format!("sqlite://{}/triage.db", dir.path().display()).parse().expect("url");
         let pool = crossdock_server::store::open(&url, Synchronous::Normal).await.expect("db");
-        let services = Services::start(pool.clone(), Config::defaults(url.clone()).service_settings()).await.expect("services");
+        let config = Config::defaults(url.clone());
+        let sealer = crossdock_server::secrets::Sealer::load(&config.key_source()).expect("a key");
+        let services = Services::start(pool.clone(), config.service_settings(), sealer).await.expect("services");
         fill(&pool, total).await;
         let calendar = CalendarSpec { time_zone: "UTC".into(), hours: HoursSpec::AlwaysOpen, holidays: vec![] };
         let queues = QUEUES

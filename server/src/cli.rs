@@ -8,7 +8,7 @@ use crossdock::source::Prefixes;
 
 use crate::auth::Operator;
 use crate::config::Config;
-use crate::services::{NewUser, SeedOutcome, ServiceError, Services, SourceSettings};
+use crate::services::{NewUser, PreviousSecrets, SeedOutcome, ServiceError, Services, SourceSettings};
 use crate::startup::Application;
 use crate::{store, telemetry};
 use secrecy::{ExposeSecret, SecretString};
@@ -106,9 +106,13 @@ pub enum SourceCommand {
     /// from then on every request of the source must be signed.
     Sign {
         name: String,
-        /// Drop the previous secrets instead of keeping them for rotation.
-        #[arg(long)]
+        /// Drop the previous secrets at once.
+        #[arg(long, conflicts_with = "retire_after_hours")]
         replace: bool,
+        /// Keep the previous secrets this many hours (while senders move to
+        /// the new one), then refuse them.
+        #[arg(long)]
+        retire_after_hours: Option<u32>,
     },
     /// List the sources.
     List,
@@ -215,7 +219,8 @@ fn read_password() -> anyhow::Result<SecretString> {
 
 async fn services(config: &Config) -> anyhow::Result<Services> {
     let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
-    Services::start(pool, config.service_settings()).await
+    let sealer = crate::secrets::Sealer::load(&config.key_source())?;
+    Services::start(pool, config.service_settings(), sealer).await
 }
 
 async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<()> {
@@ -242,8 +247,13 @@ async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<(
             let n = services.revoke_source_keys(&actor, &name).await.map_err(explain)?;
             println!("revoked {n} API key(s) of {name}");
         }
-        SourceCommand::Sign { name, replace } => {
-            let secret = services.add_signing_secret(&actor, &name, replace).await.map_err(explain)?;
+        SourceCommand::Sign { name, replace, retire_after_hours } => {
+            let previous = match (replace, retire_after_hours) {
+                (true, _) => PreviousSecrets::RetireAfter(chrono::Duration::zero()),
+                (false, Some(hours)) => PreviousSecrets::RetireAfter(chrono::Duration::hours(i64::from(hours))),
+                (false, None) => PreviousSecrets::Keep,
+            };
+            let secret = services.add_signing_secret(&actor, &name, previous).await.map_err(explain)?;
             println!("requests of {name} must now be signed (Standard Webhooks); signing secret (shown once):");
             println!("{}", secret.expose_secret());
         }

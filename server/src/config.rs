@@ -13,6 +13,8 @@ use crate::services::{IngestSettings, LoginPolicy, ServiceSettings};
 
 pub use crate::store::settings::{DatabaseUrl, Synchronous};
 
+use crate::secrets::KeySource;
+
 /// Everything the server and its commands are configured with.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -95,6 +97,15 @@ pub struct Config {
     #[arg(long, env = "CROSSDOCK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// The key that seals secrets at rest: 32 bytes, base64. Without it, the
+    /// key file is used (created at first start).
+    #[arg(long, env = "CROSSDOCK_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<secrecy::SecretString>,
+
+    /// The key file (default: `crossdock.key` beside the SQLite database).
+    #[arg(long, env = "CROSSDOCK_SECRET_KEY_FILE", global = true)]
+    pub secret_key_file: Option<PathBuf>,
+
     /// Seconds a client may take to send a request's headers, or between two
     /// pieces of its body, before its connection is closed.
     #[arg(long, env = "CROSSDOCK_READ_TIMEOUT_SECONDS", default_value_t = 30,
@@ -131,6 +142,20 @@ impl Config {
                 slow_after: (self.login_lock_after / 3).max(1),
                 address_slow_after: self.login_lock_after * 5,
             },
+        }
+    }
+
+    /// Where the key that seals secrets comes from.
+    pub fn key_source(&self) -> KeySource {
+        if let Some(key) = &self.secret_key {
+            return KeySource::Given(key.clone());
+        }
+        if let Some(file) = &self.secret_key_file {
+            return KeySource::File(file.clone());
+        }
+        match &self.database_url {
+            DatabaseUrl::SqliteFile(db) => KeySource::File(db.with_file_name("crossdock.key")),
+            DatabaseUrl::SqliteMemory => KeySource::Ephemeral,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo_target;
 pub mod http;
 pub mod jobs;
+pub mod secrets;
 pub mod services;
 pub mod startup;
 pub mod store;

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::jobs::{self, Workers};
+use crate::secrets::Sealer;
 use crate::services::Services;
 use crate::store;
 
@@ -28,7 +29,8 @@ impl Application {
     /// free port).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
-        let services = Services::start(pool, config.service_settings()).await?;
+        let sealer = Sealer::load(&config.key_source())?;
+        let services = Services::start(pool, config.service_settings(), sealer).await?;
 
         let mut leptos_options = get_configuration(None).context("invalid LEPTOS_* environment")?.leptos_options;
         leptos_options.site_root = config.site_root.to_string_lossy().as_ref().into();

@@ -34,6 +34,10 @@ pub async fn revoke_source_keys(name: String) -> Result<u64, AppError> {
 
 /// Adds a signing secret, shown once.
 #[server(prefix = "/console", endpoint = "add_signing_secret")]
-pub async fn add_signing_secret(name: String, replace: bool) -> Result<String, AppError> {
-    crate::ports::console()?.add_signing_secret(name, replace).await
+pub async fn add_signing_secret(
+    name: String,
+    replace: bool,
+    #[server(default)] retire_after_hours: Option<u32>,
+) -> Result<String, AppError> {
+    crate::ports::console()?.add_signing_secret(name, replace, retire_after_hours).await
 }

@@ -36,7 +36,7 @@ pub use replay::{ConnectorSummary, Queued, ReplayStatus, ReplayStep, TestAnswer}
 pub use routing::{Move, MoveOutcome};
 pub use saved_views::SavedView;
 pub use sign_in::{LoginError, LoginPolicy, SessionStamp};
-pub use sources::{NewSourceKey, SourceSettings, SourceSummary};
+pub use sources::{NewSourceKey, PreviousSecrets, SourceSettings, SourceSummary};
 pub use users::{Assignable, NewUser, UserChanges, UserSummary};
 
 use crate::auth::passwords::PasswordHashing;
@@ -44,6 +44,8 @@ use crate::store::{self, Pool};
 use ingest::throttle::Throttle;
 use ingest::writer::IngestWriter;
 use outbound::{HttpOutbound, Outbound};
+
+use crate::secrets::Sealer;
 
 /// Why a use case did not happen, grouped by what the caller must do. Each
 /// variant names the HTTP status it answers with.
@@ -147,6 +149,8 @@ pub struct Services {
     login_policy: LoginPolicy,
     /// How replays reach their targets.
     outbound: Arc<dyn Outbound>,
+    /// Seals and opens the secrets kept in the database.
+    sealer: Sealer,
     /// Wakes the background workers when new work is queued.
     work_queued: Arc<tokio::sync::Notify>,
 }
@@ -161,8 +165,9 @@ pub struct ServiceSettings {
 impl Services {
     /// Loads the configuration (writing a minimal one into an empty database)
     /// and starts the ingest writer.
-    pub async fn start(pool: Pool, settings: ServiceSettings) -> anyhow::Result<Self> {
+    pub async fn start(pool: Pool, settings: ServiceSettings, sealer: Sealer) -> anyhow::Result<Self> {
         let configuration = config::bootstrap_and_load(&pool).await?;
+        sources::seal_plain_secrets(&pool, &sealer).await?;
         let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.ingest.writer);
         // Each hash holds 19 MiB: four at a time bound a login storm to 76 MiB.
         let hashing = PasswordHashing::new(4)?;
@@ -178,6 +183,7 @@ impl Services {
             hashing,
             login_policy: settings.login,
             outbound: Arc::new(HttpOutbound::new().context("cannot build the HTTP client for replays")?),
+            sealer,
             work_queued: Arc::default(),
         })
     }

@@ -13,8 +13,18 @@ use secrecy::SecretString;
 use super::ingest::source::key_hash;
 use super::{ServiceError, Services};
 use crate::auth::Configurer;
-use crate::store::sources::{NewSource, StoredSource};
+use crate::secrets::{Purpose, Sealer};
+use crate::store::sources::{NewSource, SigningSecret, StoredSource};
 use crate::store::{self};
+
+/// What becomes of a source's signing secrets when a new one is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviousSecrets {
+    /// They stay in force (several senders, each with its own).
+    Keep,
+    /// They are refused after this grace (zero: at once).
+    RetireAfter(Duration),
+}
 
 /// Settings of a new source.
 #[derive(Debug, Clone)]
@@ -169,23 +179,47 @@ impl Services {
         Ok(revoked)
     }
 
-    /// Adds a new signing secret (keeping the others, for rotation, unless
-    /// `replace`) and returns it; it is not shown again.
+    /// Adds a new signing secret and returns it; it is not shown again. The
+    /// previous ones are kept, retired after a grace period (like an API
+    /// key), or dropped at once.
     #[tracing::instrument(skip_all, fields(source = name))]
     pub async fn add_signing_secret(
         &self,
         by: &impl Configurer,
         name: &str,
-        replace: bool,
+        previous: PreviousSecrets,
     ) -> Result<SecretString, ServiceError> {
         let now = Utc::now();
+        let retire_at = match previous {
+            PreviousSecrets::Keep => None,
+            PreviousSecrets::RetireAfter(grace) if grace < Duration::zero() || grace > Duration::days(30) => {
+                return Err(ServiceError::invalid("grace", "the grace period is between 0 and 30 days"));
+            }
+            PreviousSecrets::RetireAfter(grace) => Some(now + grace),
+        };
         let secret = SecretString::from(format!("whsec_{}", STANDARD.encode(random_bytes::<32>()?)));
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, name).await?;
-        let mut secrets = if replace { Vec::new() } else { source.signing_secrets };
-        secrets.push(secret.clone());
+        let mut secrets: Vec<SigningSecret> = source
+            .signing_secrets
+            .into_iter()
+            .filter(|s| s.in_force_at(now))
+            .map(|mut s| {
+                s.retires_at = match (s.retires_at, retire_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                s
+            })
+            .filter(|s| s.in_force_at(now))
+            .collect();
+        let sealed = self.sealer.seal(Purpose::SigningSecret, &secret)?;
+        secrets.push(SigningSecret { sealed, added_at: Some(now), retires_at: None });
         store::sources::set_signing_secrets(&mut tx, source.id, &secrets).await?;
-        let after = serde_json::json!({"signing_secrets": secrets.len(), "replaced": replace});
+        let after = serde_json::json!({
+            "signing_secrets": secrets.len(),
+            "previous_valid_until": retire_at.map(|t| t.to_rfc3339()),
+        });
         store::audit::append(&mut tx, &[audit(by.actor(), AuditAction::SourceSecretAdded, name, after, now)]).await?;
         tx.commit().await.context("Failed to commit the secret")?;
         self.source_cache.clear();
@@ -229,4 +263,35 @@ impl Services {
         self.throttle.reset(source.id);
         Ok(())
     }
+}
+
+/// Seals the secrets stored plain before sealing existed (once, at start).
+pub(super) async fn seal_plain_secrets(pool: &store::Pool, sealer: &Sealer) -> anyhow::Result<()> {
+    let mut tx = store::begin(pool).await.context("Failed to begin a transaction")?;
+    let mut sealed = 0;
+    for source in store::sources::all(&mut *tx).await? {
+        if !source.signing_secrets.iter().any(|s| s.sealed.is_plain()) {
+            continue;
+        }
+        let mut secrets = Vec::with_capacity(source.signing_secrets.len());
+        for mut s in source.signing_secrets {
+            if s.sealed.is_plain() {
+                let plain = sealer.open(Purpose::SigningSecret, &s.sealed)?;
+                s.sealed = sealer.seal(Purpose::SigningSecret, &plain)?;
+                sealed += 1;
+            }
+            secrets.push(s);
+        }
+        store::sources::set_signing_secrets(&mut tx, source.id, &secrets).await?;
+    }
+    for (id, plain) in store::connectors::plain_secrets(&mut tx).await? {
+        let secret = sealer.open(Purpose::ConnectorSecret, &plain)?;
+        store::connectors::set_secret(&mut tx, id, &sealer.seal(Purpose::ConnectorSecret, &secret)?).await?;
+        sealed += 1;
+    }
+    tx.commit().await.context("Failed to commit the sealed secrets")?;
+    if sealed > 0 {
+        tracing::info!(secrets = sealed, "sealed the secrets stored before sealing existed");
+    }
+    Ok(())
 }

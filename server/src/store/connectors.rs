@@ -1,10 +1,10 @@
 //! Connectors (where replays are delivered, with their circuit breakers) and
 //! retry policies.
 
+use crate::secrets::Sealed;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::replay::{Breaker, ConnectorSpec, RetryPolicySpec};
-use secrecy::SecretString;
 
 use super::{Pool, Tx, to_millis};
 
@@ -13,7 +13,8 @@ use super::{Pool, Tx, to_millis};
 pub struct Connector {
     pub id: i64,
     pub spec: ConnectorSpec,
-    pub secret: Option<SecretString>,
+    /// Sealed; opened only to send it.
+    pub secret: Option<Sealed>,
     pub breaker: Breaker,
 }
 
@@ -32,7 +33,7 @@ impl ConnectorRow {
         Ok(Connector {
             id: self.id,
             spec: serde_json::from_str(&self.spec).context("stored connector is unreadable")?,
-            secret: self.secret.map(SecretString::from),
+            secret: self.secret.map(Sealed::from_stored),
             breaker: serde_json::from_str(&self.breaker).context("stored circuit breaker is unreadable")?,
         })
     }
@@ -94,7 +95,7 @@ pub async fn connector_for<'e>(
 pub async fn save_connector(
     tx: &mut Tx<'_>,
     spec: &ConnectorSpec,
-    secret: Option<&str>,
+    secret: Option<&Sealed>,
     at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     sqlx::query_scalar(
@@ -106,7 +107,7 @@ pub async fn save_connector(
     .bind(spec.system.as_str())
     .bind(&spec.operation)
     .bind(serde_json::to_string(spec).context("Failed to encode a connector")?)
-    .bind(secret)
+    .bind(secret.map(Sealed::as_stored))
     .bind(to_millis(at))
     .fetch_one(&mut **tx)
     .await
@@ -251,5 +252,25 @@ pub async fn set_queue_policy(tx: &mut Tx<'_>, queue: &str, policy: Option<&str>
         None => sqlx::query("DELETE FROM queue_retry_policies WHERE queue = ?").bind(queue).execute(&mut **tx).await,
     }
     .context("Failed to attach a retry policy to a queue")?;
+    Ok(())
+}
+
+/// Connectors whose secret is stored plain (from before secrets were sealed).
+pub async fn plain_secrets(tx: &mut Tx<'_>) -> anyhow::Result<Vec<(i64, Sealed)>> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, secret FROM connectors WHERE secret IS NOT NULL AND secret NOT LIKE 'sealed:%'")
+            .fetch_all(&mut **tx)
+            .await
+            .context("Failed to read connector secrets")?;
+    Ok(rows.into_iter().map(|(id, s)| (id, Sealed::from_stored(s))).collect())
+}
+
+pub async fn set_secret(tx: &mut Tx<'_>, connector: i64, secret: &Sealed) -> anyhow::Result<()> {
+    sqlx::query("UPDATE connectors SET secret = ? WHERE id = ?")
+        .bind(secret.as_stored())
+        .bind(connector)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to store a connector secret")?;
     Ok(())
 }

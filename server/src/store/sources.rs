@@ -3,8 +3,8 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+use crate::secrets::Sealed;
 use crossdock::source::Prefixes;
-use secrecy::{ExposeSecret, SecretString};
 
 use super::{Pool, Tx, from_millis, to_millis};
 
@@ -16,8 +16,8 @@ pub struct StoredSource {
     pub prefixes: Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
-    /// Standard Webhooks secrets (`whsec_...`); none: the source does not sign.
-    pub signing_secrets: Vec<SecretString>,
+    /// Standard Webhooks secrets, sealed; none: the source does not sign.
+    pub signing_secrets: Vec<SigningSecret>,
     pub created_at: DateTime<Utc>,
     pub disabled: bool,
 }
@@ -39,7 +39,7 @@ const COLUMNS: &str =
 
 impl SourceRow {
     fn into_source(self) -> anyhow::Result<StoredSource> {
-        let secrets: Vec<String> =
+        let secrets: Vec<StoredSecret> =
             serde_json::from_str(&self.signing_secrets).context("stored signing secrets are unreadable")?;
         Ok(StoredSource {
             id: self.id,
@@ -47,9 +47,48 @@ impl SourceRow {
             prefixes: serde_json::from_str(&self.prefixes).context("stored source prefixes are unreadable")?,
             rate_per_sec: self.rate_per_sec,
             burst: u32::try_from(self.burst).unwrap_or(u32::MAX),
-            signing_secrets: secrets.into_iter().map(SecretString::from).collect(),
+            signing_secrets: secrets.into_iter().map(StoredSecret::into_secret).collect::<anyhow::Result<_>>()?,
             created_at: from_millis(self.created_at)?,
             disabled: self.disabled_at.is_some(),
+        })
+    }
+}
+
+/// A signing secret as stored: sealed, and when it stops being accepted.
+#[derive(Debug, Clone)]
+pub struct SigningSecret {
+    pub sealed: Sealed,
+    pub added_at: Option<DateTime<Utc>>,
+    /// After this, requests signed with it are refused (a rotation's grace).
+    pub retires_at: Option<DateTime<Utc>>,
+}
+
+impl SigningSecret {
+    pub fn in_force_at(&self, now: DateTime<Utc>) -> bool {
+        self.retires_at.is_none_or(|t| now < t)
+    }
+}
+
+/// The stored JSON of one signing secret: an object, or (before sealing
+/// and rotation) the plain secret as a string.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum StoredSecret {
+    Entry { secret: String, added_at: Option<i64>, retires_at: Option<i64> },
+    Plain(String),
+}
+
+impl StoredSecret {
+    fn into_secret(self) -> anyhow::Result<SigningSecret> {
+        Ok(match self {
+            StoredSecret::Plain(s) => {
+                SigningSecret { sealed: Sealed::from_stored(s), added_at: None, retires_at: None }
+            }
+            StoredSecret::Entry { secret, added_at, retires_at } => SigningSecret {
+                sealed: Sealed::from_stored(secret),
+                added_at: added_at.map(from_millis).transpose()?,
+                retires_at: retires_at.map(from_millis).transpose()?,
+            },
         })
     }
 }
@@ -164,8 +203,15 @@ pub async fn revoke_keys(tx: &mut Tx<'_>, source_id: i64, at: DateTime<Utc>) -> 
     Ok(done.rows_affected())
 }
 
-pub async fn set_signing_secrets(tx: &mut Tx<'_>, source_id: i64, secrets: &[SecretString]) -> anyhow::Result<()> {
-    let secrets: Vec<&str> = secrets.iter().map(|s| s.expose_secret()).collect();
+pub async fn set_signing_secrets(tx: &mut Tx<'_>, source_id: i64, secrets: &[SigningSecret]) -> anyhow::Result<()> {
+    let secrets: Vec<StoredSecret> = secrets
+        .iter()
+        .map(|s| StoredSecret::Entry {
+            secret: s.sealed.as_stored().to_owned(),
+            added_at: s.added_at.map(to_millis),
+            retires_at: s.retires_at.map(to_millis),
+        })
+        .collect();
     sqlx::query("UPDATE sources SET signing_secrets = ? WHERE id = ?")
         .bind(serde_json::to_string(&secrets).context("Failed to encode the signing secrets")?)
         .bind(source_id)

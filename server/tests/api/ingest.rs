@@ -4,6 +4,8 @@
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
+use crossdock_server::services::PreviousSecrets;
+
 use crate::helpers::{TestApp, spawn_app, spawn_app_with_demo};
 
 pub fn partial_receipt(id: &str, po: &str) -> Value {
@@ -310,7 +312,7 @@ mod signatures {
         let key = app.source("portal", "t-portal/", 1000.0, 1000).await;
         let secret = app
             .services
-            .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", false)
+            .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", PreviousSecrets::Keep)
             .await
             .unwrap();
         (key, secret.expose_secret().to_owned())
@@ -389,7 +391,7 @@ mod signatures {
         let (key, old_secret) = signed_source(&app).await;
         let new_secret = app
             .services
-            .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", false)
+            .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", PreviousSecrets::Keep)
             .await
             .unwrap()
             .expose_secret()
@@ -412,7 +414,11 @@ mod signatures {
         // After replacing the secrets, the old one no longer works.
         let newest = app
             .services
-            .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "portal", true)
+            .add_signing_secret(
+                &crossdock_server::auth::Operator::command_line(),
+                "portal",
+                PreviousSecrets::RetireAfter(chrono::Duration::zero()),
+            )
             .await
             .unwrap()
             .expose_secret()
@@ -420,6 +426,89 @@ mod signatures {
         let body = event("s-8");
         assert_eq!(post(&app, &key, &body, &headers(&old_secret, "m8", now, &body)).await.status(), 401);
         assert_eq!(post(&app, &key, &body, &headers(&newest, "m8", now, &body)).await.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn signing_and_connector_secrets_are_sealed_at_rest() {
+        let app = spawn_app().await;
+        let (key, secret) = signed_source(&app).await;
+        let stored: String = sqlx::query_scalar("SELECT signing_secrets FROM sources WHERE name = 'portal'")
+            .fetch_one(app.services.pool())
+            .await
+            .unwrap();
+        let whsec = secret.trim_start_matches("whsec_");
+        assert!(!stored.contains(whsec) && stored.contains("sealed:v1:"), "{stored}");
+        let now = chrono::Utc::now().timestamp();
+        let body = event("r-1");
+        assert_eq!(
+            post(&app, &key, &body, &headers(&secret, "r1", now, &body)).await.status(),
+            200,
+            "it still verifies"
+        );
+    }
+
+    #[tokio::test]
+    async fn secrets_stored_plain_before_sealing_are_sealed_at_the_next_start() {
+        let app = spawn_app().await;
+        let (key, _) = signed_source(&app).await;
+        let plain = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        sqlx::query("UPDATE sources SET signing_secrets = ? WHERE name = 'portal'")
+            .bind(json!([plain]).to_string())
+            .execute(app.services.pool())
+            .await
+            .unwrap();
+        let config = crossdock_server::config::Config::defaults(crossdock_server::config::DatabaseUrl::SqliteMemory);
+        let sealer = crossdock_server::secrets::Sealer::load(&crossdock_server::secrets::KeySource::Ephemeral).unwrap();
+        let restarted =
+            crossdock_server::services::Services::start(app.services.pool().clone(), config.service_settings(), sealer)
+                .await
+                .expect("a restart");
+        let stored: String = sqlx::query_scalar("SELECT signing_secrets FROM sources WHERE name = 'portal'")
+            .fetch_one(restarted.pool())
+            .await
+            .unwrap();
+        assert!(!stored.contains(plain.trim_start_matches("whsec_")), "{stored}");
+        let answer = restarted.authenticate_source(Some(&format!("Bearer {key}"))).await.expect("opens");
+        assert_eq!(answer.secrets.len(), 1, "the sealed secret opens with the key that sealed it");
+    }
+
+    #[tokio::test]
+    async fn a_rotated_signing_secret_works_through_its_grace_then_is_refused() {
+        let app = spawn_app().await;
+        let (key, old_secret) = signed_source(&app).await;
+        let new_secret = app
+            .services
+            .add_signing_secret(
+                &crossdock_server::auth::Operator::command_line(),
+                "portal",
+                PreviousSecrets::RetireAfter(chrono::Duration::hours(1)),
+            )
+            .await
+            .unwrap()
+            .expose_secret()
+            .to_owned();
+        let now = chrono::Utc::now().timestamp();
+        let body = event("g-1");
+        assert_eq!(
+            post(&app, &key, &body, &headers(&old_secret, "g1", now, &body)).await.status(),
+            200,
+            "in its grace"
+        );
+        // The grace is over.
+        let past = chrono::Utc::now().timestamp_millis() - 1000;
+        sqlx::query(
+            "UPDATE sources SET signing_secrets = json_set(signing_secrets, '$[0].retires_at', ?) WHERE name = 'portal'",
+        )
+        .bind(past)
+        .execute(app.services.pool())
+        .await
+        .unwrap();
+        tokio::time::sleep(std::time::Duration::from_secs(6)).await; // the key cache forgets
+        let body = event("g-2");
+        assert_eq!(post(&app, &key, &body, &headers(&old_secret, "g2", now, &body)).await.status(), 401);
+        assert_eq!(post(&app, &key, &body, &headers(&new_secret, "g3", now, &body)).await.status(), 200);
+        let unsigned = post(&app, &key, &event("g-4"), &[]).await;
+        assert_eq!(unsigned.status(), 401, "a source with secrets stays signed");
     }
 }
 

@@ -150,10 +150,13 @@ fn SourceRow(
                             yes="Yes, revoke them"
                             on_yes=Callback::new(move |()| { revoke.dispatch(RevokeSourceKeys { name: name.get_value() }); })
                         />
-                        <button type="button" on:click=move |_| { sign.dispatch(AddSigningSecret { name: name.get_value(), replace: false }); }>
+                        <button type="button" on:click=move |_| { sign.dispatch(AddSigningSecret { name: name.get_value(), replace: false, retire_after_hours: None }); }>
                             "Add signing secret"
                         </button>
-                        <button type="button" on:click=move |_| { sign.dispatch(AddSigningSecret { name: name.get_value(), replace: true }); }>
+                        <button type="button" on:click=move |_| { sign.dispatch(AddSigningSecret { name: name.get_value(), replace: false, retire_after_hours: Some(24) }); }>
+                            "Rotate signing secret (the old ones work 24 h more)"
+                        </button>
+                        <button type="button" on:click=move |_| { sign.dispatch(AddSigningSecret { name: name.get_value(), replace: true, retire_after_hours: None }); }>
                             "Replace signing secrets"
                         </button>
                     </div>

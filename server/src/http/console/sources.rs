@@ -7,7 +7,7 @@ use crossdock_app::ports::{SourceInput, SourcesPort};
 use secrecy::ExposeSecret;
 
 use super::{ConsoleServices, answer};
-use crate::services::SourceSettings;
+use crate::services::{PreviousSecrets, SourceSettings};
 
 fn settings(input: SourceInput) -> Result<SourceSettings, AppError> {
     let prefixes = Prefixes::parse_list(&input.prefixes).map_err(|e| AppError::invalid("prefixes", e))?;
@@ -59,9 +59,19 @@ impl SourcesPort for ConsoleServices {
         answer(async { Ok(self.services.revoke_source_keys(&self.as_admin().await?, &name).await?) }).await
     }
 
-    async fn add_signing_secret(&self, name: String, replace: bool) -> Result<String, AppError> {
+    async fn add_signing_secret(
+        &self,
+        name: String,
+        replace: bool,
+        retire_after_hours: Option<u32>,
+    ) -> Result<String, AppError> {
         answer(async {
-            let secret = self.services.add_signing_secret(&self.as_admin().await?, &name, replace).await?;
+            let previous = match (replace, retire_after_hours) {
+                (true, _) => PreviousSecrets::RetireAfter(chrono::Duration::zero()),
+                (false, Some(hours)) => PreviousSecrets::RetireAfter(chrono::Duration::hours(i64::from(hours))),
+                (false, None) => PreviousSecrets::Keep,
+            };
+            let secret = self.services.add_signing_secret(&self.as_admin().await?, &name, previous).await?;
             Ok(secret.expose_secret().to_owned())
         })
         .await

@@ -111,7 +111,7 @@ impl FromRequest<AppState> for SourceRequest {
             }
         };
         let mut charged = 0;
-        if !source.secrets.is_empty() {
+        if source.signs {
             let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
             let signed = signature::Signed {
                 id: get("webhook-id"),

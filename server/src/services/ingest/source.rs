@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretSlice};
 use sha2::{Digest, Sha256};
 
 use super::signature;
+use crate::secrets::Purpose;
 use crate::services::Services;
 use crate::store;
 
@@ -26,7 +27,10 @@ pub struct AuthenticatedSource {
     pub prefixes: crossdock::source::Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
-    /// Decoded signing secrets; empty when the source has none (does not sign).
+    /// Whether the source signs its requests (it has signing secrets, even
+    /// if all of them are retired).
+    pub signs: bool,
+    /// Its signing secrets in force, opened and decoded.
     pub secrets: Vec<SecretSlice<u8>>,
 }
 
@@ -91,15 +95,24 @@ impl Services {
         let Some(found) = found.filter(|m| m.is_valid_at(Utc::now())) else {
             return Err(AuthError::Refused);
         };
-        // A stored secret that does not decode must not make the source unsigned.
+        // A stored secret that does not open or decode must not make the
+        // source unsigned: the request fails instead.
+        let now = Utc::now();
         let secrets = found
             .source
             .signing_secrets
             .iter()
-            .map(|s| signature::decode_secret(s.expose_secret()).map(SecretSlice::from))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| AuthError::Internal(anyhow::anyhow!("a stored signing secret does not decode")))?;
+            .filter(|s| s.in_force_at(now))
+            .map(|s| {
+                let opened = self.sealer.open(Purpose::SigningSecret, &s.sealed).map_err(anyhow::Error::from)?;
+                let decoded = signature::decode_secret(opened.expose_secret())
+                    .ok_or_else(|| anyhow::anyhow!("a stored signing secret does not decode"))?;
+                Ok(SecretSlice::from(decoded))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(AuthError::Internal)?;
         let source = Arc::new(AuthenticatedSource {
+            signs: !found.source.signing_secrets.is_empty(),
             secrets,
             id: found.source.id,
             name: SourceName::parse(&found.source.name)

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::super::{ServiceError, Services};
 use crate::auth::Configurer;
+use crate::secrets::Purpose;
 use crate::store::{self};
 
 /// A connector as admins see it (never its secret).
@@ -37,12 +38,12 @@ pub struct TestAnswer {
 }
 
 /// Whether a secret can be sent as a header value: one line, bounded.
-fn check_secret(secret: Option<&SecretString>) -> Result<Option<&str>, ServiceError> {
+fn check_secret(secret: Option<&SecretString>) -> Result<Option<SecretString>, ServiceError> {
     let secret = secret.map(|s| s.expose_secret().trim()).filter(|s| !s.is_empty());
     if secret.is_some_and(|s| s.len() > 4096 || s.contains(['\r', '\n'])) {
         return Err(ServiceError::invalid("secret", "a secret is one line of at most 4096 characters"));
     }
-    Ok(secret)
+    Ok(secret.map(|s| SecretString::from(s.to_owned())))
 }
 
 impl Services {
@@ -84,7 +85,8 @@ impl Services {
             ));
         }
         let now = Utc::now();
-        let id = store::connectors::save_connector(&mut tx, spec, secret, now).await?;
+        let sealed = secret.as_ref().map(|s| self.sealer.seal(Purpose::ConnectorSecret, s)).transpose()?;
+        let id = store::connectors::save_connector(&mut tx, spec, sealed.as_ref(), now).await?;
         let closed = Breaker::Closed { failures: 0 };
         let reset = reset_breaker && before.as_ref().is_some_and(|b| b.breaker != closed);
         if reset {
@@ -117,7 +119,9 @@ impl Services {
         let body = serde_json::json!({"crossdock": "test", "connector": name, "at": now}).to_string();
         let headers =
             vec![("content-type", "application/json"), ("crossdock-test", "true"), ("idempotency-key", key.as_str())];
-        let answer = self.outbound.send(super::deliver::through(&connector, headers, body.as_bytes())).await;
+        let secret = self.connector_secret(&connector)?;
+        let request = super::deliver::through(&connector, secret.as_ref(), headers, body.as_bytes());
+        let answer = self.outbound.send(request).await;
         let answer = TestAnswer {
             outcome: AttemptOutcome::of(answer.outcome),
             http_status: match answer.outcome {

@@ -12,9 +12,11 @@ use crossdock::lifecycle::{Action, Reason, ResolutionCode};
 use crossdock::replay::{Admission, AttemptOutcome, Breaker, ConnectorSpec, JobState, ReplayState};
 use crossdock::retry::{DeliveryOutcome, Verdict, next_wait_ms};
 use crossdock::triage::{Change, Doer};
+use secrecy::SecretString;
 
 use super::super::Services;
 use super::super::outbound::Request;
+use crate::secrets::Purpose;
 use crate::store::connectors::Connector;
 use crate::store::leases::{Lease, Work};
 use crate::store::replay::{Attempt, HeldReplay};
@@ -53,6 +55,16 @@ fn describe(outcome: DeliveryOutcome, timeout_ms: u32) -> String {
 }
 
 impl Services {
+    /// A connector's secret, opened to be sent.
+    pub(super) fn connector_secret(&self, connector: &Connector) -> anyhow::Result<Option<SecretString>> {
+        connector
+            .secret
+            .as_ref()
+            .map(|sealed| self.sealer.open(Purpose::ConnectorSecret, sealed))
+            .transpose()
+            .with_context(|| format!("the secret of connector {}", connector.spec.name))
+    }
+
     /// Claims the replay due first, if any, and takes one step with it. The
     /// workers call this in a loop; tests drive it directly.
     pub async fn try_execute_replay(&self, now: DateTime<Utc>) -> anyhow::Result<Option<ReplayStep>> {
@@ -102,8 +114,9 @@ impl Services {
             Admission::WaitUntil(until) => return self.defer(&held, spec, until).await,
         }
 
+        let secret = self.connector_secret(&connector)?;
         let started = Utc::now();
-        let answer = self.outbound.send(request(&held, &connector)).await;
+        let answer = self.outbound.send(request(&held, &connector, secret.as_ref())).await;
         let outcome = answer.outcome;
         let attempt = job.attempts + 1;
         let verdict = held.policy.retry_on.verdict(outcome);
@@ -276,26 +289,27 @@ impl Services {
 }
 
 /// The request that delivers a held replay through its connector.
-fn request<'a>(held: &'a HeldReplay, connector: &'a Connector) -> Request<'a> {
+fn request<'a>(held: &'a HeldReplay, connector: &'a Connector, secret: Option<&'a SecretString>) -> Request<'a> {
     let mut headers =
         vec![("content-type", held.content_type.as_str()), ("idempotency-key", held.job.idempotency_key.as_str())];
     if let Some(tp) = &held.traceparent {
         headers.push(("traceparent", tp));
     }
-    through(connector, headers, held.payload.as_bytes())
+    through(connector, secret, headers, held.payload.as_bytes())
 }
 
 /// A request to a connector's target: its method, URL and timeout, the given
-/// headers, then the connector's own headers and its secret.
+/// headers, then the connector's own headers and its (opened) secret.
 pub(super) fn through<'a>(
     connector: &'a Connector,
+    secret: Option<&'a SecretString>,
     mut headers: Vec<(&'a str, &'a str)>,
     body: &'a [u8],
 ) -> Request<'a> {
     use secrecy::ExposeSecret;
     let spec = &connector.spec;
     headers.extend(spec.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-    if let (Some(header), Some(secret)) = (&spec.auth_header, &connector.secret) {
+    if let (Some(header), Some(secret)) = (&spec.auth_header, secret) {
         headers.push((header.as_str(), secret.expose_secret()));
     }
     Request {

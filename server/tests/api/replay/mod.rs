@@ -615,6 +615,11 @@ async fn connectors_are_checked_on_save_and_their_secret_never_shown() {
     .await;
     let listed = ok(morgan.server_fn("list_connectors", &[]).await).await.text().await.expect("text");
     assert!(listed.contains("carrier.example") && !listed.contains("carrier-token"), "{listed}");
+    let at_rest: String = sqlx::query_scalar("SELECT secret FROM connectors WHERE name = 'TMS shipments'")
+        .fetch_one(app.services.pool())
+        .await
+        .expect("stored");
+    assert!(at_rest.starts_with("sealed:v1:") && !at_rest.contains("carrier-token"), "sealed at rest");
     let sam = app.signed_in("sam").await;
     assert_eq!(sam.server_fn("list_connectors", &[]).await.status(), 403);
     assert_eq!(
