@@ -58,6 +58,8 @@ test.describe.serial('replays', () => {
     await form.getByLabel('Secret (leave empty to keep the stored one)').fill('Bearer e2e-carrier-secret');
     await form.getByLabel('Timeout (ms)').fill('2000');
     await form.getByLabel('Retry policy').selectOption('Carrier quick');
+    // The integration hub files the carrier failures: its word is taken.
+    await form.getByLabel('Sources whose failures it replays on their word').fill('middleware');
     await form.getByRole('button', { name: 'Save connector' }).click();
     await expect(form.getByRole('alert')).toContainText('must be an http:// or https:// URL');
     await form.getByLabel('URL (http or https)').fill(targetUrl);
@@ -67,6 +69,7 @@ test.describe.serial('replays', () => {
     await expect(table).toContainText('Carrier shipments');
     const ours = table.locator('tbody tr').filter({ hasText: 'Carrier shipments' });
     await expect(ours).toContainText('set');
+    await expect(ours).toContainText('middleware');
     await expect(ours.locator('td.breaker')).toHaveText('closed');
     await expect(form.getByLabel('Secret (leave empty to keep the stored one)')).toHaveValue('');
     await page.reload();

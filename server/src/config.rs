@@ -94,7 +94,7 @@ pub struct Config {
     /// Proxies (addresses or networks, comma-separated) whose
     /// `X-Forwarded-For` names the client; without one, the client is the
     /// address the connection comes from.
-    #[arg(long, env = "CROSSDOCK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    #[arg(long, env = "CROSSDOCK_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy, global = true)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// The key that seals secrets at rest: 32 bytes, base64. Without it, the
@@ -198,6 +198,14 @@ pub enum LogFormat {
     Json,
 }
 
+/// A proxy: an address (`10.0.0.5`) or a network (`10.0.0.0/8`).
+fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{s}` is neither an address nor a network such as 10.0.0.0/8"))
+}
+
 fn parse_public_url(s: &str) -> Result<String, String> {
     let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     match rest {
@@ -213,6 +221,14 @@ fn parse_log_filter(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trusted_proxy_is_an_address_or_a_network() {
+        assert_eq!(parse_proxy("10.0.0.5").unwrap().to_string(), "10.0.0.5/32");
+        assert_eq!(parse_proxy(" 10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_proxy("::1").unwrap().to_string(), "::1/128");
+        assert!(parse_proxy("proxy.example").is_err());
+    }
 
     #[test]
     fn the_defaults_are_those_the_flags_declare() {

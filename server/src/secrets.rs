@@ -86,6 +86,8 @@ pub enum KeySource {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Arc<XChaCha20Poly1305>,
+    /// The key file this process created, if it made one.
+    created: Option<PathBuf>,
 }
 
 fn random<const N: usize>() -> anyhow::Result<[u8; N]> {
@@ -99,12 +101,14 @@ fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| anyhow::anyhow!("the secret key must be 32 bytes"))
 }
 
-/// Reads the key file, or creates it (0600) when there is none.
-fn key_file(path: &Path) -> anyhow::Result<[u8; 32]> {
+/// Reads the key file, or creates it (0600) when there is none; whether it
+/// was created.
+fn key_file(path: &Path) -> anyhow::Result<([u8; 32], bool)> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             warn_if_readable_by_others(path);
-            decode_key(&text).with_context(|| format!("cannot use the key file {}", path.display()))
+            let key = decode_key(&text).with_context(|| format!("cannot use the key file {}", path.display()))?;
+            Ok((key, false))
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let key = random::<32>()?;
@@ -114,7 +118,7 @@ fn key_file(path: &Path) -> anyhow::Result<[u8; 32]> {
             write_private(path, &STANDARD.encode(key))
                 .with_context(|| format!("cannot create the key file {}", path.display()))?;
             tracing::info!(file = %path.display(), "created the secret key file; back it up with the database");
-            Ok(key)
+            Ok((key, true))
         }
         Err(err) => Err(err).with_context(|| format!("cannot read the key file {}", path.display())),
     }
@@ -149,12 +153,40 @@ fn warn_if_readable_by_others(_: &Path) {}
 
 impl Sealer {
     pub fn load(source: &KeySource) -> anyhow::Result<Self> {
-        let key = match source {
-            KeySource::Given(text) => decode_key(text.expose_secret()).context("CROSSDOCK_SECRET_KEY")?,
-            KeySource::File(path) => key_file(path)?,
-            KeySource::Ephemeral => random::<32>()?,
+        let (key, created) = match source {
+            KeySource::Given(text) => (decode_key(text.expose_secret()).context("CROSSDOCK_SECRET_KEY")?, None),
+            KeySource::File(path) => {
+                let (key, created) = key_file(path)?;
+                (key, created.then(|| path.clone()))
+            }
+            KeySource::Ephemeral => (random::<32>()?, None),
         };
-        Ok(Self { cipher: Arc::new(XChaCha20Poly1305::new(&key.into())) })
+        Ok(Self { cipher: Arc::new(XChaCha20Poly1305::new(&key.into())), created })
+    }
+
+    /// Checks the key against secrets already stored. A key file this
+    /// process just created cannot be the one they were sealed with: it is
+    /// removed again and the start refused, rather than sealing new secrets
+    /// under a key the server does not have.
+    pub fn check_against<'a>(&self, stored: impl Iterator<Item = (Purpose, &'a Sealed)>) -> anyhow::Result<()> {
+        let closed = stored.filter(|(purpose, s)| !s.is_plain() && self.open(*purpose, s).is_err()).count();
+        if closed == 0 {
+            return Ok(());
+        }
+        if let Some(path) = &self.created {
+            let _ = std::fs::remove_file(path);
+            anyhow::bail!(
+                "the database holds secrets sealed with another key, and no key was given: give the server's key \
+                 (CROSSDOCK_SECRET_KEY or --secret-key-file); the key file {} made just now was removed",
+                path.display()
+            );
+        }
+        tracing::error!(
+            secrets = closed,
+            "stored secrets do not open with this server's secret key: signed sources are refused and connectors \
+             cannot send their secret until they are given new ones (see docs/operations.md)"
+        );
+        Ok(())
     }
 
     /// Seals a secret for storage.
@@ -230,6 +262,11 @@ mod tests {
         }
         let again = Sealer::load(&KeySource::File(path)).unwrap();
         assert_eq!(again.open(Purpose::SigningSecret, &sealed).unwrap().expose_secret(), "whsec_x");
+        // A new key file cannot open what another key sealed: it is taken back.
+        let elsewhere = dir.path().join("other.key");
+        let fresh = Sealer::load(&KeySource::File(elsewhere.clone())).unwrap();
+        assert!(fresh.check_against([(Purpose::SigningSecret, &sealed)].into_iter()).is_err());
+        assert!(!elsewhere.exists(), "the new key file is removed again");
         let given = KeySource::Given(secret(&STANDARD.encode([7u8; 32])));
         assert!(Sealer::load(&given).is_ok());
         assert!(Sealer::load(&KeySource::Given(secret("short"))).is_err());

@@ -268,8 +268,12 @@ impl Services {
 /// Seals the secrets stored plain before sealing existed (once, at start).
 pub(super) async fn seal_plain_secrets(pool: &store::Pool, sealer: &Sealer) -> anyhow::Result<()> {
     let mut tx = store::begin(pool).await.context("Failed to begin a transaction")?;
+    let sources = store::sources::all(&mut *tx).await?;
+    let connectors = store::connectors::secrets(&mut tx).await?;
+    let signing = sources.iter().flat_map(|s| &s.signing_secrets).map(|s| (Purpose::SigningSecret, &s.sealed));
+    sealer.check_against(signing.chain(connectors.iter().map(|(_, s)| (Purpose::ConnectorSecret, s))))?;
     let mut sealed = 0;
-    for source in store::sources::all(&mut *tx).await? {
+    for source in sources {
         if !source.signing_secrets.iter().any(|s| s.sealed.is_plain()) {
             continue;
         }
@@ -284,7 +288,7 @@ pub(super) async fn seal_plain_secrets(pool: &store::Pool, sealer: &Sealer) -> a
         }
         store::sources::set_signing_secrets(&mut tx, source.id, &secrets).await?;
     }
-    for (id, plain) in store::connectors::plain_secrets(&mut tx).await? {
+    for (id, plain) in connectors.into_iter().filter(|(_, s)| s.is_plain()) {
         let secret = sealer.open(Purpose::ConnectorSecret, &plain)?;
         store::connectors::set_secret(&mut tx, id, &sealer.seal(Purpose::ConnectorSecret, &secret)?).await?;
         sealed += 1;

@@ -255,10 +255,10 @@ pub async fn set_queue_policy(tx: &mut Tx<'_>, queue: &str, policy: Option<&str>
     Ok(())
 }
 
-/// Connectors whose secret is stored plain (from before secrets were sealed).
-pub async fn plain_secrets(tx: &mut Tx<'_>) -> anyhow::Result<Vec<(i64, Sealed)>> {
+/// Every connector's secret, as stored.
+pub async fn secrets(tx: &mut Tx<'_>) -> anyhow::Result<Vec<(i64, Sealed)>> {
     let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, secret FROM connectors WHERE secret IS NOT NULL AND secret NOT LIKE 'sealed:%'")
+        sqlx::query_as("SELECT id, secret FROM connectors WHERE secret IS NOT NULL AND deleted_at IS NULL")
             .fetch_all(&mut **tx)
             .await
             .context("Failed to read connector secrets")?;

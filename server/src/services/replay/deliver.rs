@@ -114,7 +114,19 @@ impl Services {
             Admission::WaitUntil(until) => return self.defer(&held, spec, until).await,
         }
 
-        let secret = self.connector_secret(&connector)?;
+        let secret = match self.connector_secret(&connector) {
+            Ok(secret) => secret,
+            // Trying again cannot help: the job fails, with what to do.
+            Err(err) => {
+                tracing::error!(error = format!("{err:#}"), job = job.id, "a connector secret does not open");
+                let what =
+                    "the connector's secret does not open with this server's secret key: an admin enters it again";
+                let mut tx = store::begin(&self.pool).await?;
+                let step = self.give_up(&mut tx, &held, job.attempts, what, now).await?;
+                tx.commit().await?;
+                return Ok(step);
+            }
+        };
         let started = Utc::now();
         let answer = self.outbound.send(request(&held, &connector, secret.as_ref())).await;
         let outcome = answer.outcome;
@@ -207,7 +219,7 @@ impl Services {
     }
 
     /// Schedules the next attempt after the policy's delay, or later when
-    /// the target asked for it; never beyond the longest delay.
+    /// the target asked for it; never beyond a day.
     async fn retry_later(
         &self,
         tx: &mut Tx<'_>,
