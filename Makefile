@@ -1,6 +1,7 @@
 # The two set-up commands (see README.md):
 #   make run    build and serve the console on http://127.0.0.1:3000 with demo data
-#   make test   run every test (unit, integration, end-to-end in headless Chromium)
+#   make test   run every test (unit, integration, end-to-end in headless Chromium,
+#               outside clients, contract, crash and fuzz suites)
 
 .PHONY: run test release dev
 

@@ -22,3 +22,6 @@ npx playwright test
 
 say "outside clients (CloudEvents SDK, Standard Webhooks), the OpenAPI contract (schemathesis), crash durability"
 CROSSDOCK_BIN="$ROOT/target/bin/crossdock" "$ROOT/end2end/outside/run.sh"
+
+say "fuzzing the event parser, binary headers and signature headers (short run)"
+"$ROOT/fuzz/run.sh"
