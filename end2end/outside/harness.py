@@ -5,6 +5,7 @@ and restarted on it."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -59,6 +60,8 @@ class Crossdock:
     def __init__(self, folder: Path):
         self.folder = folder
         self.db = folder / "crossdock.db"
+        # The key that seals the database's secrets lives beside it.
+        self.key = folder / "crossdock.key"
         self.log = folder / "server.log"
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
@@ -109,10 +112,13 @@ class Crossdock:
         return source
 
     def copy_to(self, folder: Path) -> Crossdock:
-        """A new folder holding a consistent copy of this database and its senders."""
+        """A new folder holding a consistent copy of this database, its secret
+        key and its senders."""
         other = Crossdock(folder)
         with closing(sqlite3.connect(self.db)) as src, closing(sqlite3.connect(other.db)) as dst:
             src.backup(dst)
+        if self.key.exists():
+            shutil.copy2(self.key, other.key)
         other.sources = dict(self.sources)
         return other
 
