@@ -155,6 +155,39 @@ async fn behind_a_trusted_proxy_the_client_is_the_one_it_names() {
 }
 
 #[tokio::test]
+async fn a_password_reset_never_undoes_a_disable_made_while_it_hashed() {
+    let app = crate::helpers::spawn_app_with_demo().await;
+    let admin = app
+        .services
+        .session_user(crossdock_server::services::SessionStamp {
+            user: crossdock_server::auth::UserId(app.scalar("SELECT id FROM users WHERE username = 'morgan'").await),
+            epoch: app.scalar("SELECT session_epoch FROM users WHERE username = 'morgan'").await,
+        })
+        .await
+        .unwrap()
+        .expect("morgan")
+        .admin()
+        .expect("an admin");
+    let pat = crossdock_server::auth::UserId(app.scalar("SELECT id FROM users WHERE username = 'pat'").await);
+    for round in 0..3 {
+        let password = secrecy::SecretString::from(format!("forklift-orbit-tangerine-{round}"));
+        let (reset, disabled) = tokio::join!(
+            app.services.reset_password(&admin, pat, password),
+            app.services.set_user_disabled(&admin, pat, true)
+        );
+        reset.expect("reset");
+        disabled.expect("disabled");
+        let disabled_at: Option<i64> = sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = ?")
+            .bind(pat.0)
+            .fetch_one(app.services.pool())
+            .await
+            .unwrap();
+        assert!(disabled_at.is_some(), "round {round}: the disable stands");
+        app.services.set_user_disabled(&admin, pat, false).await.expect("enabled again");
+    }
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_session_for_good() {
     let app = spawn_app_with_demo().await;
     let browser = app.signed_in("alex").await;
