@@ -12,6 +12,7 @@ pub mod event;
 pub mod exception;
 pub mod grouping;
 pub mod lifecycle;
+pub mod lineage;
 pub mod queue;
 pub mod refs;
 pub mod replay;

@@ -8,6 +8,7 @@ mod config;
 pub mod demo;
 mod exceptions;
 pub mod ingest;
+mod lineage;
 pub mod outbound;
 mod queue_views;
 mod replay;
@@ -168,6 +169,7 @@ impl Services {
     pub async fn start(pool: Pool, settings: ServiceSettings, sealer: Sealer) -> anyhow::Result<Self> {
         let configuration = config::bootstrap_and_load(&pool).await?;
         sources::seal_plain_secrets(&pool, &sealer).await?;
+        lineage::backfill(&pool).await?;
         let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.ingest.writer);
         // Each hash holds 19 MiB: four at a time bound a login storm to 76 MiB.
         let hashing = PasswordHashing::new(4)?;

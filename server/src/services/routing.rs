@@ -131,6 +131,7 @@ impl Services {
                 outcomes.push((m, if moved { MoveOutcome::Moved } else { MoveOutcome::Skipped }));
             }
             tx.commit().await.context("Failed to commit the re-routing")?;
+            crate::store::let_writers_in().await;
         }
         Ok(outcomes)
     }

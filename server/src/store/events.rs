@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use crossdock::RefKind;
+use crossdock::lineage::Facts;
 
 /// An accepted event, ready to be logged.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct EventRecord {
     /// The event as received, JSON.
     pub body: String,
     pub refs: Vec<(RefKind, String)>,
+    /// Its transaction, as far as the event says.
+    pub lineage: Facts,
 }
 
 /// An exception event as it was received.

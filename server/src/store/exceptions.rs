@@ -77,6 +77,8 @@ pub struct NewException {
     pub correlation_id: Option<String>,
     pub assignee: Option<String>,
     pub event_id: i64,
+    /// The business transaction of its event; set when the event is placed.
+    pub transaction_id: Option<i64>,
     pub sla_policy_version: Option<i64>,
     pub sla: SlaColumns,
     pub opened_at: DateTime<Utc>,

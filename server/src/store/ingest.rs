@@ -82,6 +82,12 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
         })
         .collect();
 
+    // Each logged event's business transaction, with the key index.
+    let placing: Vec<(i64, &crossdock::lineage::Facts)> =
+        items.iter().zip(&event_ids).filter_map(|(item, id)| Some(((*id)?, &item.event.lineage))).collect();
+    let now = items.first().map_or_else(Utc::now, |i| i.event.received_at);
+    let transaction_of = super::lineage::place_events(tx, &placing, now).await?;
+
     let mut refs: Vec<(i64, &str, &str)> = Vec::new();
     for (item, id) in items.iter().zip(&event_ids) {
         if let Some(id) = id {
@@ -124,7 +130,8 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
     let mut opened_here: HashSet<&str> = HashSet::new();
     for (i, event_id, plan) in &filing {
         if !open.contains_key(&plan.fingerprint) && opened_here.insert(&plan.fingerprint) {
-            opening.push((*i, NewException { event_id: *event_id, ..(*plan).clone() }));
+            let transaction_id = transaction_of.get(event_id).copied();
+            opening.push((*i, NewException { event_id: *event_id, transaction_id, ..(*plan).clone() }));
         }
     }
     for chunk in opening.chunks(CHUNK) {
@@ -132,7 +139,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
             "INSERT INTO exceptions (kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
              fingerprint, occurrences, last_seen_at, event_id, source, correlation_id, assignee, sla_policy_version, \
              ack_due_at, ack_risk_at, ack_frozen, resolve_due_at, resolve_risk_at, resolve_frozen, \
-             sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order) ",
+             sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order, transaction_id) ",
         );
         let mut encoded = Vec::with_capacity(chunk.len());
         for (_, e) in chunk {
@@ -170,7 +177,8 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
                 .push_bind(millis(effective.at_risk_at))
                 .push_bind(effective.frozen.map(|s| s.as_str()))
                 .push_bind(sort)
-                .push_bind(crossdock::triage::severity_order(e.severity));
+                .push_bind(crossdock::triage::severity_order(e.severity))
+                .push_bind(e.transaction_id);
         });
         q.push(" RETURNING fingerprint, id");
         let rows: Vec<(String, i64)> =

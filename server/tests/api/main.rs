@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod ingest;
 mod ingest_bad_input;
+mod lineage;
 mod replay;
 mod store;
 mod triage;

@@ -13,6 +13,7 @@ use crossdock::FieldProblem;
 use crossdock::config::Configuration;
 use crossdock::event::{self, Event};
 use crossdock::grouping::Fingerprint;
+use crossdock::lineage::Facts;
 use crossdock::routing::RoutingFacts;
 use crossdock::sla::{ClockKind, StatusChange};
 use crossdock::{ExceptionId, ExceptionKind, Status};
@@ -82,6 +83,7 @@ fn prepare(
         site: event.data.site.clone(),
         body: raw.to_string(),
         refs: refs.iter().map(|(k, v)| (k, v.to_owned())).collect(),
+        lineage: Facts::of(event),
     };
     let null = Value::Null;
     let data = raw.get("data").unwrap_or(&null);
@@ -122,6 +124,7 @@ fn prepare(
                 correlation_id: record.correlation_id.clone(),
                 assignee: decision.assignee,
                 event_id: 0,
+                transaction_id: None,
                 sla_policy_version: policy.map(|p| p.version_id),
                 sla,
                 opened_at: received_at,

@@ -1,0 +1,225 @@
+//! Lineage in the database: placing logged events in their transactions (in
+//! the ingest transaction, a batch at a time), the key index, links, and
+//! each transaction's summary.
+
+use std::collections::{BTreeSet, HashMap};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use crossdock::lineage::{Facts, Found, Named, TransactionKey, place, stage_number};
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::{Tx, to_millis};
+
+/// Rows per multi-row statement.
+const CHUNK: usize = 100;
+
+/// A transaction: made in this batch (its index among the new ones), or
+/// already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Txn {
+    Stored(i64),
+    New(usize),
+}
+
+/// What a batch changes of one transaction's summary.
+#[derive(Debug, Default)]
+struct Summary {
+    flow: Option<&'static str>,
+    stage: i64,
+    first_at: Option<i64>,
+    last_milestone_at: Option<i64>,
+    site: Option<String>,
+    supplier: Option<String>,
+    customer: Option<String>,
+}
+
+impl Summary {
+    fn add(&mut self, facts: &Facts) {
+        let at = to_millis(facts.time);
+        self.flow = self.flow.or(facts.flow.map(|f| f.as_str()));
+        if let Some((flow, n)) = facts.milestone.and_then(stage_number) {
+            if Some(flow.as_str()) == self.flow {
+                self.stage = self.stage.max(n as i64);
+            }
+            self.last_milestone_at = Some(self.last_milestone_at.map_or(at, |t| t.max(at)));
+        }
+        self.first_at = Some(self.first_at.map_or(at, |t| t.min(at)));
+        self.site = self.site.take().or_else(|| facts.site.clone());
+        self.supplier = self.supplier.take().or_else(|| facts.supplier.clone());
+        self.customer = self.customer.take().or_else(|| facts.customer.clone());
+    }
+}
+
+/// Places logged events (`(event row id, facts)`, in order) in their
+/// transactions; the transaction of each event that has one.
+pub async fn place_events(
+    tx: &mut Tx<'_>,
+    events: &[(i64, &Facts)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<HashMap<i64, i64>> {
+    // What the index and the transactions table already hold for this batch.
+    let keys: BTreeSet<&TransactionKey> = events.iter().flat_map(|(_, f)| &f.keys).collect();
+    let mut index: HashMap<TransactionKey, Txn> = indexed(tx, &keys).await?;
+    let names: BTreeSet<String> = events
+        .iter()
+        .filter_map(|(_, f)| match &f.named {
+            Named::Given(name) => Some(name.clone()),
+            Named::Derived => f.keys.first().map(ToString::to_string),
+        })
+        .collect();
+    let mut by_name: HashMap<String, Txn> = named(tx, &names).await?;
+
+    let mut new_names: Vec<String> = Vec::new();
+    let mut placed: Vec<(i64, Txn)> = Vec::new();
+    let mut new_keys: Vec<(TransactionKey, Txn)> = Vec::new();
+    let mut links: BTreeSet<(Txn, Txn)> = BTreeSet::new();
+    let mut summaries: HashMap<Txn, Summary> = HashMap::new();
+    for (event, facts) in events {
+        let Some(placement) = place(&facts.named, &facts.keys, |k| index.get(k).copied()) else { continue };
+        let txn = match placement.transaction {
+            Found::Known(t) => t,
+            Found::Named(name) => *by_name.entry(name.clone()).or_insert_with(|| {
+                new_names.push(name);
+                Txn::New(new_names.len() - 1)
+            }),
+        };
+        for key in placement.index {
+            index.insert(key.clone(), txn);
+            new_keys.push((key, txn));
+        }
+        for other in placement.links {
+            links.insert((txn.min(other), txn.max(other)));
+        }
+        summaries.entry(txn).or_default().add(facts);
+        placed.push((*event, txn));
+    }
+
+    // The new transactions, then everything in terms of their ids.
+    let first_at: HashMap<Txn, i64> = summaries.iter().filter_map(|(t, s)| Some((*t, s.first_at?))).collect();
+    let made = create(tx, &new_names, &first_at, now).await?;
+    let id = |t: Txn| match t {
+        Txn::Stored(id) => id,
+        Txn::New(i) => made[i],
+    };
+    for chunk in new_keys.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO transaction_keys (kind, value, transaction_id) ");
+        q.push_values(chunk, |mut b, (key, txn)| {
+            b.push_bind(key.kind.as_str()).push_bind(&key.value).push_bind(id(*txn));
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        q.build().execute(&mut **tx).await.context("Failed to index transaction keys")?;
+    }
+    let links: BTreeSet<(i64, i64)> =
+        links.into_iter().map(|(a, b)| (id(a).min(id(b)), id(a).max(id(b)))).filter(|(a, b)| a != b).collect();
+    let links: Vec<(i64, i64)> = links.into_iter().collect();
+    for chunk in links.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO transaction_links (a, b) ");
+        q.push_values(chunk, |mut b, (x, y)| {
+            b.push_bind(*x).push_bind(*y);
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        q.build().execute(&mut **tx).await.context("Failed to link transactions")?;
+    }
+    for chunk in placed.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("WITH v (e, t) AS (");
+        q.push_values(chunk, |mut b, (event, txn)| {
+            b.push_bind(*event).push_bind(id(*txn));
+        });
+        q.push(") UPDATE events SET transaction_id = v.t FROM v WHERE events.id = v.e");
+        q.build().execute(&mut **tx).await.context("Failed to place events in their transactions")?;
+    }
+    let summaries: Vec<(i64, Summary)> = summaries.into_iter().map(|(t, s)| (id(t), s)).collect();
+    for (txn, s) in &summaries {
+        sqlx::query(
+            "UPDATE transactions SET flow = COALESCE(flow, ?1), \
+             stage = CASE WHEN COALESCE(flow, ?1) = ?1 THEN MAX(stage, ?2) ELSE stage END, \
+             first_at = MIN(first_at, COALESCE(?3, first_at)), \
+             last_milestone_at = CASE WHEN ?4 IS NULL THEN last_milestone_at \
+                 ELSE MAX(COALESCE(last_milestone_at, ?4), ?4) END, \
+             site = COALESCE(site, ?5), supplier = COALESCE(supplier, ?6), customer = COALESCE(customer, ?7), \
+             updated_at = ?8 WHERE id = ?9",
+        )
+        .bind(s.flow)
+        .bind(s.stage)
+        .bind(s.first_at)
+        .bind(s.last_milestone_at)
+        .bind(&s.site)
+        .bind(&s.supplier)
+        .bind(&s.customer)
+        .bind(to_millis(now))
+        .bind(txn)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to update a transaction")?;
+    }
+    let of_event = placed.into_iter().map(|(e, t)| (e, id(t))).collect();
+    Ok(of_event)
+}
+
+/// The index entries of these keys.
+async fn indexed(tx: &mut Tx<'_>, keys: &BTreeSet<&TransactionKey>) -> anyhow::Result<HashMap<TransactionKey, Txn>> {
+    let keys: Vec<&&TransactionKey> = keys.iter().collect();
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("WITH v (kind, value) AS (");
+        q.push_values(chunk, |mut b, key| {
+            b.push_bind(key.kind.as_str()).push_bind(&key.value);
+        });
+        q.push(
+            ") SELECT k.kind, k.value, k.transaction_id FROM v \
+             JOIN transaction_keys k ON k.kind = v.kind AND k.value = v.value",
+        );
+        let rows: Vec<(String, String, i64)> =
+            q.build_query_as().fetch_all(&mut **tx).await.context("Failed to look up transaction keys")?;
+        for (kind, value, txn) in rows {
+            let kind = kind.parse().context("stored transaction key kind is unknown")?;
+            found.insert(TransactionKey::new(kind, value), Txn::Stored(txn));
+        }
+    }
+    Ok(found)
+}
+
+/// The stored transactions of these names.
+async fn named(tx: &mut Tx<'_>, names: &BTreeSet<String>) -> anyhow::Result<HashMap<String, Txn>> {
+    let names: Vec<&String> = names.iter().collect();
+    let mut found = HashMap::new();
+    for chunk in names.chunks(CHUNK * 3) {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT name, id FROM transactions WHERE name IN (");
+        let mut list = q.separated(", ");
+        for name in chunk {
+            list.push_bind(*name);
+        }
+        q.push(")");
+        let rows: Vec<(String, i64)> =
+            q.build_query_as().fetch_all(&mut **tx).await.context("Failed to look up transactions")?;
+        found.extend(rows.into_iter().map(|(n, id)| (n, Txn::Stored(id))));
+    }
+    Ok(found)
+}
+
+/// Makes the new transactions; their ids, in order.
+async fn create(
+    tx: &mut Tx<'_>,
+    names: &[String],
+    first_at: &HashMap<Txn, i64>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(names.len());
+    let now = to_millis(now);
+    for (offset, chunk) in names.chunks(CHUNK).enumerate() {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO transactions (name, first_at, updated_at) ");
+        q.push_values(chunk.iter().enumerate(), |mut b, (i, name)| {
+            let at = first_at.get(&Txn::New(offset * CHUNK + i)).copied().unwrap_or(now);
+            b.push_bind(name).push_bind(at).push_bind(now);
+        });
+        q.push(" RETURNING name, id");
+        let rows: Vec<(String, i64)> =
+            q.build_query_as().fetch_all(&mut **tx).await.context("Failed to make transactions")?;
+        let by_name: HashMap<String, i64> = rows.into_iter().collect();
+        for name in chunk {
+            ids.push(*by_name.get(name).context("a new transaction was not made")?);
+        }
+    }
+    Ok(ids)
+}

@@ -1,0 +1,271 @@
+//! Lineage: events placed in their business transactions whatever order they
+//! arrive in and whoever sends them, the key index, and links.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+fn event(id: &str, source: &str, kind: &str, time: &str, data: Value) -> Value {
+    json!({"specversion": "1.0", "id": id, "source": source, "type": kind, "time": time, "data": data})
+}
+
+async fn send(app: &TestApp, key: &str, event: &Value) {
+    let r = app.post_event(key, event).await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+}
+
+/// The transaction an event was placed in, by its id.
+async fn transaction_of(app: &TestApp, event: &str) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT t.name FROM events e JOIN transactions t ON t.id = e.transaction_id WHERE e.event_id = ?",
+    )
+    .bind(event)
+    .fetch_optional(app.services.pool())
+    .await
+    .expect("query")
+}
+
+async fn stage_of(app: &TestApp, name: &str) -> (Option<String>, i64) {
+    sqlx::query_as("SELECT flow, stage FROM transactions WHERE name = ?")
+        .bind(name)
+        .fetch_one(app.services.pool())
+        .await
+        .expect("a transaction")
+}
+
+async fn linked(app: &TestApp, name: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT o.name FROM transactions t JOIN transaction_links l ON t.id IN (l.a, l.b) \
+         JOIN transactions o ON o.id = CASE WHEN l.a = t.id THEN l.b ELSE l.a END WHERE t.name = ? ORDER BY o.name",
+    )
+    .bind(name)
+    .fetch_all(app.services.pool())
+    .await
+    .expect("query")
+}
+
+#[tokio::test]
+async fn a_purchase_order_is_one_transaction_whatever_order_its_events_arrive_in_and_whoever_sends_them() {
+    let app = spawn_app().await;
+    let (erp, wms, portal) = (
+        app.source("erp", "erp", 1000.0, 1000).await,
+        app.source("wms", "wms", 1000.0, 1000).await,
+        app.source("portal", "portal", 1000.0, 1000).await,
+    );
+    // The receipt comes first, naming only its ASN; then the ASN, naming the
+    // PO; then the PO itself, and the supplier's acknowledgement.
+    send(
+        &app,
+        &wms,
+        &event(
+            "r-1",
+            "wms/dc-atl",
+            "receipt.posted",
+            "2026-11-24T15:00:00Z",
+            json!({"site": "DC-ATL", "refs": {"asn": "ASN-1"}, "receipt": "RCV-1",
+               "lines": [{"line": 1, "item": "SKU-1", "qty_received": 192}]}),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &portal,
+        &event(
+            "a-1",
+            "portal/hub",
+            "asn.received",
+            "2026-11-23T09:00:00Z",
+            json!({"refs": {"po": "PO-1", "asn": "ASN-1"}, "asn": "ASN-1", "eta": "2026-11-24T10:00:00Z",
+               "lines": [{"line": 1, "item": "SKU-1", "qty": 200}]}),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &erp,
+        &event(
+            "p-1",
+            "erp/sap",
+            "po.created",
+            "2026-11-20T08:00:00Z",
+            json!({"refs": {"po": "PO-1"}, "supplier": "SUP-017",
+               "lines": [{"line": 1, "item": "SKU-1", "qty": 240, "uom": "EA", "requested_date": "2026-12-01"}]}),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &portal,
+        &event(
+            "k-1",
+            "portal/hub",
+            "po.acknowledged",
+            "2026-11-21T08:00:00Z",
+            json!({"refs": {"po": "PO-1"}, "supplier": "SUP-017",
+               "lines": [{"line": 1, "status": "accepted", "qty": 240, "promised_date": "2026-12-01"}]}),
+        ),
+    )
+    .await;
+
+    // The receipt made its own transaction first (its ASN was all it knew).
+    assert_eq!(transaction_of(&app, "r-1").await.as_deref(), Some("asn:ASN-1"));
+    // The ASN then carried the PO and the ASN key, already indexed: linked.
+    assert_eq!(transaction_of(&app, "a-1").await.as_deref(), Some("asn:ASN-1"), "the ASN key was known first");
+    for id in ["p-1", "k-1"] {
+        assert_eq!(transaction_of(&app, id).await.as_deref(), Some("asn:ASN-1"), "{id}: found through its PO key");
+    }
+    assert_eq!(stage_of(&app, "asn:ASN-1").await, (Some("procure_to_receive".into()), 4), "the receipt is stage 4");
+    let supplier: Option<String> = sqlx::query_scalar("SELECT supplier FROM transactions WHERE name = 'asn:ASN-1'")
+        .fetch_one(app.services.pool())
+        .await
+        .expect("query");
+    assert_eq!(supplier.as_deref(), Some("SUP-017"));
+    let keys = app.scalar("SELECT COUNT(*) FROM transaction_keys").await;
+    assert_eq!(keys, 3, "po, asn and receipt keys, each indexed once");
+}
+
+#[tokio::test]
+async fn orders_link_to_the_receipt_they_were_fed_from_and_shipments_to_their_invoice() {
+    let app = spawn_app().await;
+    let (erp, wms, tms) = (
+        app.source("erp", "erp", 1000.0, 1000).await,
+        app.source("wms", "wms", 1000.0, 1000).await,
+        app.source("tms", "tms", 1000.0, 1000).await,
+    );
+    send(&app, &wms, &event("r-2", "wms/dc-atl", "receipt.posted", "2026-11-24T15:00:00Z",
+        json!({"refs": {"po": "PO-2"}, "receipt": "RCV-2", "lines": [{"line": 1, "item": "SKU-1", "qty_received": 50}]}))).await;
+    send(
+        &app,
+        &erp,
+        &event(
+            "o-1",
+            "erp/sap",
+            "order.released",
+            "2026-11-25T09:00:00Z",
+            json!({"refs": {"order": "SO-1"}, "order": "SO-1", "customer": "CUST-9", "channel": "edi",
+               "lines": [{"line": 1, "item": "SKU-1", "qty": 10}]}),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &wms,
+        &event(
+            "al-1",
+            "wms/dc-atl",
+            "order.allocated",
+            "2026-11-25T10:00:00Z",
+            json!({"refs": {"order": "SO-1", "receipt": "RCV-2"}, "order": "SO-1",
+               "lines": [{"line": 1, "item": "SKU-1", "qty_allocated": 10}]}),
+        ),
+    )
+    .await;
+    // The proof of delivery arrives before the dispatch it confirms.
+    send(
+        &app,
+        &tms,
+        &event(
+            "d-1",
+            "tms/p44",
+            "delivery.confirmed",
+            "2026-11-27T10:00:00Z",
+            json!({"refs": {"shipment": "SHP-1"}, "shipment": "SHP-1", "delivered_at": "2026-11-27T10:00:00Z"}),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &tms,
+        &event(
+            "s-1",
+            "tms/p44",
+            "shipment.dispatched",
+            "2026-11-26T10:00:00Z",
+            json!({"refs": {"order": "SO-1", "shipment": "SHP-1"}, "shipment": "SHP-1", "carrier": "ODFL",
+               "tracking": "TRK-1", "orders": ["SO-1"]}),
+        ),
+    )
+    .await;
+    send(&app, &erp, &event("i-1", "erp/sap", "invoice.posted", "2026-11-28T10:00:00Z",
+        json!({"refs": {"invoice": "INV-1", "shipment": "SHP-1"}, "invoice": "INV-1", "amount": 125.5, "currency": "USD"}))).await;
+
+    assert_eq!(transaction_of(&app, "al-1").await.as_deref(), Some("order:SO-1"));
+    assert_eq!(linked(&app, "order:SO-1").await, ["po:PO-2", "shipment:SHP-1"], "fed from the PO's receipt; shipped");
+    assert_eq!(transaction_of(&app, "i-1").await.as_deref(), Some("shipment:SHP-1"), "the invoice of the shipment");
+    assert_eq!(stage_of(&app, "shipment:SHP-1").await.1, 7, "delivered and invoiced");
+    assert_eq!(stage_of(&app, "order:SO-1").await, (Some("order_to_cash".into()), 4), "dispatched");
+    // Items, customers and sites never link: another order of the same item
+    // and customer is a transaction of its own.
+    send(
+        &app,
+        &erp,
+        &event(
+            "o-2",
+            "erp/sap",
+            "order.released",
+            "2026-11-25T11:00:00Z",
+            json!({"refs": {"order": "SO-2", "item": "SKU-1"}, "order": "SO-2", "customer": "CUST-9", "channel": "edi",
+               "lines": [{"line": 1, "item": "SKU-1", "qty": 5}]}),
+        ),
+    )
+    .await;
+    assert!(linked(&app, "order:SO-2").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_correlation_id_given_by_the_sender_names_the_transaction() {
+    let app = spawn_app().await;
+    let mw = app.source("mw", "mw", 1000.0, 1000).await;
+    let mut failure = event(
+        "f-1",
+        "mw/hub",
+        "exception.integration",
+        "2026-11-24T16:05:00Z",
+        json!({"refs": {"order": "SO-77812", "shipment": "SHP-4471"}, "system": "carrier",
+               "operation": "tms.create_shipment", "error_code": "timeout", "message": "no answer",
+               "retryable": true, "payload": {}}),
+    );
+    failure["correlationid"] = json!("order:SO-77812");
+    send(&app, &mw, &failure).await;
+    assert_eq!(transaction_of(&app, "f-1").await.as_deref(), Some("order:SO-77812"));
+    let on_exception: Option<String> =
+        sqlx::query_scalar("SELECT t.name FROM exceptions x JOIN transactions t ON t.id = x.transaction_id")
+            .fetch_optional(app.services.pool())
+            .await
+            .expect("query");
+    assert_eq!(on_exception.as_deref(), Some("order:SO-77812"), "the exception knows its transaction");
+}
+
+#[tokio::test]
+async fn events_logged_before_lineage_are_placed_at_the_next_start() {
+    let app = spawn_app().await;
+    let erp = app.source("erp", "erp", 1000.0, 1000).await;
+    send(
+        &app,
+        &erp,
+        &event(
+            "p-9",
+            "erp/sap",
+            "po.created",
+            "2026-11-20T08:00:00Z",
+            json!({"refs": {"po": "PO-9"}, "supplier": "SUP-1",
+               "lines": [{"line": 1, "item": "SKU-1", "qty": 1, "uom": "EA", "requested_date": "2026-12-01"}]}),
+        ),
+    )
+    .await;
+    // As a database from before lineage: nothing placed, everything to catch up.
+    let pool = app.services.pool();
+    for sql in [
+        "UPDATE events SET transaction_id = NULL",
+        "DELETE FROM transaction_keys",
+        "DELETE FROM transactions",
+        "UPDATE lineage_backfill SET up_to_event = (SELECT MAX(id) FROM events)",
+    ] {
+        sqlx::query(sql).execute(pool).await.expect("reset");
+    }
+    let config = crossdock_server::config::Config::defaults(crossdock_server::config::DatabaseUrl::SqliteMemory);
+    let sealer = crossdock_server::secrets::Sealer::load(&crossdock_server::secrets::KeySource::Ephemeral).unwrap();
+    crossdock_server::services::Services::start(pool.clone(), config.service_settings(), sealer).await.expect("start");
+    assert_eq!(transaction_of(&app, "p-9").await.as_deref(), Some("po:PO-9"));
+    assert_eq!(app.scalar("SELECT up_to_event FROM lineage_backfill").await, 0, "done once");
+}
