@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
 
-use crate::event::{Event, EventType, MilestoneKind};
+use crate::ExceptionKind;
+use crate::event::{AckLineStatus, Body, Event, EventType, MilestoneKind};
 use crate::{BusinessRefs, RefKind, named_enum};
 
 /// The kinds of key that identify a transaction, most telling first.
@@ -212,6 +213,114 @@ impl Facts {
     }
 }
 
+/// The facts people look for in a milestone: what was ordered, shipped or
+/// received, dates promised, carrier and tracking, who signed.
+pub fn key_facts(event: &Event) -> Vec<(&'static str, String)> {
+    fn qty(q: f64) -> String {
+        if q.fract() == 0.0 { format!("{q:.0}") } else { format!("{q}") }
+    }
+    fn total<T>(lines: &[T], q: impl Fn(&T) -> f64) -> String {
+        let sum: f64 = lines.iter().map(q).sum();
+        format!("{} in {} line(s)", qty(sum), lines.len())
+    }
+    let mut facts = Vec::new();
+    match &event.data.body {
+        Body::PoCreated { supplier, lines } => {
+            facts.push(("supplier", supplier.clone()));
+            facts.push(("ordered", total(lines, |l| l.qty)));
+            if let Some(first) = lines.iter().map(|l| l.requested_date.to_string()).min() {
+                facts.push(("requested", first));
+            }
+        }
+        Body::PoAcknowledged { lines, .. } => {
+            facts.push(("confirmed", total(lines, |l| l.qty)));
+            let changed = lines.iter().filter(|l| l.status != AckLineStatus::Accepted).count();
+            if changed > 0 {
+                facts.push(("changed or rejected", format!("{changed} line(s)")));
+            }
+            if let Some(first) = lines.iter().map(|l| l.promised_date.to_string()).min() {
+                facts.push(("promised", first));
+            }
+        }
+        Body::AsnReceived { asn, eta, lines } => {
+            facts.push(("ASN", asn.clone()));
+            facts.push(("shipped", total(lines, |l| l.qty)));
+            facts.push(("ETA", eta.to_rfc3339()));
+        }
+        Body::ReceiptPosted { receipt, lines } => {
+            facts.push(("receipt", receipt.clone()));
+            facts.push(("received", total(lines, |l| l.qty_received)));
+        }
+        Body::PutawayCompleted { item, qty: q, bin, .. } => {
+            facts.push(("put away", format!("{} of {item}", qty(*q))));
+            facts.push(("bin", bin.clone()));
+        }
+        Body::OrderReleased { customer, channel, lines, .. } => {
+            facts.push(("customer", customer.clone()));
+            facts.push(("channel", channel.as_str().replace('_', " ")));
+            facts.push(("ordered", total(lines, |l| l.qty)));
+        }
+        Body::OrderAllocated { lines, .. } => facts.push(("allocated", total(lines, |l| l.qty_allocated))),
+        Body::PickCompleted { lines, .. } => facts.push(("picked", total(lines, |l| l.qty_picked))),
+        Body::ShipmentDispatched { shipment, carrier, tracking, .. } => {
+            facts.push(("shipment", shipment.clone()));
+            facts.push(("carrier", carrier.clone()));
+            facts.push(("tracking", tracking.clone()));
+        }
+        Body::ShipmentInTransit { location, eta, .. } => {
+            if let Some(l) = location {
+                facts.push(("at", l.clone()));
+            }
+            if let Some(e) = eta {
+                facts.push(("ETA", e.to_rfc3339()));
+            }
+        }
+        Body::DeliveryConfirmed { delivered_at, signed_by, .. } => {
+            facts.push(("delivered", delivered_at.to_rfc3339()));
+            if let Some(s) = signed_by {
+                facts.push(("signed by", s.clone()));
+            }
+        }
+        Body::InvoicePosted { invoice, amount, currency, .. } => {
+            facts.push(("invoice", invoice.clone()));
+            facts.push(("amount", format!("{amount:.2} {currency}")));
+        }
+        _ => {}
+    }
+    facts
+}
+
+/// The stage an exception happened at: the one its kind is about, else the
+/// stage after the last milestone before it.
+pub fn stage_of_exception(
+    kind: ExceptionKind,
+    flow: Flow,
+    at: DateTime<Utc>,
+    milestones: &[(MilestoneKind, DateTime<Utc>)],
+) -> Option<MilestoneKind> {
+    use MilestoneKind as M;
+    let by_kind = match kind {
+        ExceptionKind::PartialReceipt => Some(M::ReceiptPosted),
+        ExceptionKind::SupplierDateChange => Some(M::PoAcknowledged),
+        ExceptionKind::AllocationFailed => Some(M::OrderAllocated),
+        ExceptionKind::InvoiceTriggerFailed => Some(M::InvoicePosted),
+        _ => None,
+    };
+    if let Some(stage) = by_kind.filter(|s| flow.stages().contains(s)) {
+        return Some(stage);
+    }
+    let stages = flow.stages();
+    let last = milestones
+        .iter()
+        .filter(|(m, t)| *t <= at && stages.contains(m))
+        .filter_map(|(m, _)| stages.iter().position(|s| s == m))
+        .max();
+    match last {
+        Some(i) => stages.get(i + 1).or(stages.get(i)).copied(),
+        None => stages.first().copied(),
+    }
+}
+
 /// A milestone's place in its flow: 1 for the first stage.
 pub fn stage_number(kind: MilestoneKind) -> Option<(Flow, usize)> {
     let flow = Flow::of_milestone(kind)?;
@@ -296,6 +405,27 @@ mod tests {
         assert_eq!(given.transaction, Found::Named("wave:42".into()));
         assert_eq!(given.links, BTreeSet::from([7]), "a named transaction links to the one its keys are in");
         assert!(place::<u32>(&Named::Derived, &[], |_| None).is_none(), "nothing to place it by");
+    }
+
+    #[test]
+    fn an_exception_sits_at_the_stage_it_is_about_or_after_the_last_milestone() {
+        use MilestoneKind as M;
+        let t = |h: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 24, h, 0, 0).unwrap();
+        let seen = [(M::PoCreated, t(8)), (M::PoAcknowledged, t(9))];
+        let on = |kind, at| stage_of_exception(kind, Flow::ProcureToReceive, at, &seen);
+        assert_eq!(on(ExceptionKind::PartialReceipt, t(10)), Some(M::ReceiptPosted));
+        assert_eq!(on(ExceptionKind::Integration, t(10)), Some(M::AsnReceived), "the stage it was waiting for");
+        assert_eq!(on(ExceptionKind::Integration, t(7)), Some(M::PoCreated));
+    }
+
+    #[test]
+    fn the_facts_of_a_receipt_are_what_came_in() {
+        let event = crate::event::parse(&serde_json::json!({"specversion": "1.0", "id": "r", "source": "wms/x",
+            "type": "receipt.posted", "time": "2026-11-24T15:00:00Z",
+            "data": {"receipt": "RCV-1", "lines": [{"line": 1, "item": "A", "qty_received": 192},
+                                                   {"line": 2, "item": "B", "qty_received": 8}]}}))
+        .unwrap();
+        assert_eq!(key_facts(&event), [("receipt", "RCV-1".to_owned()), ("received", "200 in 2 line(s)".to_owned())]);
     }
 
     #[test]

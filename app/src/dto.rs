@@ -137,6 +137,97 @@ pub struct ExceptionDetailView {
     pub zone: Option<String>,
     /// Since when it waits (its resolve clock paused), while it does.
     pub waiting_since: Option<DateTime<Utc>>,
+    /// The business transaction it belongs to, and how far it has come.
+    pub transaction: Option<TransactionStrip>,
+}
+
+/// A transaction's stages in brief, for the exception page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionStrip {
+    pub id: i64,
+    pub name: String,
+    pub progress: Option<crossdock::lineage::Progress>,
+}
+
+/// A business transaction as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionSummary {
+    pub id: i64,
+    pub name: String,
+    pub flow: Option<crossdock::lineage::Flow>,
+    pub stage: Option<crossdock::event::MilestoneKind>,
+    /// Stages reached, of how many.
+    pub reached: usize,
+    pub stages: usize,
+    pub site: Option<String>,
+    pub supplier: Option<String>,
+    pub customer: Option<String>,
+    pub last_milestone_at: Option<DateTime<Utc>>,
+    /// Business hours since its last milestone, on its site's calendar.
+    pub quiet_hours: Option<i64>,
+}
+
+/// One milestone on a lineage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneView {
+    /// The event's row, to open it as received.
+    pub event: i64,
+    pub kind: crossdock::event::MilestoneKind,
+    pub at: DateTime<Utc>,
+    /// The registered source that sent it: the lane it is drawn in.
+    pub lane: String,
+    /// The event's `source` attribute.
+    pub source: String,
+    pub facts: Vec<(String, String)>,
+}
+
+/// An exception on a lineage: in full for those who may see it, otherwise
+/// only that there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineageException {
+    pub stage: Option<crossdock::event::MilestoneKind>,
+    pub at: DateTime<Utc>,
+    pub item: Option<crossdock::ExceptionListItem>,
+}
+
+/// A transaction end to end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineageView {
+    pub transaction: TransactionSummary,
+    pub keys: Vec<String>,
+    pub progress: Option<crossdock::lineage::Progress>,
+    /// Stages whose milestone is overdue.
+    pub overdue: Vec<crossdock::event::MilestoneKind>,
+    pub milestones: Vec<MilestoneView>,
+    pub exceptions: Vec<LineageException>,
+    pub linked: Vec<TransactionSummary>,
+    /// The time zone of its site, its times are shown in.
+    pub zone: Option<String>,
+}
+
+/// A milestone as it was received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawEventView {
+    pub event_id: String,
+    pub source: String,
+    pub sender: String,
+    pub kind: String,
+    pub received_at: DateTime<Utc>,
+    pub traceparent: Option<String>,
+    /// The event as received, pretty-printed.
+    pub body: String,
+}
+
+/// Which transactions the list shows, as the page's query says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionQuery {
+    pub flow: Option<crossdock::lineage::Flow>,
+    pub site: Option<String>,
+    pub supplier: Option<String>,
+    pub customer: Option<String>,
+    pub stage: Option<crossdock::event::MilestoneKind>,
+    /// Only those without a milestone for more than this many business hours.
+    pub stuck_hours: Option<u32>,
 }
 
 /// What moving an exception to another queue would do to its deadlines.

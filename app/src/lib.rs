@@ -74,6 +74,16 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/transactions")
+                        view=|| view! { <Private><pages::transactions::TransactionsPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/transactions/:id")
+                        view=|| view! { <Private><pages::lineage::LineagePage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/admin/users")
                         view=|| view! { <Private require=Permission::ManageUsers><pages::admin::users::UsersPage /></Private> }
                         ssr=SsrMode::Async

@@ -19,9 +19,9 @@ use leptos::prelude::use_context;
 
 use crate::AppError;
 use crate::dto::{
-    AssigneeOption, BulkTarget, ConfigVersionView, ConnectorEntry, ConnectorTestView, ExceptionDetailView, Me,
-    MovePreviewView, MoveView, QueueChoices, QueueEntry, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry,
-    SourceEntry, UserEntry,
+    AssigneeOption, BulkTarget, ConfigVersionView, ConnectorEntry, ConnectorTestView, ExceptionDetailView, LineageView,
+    Me, MovePreviewView, MoveView, QueueChoices, QueueEntry, RawEventView, ReplayView, RetryPolicies, RoutingChoices,
+    SavedViewEntry, SourceEntry, TransactionQuery, TransactionSummary, UserEntry,
 };
 
 /// A user as the admin form enters it.
@@ -178,14 +178,33 @@ pub trait ReplaysPort: Send + Sync + 'static {
     async fn replay_status(&self, id: i64) -> Result<ReplayView, AppError>;
 }
 
+/// Business transactions end to end. Milestones are for every signed-in
+/// person; exceptions on them only for those who may see them.
+#[async_trait::async_trait]
+pub trait LineagePort: Send + Sync + 'static {
+    async fn transaction(&self, id: i64) -> Result<LineageView, AppError>;
+    async fn transactions(&self, query: TransactionQuery) -> Result<Vec<TransactionSummary>, AppError>;
+    /// The transaction a typed key names, if one does.
+    async fn find_transaction(&self, typed: String) -> Result<Option<i64>, AppError>;
+    async fn milestone_event(&self, transaction: i64, event: i64) -> Result<RawEventView, AppError>;
+}
+
 /// Every use case the console calls.
 pub trait ConsolePort:
-    AuthPort + ExceptionsPort + UsersPort + SourcesPort + QueuesPort + AuditPort + ConfigPort + ReplaysPort
+    AuthPort + ExceptionsPort + UsersPort + SourcesPort + QueuesPort + AuditPort + ConfigPort + ReplaysPort + LineagePort
 {
 }
 
 impl<T> ConsolePort for T where
-    T: AuthPort + ExceptionsPort + UsersPort + SourcesPort + QueuesPort + AuditPort + ConfigPort + ReplaysPort
+    T: AuthPort
+        + ExceptionsPort
+        + UsersPort
+        + SourcesPort
+        + QueuesPort
+        + AuditPort
+        + ConfigPort
+        + ReplaysPort
+        + LineagePort
 {
 }
 

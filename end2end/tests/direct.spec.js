@@ -37,7 +37,17 @@ test('every page hydrates when loaded directly by URL', async ({ page }) => {
     '/', '/?status=any&severity=high', ...details,
     '/admin/users', '/admin/sources', '/admin/queues', '/admin/sites', '/admin/policies', '/admin/routing',
     '/admin/connectors', '/admin/retry-policies', '/admin/history', '/audit',
+    '/transactions', '/transactions?stuck=24&flow=order_to_cash',
   ];
+  // Every transaction of the demo, by URL.
+  const transactions = await page.evaluate(async () => {
+    const r = await fetch('/console/transactions', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: {} }),
+    });
+    return (await r.json()).filter((t) => t.last_milestone_at).map((t) => `/transactions/${t.id}`);
+  });
+  expect(transactions.length).toBeGreaterThan(5);
+  pages.push(...transactions);
   for (const path of pages) {
     const problems = watch(page);
     await page.goto(path);

@@ -42,6 +42,27 @@ named_enum! {
     }
 }
 
+impl MilestoneKind {
+    /// A few words for people, e.g. `ASN received`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            MilestoneKind::PoCreated => "PO created",
+            MilestoneKind::PoAcknowledged => "PO acknowledged",
+            MilestoneKind::AsnReceived => "ASN received",
+            MilestoneKind::ReceiptPosted => "Receipt posted",
+            MilestoneKind::PutawayCompleted => "Put away",
+            MilestoneKind::InventorySnapshot => "Stock snapshot",
+            MilestoneKind::OrderReleased => "Order released",
+            MilestoneKind::OrderAllocated => "Order allocated",
+            MilestoneKind::PickCompleted => "Picked",
+            MilestoneKind::ShipmentDispatched => "Dispatched",
+            MilestoneKind::ShipmentInTransit => "In transit",
+            MilestoneKind::DeliveryConfirmed => "Delivered",
+            MilestoneKind::InvoicePosted => "Invoiced",
+        }
+    }
+}
+
 /// The `type` of an event: a milestone or an exception.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]

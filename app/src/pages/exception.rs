@@ -19,6 +19,7 @@ use crate::components::sla_clock::{Now, describe};
 use crate::components::time::LocalTime;
 use crate::components::timeline::Timeline;
 use crate::dto::ExceptionDetailView;
+use crate::pages::lineage::StageSteps;
 use crate::serverfns::exceptions::{assignees, exception_detail};
 use crate::serverfns::queues::list_queues;
 use crate::serverfns::replays::replay_status;
@@ -174,7 +175,18 @@ fn Detail(d: ExceptionDetailView, rest: Rest) -> impl IntoView {
             <section aria-label="Business context">
                 <h2>"Business context"</h2>
                 {d.event.as_ref().map(|e| context(&e.data.body)).unwrap_or_else(|| view! { <p class="muted">"The original event is not available."</p> }.into_any())}
-                {d.correlation_id.clone().map(|c| view! { <p>"Transaction " <code>{c}</code></p> })}
+                {match d.transaction.clone() {
+                    Some(t) => view! {
+                        <nav class="transaction-strip" aria-label="Transaction">
+                            <p>
+                                "Transaction " <code>{t.name.clone()}</code> " · "
+                                <a href=format!("/transactions/{}", t.id)>"Open its lineage"</a>
+                            </p>
+                            {t.progress.map(|progress| view! { <StageSteps progress /> })}
+                        </nav>
+                    }.into_any(),
+                    None => d.correlation_id.clone().map(|c| view! { <p>"Transaction " <code>{c}</code></p> }).into_any(),
+                }}
             </section>
             <crate::components::actions_panel::ActionsPanel d=d.clone() refresh=rest.refresh form=rest.form people=rest.people queues=rest.queues />
             {(item.kind == crossdock::ExceptionKind::Integration).then(|| {

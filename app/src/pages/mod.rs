@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod audit;
 pub mod exception;
+pub mod lineage;
 pub mod login;
 pub mod not_found;
 pub mod queue;
+pub mod transactions;

@@ -25,6 +25,7 @@ use crate::components::time::LocalTime;
 use crate::components::views::SavedViews;
 use crate::serverfns::auth::set_density;
 use crate::serverfns::exceptions::{assignees, fetch_queue_counts, fetch_queue_page};
+use crate::serverfns::lineage::find_transaction;
 use crate::serverfns::queues::list_queues;
 
 /// Seconds between refreshes of the list and the counts.
@@ -138,6 +139,14 @@ pub fn QueuePage() -> impl IntoView {
             .map(|(_, choices)| choices.sites.into_iter().map(|s| (s.code, s.zone)).collect::<BTreeMap<_, _>>())
             .unwrap_or_default()
     });
+    // A transaction key typed in the search box (a PO, ASN, order,
+    // shipment or invoice number) names a transaction: Enter opens it.
+    let typed = Memo::new(move |_| filter.get().text.unwrap_or_default());
+    let found = Resource::new(
+        move || typed.get(),
+        |t| async move { if t.trim().len() < 3 { Ok(None) } else { find_transaction(t).await } },
+    );
+    let open_transaction = navigate.clone();
     let set_text = move |text: String| {
         let mut f = filter.get_untracked();
         f.text = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
@@ -157,7 +166,18 @@ pub fn QueuePage() -> impl IntoView {
                         placeholder="PO, item, shipment, tracking or words"
                         prop:value=move || filter.get().text.unwrap_or_default()
                         on:input=move |ev| set_text(event_target_value(&ev))
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                            if ev.key() == "Enter"
+                                && let Some(Ok(Some(id))) = found.get_untracked()
+                            {
+                                ev.prevent_default();
+                                open_transaction(&format!("/transactions/{id}"), NavigateOptions::default());
+                            }
+                        }
                     />
+                    {move || found.get().and_then(Result::ok).flatten().map(|id| view! {
+                        <a class="found-transaction" href=format!("/transactions/{id}")>"Open its transaction (Enter)"</a>
+                    })}
                 </div>
                 <button
                     type="button"

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod exceptions;
+pub mod lineage;
 pub mod queues;
 pub mod replays;
 pub mod sources;

@@ -51,6 +51,8 @@ pub struct Detail {
     pub zone: Option<String>,
     /// Since when it waits (its resolve clock is paused), while it does.
     pub waiting_since: Option<DateTime<Utc>>,
+    /// Its business transaction, in brief.
+    pub transaction: Option<super::lineage::Strip>,
 }
 
 /// What moving an exception to another queue would do to its deadlines.
@@ -93,7 +95,8 @@ impl Services {
         } else {
             None
         };
-        Ok(Detail { exception, occurrences, timeline, policy, calendar, zone, waiting_since })
+        let transaction = self.strip_of(id).await?;
+        Ok(Detail { exception, occurrences, timeline, policy, calendar, zone, waiting_since, transaction })
     }
 
     /// What moving an exception in reach to `queue` would do to its SLA

@@ -32,6 +32,7 @@ pub use demo::SeedOutcome;
 pub use exceptions::{Acted, Detail, MovePreview};
 pub use ingest::source::{AuthError, AuthenticatedSource};
 pub use ingest::{EventResult, IngestSettings, RejectReason, Throttled};
+pub use lineage::{Lineage, Milestone, OnLineage, RawMilestone, Strip, TransactionInfo, TransactionQuery};
 pub use queue_views::PAGE_SIZE;
 pub use replay::{ConnectorSummary, Queued, ReplayStatus, ReplayStep, TestAnswer};
 pub use routing::{Move, MoveOutcome};

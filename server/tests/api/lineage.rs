@@ -269,3 +269,127 @@ async fn events_logged_before_lineage_are_placed_at_the_next_start() {
     assert_eq!(transaction_of(&app, "p-9").await.as_deref(), Some("po:PO-9"));
     assert_eq!(app.scalar("SELECT up_to_event FROM lineage_backfill").await, 0, "done once");
 }
+
+#[tokio::test]
+async fn the_lineage_shows_milestones_to_everyone_and_exceptions_only_to_those_who_may_see_them() {
+    let app = crate::helpers::spawn_app_with_demo().await;
+    let key = app.source("t-hub", "t-erp t-wms t-portal", 1000.0, 1000).await;
+    send(
+        &app,
+        &key,
+        &event(
+            "lp-1",
+            "t-erp/sap",
+            "po.created",
+            "2026-11-20T08:00:00Z",
+            json!({"site": "DC-ATL", "refs": {"po": "PO-L1"}, "supplier": "SUP-017",
+               "lines": [{"line": 1, "item": "SKU-1", "qty": 240, "uom": "EA", "requested_date": "2026-12-01"}]}),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &key,
+        &event(
+            "la-1",
+            "t-portal/hub",
+            "asn.received",
+            "2026-11-22T09:00:00Z",
+            json!({"site": "DC-ATL", "refs": {"po": "PO-L1", "asn": "ASN-L1"}, "asn": "ASN-L1",
+               "eta": "2026-11-24T10:00:00Z", "lines": [{"line": 1, "item": "SKU-1", "qty": 200}]}),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &key,
+        &event(
+            "lr-1",
+            "t-wms/dc-atl",
+            "receipt.posted",
+            "2026-11-24T15:00:00Z",
+            json!({"site": "DC-ATL", "refs": {"po": "PO-L1", "asn": "ASN-L1"}, "receipt": "RCV-L1",
+               "lines": [{"line": 1, "item": "SKU-1", "qty_received": 192}]}),
+        ),
+    )
+    .await;
+    // A short receipt (receiving, pat's queue) and a supplier's new date (purchasing, not pat's).
+    send(&app, &key, &event("lx-1", "t-wms/dc-atl", "exception.partial_receipt", "2026-11-24T15:01:00Z",
+        json!({"site": "DC-ATL", "refs": {"po": "PO-L1", "asn": "ASN-L1"}, "po": "PO-L1", "line": 1, "item": "SKU-1",
+               "expected_qty": 200, "received_qty": 192}))).await;
+    send(
+        &app,
+        &key,
+        &event(
+            "lx-2",
+            "t-portal/hub",
+            "exception.supplier_date_change",
+            "2026-11-21T10:00:00Z",
+            json!({"site": "DC-ATL", "refs": {"po": "PO-L1"}, "po": "PO-L1", "supplier": "SUP-017",
+               "previous_date": "2026-12-01", "promised_date": "2026-12-09"}),
+        ),
+    )
+    .await;
+
+    let pat = app.signed_in("pat").await;
+    let found: Option<i64> =
+        pat.server_fn("find_transaction", &[("typed", "ASN-L1")]).await.json().await.expect("json");
+    let id = found.expect("the ASN number finds its transaction");
+    let view: crossdock_app::dto::LineageView =
+        pat.server_fn("transaction", &[("id", &id.to_string())]).await.json().await.expect("a lineage");
+    assert_eq!(view.transaction.name, "po:PO-L1");
+    let kinds: Vec<&str> = view.milestones.iter().map(|m| m.kind.as_str()).collect();
+    assert_eq!(kinds, ["po.created", "asn.received", "receipt.posted"]);
+    let progress = view.progress.expect("a flow");
+    assert_eq!(progress.gaps, [crossdock::event::MilestoneKind::PoAcknowledged], "the acknowledgement never came");
+    assert_eq!(view.milestones[2].lane, "t-hub");
+    assert!(view.milestones[2].facts.iter().any(|(k, v)| k == "received" && v == "192 in 1 line(s)"));
+    let receipt_stage = crossdock::event::MilestoneKind::ReceiptPosted;
+    let short = view.exceptions.iter().find(|e| e.stage == Some(receipt_stage)).expect("at the receipt");
+    assert_eq!(short.item.as_ref().map(|i| i.kind.as_str()), Some("exception.partial_receipt"));
+    let other = view
+        .exceptions
+        .iter()
+        .find(|e| e.stage == Some(crossdock::event::MilestoneKind::PoAcknowledged))
+        .expect("the date change sits at the acknowledgement");
+    assert!(other.item.is_none(), "pat sees only that there is an exception in another queue");
+    let hidden: i64 = app
+        .scalar("SELECT id FROM exceptions WHERE kind = 'exception.supplier_date_change' AND refs LIKE '%PO-L1%'")
+        .await;
+    assert_eq!(pat.server_fn("exception_detail", &[("id", &hidden.to_string())]).await.status(), 404);
+    // Sam, a supervisor, sees both in full; the raw milestone opens for anyone.
+    let sam = app.signed_in("sam").await;
+    let full: crossdock_app::dto::LineageView =
+        sam.server_fn("transaction", &[("id", &id.to_string())]).await.json().await.expect("a lineage");
+    assert!(full.exceptions.iter().all(|e| e.item.is_some()));
+    let raw: crossdock_app::dto::RawEventView = pat
+        .server_fn(
+            "milestone_event",
+            &[("transaction", &id.to_string()), ("event", &view.milestones[0].event.to_string())],
+        )
+        .await
+        .json()
+        .await
+        .expect("the event");
+    assert!(raw.body.contains("PO-L1") && raw.event_id == "lp-1");
+    // The exception page shows the transaction's stages.
+    let detail: crossdock_app::dto::ExceptionDetailView = pat
+        .server_fn("exception_detail", &[("id", &short.item.as_ref().unwrap().id.get().to_string())])
+        .await
+        .json()
+        .await
+        .expect("detail");
+    assert_eq!(detail.transaction.map(|t| t.id), Some(id));
+    // The list finds it by supplier, and as stuck since its receipt.
+    let listed: Vec<crossdock_app::dto::TransactionSummary> = pat
+        .server_fn_json("transactions", &json!({"query": {"supplier": "SUP-017", "stuck_hours": 1}}))
+        .await
+        .json()
+        .await
+        .expect("list");
+    assert!(listed.iter().any(|t| t.id == id && t.quiet_hours.is_some_and(|h| h >= 1)), "{listed:?}");
+    let unknown = pat.server_fn("transaction", &[("id", "999999")]).await;
+    assert_eq!(unknown.status(), 404);
+    let signed_out = app.browser().server_fn("transaction", &[("id", &id.to_string())]).await;
+    assert_eq!(signed_out.status(), 401);
+}

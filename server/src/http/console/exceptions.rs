@@ -32,6 +32,11 @@ fn detail_view(d: Detail, me: &CurrentUser) -> ExceptionDetailView {
         calendar: d.calendar,
         zone: d.zone,
         waiting_since: d.waiting_since,
+        transaction: d.transaction.map(|s| crossdock_app::dto::TransactionStrip {
+            id: s.id,
+            name: s.name,
+            progress: s.progress,
+        }),
     }
 }
 

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod config;
 mod exceptions;
+mod lineage;
 mod queues;
 mod replays;
 mod sources;

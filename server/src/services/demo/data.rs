@@ -214,7 +214,6 @@ pub fn events(now: DateTime<Utc>) -> Vec<(Value, DateTime<Utc>)> {
         "WMS did not answer the order release within 20 s",
         1,
     ));
-    out.extend(milestones());
     let count = out.len();
     let mut timed: Vec<(Value, DateTime<Utc>)> = out
         .into_iter()
@@ -232,6 +231,18 @@ pub fn events(now: DateTime<Utc>) -> Vec<(Value, DateTime<Utc>)> {
             (event, at)
         })
         .collect();
+    for (n, (source, event_type, data, minutes)) in milestones().into_iter().enumerate() {
+        let at = now - Duration::minutes(minutes);
+        let event = json!({
+            "specversion": "1.0",
+            "id": format!("demo-m{n:03}"),
+            "source": source,
+            "type": event_type,
+            "time": at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            "data": data,
+        });
+        timed.push((event, at));
+    }
     timed.sort_by_key(|(_, at)| *at);
     timed
 }
@@ -417,51 +428,101 @@ fn allocation_failed(i: usize) -> (String, &'static str, Value) {
     (wms(i), "exception.allocation_failed", data)
 }
 
-/// The flows behind a few exceptions, for lineage.
-fn milestones() -> Vec<(String, &'static str, Value)> {
+/// The business transactions behind the demo's exceptions, for lineage: one
+/// complete but for a short receipt, a PO acknowledged late, one whose ASN
+/// never came, an order stuck at allocation, a shipment with no proof of
+/// delivery, and one delivered whose invoice failed. Each milestone with how
+/// many minutes before the seeding it happened.
+fn milestones() -> Vec<(String, &'static str, Value, i64)> {
+    const HOUR: i64 = 60;
+    const DAY: i64 = 24 * HOUR;
+    let po_created = |po: &str, supplier: &str, item: &str, qty: i64| {
+        json!({"site": "DC-ATL", "refs": {"po": po, "supplier": supplier}, "supplier": supplier,
+               "lines": [{"line": 1, "item": item, "qty": qty, "uom": "EA", "requested_date": "2026-11-20"}]})
+    };
+    let po_ack = |po: &str, supplier: &str, qty: i64, promised: &str| {
+        json!({"site": "DC-ATL", "refs": {"po": po}, "supplier": supplier,
+               "lines": [{"line": 1, "status": "accepted", "qty": qty, "promised_date": promised}]})
+    };
+    let released = |order: &str, customer: &str, item: &str| {
+        json!({"site": "DC-ATL", "refs": {"order": order, "customer": customer}, "order": order, "customer": customer,
+               "channel": "edi", "lines": [{"line": 1, "item": item, "qty": 40}]})
+    };
+    let allocated = |order: &str, item: &str| {
+        json!({"site": "DC-ATL", "refs": {"order": order}, "order": order,
+               "lines": [{"line": 1, "item": item, "qty_allocated": 40}]})
+    };
+    let picked = |order: &str, item: &str| {
+        json!({"site": "DC-ATL", "refs": {"order": order}, "order": order,
+               "lines": [{"line": 1, "item": item, "qty_picked": 40}]})
+    };
+    let dispatched = |order: &str, shipment: &str, carrier: &str, tracking: &str| {
+        json!({"site": "DC-ATL", "refs": {"order": order, "shipment": shipment, "carrier": carrier}, "shipment": shipment,
+               "carrier": carrier, "tracking": tracking, "orders": [order]})
+    };
+    let erp = || "erp/sap-prod".to_owned();
+    let portal = || "portal/supplier-hub".to_owned();
+    let wms = || "wms/dc-atl".to_owned();
+    let tms = || "tms/project44".to_owned();
     vec![
+        // PO-10045: ordered, acknowledged, shipped 240, received 228.
+        (erp(), "po.created", po_created("PO-10045", "SUP-017", "SKU-20418", 240), 6 * DAY),
+        (portal(), "po.acknowledged", po_ack("PO-10045", "SUP-017", 240, "2026-11-23"), 6 * DAY - 5 * HOUR),
         (
-            "erp/sap-prod".into(),
-            "po.created",
-            json!({"site": "DC-ATL", "refs": {"po": "PO-10045", "supplier": "SUP-017"},
-            "supplier": "SUP-017", "lines": [{"line": 1, "item": "SKU-20418", "qty": 240, "uom": "EA", "requested_date": "2026-11-20"}]}),
-        ),
-        (
-            "portal/supplier-hub".into(),
-            "po.acknowledged",
-            json!({"site": "DC-ATL", "refs": {"po": "PO-10045"},
-            "supplier": "SUP-017", "lines": [{"line": 1, "status": "accepted", "qty": 240, "promised_date": "2026-11-23"}]}),
-        ),
-        (
-            "portal/supplier-hub".into(),
+            portal(),
             "asn.received",
-            json!({"site": "DC-ATL", "refs": {"po": "PO-10045", "asn": "ASN-55120"},
-            "asn": "ASN-55120", "eta": "2026-11-24T09:00:00-05:00", "lines": [{"line": 1, "item": "SKU-20418", "qty": 240}]}),
+            json!({"site": "DC-ATL", "refs": {"po": "PO-10045", "asn": "ASN-55120"}, "asn": "ASN-55120",
+                   "eta": "2026-11-24T09:00:00-05:00", "lines": [{"line": 1, "item": "SKU-20418", "qty": 240}]}),
+            2 * DAY,
         ),
         (
-            "wms/dc-atl".into(),
+            wms(),
             "receipt.posted",
-            json!({"site": "DC-ATL", "refs": {"po": "PO-10045", "receipt": "RCV-90311"},
-            "receipt": "RCV-90311", "lines": [{"line": 1, "item": "SKU-20418", "qty_received": 228}]}),
+            json!({"site": "DC-ATL", "refs": {"po": "PO-10045", "asn": "ASN-55120", "receipt": "RCV-90311"},
+                   "receipt": "RCV-90311", "lines": [{"line": 1, "item": "SKU-20418", "qty_received": 228}]}),
+            9 * HOUR,
+        ),
+        // PO-10100: acknowledged two days after it was sent.
+        (erp(), "po.created", po_created("PO-10100", "SUP-044", "SKU-30112", 500), 5 * DAY),
+        (portal(), "po.acknowledged", po_ack("PO-10100", "SUP-044", 500, "2026-12-08"), 3 * DAY),
+        // PO-10052: acknowledged, and no ASN since.
+        (erp(), "po.created", po_created("PO-10052", "SUP-112", "SKU-11873", 180), 7 * DAY),
+        (portal(), "po.acknowledged", po_ack("PO-10052", "SUP-112", 180, "2026-11-26"), 7 * DAY - 4 * HOUR),
+        // SO-77901: released, never allocated.
+        (erp(), "order.released", released("SO-77901", "CUST-318", "SKU-44021"), 2 * DAY),
+        // SO-77825: dispatched with SHP-4480, no proof of delivery.
+        (erp(), "order.released", released("SO-77825", "CUST-311", "SKU-30112"), 5 * DAY),
+        (wms(), "order.allocated", allocated("SO-77825", "SKU-30112"), 5 * DAY - 2 * HOUR),
+        (wms(), "pick.completed", picked("SO-77825", "SKU-30112"), 4 * DAY),
+        (tms(), "shipment.dispatched", dispatched("SO-77825", "SHP-4480", "ODFL", "ODFL-88123"), 4 * DAY - 3 * HOUR),
+        (
+            tms(),
+            "shipment.in_transit",
+            json!({"site": "DC-ATL", "refs": {"shipment": "SHP-4480"}, "shipment": "SHP-4480",
+                   "location": "Memphis TN", "eta": "2026-11-27T15:00:00-06:00"}),
+            3 * DAY,
+        ),
+        // SO-78001: delivered with SHP-4600; its invoice failed.
+        (erp(), "order.released", released("SO-78001", "CUST-310", "SKU-20418"), 6 * DAY),
+        (wms(), "order.allocated", allocated("SO-78001", "SKU-20418"), 6 * DAY - 2 * HOUR),
+        (wms(), "pick.completed", picked("SO-78001", "SKU-20418"), 5 * DAY),
+        (
+            tms(),
+            "shipment.dispatched",
+            dispatched("SO-78001", "SHP-4600", "UPS", "1Z999AA10123456784"),
+            5 * DAY - 4 * HOUR,
         ),
         (
-            "erp/sap-prod".into(),
-            "order.released",
-            json!({"site": "DC-ATL", "refs": {"order": "SO-77812", "customer": "CUST-310"},
-            "order": "SO-77812", "customer": "CUST-310", "channel": "edi", "lines": [{"line": 1, "item": "SKU-30112", "qty": 40}]}),
+            tms(),
+            "delivery.confirmed",
+            json!({"site": "DC-ATL", "refs": {"shipment": "SHP-4600"}, "shipment": "SHP-4600",
+                   "delivered_at": "2026-11-27T11:20:00-05:00", "signed_by": "R. ALVAREZ"}),
+            2 * DAY,
         ),
-        (
-            "wms/dc-atl".into(),
-            "order.allocated",
-            json!({"site": "DC-ATL", "refs": {"order": "SO-77812"},
-            "order": "SO-77812", "lines": [{"line": 1, "item": "SKU-30112", "qty_allocated": 40}]}),
-        ),
-        (
-            "wms/dc-atl".into(),
-            "pick.completed",
-            json!({"site": "DC-ATL", "refs": {"order": "SO-77812"},
-            "order": "SO-77812", "lines": [{"line": 1, "item": "SKU-30112", "qty_picked": 40}]}),
-        ),
+        // SO-77812: released, allocated and picked; its shipment failed to book.
+        (erp(), "order.released", released("SO-77812", "CUST-310", "SKU-30112"), 2 * DAY),
+        (wms(), "order.allocated", allocated("SO-77812", "SKU-30112"), 2 * DAY - HOUR),
+        (wms(), "pick.completed", picked("SO-77812", "SKU-30112"), 5 * HOUR),
     ]
 }
 

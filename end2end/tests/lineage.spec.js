@@ -1,0 +1,80 @@
+const { test, expect } = require('@playwright/test');
+const { DEMO, hydrated, signIn } = require('./helpers');
+
+// Lineage: a purchasing clerk follows a short receipt to its purchase order
+// end to end, and finds it again by its ASN number; a staff member sees an
+// exception of another queue only as that.
+
+test('a clerk follows a short receipt to its transaction and finds it again by its ASN', async ({ page }) => {
+  await signIn(page, DEMO.staff);
+  await page.goto('/?q=PO-10045');
+  await hydrated(page);
+  await page.getByRole('table', { name: 'Exceptions' }).getByRole('link', { name: /EX-/ }).first().click();
+  const strip = page.getByRole('navigation', { name: 'Transaction' });
+  await expect(strip).toContainText('po:PO-10045');
+  await expect(strip.getByRole('listitem', { name: 'Receipt posted: reached' })).toBeVisible();
+  await strip.getByRole('link', { name: 'Open its lineage' }).click();
+
+  await expect(page.getByRole('heading', { name: 'Transaction po:PO-10045' })).toBeVisible();
+  const lanes = page.getByRole('table', { name: 'Lanes' });
+  for (const milestone of ['PO acknowledged', 'ASN received', 'Receipt posted']) {
+    await expect(lanes.getByRole('article', { name: milestone })).toBeVisible();
+  }
+  await expect(lanes.getByRole('article', { name: 'Receipt posted' })).toContainText('received 228 in 1 line(s)');
+  // The short receipt sits at the receipt stage.
+  const exceptions = lanes.locator('tr.exceptions-lane td');
+  const receiptColumn = 4; // system, PO created, acknowledged, ASN, receipt
+  await expect(exceptions.nth(receiptColumn - 1)).toContainText('Partial receipt');
+  // A milestone opens as it was received.
+  const asn = lanes.getByRole('article', { name: 'ASN received' });
+  await asn.getByRole('button', { name: 'The event as received' }).click();
+  await expect(asn.getByRole('region', { name: 'Event as received' })).toContainText('"asn": "ASN-55120"');
+
+  // The same transaction, found by typing its ASN number into the search box.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Exceptions' }).click();
+  await hydrated(page);
+  await page.getByLabel('Search').fill('ASN-55120');
+  await expect(page.getByRole('link', { name: 'Open its transaction (Enter)' })).toBeVisible();
+  await page.getByLabel('Search').press('Enter');
+  await expect(page.getByRole('heading', { name: 'Transaction po:PO-10045' })).toBeVisible();
+});
+
+test('on a transaction, an exception of another queue shows to staff only as that', async ({ page, request }) => {
+  await signIn(page, DEMO.staff);
+  // PO-10100's supplier moved its date: a purchasing exception, not Pat's queue.
+  await page.goto('/transactions?supplier=SUP-044');
+  await hydrated(page);
+  await page.getByRole('table', { name: 'Transactions' }).getByRole('link', { name: 'po:PO-10100' }).click();
+  await expect(page.getByRole('heading', { name: 'Transaction po:PO-10100' })).toBeVisible();
+  const hidden = page.getByRole('article', { name: 'Exception in another queue' });
+  await expect(hidden.first()).toContainText('An exception in another queue');
+  await expect(page.getByRole('link', { name: /EX-/ })).toHaveCount(0);
+  // Its details stay closed to Pat's session, whatever the id.
+  const id = await page.evaluate(async () => {
+    const r = await fetch('/console/transactions', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { supplier: 'SUP-044' } }),
+    });
+    return (await r.json())[0].id;
+  });
+  expect(id).toBeGreaterThan(0);
+  const refused = await page.evaluate(async () => {
+    const all = [];
+    for (let i = 1; i <= 60; i += 1) {
+      const r = await fetch('/console/exception_detail', {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `id=${i}`,
+      });
+      if (r.ok) all.push((await r.json()).item.queue);
+    }
+    return all;
+  });
+  expect(refused.every((q) => q === 'receiving' || q === 'inventory-control')).toBe(true);
+});
+
+test('the transactions list shows what is stuck, longest first', async ({ page }) => {
+  await signIn(page, DEMO.supervisor);
+  await page.goto('/transactions?stuck=24');
+  await hydrated(page);
+  const rows = page.getByRole('table', { name: 'Transactions' }).locator('tbody tr');
+  await expect(rows.first()).toContainText('po:PO-10052');
+  await expect(page.getByRole('table', { name: 'Transactions' })).not.toContainText('po:PO-10045');
+});
