@@ -175,9 +175,13 @@ pub fn QueuePage() -> impl IntoView {
                             }
                         }
                     />
-                    {move || found.get().and_then(Result::ok).flatten().map(|id| view! {
-                        <a class="found-transaction" href=format!("/transactions/{id}")>"Open its transaction (Enter)"</a>
-                    })}
+                    // Read inside a Transition, so the server's HTML and the
+                    // browser's first render agree whenever the lookup ends.
+                    <Transition fallback=|| ()>
+                        {move || found.get().and_then(Result::ok).flatten().map(|id| view! {
+                            <a class="found-transaction" href=format!("/transactions/{id}")>"Open its transaction (Enter)"</a>
+                        })}
+                    </Transition>
                 </div>
                 <button
                     type="button"
