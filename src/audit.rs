@@ -18,6 +18,9 @@ named_enum! {
         Replay => "replay",
         /// Queues replays of new failures whose retry policy is automatic.
         AutoRetry => "auto-retry",
+        /// Watches transactions for milestones that do not come, and
+        /// milestones that contradict others.
+        Lineage => "lineage",
     }
 }
 
@@ -140,6 +143,7 @@ named_enum! {
         SlaPolicy => "sla_policy",
         Routing => "routing",
         View => "view",
+        Expectations => "expectations",
     }
 }
 

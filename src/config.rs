@@ -19,6 +19,8 @@ named_enum! {
         SlaPolicy => "sla_policy",
         Queue => "queue",
         Routing => "routing",
+        /// Which milestone is expected after which, and within how long.
+        Expectations => "expectations",
     }
 }
 
@@ -30,6 +32,7 @@ impl ConfigKind {
             ConfigKind::SlaPolicy => Entity::SlaPolicy,
             ConfigKind::Queue => Entity::Queue,
             ConfigKind::Routing => Entity::Routing,
+            ConfigKind::Expectations => Entity::Expectations,
         }
     }
 }
@@ -86,6 +89,8 @@ pub struct Configuration {
     pub queues: BTreeMap<QueueKey, Queue>,
     pub routing: RuleSet,
     pub routing_spec: RuleSetSpec,
+    /// Milestones expected after others.
+    pub expectations: crate::lineage::ExpectationSet,
 }
 
 /// The pieces of a configuration, each with the id of its stored version.
@@ -95,6 +100,8 @@ pub struct ConfigurationSpec {
     pub policies: Vec<(i64, SlaPolicySpec)>,
     pub queues: Vec<QueueSpec>,
     pub routing: Option<RuleSetSpec>,
+    /// None: the standard expectations.
+    pub expectations: Option<crate::lineage::ExpectationSet>,
 }
 
 fn prefixed(prefix: &str, problems: Vec<FieldProblem>) -> impl Iterator<Item = FieldProblem> + '_ {
@@ -199,8 +206,12 @@ impl Configuration {
         let routing = RuleSet::from_spec(&routing_spec, |k| queues.contains_key(k))
             .map_err(|p| problems.extend(prefixed("/routing", p)))
             .ok();
+        let expectations = spec.expectations.unwrap_or_else(crate::lineage::ExpectationSet::standard);
+        problems.extend(prefixed("/expectations", expectations.problems()));
         match routing {
-            Some(routing) if problems.is_empty() => Ok(Self { sites, policies, queues, routing, routing_spec }),
+            Some(routing) if problems.is_empty() => {
+                Ok(Self { sites, policies, queues, routing, routing_spec, expectations })
+            }
             _ => Err(problems),
         }
     }

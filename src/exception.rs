@@ -37,6 +37,8 @@ named_enum! {
         DuplicateEvent => "exception.duplicate_event",
         AllocationFailed => "exception.allocation_failed",
         InvoiceTriggerFailed => "exception.invoice_trigger_failed",
+        /// Raised by Crossdock itself: an expected milestone did not come.
+        MilestoneOverdue => "exception.milestone_overdue",
     }
 }
 
@@ -50,8 +52,14 @@ impl ExceptionKind {
             ExceptionKind::PartialReceipt
             | ExceptionKind::SupplierDateChange
             | ExceptionKind::InventoryMismatch
-            | ExceptionKind::InvoiceTriggerFailed => Severity::Medium,
+            | ExceptionKind::InvoiceTriggerFailed
+            | ExceptionKind::MilestoneOverdue => Severity::Medium,
         }
+    }
+
+    /// Whether senders may report it; the others Crossdock raises itself.
+    pub const fn from_senders(self) -> bool {
+        !matches!(self, ExceptionKind::MilestoneOverdue)
     }
 
     /// A word for people.
@@ -64,6 +72,7 @@ impl ExceptionKind {
             ExceptionKind::DuplicateEvent => "Duplicate event",
             ExceptionKind::AllocationFailed => "Allocation failed",
             ExceptionKind::InvoiceTriggerFailed => "Invoice trigger failed",
+            ExceptionKind::MilestoneOverdue => "Milestone overdue",
         }
     }
 }

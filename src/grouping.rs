@@ -59,6 +59,7 @@ fn business_key(event: &Event) -> String {
         Body::DuplicateEvent { entity, original_id, .. } => format!("{entity}:{original_id}"),
         Body::AllocationFailed { order, item, .. } => format!("order:{order}/item:{item}"),
         Body::Integration(failure) => format!("{}:{}", failure.operation, primary(event, &refs)),
+        Body::MilestoneOverdue { transaction, expected, .. } => format!("{transaction}/{expected}"),
         _ => primary(event, &refs),
     }
 }

@@ -128,6 +128,8 @@ named_enum! {
         FixedExternally => "fixed_externally",
         /// Already handled elsewhere.
         Duplicate => "duplicate",
+        /// The milestone it waited for came after all.
+        MilestoneArrived => "milestone_arrived",
     }
 }
 

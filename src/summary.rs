@@ -44,6 +44,9 @@ pub fn summarize(event: &Event) -> String {
                 invoice.as_ref().or(order.as_ref()).or(shipment.as_ref()).map(String::as_str).unwrap_or("a shipment");
             format!("Invoice for {what} not triggered: {error_code}")
         }
+        Body::MilestoneOverdue { transaction, after, expected, .. } => {
+            format!("{transaction}: no {} since {}", expected.label().to_lowercase(), after.label().to_lowercase())
+        }
         _ => event.event_type.to_string(),
     }
 }

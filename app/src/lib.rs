@@ -114,6 +114,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/admin/expectations")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::expectations::ExpectationsPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/admin/connectors")
                         view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::connectors::ConnectorsPage /></Private> }
                         ssr=SsrMode::Async

@@ -134,7 +134,8 @@ pub trait AuditPort: Send + Sync + 'static {
     async fn list_audit(&self, before: Option<i64>) -> Result<Vec<AuditRecord>, AppError>;
 }
 
-/// Sites and calendars, SLA policies, routing rules and their history.
+/// Sites and calendars, SLA policies, routing rules, expectations and their
+/// history.
 #[async_trait::async_trait]
 pub trait ConfigPort: Send + Sync + 'static {
     async fn list_sites(&self) -> Result<Vec<SiteSpec>, AppError>;
@@ -148,6 +149,9 @@ pub trait ConfigPort: Send + Sync + 'static {
     async fn routing_impact(&self, rules: RuleSetSpec) -> Result<Vec<MoveView>, AppError>;
     /// Saves a rule set; with `reroute`, moves the open exceptions it sends elsewhere.
     async fn save_routing(&self, rules: RuleSetSpec, reroute: bool) -> Result<Vec<MoveView>, AppError>;
+    /// The milestones expected after others.
+    async fn expectations(&self) -> Result<crossdock::lineage::ExpectationSet, AppError>;
+    async fn save_expectations(&self, expectations: crossdock::lineage::ExpectationSet) -> Result<(), AppError>;
     async fn config_history(&self, kind: String, key: Option<String>) -> Result<Vec<ConfigVersionView>, AppError>;
     async fn restore_config(&self, version_id: i64) -> Result<(), AppError>;
 }

@@ -35,7 +35,7 @@ test('leaving the routing editor with unsaved changes warns', async ({ page }) =
   await page.goto('/admin/routing');
   await hydrated(page);
   await expect(page.getByText('Unsaved changes')).toHaveCount(0);
-  await page.getByRole('listitem', { name: 'Rule 1' }).getByLabel('Rule name').fill('Carrier, TMS and rail failures');
+  await page.getByRole('listitem', { name: 'Rule 1', exact: true }).getByLabel('Rule name').fill('Carrier, TMS and rail failures');
   await expect(page.getByText('Unsaved changes: leaving this page warns first.')).toBeVisible();
   let asked = '';
   page.once('dialog', async (dialog) => {

@@ -51,7 +51,7 @@ test('an admin routes one supplier’s partial receipts to a new queue, dry-runs
   for (let i = count; i > 1; i--) {
     await page.getByRole('button', { name: `Move rule ${i} up` }).click();
   }
-  await expect(page.getByRole('listitem', { name: 'Rule 1' }).getByLabel('Rule name')).toHaveValue('SUP-017 receipts');
+  await expect(page.getByRole('listitem', { name: 'Rule 1', exact: true }).getByLabel('Rule name')).toHaveValue('SUP-017 receipts');
 
   await page.getByLabel('Event (JSON)').fill(JSON.stringify(receipt('dry-1', 'PO-99017')));
   await page.getByRole('button', { name: 'Dry run' }).click();

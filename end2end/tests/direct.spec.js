@@ -28,15 +28,16 @@ test('every page hydrates when loaded directly by URL', async ({ page }) => {
   const types = [
     'exception.integration', 'exception.partial_receipt', 'exception.supplier_date_change',
     'exception.inventory_mismatch', 'exception.allocation_failed', 'exception.invoice_trigger_failed',
+    'exception.milestone_overdue',
   ];
   const details = [];
   for (const type of types) {
     details.push(await firstOf(page, `type=${type}&status=any`));
   }
   const pages = [
-    '/', '/?status=any&severity=high', ...details,
+    '/', '/?status=any&severity=high', '/?q=SHP-4480&status=any', '/?q=ASN-55120', ...details,
     '/admin/users', '/admin/sources', '/admin/queues', '/admin/sites', '/admin/policies', '/admin/routing',
-    '/admin/connectors', '/admin/retry-policies', '/admin/history', '/audit',
+    '/admin/connectors', '/admin/retry-policies', '/admin/history', '/admin/expectations', '/audit',
     '/transactions', '/transactions?stuck=24&flow=order_to_cash',
   ];
   // Every transaction of the demo, by URL.

@@ -78,3 +78,61 @@ test('the transactions list shows what is stuck, longest first', async ({ page }
   await expect(rows.first()).toContainText('po:PO-10052');
   await expect(page.getByRole('table', { name: 'Transactions' })).not.toContainText('po:PO-10045');
 });
+
+test('a shipment with no proof of delivery is marked overdue, with its exception at that stage', async ({ page }) => {
+  await signIn(page, DEMO.supervisor);
+  await page.getByLabel('Search').fill('SHP-4480');
+  await page.getByLabel('Search').press('Enter');
+  await expect(page.getByRole('heading', { name: /^Transaction / })).toBeVisible();
+  await hydrated(page);
+  // The sweep runs in the background every few seconds: it finds the
+  // delivery overdue and files one exception, routed to transportation.
+  const stage = page.getByRole('list', { name: 'Stages' }).getByRole('listitem', { name: 'Delivered: overdue' });
+  await expect(async () => {
+    await page.reload();
+    await hydrated(page);
+    await expect(stage).toBeVisible({ timeout: 1000 });
+    await expect(page.getByRole('article', { name: /^Exception EX-/ }).filter({ hasText: 'Milestone overdue' })).toHaveCount(1, { timeout: 1000 });
+  }).toPass({ timeout: 30000 });
+  const overdue = page.getByRole('article', { name: /^Exception EX-/ }).filter({ hasText: 'Milestone overdue' });
+  await expect(overdue).toContainText('no delivered since dispatched');
+  await overdue.getByRole('link', { name: /EX-/ }).click();
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('no delivered since dispatched');
+  await expect(page.getByText('queue transportation', { exact: false }).first()).toBeVisible();
+});
+
+test('an admin changes what is expected; a bad number is refused at its field, and the change is in the history', async ({ page }) => {
+  await signIn(page, DEMO.admin);
+  await page.goto('/admin/expectations');
+  await hydrated(page);
+  const form = page.getByRole('form', { name: 'Expectations' });
+  await expect(form.getByLabel('Expectation 3 after')).toHaveValue('shipment.dispatched');
+  await expect(form.getByLabel('Expectation 3 expects')).toHaveValue('delivery.confirmed');
+  await expect(form.getByLabel('Expectation 3 within hours')).toHaveValue('72');
+
+  await form.getByLabel('Expectation 3 within hours').fill('0');
+  await form.getByRole('button', { name: 'Save expectations' }).click();
+  await expect(form.getByRole('alert').first()).toContainText('between 1 and 1440 hours');
+
+  await form.getByRole('button', { name: 'Add expectation' }).click();
+  await form.getByLabel('Expectation 5 after').selectOption('order.released');
+  await form.getByLabel('Expectation 5 expects').selectOption('order.allocated');
+  await form.getByLabel('Expectation 5 within hours').fill('4');
+  await form.getByLabel('Expectation 3 within hours').fill('96');
+  await form.getByRole('button', { name: 'Save expectations' }).click();
+  await expect(form.getByRole('status')).toHaveText('Expectations saved.');
+
+  await page.reload();
+  await hydrated(page);
+  await expect(form.getByLabel('Expectation 3 within hours')).toHaveValue('96');
+  await expect(form.getByLabel('Expectation 5 expects')).toHaveValue('order.allocated');
+
+  await page.goto('/admin/history');
+  await hydrated(page);
+  await page.getByLabel('Show').selectOption('expectations');
+  const versions = page.getByRole('table', { name: 'Versions' });
+  await expect(versions).toContainText('user:morgan');
+  await versions.getByRole('button', { name: /^Show/ }).first().click();
+  await expect(versions).toContainText('order.allocated');
+});

@@ -112,6 +112,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=3600), global = true)]
     pub read_timeout_seconds: u32,
 
+    /// Seconds between two sweeps of the lineage for overdue milestones and
+    /// contradictions (0: none, for tests that drive it).
+    #[arg(long, env = "CROSSDOCK_LINEAGE_SWEEP_SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(0..=3600), global = true)]
+    pub lineage_sweep_seconds: u32,
+
     /// Replays delivered at the same time (0 leaves replays queued, for
     /// tests that drive them by hand).
     #[arg(long, env = "CROSSDOCK_REPLAY_WORKERS", default_value_t = 4,
@@ -166,7 +172,12 @@ impl Config {
 
     /// How many background workers of each kind run.
     pub fn workers(&self) -> Workers {
-        Workers { replays: self.replay_workers as usize, bulk_actions: 1 }
+        Workers {
+            replays: self.replay_workers as usize,
+            bulk_actions: 1,
+            lineage_every: (self.lineage_sweep_seconds > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(self.lineage_sweep_seconds))),
+        }
     }
 
     /// Session lifetimes.

@@ -215,6 +215,13 @@ pub enum Body {
         error_code: String,
         message: String,
     },
+    /// Raised by Crossdock: `expected` did not follow `after` by `due_at`.
+    MilestoneOverdue {
+        transaction: String,
+        after: super::MilestoneKind,
+        expected: super::MilestoneKind,
+        due_at: DateTime<FixedOffset>,
+    },
 }
 
 /// A failed exchange between systems, with the message to replay.
@@ -264,7 +271,7 @@ impl Body {
                 keys.extend(order.as_deref().map(|o| (K::Order, o)));
                 keys.extend(shipment.as_deref().map(|s| (K::Shipment, s)));
             }
-            Body::Integration(_) | Body::DuplicateEvent { .. } => {}
+            Body::Integration(_) | Body::DuplicateEvent { .. } | Body::MilestoneOverdue { .. } => {}
             Body::PartialReceipt { po, item, .. } => keys.extend([(K::Po, po.as_str()), (K::Item, item.as_str())]),
             Body::SupplierDateChange { po, supplier, .. } => {
                 keys.extend([(K::Po, po.as_str()), (K::Supplier, supplier.as_str())])

@@ -195,5 +195,10 @@ fn exception(kind: E, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
             let (error_code, message) = (o.req_str("error_code", p), o.req_text("message", p));
             Body::InvoiceTriggerFailed { invoice, shipment, order, error_code: error_code?, message: message? }
         }
+        E::MilestoneOverdue => {
+            let (transaction, due_at) = (o.req_str("transaction", p), o.req_time("due_at", p));
+            let (after, expected) = (o.req_enum("after", p), o.req_enum("expected", p));
+            Body::MilestoneOverdue { transaction: transaction?, after: after?, expected: expected?, due_at: due_at? }
+        }
     })
 }

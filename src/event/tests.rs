@@ -91,6 +91,11 @@ pub(crate) fn examples() -> Vec<(&'static str, Value)> {
             json!({"order": "SO-1", "error_code": "missing_tax_code",
             "message": "no tax code"}),
         ),
+        (
+            "exception.milestone_overdue",
+            json!({"refs": {"po": "PO-1"}, "transaction": "po:PO-1", "after": "po.created",
+            "expected": "po.acknowledged", "due_at": "2026-11-25T17:00:00Z"}),
+        ),
     ]
 }
 

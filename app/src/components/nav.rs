@@ -36,6 +36,7 @@ pub fn TopBar() -> impl IntoView {
                                     {link(Permission::ManageConfiguration, "/admin/queues", "Queues")}
                                     {link(Permission::ManageConfiguration, "/admin/policies", "SLA policies")}
                                     {link(Permission::ManageConfiguration, "/admin/sites", "Sites")}
+                                    {link(Permission::ManageConfiguration, "/admin/expectations", "Expectations")}
                                     {link(Permission::ManageConfiguration, "/admin/connectors", "Connectors")}
                                     {link(Permission::ManageConfiguration, "/admin/retry-policies", "Retry policies")}
                                     {link(Permission::ManageConfiguration, "/admin/history", "History")}

@@ -1,7 +1,9 @@
-//! Configuration: sites and calendars, SLA policies, routing rules, history.
+//! Configuration: sites and calendars, SLA policies, routing rules,
+//! expected milestones, history.
 //! Documents travel as JSON.
 
 use crossdock::config::SiteSpec;
+use crossdock::lineage::ExpectationSet;
 use crossdock::routing::{RouteDecision, RuleSetSpec};
 use crossdock::sla::SlaPolicySpec;
 use leptos::prelude::*;
@@ -48,6 +50,16 @@ pub async fn routing_impact(rules: RuleSetSpec) -> Result<Vec<MoveView>, AppErro
 #[server(prefix = "/console", endpoint = "save_routing", input = Json)]
 pub async fn save_routing(rules: RuleSetSpec, reroute: bool) -> Result<Vec<MoveView>, AppError> {
     crate::ports::console()?.save_routing(rules, reroute).await
+}
+
+#[server(prefix = "/console", endpoint = "expectations")]
+pub async fn expectations() -> Result<ExpectationSet, AppError> {
+    crate::ports::console()?.expectations().await
+}
+
+#[server(prefix = "/console", endpoint = "save_expectations", input = Json)]
+pub async fn save_expectations(expectations: ExpectationSet) -> Result<(), AppError> {
+    crate::ports::console()?.save_expectations(expectations).await
 }
 
 #[server(prefix = "/console", endpoint = "config_history")]

@@ -21,6 +21,8 @@ const RESTART_PAUSE: Duration = Duration::from_secs(1);
 pub enum Kind {
     Replays,
     BulkActions,
+    /// The lineage sweep: expected milestones and contradictions.
+    Lineage,
 }
 
 /// How many workers of each kind run.
@@ -28,6 +30,8 @@ pub enum Kind {
 pub struct Workers {
     pub replays: usize,
     pub bulk_actions: usize,
+    /// Seconds between lineage sweeps; none: no sweep (tests drive it).
+    pub lineage_every: Option<Duration>,
 }
 
 impl Kind {
@@ -37,6 +41,11 @@ impl Kind {
         Ok(match self {
             Kind::Replays => services.try_execute_replay(now).await?.is_some(),
             Kind::BulkActions => services.try_execute_bulk(now).await?.is_some(),
+            // Once per pause: the sweep does all there is each time.
+            Kind::Lineage => {
+                services.sweep_lineage(now).await?;
+                false
+            }
         })
     }
 }
@@ -47,14 +56,16 @@ struct Supervisor {
     kinds: HashMap<tokio::task::Id, Kind>,
     services: Services,
     stop: watch::Receiver<bool>,
+    /// Between two lineage sweeps.
+    sweep_every: Duration,
 }
 
 impl Supervisor {
     fn start(&mut self, kind: Kind, pause: Duration) {
-        let (services, stop) = (self.services.clone(), self.stop.clone());
+        let (services, stop, every) = (self.services.clone(), self.stop.clone(), self.sweep_every);
         let handle = self.set.spawn(async move {
             tokio::time::sleep(pause).await;
-            work(kind, services, stop).await;
+            work(kind, services, stop, every).await;
         });
         self.kinds.insert(handle.id(), kind);
     }
@@ -63,8 +74,17 @@ impl Supervisor {
 /// Runs the workers until `stop` says so, then waits for them to finish
 /// what they hold.
 pub async fn run(services: Services, workers: Workers, stop: watch::Receiver<bool>) {
-    let mut supervisor = Supervisor { set: JoinSet::new(), kinds: HashMap::new(), services, stop };
-    for (kind, count) in [(Kind::Replays, workers.replays), (Kind::BulkActions, workers.bulk_actions)] {
+    let mut supervisor = Supervisor {
+        set: JoinSet::new(),
+        kinds: HashMap::new(),
+        services,
+        stop,
+        sweep_every: workers.lineage_every.unwrap_or(IDLE_POLL),
+    };
+    let sweeps = usize::from(workers.lineage_every.is_some());
+    for (kind, count) in
+        [(Kind::Replays, workers.replays), (Kind::BulkActions, workers.bulk_actions), (Kind::Lineage, sweeps)]
+    {
         for _ in 0..count {
             supervisor.start(kind, Duration::ZERO);
         }
@@ -83,7 +103,7 @@ pub async fn run(services: Services, workers: Workers, stop: watch::Receiver<boo
 }
 
 /// One worker: claims and runs work until told to stop.
-async fn work(kind: Kind, services: Services, mut stop: watch::Receiver<bool>) {
+async fn work(kind: Kind, services: Services, mut stop: watch::Receiver<bool>, every: Duration) {
     loop {
         if *stop.borrow() {
             return;
@@ -92,6 +112,14 @@ async fn work(kind: Kind, services: Services, mut stop: watch::Receiver<bool>) {
             Ok(true) => continue,
             Ok(false) => {}
             Err(err) => tracing::error!(?kind, error = format!("{err:#}"), "a background step failed"),
+        }
+        if kind == Kind::Lineage {
+            // The sweep keeps its own pace; new work waits for the next one.
+            tokio::select! {
+                _ = stop.changed() => {}
+                () = tokio::time::sleep(every) => {}
+            }
+            continue;
         }
         tokio::select! {
             _ = stop.changed() => {}

@@ -25,6 +25,7 @@ pub struct ConfigDocs {
     pub policies: Vec<SlaPolicySpec>,
     pub queues: Vec<QueueSpec>,
     pub routing: Option<RuleSetSpec>,
+    pub expectations: Option<crossdock::lineage::ExpectationSet>,
 }
 
 /// The configuration an empty database starts with: one catch-all queue,
@@ -58,6 +59,7 @@ fn bootstrap_docs() -> ConfigDocs {
             }),
         }],
         routing: Some(RuleSetSpec { rules: Vec::new(), fallback_queue: "triage".into() }),
+        expectations: None,
     }
 }
 
@@ -71,6 +73,7 @@ fn spec_of(versions: Vec<ConfigVersion>) -> anyhow::Result<ConfigurationSpec> {
             ConfigKind::SlaPolicy => spec.policies.push((v.id, serde_json::from_value(doc).with_context(context)?)),
             ConfigKind::Queue => spec.queues.push(serde_json::from_value(doc).with_context(context)?),
             ConfigKind::Routing => spec.routing = Some(serde_json::from_value(doc).with_context(context)?),
+            ConfigKind::Expectations => spec.expectations = Some(serde_json::from_value(doc).with_context(context)?),
         }
     }
     Ok(spec)
@@ -111,6 +114,9 @@ async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> 
     }
     if let Some(routing) = &docs.routing {
         saved.push((ConfigKind::Routing, "rules".to_owned(), serde_json::to_value(routing)?));
+    }
+    if let Some(expectations) = &docs.expectations {
+        saved.push((ConfigKind::Expectations, "expectations".to_owned(), serde_json::to_value(expectations)?));
     }
     for (kind, key, spec) in saved {
         let before = store::config::latest(tx, kind, &key)
@@ -247,6 +253,10 @@ impl Services {
         self.configuration().routing_spec.clone()
     }
 
+    pub fn expectations(&self, _by: &impl Configurer) -> crossdock::lineage::ExpectationSet {
+        self.configuration().expectations.clone()
+    }
+
     async fn save_one(&self, by: &impl Configurer, docs: ConfigDocs, prefix: &str) -> Result<(), ServiceError> {
         self.save_configuration(by, &docs).await.map_err(|err| match err {
             // Point into the document the admin edited.
@@ -278,6 +288,19 @@ impl Services {
         self.save_one(by, ConfigDocs { policies: vec![policy], ..ConfigDocs::default() }, &prefix).await
     }
 
+    /// Changes what milestones are expected after others. Expectations
+    /// already started keep their due time; milestones seen afterwards
+    /// follow the new set.
+    #[tracing::instrument(skip_all)]
+    pub async fn save_expectations(
+        &self,
+        by: &impl Configurer,
+        expectations: crossdock::lineage::ExpectationSet,
+    ) -> Result<(), ServiceError> {
+        let docs = ConfigDocs { expectations: Some(expectations), ..ConfigDocs::default() };
+        self.save_one(by, docs, "/expectations").await
+    }
+
     /// The versions of a kind of document (one key, or all), newest first.
     pub async fn config_history(
         &self,
@@ -306,6 +329,7 @@ impl Services {
             ConfigKind::SlaPolicy => docs.policies.push(serde_json::from_value(spec).map_err(bad)?),
             ConfigKind::Queue => docs.queues.push(serde_json::from_value(spec).map_err(bad)?),
             ConfigKind::Routing => docs.routing = Some(serde_json::from_value(spec).map_err(bad)?),
+            ConfigKind::Expectations => docs.expectations = Some(serde_json::from_value(spec).map_err(bad)?),
         }
         self.save_configuration(by, &docs).await
     }

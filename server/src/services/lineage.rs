@@ -103,6 +103,8 @@ pub struct Lineage {
     pub exceptions: Vec<OnLineage>,
     pub linked: Vec<TransactionInfo>,
     pub zone: Option<String>,
+    /// Stages whose milestone is overdue.
+    pub overdue: Vec<MilestoneKind>,
 }
 
 /// A milestone as received.
@@ -197,6 +199,7 @@ impl Services {
             transaction.site.as_ref().and_then(|s| config.sites.get(s)).map(|(_, c)| c.time_zone().name().to_owned());
         let linked = store::lineage::linked(&self.pool, id).await?.into_iter().map(|t| self.info(t, now)).collect();
         Ok(Lineage {
+            overdue: store::expectations::overdue_of(&self.pool, id).await?,
             keys: store::lineage::keys_of(&self.pool, id).await?,
             transaction: self.info(transaction, now),
             progress,

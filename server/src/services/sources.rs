@@ -71,6 +71,9 @@ fn key_prefix(key: &str) -> String {
 
 fn validate(settings: &SourceSettings) -> Result<(), ServiceError> {
     SourceName::parse(&settings.name).map_err(|rule| ServiceError::invalid("name", rule))?;
+    if settings.name == super::SYSTEM_SOURCE {
+        return Err(ServiceError::invalid("name", "`crossdock` is Crossdock's own source"));
+    }
     if !(settings.rate_per_sec.is_finite() && (0.1..=1_000_000.0).contains(&settings.rate_per_sec)) {
         return Err(ServiceError::invalid("rate_per_sec", "the rate is between 0.1 and 1,000,000 events a second"));
     }
@@ -230,6 +233,7 @@ impl Services {
         let sources = store::sources::list(&self.pool).await?;
         Ok(sources
             .into_iter()
+            .filter(|s| s.name != super::SYSTEM_SOURCE)
             .map(|s| SourceSummary {
                 signed: !s.signing_secrets.is_empty(),
                 created_at: s.created_at,

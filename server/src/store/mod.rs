@@ -6,6 +6,7 @@ pub mod config;
 pub mod connectors;
 pub mod events;
 pub mod exceptions;
+pub mod expectations;
 pub mod ingest;
 pub mod leases;
 pub mod lineage;

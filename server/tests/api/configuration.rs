@@ -57,6 +57,86 @@ async fn a_site_with_bad_hours_or_zone_is_refused_field_by_field_and_not_saved()
 }
 
 #[tokio::test]
+async fn expectations_are_checked_saved_as_versions_audited_and_restorable() {
+    let app = spawn_app_with_demo().await;
+    let admin = admin(&app).await;
+    let standard: Value = admin.server_fn("expectations", &[]).await.json().await.unwrap();
+    assert_eq!(standard["rules"].as_array().map(Vec::len), Some(4), "the defaults: {standard}");
+    assert_eq!(standard["rules"][0]["after"], "po.created");
+    assert_eq!(standard["rules"][0]["within_hours"], 24);
+
+    let rule = |after: &str, expect: &str, hours: u32| json!({"after": after, "expect": expect, "within_hours": hours, "business_hours": true});
+    let bad = json!({"expectations": {"rules": [
+        rule("po.created", "po.acknowledged", 0),
+        rule("receipt.posted", "po.created", 8),
+        rule("order.released", "invoice.posted", 24),
+        rule("order.released", "invoice.posted", 48),
+    ]}});
+    let before = app.scalar("SELECT COUNT(*) FROM config_versions").await;
+    let response = admin.server_fn_json("save_expectations", &bad).await;
+    assert_eq!(response.status(), 400);
+    let found = fields(&response.json().await.unwrap());
+    for expected in ["rules/0/within_hours", "rules/1/expect", "rules/3/expect"] {
+        assert!(found.iter().any(|f| f == expected), "{expected} in {found:?}");
+    }
+    assert!(!found.iter().any(|f| f.starts_with("rules/2")), "{found:?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM config_versions").await, before, "nothing half-saved");
+    let unknown = json!({"expectations": {"rules": [rule("po.created", "po.teleported", 4)]}});
+    assert_eq!(admin.server_fn_json("save_expectations", &unknown).await.status(), 400);
+
+    let good = json!({"expectations": {"rules": [rule("order.released", "order.allocated", 4)]}});
+    assert_eq!(admin.server_fn_json("save_expectations", &good).await.status(), 200);
+    let now: Value = admin.server_fn("expectations", &[]).await.json().await.unwrap();
+    assert_eq!(now["rules"], good["expectations"]["rules"]);
+    assert_eq!(
+        app.services.configuration().expectations.rules.len(),
+        1,
+        "the sweep uses the saved set from the next milestone on"
+    );
+    let audited =
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE entity = 'expectations' AND action = 'config.saved'").await;
+    assert_eq!(audited, 1);
+
+    let history: Vec<ConfigVersionView> =
+        admin.server_fn("config_history", &[("kind", "expectations")]).await.json().await.unwrap();
+    assert_eq!(history.len(), 1);
+    // Restoring the standard set is a new version like any other change.
+    let standard_again = json!({"expectations": standard});
+    assert_eq!(admin.server_fn_json("save_expectations", &standard_again).await.status(), 200);
+    let history: Vec<ConfigVersionView> =
+        admin.server_fn("config_history", &[("kind", "expectations")]).await.json().await.unwrap();
+    let first = history.iter().map(|v| v.id).min().unwrap();
+    let restore = first.to_string();
+    assert_eq!(admin.server_fn("restore_config", &[("version_id", restore.as_str())]).await.status(), 200);
+    assert_eq!(app.services.configuration().expectations.rules.len(), 1, "the first saved set is in force again");
+}
+
+/// The migration that let versions hold expectations rebuilds the table
+/// under exceptions that refer to it: run again on a database full of such
+/// references, it keeps every version and every reference.
+#[tokio::test]
+async fn rebuilding_the_versions_table_keeps_every_version_and_reference() {
+    let app = spawn_app_with_demo().await;
+    let referenced = "SELECT COUNT(*) FROM exceptions WHERE sla_policy_version IS NOT NULL";
+    let (versions, references) =
+        (app.scalar("SELECT COUNT(*) FROM config_versions").await, app.scalar(referenced).await);
+    assert!(references > 10, "the demo's exceptions refer to their policy versions");
+    let sql = include_str!("../../../migrations/sqlite/20261201000006_config_kinds.sql");
+    let mut tx = app.services.pool().begin().await.unwrap();
+    sqlx::raw_sql(sql).execute(&mut *tx).await.expect("the rebuild runs");
+    tx.commit().await.expect("and commits with every reference whole");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM config_versions").await, versions);
+    assert_eq!(app.scalar(referenced).await, references);
+    let dangling = app
+        .scalar(
+            "SELECT COUNT(*) FROM exceptions e WHERE sla_policy_version IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM config_versions v WHERE v.id = e.sla_policy_version)",
+        )
+        .await;
+    assert_eq!(dangling, 0);
+}
+
+#[tokio::test]
 async fn an_sla_policy_with_zero_or_absurd_targets_is_refused() {
     let app = spawn_app_with_demo().await;
     let admin = admin(&app).await;
@@ -212,6 +292,7 @@ async fn only_admins_configure_and_the_server_says_so_to_everyone_else() {
             ("list_sites", vec![]),
             ("list_policies", vec![]),
             ("routing", vec![]),
+            ("expectations", vec![]),
             ("config_history", vec![("kind", "routing".to_owned())]),
             ("restore_config", vec![("version_id", version.to_string())]),
         ];
@@ -225,6 +306,7 @@ async fn only_admins_configure_and_the_server_says_so_to_everyone_else() {
             ("dry_run", json!({"rules": rules, "event": event})),
             ("routing_impact", json!({"rules": rules})),
             ("save_routing", json!({"rules": rules, "reroute": false})),
+            ("save_expectations", json!({"expectations": {"rules": []}})),
         ];
         for (name, body) in json_calls {
             assert_eq!(browser.server_fn_json(name, &body).await.status(), expected, "{user} {name}");

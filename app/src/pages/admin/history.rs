@@ -10,8 +10,9 @@ use crate::components::time::LocalTime;
 use crate::dto::ConfigVersionView;
 use crate::serverfns::config::{RestoreConfig, config_history};
 
-const KINDS: [(&str, &str); 4] = [
+const KINDS: [(&str, &str); 5] = [
     ("routing", "Routing rules"),
+    ("expectations", "Expectations"),
     ("sla_policy", "SLA policies"),
     ("queue", "Queues"),
     ("site", "Sites and calendars"),

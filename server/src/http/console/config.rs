@@ -33,6 +33,14 @@ impl ConfigPort for ConsoleServices {
         answer(async { Ok(self.services.save_site(&self.as_admin().await?, site).await?) }).await
     }
 
+    async fn expectations(&self) -> Result<crossdock::lineage::ExpectationSet, AppError> {
+        answer(async { Ok(self.services.expectations(&self.as_admin().await?)) }).await
+    }
+
+    async fn save_expectations(&self, expectations: crossdock::lineage::ExpectationSet) -> Result<(), AppError> {
+        answer(async { Ok(self.services.save_expectations(&self.as_admin().await?, expectations).await?) }).await
+    }
+
     async fn list_policies(&self) -> Result<Vec<SlaPolicySpec>, AppError> {
         answer(async { Ok(self.services.policies(&self.as_admin().await?)) }).await
     }

@@ -38,7 +38,7 @@ impl LineagePort for ConsoleServices {
             Ok(LineageView {
                 keys: l.keys.iter().map(ToString::to_string).collect(),
                 progress: l.progress,
-                overdue: Vec::new(),
+                overdue: l.overdue,
                 milestones: l
                     .milestones
                     .into_iter()

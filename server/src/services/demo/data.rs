@@ -150,10 +150,36 @@ pub fn configuration() -> ConfigDocs {
             rule("Inventory mismatches", "inventory-control", vec![of_type("exception.inventory_mismatch")]),
             rule("Allocation failures", "inventory-control", vec![of_type("exception.allocation_failed")]),
             rule("Invoice triggers", "billing", vec![of_type("exception.invoice_trigger_failed")]),
+            rule(
+                "Overdue supplier milestones",
+                "purchasing",
+                vec![
+                    of_type("exception.milestone_overdue"),
+                    cond("data:/expected", "equals", json!("po.acknowledged")),
+                ],
+            ),
+            rule(
+                "Overdue receipts",
+                "receiving",
+                vec![of_type("exception.milestone_overdue"), cond("data:/expected", "equals", json!("receipt.posted"))],
+            ),
+            rule(
+                "Overdue deliveries",
+                "transportation",
+                vec![
+                    of_type("exception.milestone_overdue"),
+                    cond("data:/expected", "equals", json!("delivery.confirmed")),
+                ],
+            ),
+            rule(
+                "Overdue invoices",
+                "billing",
+                vec![of_type("exception.milestone_overdue"), cond("data:/expected", "equals", json!("invoice.posted"))],
+            ),
         ],
         fallback_queue: "triage".into(),
     };
-    ConfigDocs { sites, policies, queues, routing: Some(routing) }
+    ConfigDocs { sites, policies, queues, routing: Some(routing), expectations: None }
 }
 
 /// The demo sources: one per system, each writing under its own prefix.
@@ -570,6 +596,7 @@ mod tests {
             policies: docs.policies.into_iter().enumerate().map(|(i, p)| (i as i64, p)).collect(),
             queues,
             routing: docs.routing,
+            expectations: None,
         })
         .unwrap();
         for (event, _) in events(Utc::now()) {

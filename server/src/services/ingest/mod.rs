@@ -189,6 +189,15 @@ impl Services {
                     continue;
                 }
             };
+            if event.exception_kind().is_some_and(|k| !k.from_senders()) && source.name.as_str() != super::SYSTEM_SOURCE
+            {
+                let problem = FieldProblem {
+                    pointer: "/type".into(),
+                    message: format!("`{}` is raised by Crossdock itself, not sent", event.event_type),
+                };
+                results[i] = Some(reject(&value, RejectReason::Invalid, vec![problem]));
+                continue;
+            }
             if !source.prefixes.cover(&event.source) {
                 let problem = FieldProblem {
                     pointer: "/source".into(),
