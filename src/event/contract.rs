@@ -195,7 +195,7 @@ pub fn fields(event_type: EventType) -> &'static [Field] {
                 req("available_qty", Quantity),
             ],
             ExceptionKind::MilestoneOverdue => table![
-                req("transaction", Key),
+                req("transaction", Text),
                 req("after", OneOf(MilestoneKind::NAMES)),
                 req("expected", OneOf(MilestoneKind::NAMES)),
                 req("due_at", Time),

@@ -196,7 +196,8 @@ fn exception(kind: E, o: &mut Obj<'_>, p: &mut Problems) -> Option<Body> {
             Body::InvoiceTriggerFailed { invoice, shipment, order, error_code: error_code?, message: message? }
         }
         E::MilestoneOverdue => {
-            let (transaction, due_at) = (o.req_str("transaction", p), o.req_time("due_at", p));
+            // A transaction name is a key kind and a key value: longer than a key.
+            let (transaction, due_at) = (o.req_text("transaction", p), o.req_time("due_at", p));
             let (after, expected) = (o.req_enum("after", p), o.req_enum("expected", p));
             Body::MilestoneOverdue { transaction: transaction?, after: after?, expected: expected?, due_at: due_at? }
         }

@@ -139,6 +139,10 @@ impl Services {
     }
 
     async fn source_named(&self, tx: &mut store::Tx<'_>, name: &str) -> Result<StoredSource, ServiceError> {
+        // Crossdock's own source takes no keys, secrets or changes.
+        if name == super::SYSTEM_SOURCE {
+            return Err(ServiceError::NotFound(format!("source `{name}`")));
+        }
         store::sources::by_name(&mut **tx, name)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("source `{name}`")))

@@ -364,15 +364,14 @@ pub async fn shipped_by_item(
 
 /// The exception a finding already filed was filed as.
 pub async fn exception_of_finding(pool: &Pool, event_id: &str) -> anyhow::Result<Option<ExceptionId>> {
-    let id: Option<i64> = sqlx::query_scalar(
-        "SELECT x.id FROM events e JOIN exceptions x ON x.event_id = e.id \
-         WHERE e.source = 'crossdock/lineage' AND e.event_id = ?",
-    )
-    .bind(event_id)
-    .fetch_optional(pool)
-    .await
-    .context("Failed to find a finding's exception")?;
-    Ok(id.map(ExceptionId::new))
+    // The event's own row names the exception it opened or recurred on.
+    let id: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT exception_id FROM events WHERE source = 'crossdock/lineage' AND event_id = ?")
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await
+            .context("Failed to find a finding's exception")?;
+    Ok(id.flatten().map(ExceptionId::new))
 }
 
 /// Whether a finding was kept for an expectation already.

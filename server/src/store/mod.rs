@@ -32,9 +32,6 @@ pub type Pool = SqlitePool;
 /// A transaction owned by one use case.
 pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 
-/// Begins a transaction that will write. It takes SQLite's write lock at
-/// once (waiting up to the busy timeout for it), so that a transaction that
-/// reads before it writes never fails because another writer went first.
 /// A pause between the slices of a long piece of work, so that writers
 /// waiting on the database get their turn: SQLite's busy wait is not fair,
 /// and a loop that begins its next transaction at once can hold others off
@@ -43,6 +40,9 @@ pub async fn let_writers_in() {
     tokio::time::sleep(std::time::Duration::from_millis(25)).await;
 }
 
+/// Begins a transaction that will write. It takes SQLite's write lock at
+/// once (waiting up to the busy timeout for it), so that a transaction that
+/// reads before it writes never fails because another writer went first.
 pub async fn begin(pool: &Pool) -> Result<Tx<'static>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }

@@ -490,6 +490,32 @@ mod detection {
     }
 
     #[tokio::test]
+    async fn an_overdue_milestone_of_a_transaction_a_sender_named_lands_on_that_transaction() {
+        let app = spawn_app_with(|c| c.lineage_sweep_seconds = 0, None).await;
+        let erp = app.source("erp", "erp", 1000.0, 1000).await;
+        let mut created = event(
+            "p-42",
+            "erp/sap",
+            "po.created",
+            &at(Utc::now() - Duration::days(4)),
+            json!({"refs": {"po": "PO-42"}, "supplier": "SUP-1",
+               "lines": [{"line": 1, "item": "SKU-1", "qty": 10, "uom": "EA", "requested_date": "2026-12-01"}]}),
+        );
+        created["correlationid"] = json!("deal-42");
+        send(&app, &erp, &created).await;
+        let report = app.services.sweep_lineage(Utc::now()).await.expect("sweep").expect("the lease");
+        assert_eq!(report.filed, 1, "{report:?}");
+        let on: Vec<String> = sqlx::query_scalar(
+            "SELECT t.name FROM exceptions x JOIN transactions t ON t.id = x.transaction_id \
+             WHERE x.kind = 'exception.milestone_overdue'",
+        )
+        .fetch_all(app.services.pool())
+        .await
+        .expect("query");
+        assert_eq!(on, vec!["deal-42".to_owned()]);
+    }
+
+    #[tokio::test]
     async fn contradictions_open_exceptions_and_senders_cannot_raise_crossdocks_own() {
         let app = spawn_app_with(|c| c.lineage_sweep_seconds = 0, None).await;
         let key = app.source("hub", "tms portal wms", 1000.0, 1000).await;
@@ -559,5 +585,9 @@ mod detection {
         let r = app.post_event(&key, &forged).await;
         assert_eq!(r.status(), 400);
         assert!(r.text().await.unwrap().contains("raised by Crossdock itself"));
+        // Nor can anyone be given Crossdock's own source.
+        let operator = crossdock_server::auth::Operator::command_line();
+        let taken = app.services.rotate_source_key(&operator, "crossdock", chrono::Duration::zero()).await;
+        assert!(matches!(taken, Err(crossdock_server::services::ServiceError::NotFound(_))), "{taken:?}");
     }
 }
