@@ -322,6 +322,36 @@ pub fn stage_of_exception(
     }
 }
 
+/// Where a page of the transactions list ends: the last row's latest
+/// milestone (milliseconds since the epoch; none when it has none) and id.
+/// Written `1796000000000.42`, or `-.42`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionCursor {
+    pub at: Option<i64>,
+    pub id: i64,
+}
+
+impl TransactionCursor {
+    /// Transactions listed per page.
+    pub const PAGE: usize = 50;
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let (at, id) = text.trim().split_once('.')?;
+        let id = id.parse().ok().filter(|id: &i64| *id > 0)?;
+        let at = if at == "-" { None } else { Some(at.parse().ok()?) };
+        Some(Self { at, id })
+    }
+}
+
+impl std::fmt::Display for TransactionCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.at {
+            Some(at) => write!(f, "{at}.{}", self.id),
+            None => write!(f, "-.{}", self.id),
+        }
+    }
+}
+
 /// After one milestone, another is expected within some hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpectationRule {
@@ -376,8 +406,10 @@ impl ExpectationSet {
             if !(1..=Self::MAX_HOURS).contains(&r.within_hours) {
                 push(i, "within_hours", format!("between 1 and {} hours", Self::MAX_HOURS));
             }
-            if !seen.insert((r.after, r.expect)) {
-                push(i, "expect", "this expectation is listed twice".into());
+            // One expectation per expected milestone: a transaction waits
+            // for it once, whatever started the wait.
+            if !seen.insert(r.expect) {
+                push(i, "expect", "this milestone is already expected by another line".into());
             }
         }
         problems
@@ -440,6 +472,16 @@ mod tests {
 
     fn key(s: &str) -> TransactionKey {
         TransactionKey::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_page_cursor_reads_back_what_it_wrote_and_refuses_the_rest() {
+        for c in [TransactionCursor { at: Some(1_796_000_000_000), id: 42 }, TransactionCursor { at: None, id: 7 }] {
+            assert_eq!(TransactionCursor::parse(&c.to_string()), Some(c));
+        }
+        for bad in ["", "42", "1796.0", "-.-1", "x.4", "1.2.3", "-.", ".5"] {
+            assert_eq!(TransactionCursor::parse(bad), None, "{bad}");
+        }
     }
 
     fn refs(pairs: &[(RefKind, &str)]) -> BusinessRefs {

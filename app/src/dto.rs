@@ -228,6 +228,8 @@ pub struct TransactionQuery {
     pub stage: Option<crossdock::event::MilestoneKind>,
     /// Only those without a milestone for more than this many business hours.
     pub stuck_hours: Option<u32>,
+    /// The page after this row: `crossdock::lineage::TransactionCursor` as text.
+    pub after: Option<String>,
 }
 
 /// What moving an exception to another queue would do to its deadlines.

@@ -6,8 +6,10 @@
 //! concurrent connections: events a second, request latency p50/p99, and the
 //! server's peak resident memory. In the same run it commits the same rows
 //! straight into the same schema in batched transactions (no HTTP, parsing or
-//! routing) and prints the ratio. The event mix is half partial receipts (each
-//! opens an exception) and half receipt milestones.
+//! routing), on a fresh file with and without lineage (no transaction keys:
+//! nothing placed), and prints the ratio. The event mix is half partial
+//! receipts (each opens an exception) and half receipt milestones, a new
+//! purchase order every two events.
 //!
 //! Sizes can be set with BENCH_BATCHED_EVENTS and BENCH_SINGLE_EVENTS.
 
@@ -158,7 +160,7 @@ async fn drive(url: &str, key: &str, bodies: Vec<(String, &'static str, usize)>,
     run
 }
 
-fn item(n: usize) -> IngestItem {
+fn item(n: usize, lineage: bool) -> IngestItem {
     let now = Utc::now();
     let refs = BusinessRefs::new().with(RefKind::Po, format!("PO-{n}")).with(RefKind::Supplier, "SUP-017");
     let body = event(n).to_string();
@@ -193,7 +195,10 @@ fn item(n: usize) -> IngestItem {
             site: Some("DC-ATL".into()),
             body,
             refs: refs.iter().map(|(k, v)| (k, v.to_owned())).collect(),
-            lineage: crossdock::lineage::Facts::of(&crossdock::event::parse(&event(n)).expect("a valid event")),
+            lineage: {
+                let facts = crossdock::lineage::Facts::of(&crossdock::event::parse(&event(n)).expect("a valid event"));
+                if lineage { facts } else { crossdock::lineage::Facts { keys: Vec::new(), ..facts } }
+            },
         },
         exception,
         actor: crossdock::audit::Actor::Source("bench".into()),
@@ -229,26 +234,24 @@ fn main() {
     println!("server peak memory (VmHWM)          {:>8.1} MB", peak_rss_mb(server.child.id()));
     drop(server);
 
-    // The same rows, straight into the same schema, in transactions of 100.
-    let direct_rate = runtime.block_on(async {
-        let url: DatabaseUrl = db.parse().expect("url");
-        let pool = crossdock_server::store::open(&url, Synchronous::Full).await.expect("db");
+    // The same rows, straight into the same schema, in transactions of 100;
+    // and again on a fresh file without lineage (no keys: nothing placed).
+    let direct = |file: String, lineage: bool| {
         let items: Vec<Vec<IngestItem>> =
-            (0..batched / 100).map(|b| (0..100).map(|i| item(b * 100 + i)).collect()).collect();
-        let started = Instant::now();
-        for chunk in &items {
-            commit_items(&pool, chunk).await.expect("committed");
-        }
-        let elapsed = started.elapsed();
-        let rate = batched as f64 / elapsed.as_secs_f64();
-        println!(
-            "{:<34} {:>9} events in {:>6.2} s = {:>8.0} events/s",
-            "direct inserts, 100 per transaction",
-            batched,
-            elapsed.as_secs_f64(),
-            rate
-        );
-        rate
-    });
+            (0..batched / 100).map(|b| (0..100).map(|i| item(b * 100 + i, lineage)).collect()).collect();
+        runtime.block_on(async move {
+            let url: DatabaseUrl = file.parse().expect("url");
+            let pool = crossdock_server::store::open(&url, Synchronous::Full).await.expect("db");
+            let started = Instant::now();
+            for chunk in &items {
+                commit_items(&pool, chunk).await.expect("committed");
+            }
+            batched as f64 / started.elapsed().as_secs_f64()
+        })
+    };
+    let direct_rate = direct(format!("sqlite://{}/direct.db", dir.path().display()), true);
+    let plain_rate = direct(format!("sqlite://{}/plain.db", dir.path().display()), false);
+    println!("{:<34} {:>9} events at {:>8.0} events/s", "direct inserts, 100 per transaction", batched, direct_rate);
+    println!("{:<34} {:>9} events at {:>8.0} events/s", "  the same without lineage", batched, plain_rate);
     println!("ratio of (a) to direct inserts      {:>8.2}", batched_rate / direct_rate);
 }

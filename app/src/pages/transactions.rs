@@ -4,7 +4,7 @@
 
 use crossdock::Named;
 use crossdock::event::MilestoneKind;
-use crossdock::lineage::Flow;
+use crossdock::lineage::{Flow, TransactionCursor};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -66,8 +66,20 @@ pub fn TransactionsPage() -> impl IntoView {
             customer: text("customer"),
             stage: text("stage").and_then(|s| s.parse().ok()),
             stuck_hours: text("stuck").and_then(|h| h.trim().parse().ok()),
+            after: text("after"),
         }
     });
+    // The same view from the row after `cursor`, or from the start.
+    let page_link = move |cursor: Option<String>| {
+        let mut p = params.get();
+        match cursor {
+            Some(c) => p.replace("after", c),
+            None => {
+                p.remove("after");
+            }
+        }
+        format!("/transactions{}", p.to_query_string())
+    };
     let listed = Resource::new(move || query.get(), transactions);
     let value = move |k: &'static str| move || params.read().get(k).unwrap_or_default();
     let stage_options = [Flow::ProcureToReceive, Flow::OrderToCash]
@@ -78,6 +90,23 @@ pub fn TransactionsPage() -> impl IntoView {
             view! { <option value=s.as_str() selected=chosen>{s.label()}</option> }
         })
         .collect_view();
+    let listing = move |list: Vec<TransactionSummary>| {
+        let next = (list.len() >= TransactionCursor::PAGE)
+            .then(|| {
+                list.last()
+                    .map(|t| TransactionCursor { at: t.last_milestone_at.map(|a| a.timestamp_millis()), id: t.id })
+            })
+            .flatten();
+        let paged = params.read_untracked().get("after").is_some();
+        view! {
+            {table(list)}
+            <nav class="pager" aria-label="Pages">
+                {paged.then(|| view! { <a href=page_link(None)>"First page"</a> })}
+                {next.map(|c| view! { <a href=page_link(Some(c.to_string()))>"Next page"</a> })}
+            </nav>
+        }
+        .into_any()
+    };
     view! {
         <section class="page transactions-page">
             <h1>"Transactions"</h1>
@@ -105,7 +134,7 @@ pub fn TransactionsPage() -> impl IntoView {
                 </div>
                 <button type="submit">"Show"</button>
             </Form>
-            <Loaded resource=listed what="transactions" show=table />
+            <Loaded resource=listed what="transactions" show=listing />
         </section>
     }
 }

@@ -48,7 +48,7 @@ pub(super) async fn backfill(pool: &Pool) -> anyhow::Result<()> {
             .collect();
         let refs: Vec<(i64, &Facts)> = facts.iter().map(|(id, f)| (*id, f)).collect();
         let mut tx = store::begin(pool).await.context("Failed to begin a transaction")?;
-        placed += store::lineage::place_events(&mut tx, &refs, Utc::now()).await?.len();
+        placed += store::lineage::place_logged_events(&mut tx, &refs, Utc::now()).await?;
         tx.commit().await.context("Failed to commit placed events")?;
         store::let_writers_in().await;
     }
@@ -131,6 +131,8 @@ pub struct TransactionQuery {
     pub customer: Option<String>,
     pub stage: Option<MilestoneKind>,
     pub stuck_hours: Option<u32>,
+    /// The page after this row.
+    pub after: Option<crossdock::lineage::TransactionCursor>,
 }
 
 fn milestone_of(event: &LoggedEvent) -> Option<Milestone> {
@@ -217,26 +219,44 @@ impl Services {
         _viewer: &Viewer,
         query: &TransactionQuery,
     ) -> Result<Vec<TransactionInfo>, ServiceError> {
-        const SHOWN: usize = 200;
+        const SHOWN: usize = crossdock::lineage::TransactionCursor::PAGE;
+        // "Stuck" counts business hours, which pass no faster than
+        // wall-clock ones: the store selects by wall-clock time, and rows
+        // are read a slice at a time until a page passes the finer test.
+        const SLICE: u32 = 100;
+        const MOST_SLICES: usize = 20;
         let now = Utc::now();
         let text = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        let filter = TransactionFilter {
+        let mut filter = TransactionFilter {
             flow: query.flow.or_else(|| query.stage.and_then(Flow::of_milestone)),
             site: text(&query.site),
             supplier: text(&query.supplier),
             customer: text(&query.customer),
             stage: query.stage.and_then(stage_number).map(|(_, n)| n),
-            // Business hours pass no faster than wall-clock ones.
             quiet_since: query.stuck_hours.map(|h| now - Duration::hours(i64::from(h))),
-            limit: if query.stuck_hours.is_some() { 2000 } else { SHOWN as u32 },
+            after: query.after,
+            limit: if query.stuck_hours.is_some() { SLICE } else { SHOWN as u32 },
         };
-        let listed = store::lineage::list(&self.pool, &filter).await?;
-        Ok(listed
-            .into_iter()
-            .map(|t| self.info(t, now))
-            .filter(|t| query.stuck_hours.is_none_or(|h| t.quiet_hours.is_some_and(|q| q > i64::from(h))))
-            .take(SHOWN)
-            .collect())
+        let mut shown = Vec::new();
+        for _ in 0..MOST_SLICES {
+            let listed = store::lineage::list(&self.pool, &filter).await?;
+            let complete = listed.len() < filter.limit as usize;
+            filter.after = listed.last().map(|t| crossdock::lineage::TransactionCursor {
+                at: t.last_milestone_at.map(|at| at.timestamp_millis()),
+                id: t.id,
+            });
+            shown.extend(
+                listed
+                    .into_iter()
+                    .map(|t| self.info(t, now))
+                    .filter(|t| query.stuck_hours.is_none_or(|h| t.quiet_hours.is_some_and(|q| q > i64::from(h)))),
+            );
+            if complete || shown.len() >= SHOWN || query.stuck_hours.is_none() {
+                break;
+            }
+        }
+        shown.truncate(SHOWN);
+        Ok(shown)
     }
 
     /// The transaction a typed key names.

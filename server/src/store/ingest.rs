@@ -42,13 +42,46 @@ fn millis(t: Option<DateTime<Utc>>) -> Option<i64> {
 
 /// Writes the items in order, in the caller's transaction.
 pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec<WriteOutcome>> {
-    // 1. The event log; a conflict on (source, id) means a duplicate.
-    let mut logged: HashMap<(&str, &str), i64> = HashMap::new();
+    // 1. Which events are new: the first copy in the batch of each
+    // (source, id) not logged before. The writer holds the write lock, so
+    // nothing logs one in between.
+    let mut stored: HashSet<(String, String)> = HashSet::new();
     for chunk in items.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (source_id, source, event_id, type, time, received_at, subject, correlation_id, site, body) ",
-        );
+        let mut q = QueryBuilder::<Sqlite>::new("WITH v (source, event_id) AS (");
         q.push_values(chunk, |mut b, item| {
+            b.push_bind(&item.event.source).push_bind(&item.event.event_id);
+        });
+        q.push(") SELECT e.source, e.event_id FROM v JOIN events e ON e.source = v.source AND e.event_id = v.event_id");
+        let rows: Vec<(String, String)> =
+            q.build_query_as().fetch_all(&mut **tx).await.context("Failed to look for logged events")?;
+        stored.extend(rows);
+    }
+    let mut claimed: HashSet<(&str, &str)> = HashSet::new();
+    let fresh: Vec<&IngestItem> = items
+        .iter()
+        .copied()
+        .filter(|item| {
+            let key = (item.event.source.as_str(), item.event.event_id.as_str());
+            !stored.contains(&(key.0.to_owned(), key.1.to_owned())) && claimed.insert(key)
+        })
+        .collect();
+
+    // 2. Their business transactions, with the key index, so that each is
+    // logged with its transaction in one write.
+    let placing: Vec<(usize, &crossdock::lineage::Facts)> =
+        fresh.iter().enumerate().map(|(i, item)| (i, &item.event.lineage)).collect();
+    let now = items.first().map_or_else(Utc::now, |i| i.event.received_at);
+    let placed = super::lineage::place_events(tx, &placing, now).await?;
+
+    // 3. The event log (a conflict on (source, id) would still be a duplicate).
+    let mut logged: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut transaction_of: HashMap<i64, i64> = HashMap::new();
+    for (n, chunk) in fresh.chunks(CHUNK).enumerate() {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (source_id, source, event_id, type, time, received_at, subject, correlation_id, site, body, \
+             transaction_id) ",
+        );
+        q.push_values(chunk.iter().enumerate(), |mut b, (i, item)| {
             let e = &item.event;
             b.push_bind(e.source_id)
                 .push_bind(&e.source)
@@ -59,16 +92,20 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
                 .push_bind(&e.subject)
                 .push_bind(&e.correlation_id)
                 .push_bind(&e.site)
-                .push_bind(&e.body);
+                .push_bind(&e.body)
+                .push_bind(placed.get(&(n * CHUNK + i)).copied());
         });
         q.push(" ON CONFLICT (source, event_id) DO NOTHING RETURNING id, source, event_id");
         let rows: Vec<(i64, String, String)> =
             q.build_query_as().fetch_all(&mut **tx).await.context("Failed to log events")?;
         let by_key: HashMap<(String, String), i64> = rows.into_iter().map(|(id, s, e)| ((s, e), id)).collect();
-        for item in chunk {
+        for (i, item) in chunk.iter().enumerate() {
             let key = (item.event.source.clone(), item.event.event_id.clone());
             if let Some(id) = by_key.get(&key) {
-                logged.entry((&item.event.source, &item.event.event_id)).or_insert(*id);
+                logged.insert((&item.event.source, &item.event.event_id), *id);
+                if let Some(txn) = placed.get(&(n * CHUNK + i)) {
+                    transaction_of.insert(*id, *txn);
+                }
             }
         }
     }
@@ -81,12 +118,6 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
             logged.get(&key).copied().filter(|_| claimed.insert(key))
         })
         .collect();
-
-    // Each logged event's business transaction, with the key index.
-    let placing: Vec<(i64, &crossdock::lineage::Facts)> =
-        items.iter().zip(&event_ids).filter_map(|(item, id)| Some(((*id)?, &item.event.lineage))).collect();
-    let now = items.first().map_or_else(Utc::now, |i| i.event.received_at);
-    let transaction_of = super::lineage::place_events(tx, &placing, now).await?;
 
     let mut refs: Vec<(i64, &str, &str)> = Vec::new();
     for (item, id) in items.iter().zip(&event_ids) {

@@ -7,7 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::ExceptionListItem;
-use crossdock::lineage::{Facts, Flow, Found, Named, TRANSACTION_KEYS, TransactionKey, place, stage_number};
+use crossdock::lineage::{
+    Facts, Flow, Found, Named, TRANSACTION_KEYS, TransactionCursor, TransactionKey, place, stage_number,
+};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::exceptions::{ITEM_COLUMNS, ItemRow};
@@ -53,13 +55,14 @@ impl Summary {
     }
 }
 
-/// Places logged events (`(event row id, facts)`, in order) in their
-/// transactions; the transaction of each event that has one.
-pub async fn place_events(
+/// Places events (`(the caller's handle, facts)`, in order) in their
+/// transactions, creating, indexing, linking and summing those up; the
+/// transaction of each event that has one, by handle.
+pub async fn place_events<K: Copy + Eq + std::hash::Hash>(
     tx: &mut Tx<'_>,
-    events: &[(i64, &Facts)],
+    events: &[(K, &Facts)],
     now: DateTime<Utc>,
-) -> anyhow::Result<HashMap<i64, i64>> {
+) -> anyhow::Result<HashMap<K, i64>> {
     // What the index and the transactions table already hold for this batch.
     let keys: BTreeSet<&TransactionKey> = events.iter().flat_map(|(_, f)| &f.keys).collect();
     let mut index: HashMap<TransactionKey, Txn> = indexed(tx, &keys).await?;
@@ -73,7 +76,7 @@ pub async fn place_events(
     let mut by_name: HashMap<String, Txn> = named(tx, &names).await?;
 
     let mut new_names: Vec<String> = Vec::new();
-    let mut placed: Vec<(i64, Txn)> = Vec::new();
+    let mut placed: Vec<(K, Txn)> = Vec::new();
     let mut new_keys: Vec<(TransactionKey, Txn)> = Vec::new();
     let mut links: BTreeSet<(Txn, Txn)> = BTreeSet::new();
     let mut summaries: HashMap<Txn, Summary> = HashMap::new();
@@ -98,8 +101,9 @@ pub async fn place_events(
     }
 
     // The new transactions, then everything in terms of their ids.
-    let first_at: HashMap<Txn, i64> = summaries.iter().filter_map(|(t, s)| Some((*t, s.first_at?))).collect();
-    let made = create(tx, &new_names, &first_at, now).await?;
+    // New transactions are written whole; stored ones get their summary
+    // folded in below.
+    let made = create(tx, &new_names, &summaries, now).await?;
     let id = |t: Txn| match t {
         Txn::Stored(id) => id,
         Txn::New(i) => made[i],
@@ -123,40 +127,61 @@ pub async fn place_events(
         q.push(" ON CONFLICT DO NOTHING");
         q.build().execute(&mut **tx).await.context("Failed to link transactions")?;
     }
+    // Every transaction's summary in one statement per chunk.
+    let summaries: Vec<(i64, Summary)> = summaries
+        .into_iter()
+        .filter_map(|(t, s)| match t {
+            Txn::Stored(id) => Some((id, s)),
+            Txn::New(_) => None,
+        })
+        .collect();
+    for chunk in summaries.chunks(CHUNK) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("WITH v (id, flow, stage, first_at, last_at, site, supplier, customer) AS (");
+        q.push_values(chunk, |mut b, (txn, s)| {
+            b.push_bind(*txn)
+                .push_bind(s.flow)
+                .push_bind(s.stage)
+                .push_bind(s.first_at)
+                .push_bind(s.last_milestone_at)
+                .push_bind(&s.site)
+                .push_bind(&s.supplier)
+                .push_bind(&s.customer);
+        });
+        q.push(
+            ") UPDATE transactions SET flow = COALESCE(transactions.flow, v.flow), \
+             stage = CASE WHEN COALESCE(transactions.flow, v.flow) = v.flow \
+                 THEN MAX(transactions.stage, v.stage) ELSE transactions.stage END, \
+             first_at = MIN(transactions.first_at, COALESCE(v.first_at, transactions.first_at)), \
+             last_milestone_at = CASE WHEN v.last_at IS NULL THEN transactions.last_milestone_at \
+                 ELSE MAX(COALESCE(transactions.last_milestone_at, v.last_at), v.last_at) END, \
+             site = COALESCE(transactions.site, v.site), supplier = COALESCE(transactions.supplier, v.supplier), \
+             customer = COALESCE(transactions.customer, v.customer), updated_at = ",
+        );
+        q.push_bind(to_millis(now)).push(" FROM v WHERE transactions.id = v.id");
+        q.build().execute(&mut **tx).await.context("Failed to update transactions")?;
+    }
+    let of_event = placed.into_iter().map(|(e, t)| (e, id(t))).collect();
+    Ok(of_event)
+}
+
+/// Places events already logged (by row id) and records their transactions
+/// on their rows; how many were placed.
+pub async fn place_logged_events(
+    tx: &mut Tx<'_>,
+    events: &[(i64, &Facts)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let placed: Vec<(i64, i64)> = place_events(tx, events, now).await?.into_iter().collect();
     for chunk in placed.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new("WITH v (e, t) AS (");
         q.push_values(chunk, |mut b, (event, txn)| {
-            b.push_bind(*event).push_bind(id(*txn));
+            b.push_bind(*event).push_bind(*txn);
         });
         q.push(") UPDATE events SET transaction_id = v.t FROM v WHERE events.id = v.e");
         q.build().execute(&mut **tx).await.context("Failed to place events in their transactions")?;
     }
-    let summaries: Vec<(i64, Summary)> = summaries.into_iter().map(|(t, s)| (id(t), s)).collect();
-    for (txn, s) in &summaries {
-        sqlx::query(
-            "UPDATE transactions SET flow = COALESCE(flow, ?1), \
-             stage = CASE WHEN COALESCE(flow, ?1) = ?1 THEN MAX(stage, ?2) ELSE stage END, \
-             first_at = MIN(first_at, COALESCE(?3, first_at)), \
-             last_milestone_at = CASE WHEN ?4 IS NULL THEN last_milestone_at \
-                 ELSE MAX(COALESCE(last_milestone_at, ?4), ?4) END, \
-             site = COALESCE(site, ?5), supplier = COALESCE(supplier, ?6), customer = COALESCE(customer, ?7), \
-             updated_at = ?8 WHERE id = ?9",
-        )
-        .bind(s.flow)
-        .bind(s.stage)
-        .bind(s.first_at)
-        .bind(s.last_milestone_at)
-        .bind(&s.site)
-        .bind(&s.supplier)
-        .bind(&s.customer)
-        .bind(to_millis(now))
-        .bind(txn)
-        .execute(&mut **tx)
-        .await
-        .context("Failed to update a transaction")?;
-    }
-    let of_event = placed.into_iter().map(|(e, t)| (e, id(t))).collect();
-    Ok(of_event)
+    Ok(placed.len())
 }
 
 /// The index entries of these keys.
@@ -204,16 +229,28 @@ async fn named(tx: &mut Tx<'_>, names: &BTreeSet<String>) -> anyhow::Result<Hash
 async fn create(
     tx: &mut Tx<'_>,
     names: &[String],
-    first_at: &HashMap<Txn, i64>,
+    summaries: &HashMap<Txn, Summary>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(names.len());
     let now = to_millis(now);
+    let none = Summary::default();
     for (offset, chunk) in names.chunks(CHUNK).enumerate() {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO transactions (name, first_at, updated_at) ");
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO transactions (name, flow, stage, site, supplier, customer, first_at, last_milestone_at, \
+             updated_at) ",
+        );
         q.push_values(chunk.iter().enumerate(), |mut b, (i, name)| {
-            let at = first_at.get(&Txn::New(offset * CHUNK + i)).copied().unwrap_or(now);
-            b.push_bind(name).push_bind(at).push_bind(now);
+            let s = summaries.get(&Txn::New(offset * CHUNK + i)).unwrap_or(&none);
+            b.push_bind(name)
+                .push_bind(s.flow)
+                .push_bind(s.stage)
+                .push_bind(&s.site)
+                .push_bind(&s.supplier)
+                .push_bind(&s.customer)
+                .push_bind(s.first_at.unwrap_or(now))
+                .push_bind(s.last_milestone_at)
+                .push_bind(now);
         });
         q.push(" RETURNING name, id");
         let rows: Vec<(String, i64)> =
@@ -379,11 +416,14 @@ pub async fn find(pool: &Pool, typed: &str) -> anyhow::Result<Option<i64>> {
         return Ok(Some(id));
     }
     let value = TransactionKey::parse(typed).map_or(typed.to_owned(), |k| k.value);
-    let found: Vec<(String, i64)> = sqlx::query_as("SELECT kind, transaction_id FROM transaction_keys WHERE value = ?")
-        .bind(&value)
-        .fetch_all(pool)
-        .await
-        .context("Failed to find a transaction")?;
+    // Every kind is named so that the primary key (kind, value) answers.
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT kind, transaction_id FROM transaction_keys WHERE kind IN (");
+    let mut kinds = q.separated(", ");
+    for kind in TRANSACTION_KEYS {
+        kinds.push_bind(kind.as_str());
+    }
+    q.push(") AND value = ").push_bind(&value);
+    let found: Vec<(String, i64)> = q.build_query_as().fetch_all(pool).await.context("Failed to find a transaction")?;
     let rank = |kind: &str| TRANSACTION_KEYS.iter().position(|k| k.as_str() == kind).unwrap_or(usize::MAX);
     Ok(found.into_iter().min_by_key(|(kind, _)| rank(kind)).map(|(_, id)| id))
 }
@@ -399,11 +439,44 @@ pub struct TransactionFilter {
     pub stage: Option<usize>,
     /// No milestone since before this instant, and not at its flow's end.
     pub quiet_since: Option<DateTime<Utc>>,
+    /// The page after this row.
+    pub after: Option<TransactionCursor>,
     pub limit: u32,
 }
 
-/// Transactions, the longest quiet first.
+/// Transactions, the longest quiet first: those with milestones by the
+/// time of their last one, then those without any. Each part is read in the
+/// order of an index, so any page costs the same.
 pub async fn list(pool: &Pool, filter: &TransactionFilter) -> anyhow::Result<Vec<Transaction>> {
+    let mut rows: Vec<TransactionRow> = Vec::new();
+    let without_milestones_only = filter.after.is_some_and(|c| c.at.is_none());
+    if !without_milestones_only {
+        let mut q = filtered(filter);
+        q.push(" AND t.last_milestone_at IS NOT NULL");
+        if let Some(TransactionCursor { at: Some(at), id }) = filter.after {
+            // A lower bound the index can seek to, then the rows after the
+            // cursor's among those at the same instant.
+            q.push(" AND t.last_milestone_at >= ").push_bind(at);
+            q.push(" AND (t.last_milestone_at > ").push_bind(at).push(" OR t.id > ").push_bind(id).push(")");
+        }
+        q.push(" ORDER BY t.last_milestone_at, t.id LIMIT ").push_bind(filter.limit);
+        rows = q.build_query_as().fetch_all(pool).await.context("Failed to list transactions")?;
+    }
+    let room = u32::try_from(rows.len()).map_or(0, |n| filter.limit.saturating_sub(n));
+    if room > 0 && filter.quiet_since.is_none() {
+        let mut q = filtered(filter);
+        q.push(" AND t.last_milestone_at IS NULL");
+        if let Some(TransactionCursor { at: None, id }) = filter.after {
+            q.push(" AND t.id > ").push_bind(id);
+        }
+        q.push(" ORDER BY t.id LIMIT ").push_bind(room);
+        let more: Vec<_> = q.build_query_as().fetch_all(pool).await.context("Failed to list transactions")?;
+        rows.extend(more);
+    }
+    transactions_of(rows)
+}
+
+fn filtered(filter: &TransactionFilter) -> QueryBuilder<'static, Sqlite> {
     let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM transactions t WHERE 1 = 1"));
     if let Some(flow) = filter.flow {
         q.push(" AND t.flow = ").push_bind(flow.as_str());
@@ -422,9 +495,7 @@ pub async fn list(pool: &Pool, filter: &TransactionFilter) -> anyhow::Result<Vec
         q.push_bind(Flow::ProcureToReceive.stages().len() as i64);
         q.push(" ELSE ").push_bind(Flow::OrderToCash.stages().len() as i64).push(" END");
     }
-    q.push(" ORDER BY t.last_milestone_at IS NULL, t.last_milestone_at, t.id LIMIT ").push_bind(filter.limit);
-    let rows = q.build_query_as().fetch_all(pool).await.context("Failed to list transactions")?;
-    transactions_of(rows)
+    q
 }
 
 /// The transaction of an exception, if it has one.

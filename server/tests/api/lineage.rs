@@ -394,6 +394,62 @@ async fn the_lineage_shows_milestones_to_everyone_and_exceptions_only_to_those_w
     assert_eq!(signed_out.status(), 401);
 }
 
+#[tokio::test]
+async fn the_transactions_list_pages_through_everything_once_in_order() {
+    let app = crate::helpers::spawn_app_with_demo().await;
+    let pool = app.services.pool();
+    // 130 more transactions: 100 with a last milestone (some at the same
+    // instant), 30 without any.
+    for n in 0..130_i64 {
+        let last = (n < 100).then_some(1_700_000_000_000 + (n / 3) * 60_000);
+        sqlx::query(
+            "INSERT INTO transactions (name, flow, stage, first_at, last_milestone_at, updated_at) \
+             VALUES (?, 'order_to_cash', 1, 0, ?, 0)",
+        )
+        .bind(format!("order:SO-P{n}"))
+        .bind(last)
+        .execute(pool)
+        .await
+        .expect("insert");
+    }
+    let total = app.scalar("SELECT COUNT(*) FROM transactions").await;
+    let sam = app.signed_in("sam").await;
+    let mut seen: Vec<crossdock_app::dto::TransactionSummary> = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..20 {
+        let page: Vec<crossdock_app::dto::TransactionSummary> =
+            sam.server_fn_json("transactions", &json!({"query": {"after": after}})).await.json().await.expect("a page");
+        assert!(page.len() <= 50);
+        let Some(last) = page.last() else { break };
+        after = Some(
+            crossdock::lineage::TransactionCursor {
+                at: last.last_milestone_at.map(|a| a.timestamp_millis()),
+                id: last.id,
+            }
+            .to_string(),
+        );
+        let full = page.len() == 50;
+        seen.extend(page);
+        if !full {
+            break;
+        }
+    }
+    let ids: std::collections::BTreeSet<i64> = seen.iter().map(|t| t.id).collect();
+    assert_eq!(ids.len(), seen.len(), "no transaction twice");
+    assert_eq!(seen.len() as i64, total, "every transaction once");
+    let order: Vec<(bool, Option<i64>, i64)> = seen
+        .iter()
+        .map(|t| (t.last_milestone_at.is_none(), t.last_milestone_at.map(|a| a.timestamp()), t.id))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "the longest quiet first, those without milestones last");
+
+    let bad = sam.server_fn_json("transactions", &json!({"query": {"after": "yesterday"}})).await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("not a page of this list"));
+}
+
 mod detection {
     use chrono::{Duration, SecondsFormat, Utc};
 

@@ -74,6 +74,13 @@ impl LineagePort for ConsoleServices {
             if query.stuck_hours.is_some_and(|h| h > 24 * 365) {
                 return Err(AppError::invalid("stuck_hours", "at most a year of business hours"));
             }
+            let after = match query.after.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+                Some(text) => Some(
+                    crossdock::lineage::TransactionCursor::parse(text)
+                        .ok_or_else(|| AppError::invalid("after", "not a page of this list"))?,
+                ),
+                None => None,
+            };
             let query = services::TransactionQuery {
                 flow: query.flow,
                 site: query.site,
@@ -81,6 +88,7 @@ impl LineagePort for ConsoleServices {
                 customer: query.customer,
                 stage: query.stage,
                 stuck_hours: query.stuck_hours,
+                after,
             };
             let listed = self.services.transactions(&self.as_viewer().await?, &query).await?;
             Ok(listed.into_iter().map(summary).collect())
