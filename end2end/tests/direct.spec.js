@@ -75,6 +75,8 @@ test('an integration failure opened by URL works: one replay panel, and an actio
   await expect(act.getByRole('status')).toHaveText('Done: claim.');
   await expect(page.locator('.detail-head')).toContainText('assigned to sam');
   await expect(page.getByRole('region', { name: 'Timeline' })).toContainText('user:sam claimed');
+  // The page's timers (a replay is followed every 2 s) warn of nothing either.
+  await page.waitForTimeout(2500);
   expect(problems).toEqual([]);
 });
 

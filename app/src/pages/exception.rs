@@ -43,6 +43,13 @@ pub fn ExceptionPage() -> impl IntoView {
     let people = Resource::new(|| (), |_| assignees());
     let queues = Resource::new(|| (), |_| list_queues());
 
+    // Whether a replay is under way, read in an effect (timers may not read
+    // a resource directly while the page hydrates).
+    let under_way = RwSignal::new(false);
+    Effect::new(move |_| {
+        let scheduled = replay.get().and_then(Result::ok).is_some_and(|v| v.state == Some(ReplayState::Scheduled));
+        under_way.set(scheduled);
+    });
     // Others' changes show up, unless a note or a correction is being
     // written; a replay under way is followed closely.
     Effect::new(move |_| {
@@ -56,11 +63,7 @@ pub fn ExceptionPage() -> impl IntoView {
         );
         let live = set_interval_with_handle(
             move || {
-                let under_way = replay
-                    .get_untracked()
-                    .and_then(Result::ok)
-                    .is_some_and(|v| v.state == Some(ReplayState::Scheduled));
-                if under_way && !replay_form.editing() {
+                if under_way.get_untracked() && !replay_form.editing() {
                     replay_tick.update(|t| *t += 1);
                 }
             },
