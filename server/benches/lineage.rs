@@ -10,6 +10,9 @@
 //! with and without lineage (key index, placement, and the sweep that starts
 //! the expectations), side by side. Prints p50, p95 and max.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -22,23 +25,12 @@ use crossdock_server::services::{NewUser, Services, TransactionQuery};
 use crossdock_server::store::events::EventRecord;
 use serde_json::{Value, json};
 use sqlx::{QueryBuilder, Sqlite};
+use support::{Rng, report};
 
 const SITES: [&str; 3] = ["DC-ATL", "DC-DAL", "DC-RNO"];
 const EVENTS_PER_TRANSACTION: i64 = 10;
 const OVERDUE: i64 = 1_000;
 const HOUR: i64 = 3_600_000;
-
-/// A small, fixed generator so every run fills the same data.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The milestone types of a transaction's ten events, in order.
 fn types(flow: Flow) -> [&'static str; 10] {
@@ -250,12 +242,6 @@ async fn fill(pool: &crossdock_server::store::Pool, transactions: i64) {
         .expect("the sweep starts after the filled events");
     sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
     println!("filled {transactions} transactions, {event_id} events in {:.1} s", started.elapsed().as_secs_f64());
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
-    println!("{name:<52} p50 {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms", pct(0.5), pct(0.95), pct(1.0));
 }
 
 async fn user(services: &Services, name: &str, role: &str) -> CurrentUser {

@@ -6,7 +6,10 @@
 //! depths (keyset cursors from the first page to the last), the counts beside
 //! the list, and the detail of an exception. Prints p50, p95 and max.
 
-use std::time::{Duration, Instant};
+#[path = "support/mod.rs"]
+mod support;
+
+use std::time::Instant;
 
 use chrono::Utc;
 use crossdock::ExceptionId;
@@ -17,6 +20,7 @@ use crossdock_server::auth::{CurrentUser, Operator};
 use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
 use crossdock_server::services::{ConfigDocs, NewUser, Services};
 use sqlx::{QueryBuilder, Sqlite};
+use support::{Rng, report};
 
 const QUEUES: [&str; 10] = [
     "receiving",
@@ -39,18 +43,6 @@ const KINDS: [&str; 4] = [
 ];
 const SEVERITIES: [(&str, i64); 4] = [("critical", 0), ("high", 1), ("medium", 2), ("low", 3)];
 const STATUSES_OPEN: [&str; 4] = ["new", "acknowledged", "in_progress", "waiting"];
-
-/// A small, fixed generator so every run fills the same data.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 async fn fill(pool: &crossdock_server::store::Pool, total: u64) {
     let started = Instant::now();
@@ -144,12 +136,6 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64) {
     }
     sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
     println!("filled {total} exceptions in {:.1} s", started.elapsed().as_secs_f64());
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
-    println!("{name:<58} p50 {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms", pct(0.5), pct(0.95), pct(1.0));
 }
 
 /// Cursors spread over a view, from its start to its end.

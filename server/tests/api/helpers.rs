@@ -70,6 +70,15 @@ pub fn demo_password(username: &str) -> &'static str {
 }
 
 impl TestApp {
+    /// The services started again on the same database, as after a restart
+    /// (with a throwaway secret key).
+    pub async fn restarted_services(&self) -> Services {
+        let config = Config::defaults(DatabaseUrl::SqliteMemory);
+        let sealer = crossdock_server::secrets::Sealer::load(&crossdock_server::secrets::KeySource::Ephemeral)
+            .expect("an ephemeral key");
+        Services::start(self.services.pool().clone(), config.service_settings(), sealer).await.expect("a restart")
+    }
+
     pub async fn seed_demo(&self) {
         self.services.seed_demo(&Operator::command_line(), chrono::Utc::now()).await.expect("demo data is written");
     }

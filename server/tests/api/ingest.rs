@@ -457,12 +457,7 @@ mod signatures {
             .execute(app.services.pool())
             .await
             .unwrap();
-        let config = crossdock_server::config::Config::defaults(crossdock_server::config::DatabaseUrl::SqliteMemory);
-        let sealer = crossdock_server::secrets::Sealer::load(&crossdock_server::secrets::KeySource::Ephemeral).unwrap();
-        let restarted =
-            crossdock_server::services::Services::start(app.services.pool().clone(), config.service_settings(), sealer)
-                .await
-                .expect("a restart");
+        let restarted = app.restarted_services().await;
         let stored: String = sqlx::query_scalar("SELECT signing_secrets FROM sources WHERE name = 'portal'")
             .fetch_one(restarted.pool())
             .await

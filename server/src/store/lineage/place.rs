@@ -1,19 +1,14 @@
-//! Lineage in the database: placing logged events in their transactions (in
-//! the ingest transaction, a batch at a time), the key index, links, and
-//! each transaction's summary.
+//! Placing events in their transactions (in the ingest transaction, a batch
+//! at a time): the key index, links, and each transaction's summary.
 
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::ExceptionListItem;
-use crossdock::lineage::{
-    Facts, Flow, Found, Named, TRANSACTION_KEYS, TransactionCursor, TransactionKey, place, stage_number,
-};
+use crossdock::lineage::{Facts, Found, Named, TransactionKey, place, stage_number};
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::exceptions::{ITEM_COLUMNS, ItemRow};
-use super::{Pool, Tx, from_millis, to_millis};
+use crate::store::{Tx, to_millis};
 
 /// Rows per multi-row statement.
 const CHUNK: usize = 100;
@@ -263,247 +258,41 @@ async fn create(
     Ok(ids)
 }
 
-/// A business transaction as stored.
-#[derive(Debug, Clone)]
-pub struct Transaction {
-    pub id: i64,
-    pub name: String,
-    pub flow: Option<Flow>,
-    /// The furthest stage reached, 1-based.
-    pub stage: usize,
-    pub site: Option<String>,
-    pub supplier: Option<String>,
-    pub customer: Option<String>,
-    pub first_at: DateTime<Utc>,
-    pub last_milestone_at: Option<DateTime<Utc>>,
-}
-
-#[derive(sqlx::FromRow)]
-struct TransactionRow {
-    id: i64,
-    name: String,
-    flow: Option<String>,
-    stage: i64,
-    site: Option<String>,
-    supplier: Option<String>,
-    customer: Option<String>,
-    first_at: i64,
-    last_milestone_at: Option<i64>,
-}
-
-const COLUMNS: &str = "t.id, t.name, t.flow, t.stage, t.site, t.supplier, t.customer, t.first_at, t.last_milestone_at";
-
-impl TransactionRow {
-    fn into_transaction(self) -> anyhow::Result<Transaction> {
-        Ok(Transaction {
-            id: self.id,
-            name: self.name,
-            flow: self.flow.as_deref().map(str::parse).transpose().context("stored flow is unknown")?,
-            stage: usize::try_from(self.stage).unwrap_or(0),
-            site: self.site,
-            supplier: self.supplier,
-            customer: self.customer,
-            first_at: from_millis(self.first_at)?,
-            last_milestone_at: self.last_milestone_at.map(from_millis).transpose()?,
-        })
-    }
-}
-
-fn transactions_of(rows: Vec<TransactionRow>) -> anyhow::Result<Vec<Transaction>> {
-    rows.into_iter().map(TransactionRow::into_transaction).collect()
-}
-
-pub async fn transaction(pool: &Pool, id: i64) -> anyhow::Result<Option<Transaction>> {
-    let row: Option<TransactionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM transactions t WHERE t.id = ?"))
-        .bind(id)
-        .fetch_optional(pool)
+/// Events logged before lineage are placed up to this event (0: done).
+pub async fn backfill_up_to(pool: &crate::store::Pool) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(up_to_event), 0) FROM lineage_backfill")
+        .fetch_one(pool)
         .await
-        .context("Failed to read a transaction")?;
-    row.map(TransactionRow::into_transaction).transpose()
+        .context("Failed to read the lineage backfill")
 }
 
-/// The keys indexed to a transaction.
-pub async fn keys_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<TransactionKey>> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT kind, value FROM transaction_keys WHERE transaction_id = ? ORDER BY kind, value")
-            .bind(id)
-            .fetch_all(pool)
-            .await
-            .context("Failed to read a transaction's keys")?;
-    rows.into_iter()
-        .map(|(kind, value)| Ok(TransactionKey::new(kind.parse().context("stored key kind is unknown")?, value)))
-        .collect()
-}
-
-/// The transactions linked to one.
-pub async fn linked(pool: &Pool, id: i64) -> anyhow::Result<Vec<Transaction>> {
-    let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM transaction_links l JOIN transactions t ON t.id = CASE WHEN l.a = ?1 THEN l.b ELSE l.a END \
-         WHERE l.a = ?1 OR l.b = ?1 ORDER BY t.name"
-    ))
-    .bind(id)
-    .fetch_all(pool)
-    .await
-    .context("Failed to read linked transactions")?;
-    transactions_of(rows)
-}
-
-/// A logged event of a transaction (not an exception's).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LoggedEvent {
-    pub id: i64,
-    #[sqlx(rename = "type")]
-    pub kind: String,
-    pub time: i64,
-    pub received_at: i64,
-    /// The event's `source` attribute.
-    pub source: String,
-    /// The registered source that sent it.
-    pub sender: String,
-    pub event_id: String,
-    pub body: String,
-}
-
-const EVENT_COLUMNS: &str = "e.id, e.type, e.time, e.received_at, e.source, s.name AS sender, e.event_id, e.body";
-
-/// A transaction's milestones, in the order they happened.
-pub async fn milestones_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<LoggedEvent>> {
-    sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id \
-         WHERE e.transaction_id = ? AND e.type NOT LIKE 'exception.%' ORDER BY e.time, e.id"
-    ))
-    .bind(id)
-    .fetch_all(pool)
-    .await
-    .context("Failed to read a transaction's milestones")
-}
-
-/// One milestone of a transaction, as received.
-pub async fn milestone(pool: &Pool, transaction: i64, event: i64) -> anyhow::Result<Option<LoggedEvent>> {
-    sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id \
-         WHERE e.id = ? AND e.transaction_id = ? AND e.type NOT LIKE 'exception.%'"
-    ))
-    .bind(event)
-    .bind(transaction)
-    .fetch_optional(pool)
-    .await
-    .context("Failed to read a milestone")
-}
-
-/// A transaction's exceptions, oldest first.
-pub async fn exceptions_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<ExceptionListItem>> {
-    let rows: Vec<ItemRow> = sqlx::query_as(&format!(
-        "SELECT {ITEM_COLUMNS} FROM exceptions e WHERE e.transaction_id = ? ORDER BY e.created_at, e.id"
-    ))
-    .bind(id)
-    .fetch_all(pool)
-    .await
-    .context("Failed to read a transaction's exceptions")?;
-    rows.into_iter().map(ItemRow::into_item).collect()
-}
-
-/// The transaction a key's value names (`PO-10045`, `ASN-55120`, or a
-/// whole key or name such as `po:PO-10045`), the most telling kind first.
-pub async fn find(pool: &Pool, typed: &str) -> anyhow::Result<Option<i64>> {
-    let typed = typed.trim();
-    if let Some(id) = sqlx::query_scalar("SELECT id FROM transactions WHERE name = ?")
-        .bind(typed)
-        .fetch_optional(pool)
+/// The next events to place, by id, with their bodies.
+pub async fn events_to_place(
+    pool: &crate::store::Pool,
+    after: i64,
+    up_to: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<(i64, String)>> {
+    sqlx::query_as("SELECT id, body FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?")
+        .bind(after)
+        .bind(up_to)
+        .bind(limit)
+        .fetch_all(pool)
         .await
-        .context("Failed to find a transaction")?
-    {
-        return Ok(Some(id));
-    }
-    let value = TransactionKey::parse(typed).map_or(typed.to_owned(), |k| k.value);
-    // Every kind is named so that the primary key (kind, value) answers.
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT kind, transaction_id FROM transaction_keys WHERE kind IN (");
-    let mut kinds = q.separated(", ");
-    for kind in TRANSACTION_KEYS {
-        kinds.push_bind(kind.as_str());
-    }
-    q.push(") AND value = ").push_bind(&value);
-    let found: Vec<(String, i64)> = q.build_query_as().fetch_all(pool).await.context("Failed to find a transaction")?;
-    let rank = |kind: &str| TRANSACTION_KEYS.iter().position(|k| k.as_str() == kind).unwrap_or(usize::MAX);
-    Ok(found.into_iter().min_by_key(|(kind, _)| rank(kind)).map(|(_, id)| id))
+        .context("Failed to read events to place")
 }
 
-/// Which transactions the list shows.
-#[derive(Debug, Clone, Default)]
-pub struct TransactionFilter {
-    pub flow: Option<Flow>,
-    pub site: Option<String>,
-    pub supplier: Option<String>,
-    pub customer: Option<String>,
-    /// Exactly this stage reached.
-    pub stage: Option<usize>,
-    /// No milestone since before this instant, and not at its flow's end.
-    pub quiet_since: Option<DateTime<Utc>>,
-    /// The page after this row.
-    pub after: Option<TransactionCursor>,
-    pub limit: u32,
-}
-
-/// Transactions, the longest quiet first: those with milestones by the
-/// time of their last one, then those without any. Each part is read in the
-/// order of an index, so any page costs the same.
-pub async fn list(pool: &Pool, filter: &TransactionFilter) -> anyhow::Result<Vec<Transaction>> {
-    let mut rows: Vec<TransactionRow> = Vec::new();
-    let without_milestones_only = filter.after.is_some_and(|c| c.at.is_none());
-    if !without_milestones_only {
-        let mut q = filtered(filter);
-        q.push(" AND t.last_milestone_at IS NOT NULL");
-        if let Some(TransactionCursor { at: Some(at), id }) = filter.after {
-            // A lower bound the index can seek to, then the rows after the
-            // cursor's among those at the same instant.
-            q.push(" AND t.last_milestone_at >= ").push_bind(at);
-            q.push(" AND (t.last_milestone_at > ").push_bind(at).push(" OR t.id > ").push_bind(id).push(")");
-        }
-        q.push(" ORDER BY t.last_milestone_at, t.id LIMIT ").push_bind(filter.limit);
-        rows = q.build_query_as().fetch_all(pool).await.context("Failed to list transactions")?;
-    }
-    let room = u32::try_from(rows.len()).map_or(0, |n| filter.limit.saturating_sub(n));
-    if room > 0 && filter.quiet_since.is_none() {
-        let mut q = filtered(filter);
-        q.push(" AND t.last_milestone_at IS NULL");
-        if let Some(TransactionCursor { at: None, id }) = filter.after {
-            q.push(" AND t.id > ").push_bind(id);
-        }
-        q.push(" ORDER BY t.id LIMIT ").push_bind(room);
-        let more: Vec<_> = q.build_query_as().fetch_all(pool).await.context("Failed to list transactions")?;
-        rows.extend(more);
-    }
-    transactions_of(rows)
-}
-
-fn filtered(filter: &TransactionFilter) -> QueryBuilder<'static, Sqlite> {
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM transactions t WHERE 1 = 1"));
-    if let Some(flow) = filter.flow {
-        q.push(" AND t.flow = ").push_bind(flow.as_str());
-    }
-    for (column, value) in [("site", &filter.site), ("supplier", &filter.supplier), ("customer", &filter.customer)] {
-        if let Some(v) = value {
-            q.push(format!(" AND t.{column} = ")).push_bind(v.clone());
-        }
-    }
-    if let Some(stage) = filter.stage {
-        q.push(" AND t.stage = ").push_bind(i64::try_from(stage).unwrap_or(i64::MAX));
-    }
-    if let Some(before) = filter.quiet_since {
-        q.push(" AND t.last_milestone_at < ").push_bind(to_millis(before));
-        q.push(" AND t.stage < CASE t.flow WHEN 'procure_to_receive' THEN ");
-        q.push_bind(Flow::ProcureToReceive.stages().len() as i64);
-        q.push(" ELSE ").push_bind(Flow::OrderToCash.stages().len() as i64).push(" END");
-    }
-    q
-}
-
-/// The transaction of an exception, if it has one.
-pub async fn of_exception(pool: &Pool, exception: crossdock::ExceptionId) -> anyhow::Result<Option<i64>> {
-    let id: Option<Option<i64>> = sqlx::query_scalar("SELECT transaction_id FROM exceptions WHERE id = ?")
-        .bind(exception.get())
-        .fetch_optional(pool)
-        .await
-        .context("Failed to read an exception's transaction")?;
-    Ok(id.flatten())
+/// Gives the exceptions of placed events their transactions, and marks the
+/// backfill done.
+pub async fn finish_backfill(pool: &crate::store::Pool) -> anyhow::Result<()> {
+    let mut tx = crate::store::begin(pool).await.context("Failed to begin a transaction")?;
+    sqlx::query(
+        "UPDATE exceptions SET transaction_id = (SELECT e.transaction_id FROM events e WHERE e.id = exceptions.event_id) \
+         WHERE transaction_id IS NULL AND event_id IS NOT NULL",
+    )
+    .execute(&mut *tx)
+    .await
+    .context("Failed to give exceptions their transactions")?;
+    sqlx::query("UPDATE lineage_backfill SET up_to_event = 0").execute(&mut *tx).await.context("Failed to finish")?;
+    tx.commit().await.context("Failed to commit the lineage backfill")
 }
