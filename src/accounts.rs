@@ -35,7 +35,9 @@ impl Role {
         match permission {
             P::ViewExceptions => true,
             P::WorkExceptions => matches!(self, Role::Staff | Role::Supervisor | Role::Admin),
-            P::ReassignAnyone | P::ViewSlaBoard | P::CorrectMessages | P::ConfirmReplays | P::PublishViews => {
+            // Auditors read the board; it changes nothing.
+            P::ViewSlaBoard => matches!(self, Role::Supervisor | Role::Admin | Role::Auditor),
+            P::ReassignAnyone | P::CorrectMessages | P::ConfirmReplays | P::PublishViews => {
                 matches!(self, Role::Supervisor | Role::Admin)
             }
             P::ViewAudit => matches!(self, Role::Auditor | Role::Admin),
@@ -163,7 +165,7 @@ mod tests {
     #[test]
     fn auditors_read_everything_and_change_nothing() {
         for p in Permission::ALL {
-            let changes = !matches!(p, Permission::ViewExceptions | Permission::ViewAudit);
+            let changes = !matches!(p, Permission::ViewExceptions | Permission::ViewAudit | Permission::ViewSlaBoard);
             assert_eq!(Role::Auditor.allows(*p), !changes, "{p}");
         }
     }

@@ -119,6 +119,8 @@ named_enum! {
         QueueRetryPolicySet => "queue.retry_policy_set",
         ViewSaved => "view.saved",
         ViewDeleted => "view.deleted",
+        BoardLinkCreated => "board_link.created",
+        BoardLinkRevoked => "board_link.revoked",
     }
 }
 
@@ -144,6 +146,7 @@ named_enum! {
         Routing => "routing",
         View => "view",
         Expectations => "expectations",
+        BoardLink => "board_link",
     }
 }
 

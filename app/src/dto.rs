@@ -322,3 +322,22 @@ pub struct ReplayView {
     /// Newest first.
     pub attempts: Vec<crossdock::replay::ReplayAttempt>,
 }
+
+/// A read-only board link as admins see it (never its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardLinkEntry {
+    pub id: i64,
+    pub name: String,
+    pub grouping: crossdock::board::BoardGrouping,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+}
+
+/// The board a screen's link shows: the link's name and the counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WallBoard {
+    pub name: String,
+    pub board: crossdock::board::Board,
+}

@@ -134,6 +134,12 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/board")
+                        view=|| view! { <Private require=Permission::ViewSlaBoard><pages::board::BoardPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/wall/:token") view=pages::wall::WallPage ssr=SsrMode::Async />
+                    <Route
                         path=path!("/audit")
                         view=|| view! { <Private require=Permission::ViewAudit><pages::audit::AuditPage /></Private> }
                         ssr=SsrMode::Async

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crossdock::accounts::Density;
 use crossdock::audit::AuditRecord;
+use crossdock::board::{Board, BoardGrouping};
 use crossdock::config::SiteSpec;
 use crossdock::replay::{ConnectorSpec, RetryPolicySpec};
 use crossdock::routing::{RouteDecision, RuleSetSpec};
@@ -19,9 +20,10 @@ use leptos::prelude::use_context;
 
 use crate::AppError;
 use crate::dto::{
-    AssigneeOption, BulkTarget, ConfigVersionView, ConnectorEntry, ConnectorTestView, ExceptionDetailView, LineageView,
-    Me, MovePreviewView, MoveView, QueueChoices, QueueEntry, RawEventView, ReplayView, RetryPolicies, RoutingChoices,
-    SavedViewEntry, SourceEntry, TransactionQuery, TransactionSummary, UserEntry,
+    AssigneeOption, BoardLinkEntry, BulkTarget, ConfigVersionView, ConnectorEntry, ConnectorTestView,
+    ExceptionDetailView, LineageView, Me, MovePreviewView, MoveView, QueueChoices, QueueEntry, RawEventView,
+    ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, TransactionQuery, TransactionSummary,
+    UserEntry, WallBoard,
 };
 
 /// A user as the admin form enters it.
@@ -193,9 +195,30 @@ pub trait LineagePort: Send + Sync + 'static {
     async fn milestone_event(&self, transaction: i64, event: i64) -> Result<RawEventView, AppError>;
 }
 
+/// The SLA board and the read-only links screens show it through.
+#[async_trait::async_trait]
+pub trait BoardPort: Send + Sync + 'static {
+    async fn board(&self, grouping: BoardGrouping) -> Result<Board, AppError>;
+    /// The counts a link shows; no session needed, only the link's token.
+    async fn wall_board(&self, token: String) -> Result<WallBoard, AppError>;
+    async fn board_links(&self) -> Result<Vec<BoardLinkEntry>, AppError>;
+    /// Creates a link; answers its secret token (shown once).
+    async fn create_board_link(&self, name: String, grouping: BoardGrouping) -> Result<String, AppError>;
+    async fn revoke_board_link(&self, id: i64) -> Result<(), AppError>;
+}
+
 /// Every use case the console calls.
 pub trait ConsolePort:
-    AuthPort + ExceptionsPort + UsersPort + SourcesPort + QueuesPort + AuditPort + ConfigPort + ReplaysPort + LineagePort
+    AuthPort
+    + ExceptionsPort
+    + UsersPort
+    + SourcesPort
+    + QueuesPort
+    + AuditPort
+    + ConfigPort
+    + ReplaysPort
+    + LineagePort
+    + BoardPort
 {
 }
 
@@ -209,6 +232,7 @@ impl<T> ConsolePort for T where
         + ConfigPort
         + ReplaysPort
         + LineagePort
+        + BoardPort
 {
 }
 

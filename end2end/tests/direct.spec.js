@@ -39,6 +39,7 @@ test('every page hydrates when loaded directly by URL', async ({ page }) => {
     '/admin/users', '/admin/sources', '/admin/queues', '/admin/sites', '/admin/policies', '/admin/routing',
     '/admin/connectors', '/admin/retry-policies', '/admin/history', '/admin/expectations', '/audit',
     '/transactions', '/transactions?stuck=24&flow=order_to_cash',
+    '/board', '/board?by=site', '/board?by=assignee', '/board?display=wall',
   ];
   // Every transaction of the demo, by URL.
   const transactions = await page.evaluate(async () => {

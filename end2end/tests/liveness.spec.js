@@ -69,3 +69,11 @@ test('the queue and an exception page stay flat across twenty refreshes', async 
   const href = await page.getByRole('table', { name: 'Exceptions' }).locator('tbody tr td.id a').first().getAttribute('href');
   await staysFlat(page, href);
 });
+
+test('the SLA board stays flat across twenty refreshes', async ({ page }) => {
+  test.setTimeout(120_000);
+  await watchTimers(page);
+  await signIn(page, DEMO.supervisor);
+  await staysFlat(page, '/board');
+  await staysFlat(page, '/board?by=assignee&display=wall');
+});

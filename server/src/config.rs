@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, FromArgMatches, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
+use crate::clock::Clock;
 use crate::http::session::SessionSettings;
 use crate::jobs::Workers;
 use crate::services::ingest::writer::WriterSettings;
@@ -123,6 +124,11 @@ pub struct Config {
     #[arg(long, env = "CROSSDOCK_REPLAY_WORKERS", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(0..=64), global = true)]
     pub replay_workers: u32,
+
+    /// For end-to-end tests only: a clock that `POST /api/test/clock` moves
+    /// forward, so SLA deadlines pass in seconds. Never in production.
+    #[arg(long, env = "CROSSDOCK_TEST_CLOCK", global = true, hide = true)]
+    pub test_clock: bool,
 }
 
 impl Config {
@@ -148,6 +154,7 @@ impl Config {
                 slow_after: (self.login_lock_after / 3).max(1),
                 address_slow_after: self.login_lock_after * 5,
             },
+            clock: if self.test_clock { Clock::adjustable() } else { Clock::system() },
         }
     }
 

@@ -2,6 +2,7 @@
 //! can be bookmarked), sort orders, keyset cursors, and the SLA snapshot a
 //! list shows for an exception.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::sla::{SlaSnapshot, SlaState};
@@ -49,6 +50,12 @@ pub struct QueueFilter {
     /// or words of the summary.
     pub text: Option<String>,
     pub sort: Option<SortOrder>,
+    /// Opened at or after this instant (`opened_since`, RFC 3339).
+    pub opened_since: Option<DateTime<Utc>>,
+    /// Acknowledged at or after this instant (`acked_since`).
+    pub acked_since: Option<DateTime<Utc>>,
+    /// Resolved or dismissed at or after this instant (`closed_since`).
+    pub closed_since: Option<DateTime<Utc>>,
 }
 
 impl QueueFilter {
@@ -128,6 +135,17 @@ impl QueueFilter {
                     Ok(s) => filter.sort = Some(s),
                     Err(_) => problem("sort", "sort by due, severity or age".to_owned()),
                 },
+                "opened_since" | "acked_since" | "closed_since" => match DateTime::parse_from_rfc3339(&value) {
+                    Ok(t) => {
+                        let t = Some(t.with_timezone(&Utc));
+                        match name.as_ref() {
+                            "opened_since" => filter.opened_since = t,
+                            "acked_since" => filter.acked_since = t,
+                            _ => filter.closed_since = t,
+                        }
+                    }
+                    Err(_) => problem(&name, "is not a time such as 2026-12-02T06:00:00+01:00".to_owned()),
+                },
                 // Unknown parameters (a cursor, a tracking tag) are not filters.
                 _ => {}
             }
@@ -190,6 +208,15 @@ impl QueueFilter {
         }
         if let Some(sort) = self.sort {
             out.append_pair("sort", sort.as_str());
+        }
+        for (name, since) in [
+            ("opened_since", self.opened_since),
+            ("acked_since", self.acked_since),
+            ("closed_since", self.closed_since),
+        ] {
+            if let Some(t) = since {
+                out.append_pair(name, &t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            }
         }
         out.finish()
     }
@@ -254,6 +281,15 @@ mod tests {
         assert_eq!(filter.text.as_deref(), Some("PO 10045"));
         assert_eq!(filter.sort(), SortOrder::Severity);
         assert_eq!(QueueFilter::parse_query(&filter.to_query()).unwrap(), filter);
+    }
+
+    #[test]
+    fn since_filters_read_any_offset_and_write_utc() {
+        let filter = QueueFilter::parse_query("closed_since=2026-12-02T06:00:00%2B01:00&status=resolved").unwrap();
+        assert_eq!(filter.closed_since, Some(Utc.with_ymd_and_hms(2026, 12, 2, 5, 0, 0).unwrap()));
+        assert_eq!(QueueFilter::parse_query(&filter.to_query()).unwrap(), filter);
+        let problems = QueueFilter::parse_query("opened_since=yesterday").unwrap_err();
+        assert_eq!(problems[0].pointer, "opened_since");
     }
 
     #[test]

@@ -171,8 +171,33 @@ pub fn Filters(
                     }).collect_view()}
                 </select>
             </div>
+            // Set by the SLA board's cells: shown, and removable, one by one.
+            {move || since_filters(&filter.get()).into_iter().map(|(label, without)| view! {
+                <p class="since-filter">
+                    {label}
+                    " "
+                    <button type="button" class="text-button" on:click=move |_| show.run(without.clone())>"Remove"</button>
+                </p>
+            }).collect_view()}
         </div>
     }
+}
+
+/// The time filters a board cell sets, in words, with the filter each
+/// leaves when removed.
+fn since_filters(filter: &QueueFilter) -> Vec<(String, QueueFilter)> {
+    let mut out = Vec::new();
+    let utc = crate::components::time::utc;
+    if let Some(t) = filter.opened_since {
+        out.push((format!("Opened since {}", utc(t)), QueueFilter { opened_since: None, ..filter.clone() }));
+    }
+    if let Some(t) = filter.acked_since {
+        out.push((format!("Acknowledged since {}", utc(t)), QueueFilter { acked_since: None, ..filter.clone() }));
+    }
+    if let Some(t) = filter.closed_since {
+        out.push((format!("Closed since {}", utc(t)), QueueFilter { closed_since: None, ..filter.clone() }));
+    }
+    out
 }
 
 /// Each active filter in words, with the filter it leaves when removed.
@@ -223,6 +248,7 @@ pub fn hidden_by(filter: &QueueFilter) -> Vec<(String, QueueFilter)> {
     if !filter.sla.is_empty() {
         push(format!("SLA: {}", words(filter.sla.iter().map(|s| s.label().to_owned()).collect())), &|f| f.sla.clear());
     }
+    out.extend(since_filters(filter));
     out
 }
 

@@ -32,6 +32,7 @@ pub fn TopBar() -> impl IntoView {
                                 <nav aria-label="Main">
                                     <a href="/">"Exceptions"</a>
                                     <a href="/transactions">"Transactions"</a>
+                                    {link(Permission::ViewSlaBoard, "/board", "SLA board")}
                                     {link(Permission::ManageConfiguration, "/admin/routing", "Routing")}
                                     {link(Permission::ManageConfiguration, "/admin/queues", "Queues")}
                                     {link(Permission::ManageConfiguration, "/admin/policies", "SLA policies")}

@@ -2,9 +2,11 @@
 
 pub mod admin;
 pub mod audit;
+pub mod board;
 pub mod exception;
 pub mod lineage;
 pub mod login;
 pub mod not_found;
 pub mod queue;
 pub mod transactions;
+pub mod wall;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod board;
 pub mod config;
 pub mod exceptions;
 pub mod lineage;

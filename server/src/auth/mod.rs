@@ -68,6 +68,10 @@ pub struct Admin(CurrentUser);
 #[derive(Debug, Clone)]
 pub struct AuditReader(CurrentUser);
 
+/// May read the SLA board.
+#[derive(Debug, Clone)]
+pub struct BoardReader(CurrentUser);
+
 /// May read exceptions within a scope.
 #[derive(Debug, Clone)]
 pub struct Viewer {
@@ -103,6 +107,11 @@ impl CurrentUser {
         Ok(AuditReader(self.clone()))
     }
 
+    pub fn board_reader(&self) -> Result<BoardReader, Denied> {
+        self.require(Permission::ViewSlaBoard)?;
+        Ok(BoardReader(self.clone()))
+    }
+
     pub fn viewer(&self) -> Viewer {
         Viewer { user: self.clone(), scope: self.scope() }
     }
@@ -124,6 +133,12 @@ impl CurrentUser {
 }
 
 impl Admin {
+    pub fn user(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+impl BoardReader {
     pub fn user(&self) -> &CurrentUser {
         &self.0
     }

@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod problem;
 pub mod serve;
 pub mod session;
+mod test_clock;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -43,8 +44,10 @@ pub fn router(state: AppState, read_timeout: std::time::Duration) -> Router {
     let options = state.leptos_options.clone();
     let sessions = session::layer(state.services.pool().clone(), &state.sessions);
 
+    let test_clock = if state.services.clock().is_adjustable() { test_clock::router() } else { Router::new() };
     Router::new()
         .merge(health::router())
+        .merge(test_clock)
         .merge(ingest::router())
         .merge(openapi::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))

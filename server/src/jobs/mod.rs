@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -37,7 +36,7 @@ pub struct Workers {
 impl Kind {
     /// Does one unit of work; whether there was any.
     async fn step(self, services: &Services) -> anyhow::Result<bool> {
-        let now = Utc::now();
+        let now = services.now();
         Ok(match self {
             Kind::Replays => services.try_execute_replay(now).await?.is_some(),
             Kind::BulkActions => services.try_execute_bulk(now).await?.is_some(),

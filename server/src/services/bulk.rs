@@ -42,7 +42,7 @@ impl Services {
         ids.sort_unstable();
         ids.dedup();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
-        let job = store::bulk::create(&mut tx, worker.user().id.0, action, &ids, Utc::now()).await?;
+        let job = store::bulk::create(&mut tx, worker.user().id.0, action, &ids, self.now()).await?;
         tx.commit().await.context("Failed to commit the bulk job")?;
         self.wake_workers();
         Ok(job)
@@ -61,7 +61,7 @@ impl Services {
         let owner = self.job_owner(job.owner).await?;
         let pending = store::bulk::pending(&self.pool, id).await?;
         for exception in pending.iter().take(SLICE).copied() {
-            let now = Utc::now();
+            let now = self.now();
             if now + HOLD / 2 > lease.until
                 && !store::leases::renew(&self.pool, Work::BulkActions, id, &mut lease, now + HOLD).await?
             {
@@ -78,7 +78,7 @@ impl Services {
             store::leases::release(&self.pool, Work::BulkActions, id, &lease).await?;
             return Ok(Some(id));
         }
-        store::bulk::finish(&self.pool, id, &lease, Utc::now()).await?;
+        store::bulk::finish(&self.pool, id, &lease, self.now()).await?;
         Ok(Some(id))
     }
 

@@ -14,6 +14,7 @@ use crossdock::{ExceptionId, Status};
 use super::sla::{self, Clocked};
 use super::{ActError, ServiceError, Services};
 use crate::auth::{Actor, Viewer, Worker};
+use crate::store::exceptions::{Milestones, SlaColumns};
 use crate::store::{self, Tx};
 
 /// What an action did.
@@ -120,7 +121,7 @@ impl Services {
             .ok_or_else(|| ServiceError::NotFound(format!("exception {id}")))?;
         let of =
             Clocked { id, severity: state.severity, queue: key.as_str(), policy_version: state.sla_policy_version };
-        let clocks = sla::clocks(&mut tx, &config, of, Utc::now()).await?;
+        let clocks = sla::clocks(&mut tx, &config, of, self.now()).await?;
         Ok(MovePreview {
             from: state.queue.to_string(),
             to: key.to_string(),
@@ -157,7 +158,7 @@ impl Services {
         seen: Option<i64>,
         change: &Change,
     ) -> Result<Acted, ActError> {
-        self.change_as_of(worker, id, seen, change, Utc::now()).await
+        self.change_as_of(worker, id, seen, change, self.now()).await
     }
 
     /// A change as if made at `now` (the demo data dates people's work).
@@ -225,7 +226,8 @@ impl Services {
                 now,
             )
             .await?;
-            if !store::exceptions::update(tx, id, state.version, &decision.after, &clocks, now).await? {
+            let marks = milestones(decision, &clocks, now);
+            if !store::exceptions::update(tx, id, state.version, &decision.after, &clocks, marks, now).await? {
                 return Err(ActError::Changed(format!("{id} was changed at the same moment; try again")));
             }
             version += 1;
@@ -262,6 +264,19 @@ impl Services {
             Err(refusal) => Err(refusal.into()),
         }
     }
+}
+
+/// What a decision marks on the board: the first acknowledgement, a closing
+/// or a reopening, with the business time its clock ran.
+fn milestones(decision: &Decision, clocks: &SlaColumns, now: DateTime<Utc>) -> Milestones {
+    let (before, after) = (decision.before.status, decision.after.status);
+    let acknowledged = (before == Status::New && after != Status::New).then_some((now, clocks.ack_seconds));
+    let closed = match (before.is_open(), after.is_open()) {
+        (true, false) => Some(Some((now, clocks.resolve_seconds))),
+        (false, true) => Some(None),
+        _ => None,
+    };
+    Milestones { acknowledged, closed }
 }
 
 /// Why a change based on an old view is refused: who changed it last, and how.

@@ -162,7 +162,7 @@ impl Services {
         let transaction = store::lineage::transaction(&self.pool, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("transaction {id}")))?;
-        let now = Utc::now();
+        let now = self.now();
         let milestones: Vec<Milestone> =
             store::lineage::milestones_of(&self.pool, id).await?.iter().filter_map(milestone_of).collect();
         let seen: Vec<(MilestoneKind, DateTime<Utc>)> = milestones.iter().map(|m| (m.kind, m.at)).collect();
@@ -206,7 +206,7 @@ impl Services {
         // are read a slice at a time until a page passes the finer test.
         const SLICE: u32 = 100;
         const MOST_SLICES: usize = 20;
-        let now = Utc::now();
+        let now = self.now();
         let text = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let mut filter = TransactionFilter {
             flow: query.flow.or_else(|| query.stage.and_then(Flow::of_milestone)),

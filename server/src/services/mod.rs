@@ -3,6 +3,7 @@
 //! and writes its audit record in that same transaction.
 
 mod audit;
+mod board;
 mod bulk;
 mod config;
 pub mod demo;
@@ -23,10 +24,12 @@ mod users;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use crossdock::FieldProblem;
 use crossdock::config::Configuration;
 use crossdock::triage::Refusal;
 
+pub use board::{BoardLink, MAX_LINK_NAME};
 pub use bulk::MAX_BULK;
 pub use config::{ConfigDocs, QueueSummary, SiteSummary};
 pub use demo::SeedOutcome;
@@ -44,6 +47,7 @@ pub use sources::{NewSourceKey, PreviousSecrets, SourceSettings, SourceSummary};
 pub use users::{Assignable, NewUser, UserChanges, UserSummary};
 
 use crate::auth::passwords::PasswordHashing;
+use crate::clock::Clock;
 use crate::store::{self, Pool};
 use ingest::throttle::Throttle;
 use ingest::writer::IngestWriter;
@@ -157,13 +161,15 @@ pub struct Services {
     sealer: Sealer,
     /// Wakes the background workers when new work is queued.
     work_queued: Arc<tokio::sync::Notify>,
+    clock: Clock,
 }
 
 /// How the services are tuned.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServiceSettings {
     pub ingest: IngestSettings,
     pub login: LoginPolicy,
+    pub clock: Clock,
 }
 
 impl Services {
@@ -173,7 +179,7 @@ impl Services {
         let configuration = config::bootstrap_and_load(&pool).await?;
         sources::seal_plain_secrets(&pool, &sealer).await?;
         lineage::backfill(&pool).await?;
-        let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.ingest.writer);
+        let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.ingest.writer, settings.clock.clone());
         // Each hash holds 19 MiB: four at a time bound a login storm to 76 MiB.
         let hashing = PasswordHashing::new(4)?;
         Ok(Self {
@@ -190,6 +196,7 @@ impl Services {
             outbound: Arc::new(HttpOutbound::new().context("cannot build the HTTP client for replays")?),
             sealer,
             work_queued: Arc::default(),
+            clock: settings.clock,
         })
     }
 
@@ -201,6 +208,15 @@ impl Services {
     pub fn with_outbound(mut self, outbound: Arc<dyn Outbound>) -> Self {
         self.outbound = outbound;
         self
+    }
+
+    /// The time as the services read it.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn ingest_settings(&self) -> &IngestSettings {

@@ -1,7 +1,6 @@
 //! Queue views: pages of exceptions within the viewer's reach, and the
 //! counts beside them.
 
-use chrono::Utc;
 use crossdock::ExceptionId;
 use crossdock::triage::{Cursor, QueueCounts, QueueFilter, QueuePage};
 
@@ -38,14 +37,14 @@ impl Services {
         after: Option<Cursor>,
     ) -> Result<QueuePage, ServiceError> {
         let scope = Scope::of(viewer);
-        Ok(store::queue_views::page(&self.pool, &scope.reach(), filter, after, PAGE_SIZE, Utc::now()).await?)
+        Ok(store::queue_views::page(&self.pool, &scope.reach(), filter, after, PAGE_SIZE, self.now()).await?)
     }
 
     /// Open exceptions in reach per queue (every queue in reach, empty ones
     /// with 0) and per SLA state.
     pub async fn queue_counts(&self, viewer: &Viewer) -> Result<QueueCounts, ServiceError> {
         let scope = Scope::of(viewer);
-        let mut counts = store::queue_views::counts(&self.pool, &scope.reach(), Utc::now()).await?;
+        let mut counts = store::queue_views::counts(&self.pool, &scope.reach(), self.now()).await?;
         for key in self.configuration().queues.keys().filter(|k| viewer.scope().includes(k.as_str())) {
             if !counts.by_queue.iter().any(|(q, _)| q == key.as_str()) {
                 counts.by_queue.push((key.to_string(), 0));
@@ -58,7 +57,7 @@ impl Services {
     /// How many exceptions a view holds (what a bulk action would touch).
     pub async fn view_count(&self, viewer: &Viewer, filter: &QueueFilter) -> Result<i64, ServiceError> {
         let scope = Scope::of(viewer);
-        Ok(store::queue_views::count(&self.pool, &scope.reach(), filter, Utc::now()).await?)
+        Ok(store::queue_views::count(&self.pool, &scope.reach(), filter, self.now()).await?)
     }
 
     /// The exceptions a view holds, at most `max`.
@@ -69,7 +68,7 @@ impl Services {
         max: u32,
     ) -> Result<Vec<ExceptionId>, ServiceError> {
         let scope = Scope::of(viewer);
-        let ids = store::queue_views::ids(&self.pool, &scope.reach(), filter, Utc::now(), max).await?;
+        let ids = store::queue_views::ids(&self.pool, &scope.reach(), filter, self.now(), max).await?;
         Ok(ids.into_iter().map(ExceptionId::new).collect())
     }
 }

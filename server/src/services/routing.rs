@@ -2,7 +2,6 @@
 //! exceptions, and saving (with re-routing when asked).
 
 use anyhow::Context;
-use chrono::Utc;
 use crossdock::event;
 use crossdock::routing::{RouteDecision, RoutingFacts, RuleSet, RuleSetSpec};
 use crossdock::{ExceptionId, FieldProblem};
@@ -100,7 +99,7 @@ impl Services {
         }
         let moves = self.moves(&rules).await?;
         let config = self.configuration();
-        let now = Utc::now();
+        let now = self.now();
         let actor = by.actor();
         let mut outcomes = Vec::with_capacity(moves.len());
         let open = store::exceptions::open_with_events(&self.pool).await?;

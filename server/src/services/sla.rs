@@ -42,6 +42,12 @@ pub(super) async fn clocks(
         return Ok(SlaColumns::default());
     };
     let history = store::exceptions::status_history(tx, of.id).await?;
-    let read = |clock| policy.read(clock, of.severity, &queue.calendar, &history, now).snapshot();
-    Ok(SlaColumns { ack: Some(read(ClockKind::Acknowledge)), resolve: Some(read(ClockKind::Resolve)) })
+    let read = |clock| policy.read(clock, of.severity, &queue.calendar, &history, now);
+    let (ack, resolve) = (read(ClockKind::Acknowledge), read(ClockKind::Resolve));
+    Ok(SlaColumns {
+        ack: Some(ack.snapshot()),
+        resolve: Some(resolve.snapshot()),
+        ack_seconds: Some(ack.consumed_seconds),
+        resolve_seconds: Some(resolve.consumed_seconds),
+    })
 }

@@ -17,6 +17,19 @@ use super::{Pool, Tx, from_millis, to_millis};
 pub struct SlaColumns {
     pub ack: Option<SlaSnapshot>,
     pub resolve: Option<SlaSnapshot>,
+    /// Business seconds each clock has run (not stored; a change that stops
+    /// a clock records it).
+    pub ack_seconds: Option<i64>,
+    pub resolve_seconds: Option<i64>,
+}
+
+/// What a change marks on the board's columns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Milestones {
+    /// First moved out of new: when, and the business seconds it took.
+    pub acknowledged: Option<(DateTime<Utc>, Option<i64>)>,
+    /// Closed (resolved or dismissed), or reopened (`Some(None)`).
+    pub closed: Option<Option<(DateTime<Utc>, Option<i64>)>>,
 }
 
 /// The `SET` assignments of the SLA columns, in the order [`bind_sla`] binds them.
@@ -249,10 +262,14 @@ pub async fn update(
     version: i64,
     after: &ExceptionSnapshot,
     sla: &SlaColumns,
+    marks: Milestones,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let statement = format!(
-        "UPDATE exceptions SET status = ?, assignee = ?, queue = ?, version = version + 1, updated_at = ?, {SET_SLA} \
+        "UPDATE exceptions SET status = ?, assignee = ?, queue = ?, version = version + 1, updated_at = ?, {SET_SLA}, \
+         acknowledged_at = COALESCE(acknowledged_at, ?), ack_seconds = COALESCE(ack_seconds, ?), \
+         closed_at = CASE WHEN ? THEN ? ELSE closed_at END, \
+         resolve_seconds = CASE WHEN ? THEN ? ELSE resolve_seconds END \
          WHERE id = ? AND version = ?"
     );
     let query = sqlx::query(&statement)
@@ -260,7 +277,15 @@ pub async fn update(
         .bind(after.assignee.as_deref())
         .bind(&after.queue)
         .bind(to_millis(at));
+    let (acked, closing) = (marks.acknowledged, marks.closed);
+    let closed = closing.flatten();
     let done = bind_sla(query, sla)
+        .bind(acked.map(|(t, _)| to_millis(t)))
+        .bind(acked.and_then(|(_, s)| s))
+        .bind(closing.is_some())
+        .bind(closed.map(|(t, _)| to_millis(t)))
+        .bind(closing.is_some())
+        .bind(closed.and_then(|(_, s)| s))
         .bind(id.get())
         .bind(version)
         .execute(&mut **tx)

@@ -1,6 +1,7 @@
 //! The store: the only code that speaks SQL.
 
 pub mod audit;
+pub mod board;
 pub mod bulk;
 pub mod config;
 pub mod connectors;

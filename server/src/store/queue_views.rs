@@ -172,6 +172,15 @@ fn push_filter<'a>(
         }
         None => {}
     }
+    for (column, since) in [
+        ("e.created_at", filter.opened_since),
+        ("e.acknowledged_at", filter.acked_since),
+        ("e.closed_at", filter.closed_since),
+    ] {
+        if let Some(t) = since {
+            q.push(format!(" AND {column} >= ")).push_bind(to_millis(t));
+        }
+    }
 }
 
 /// One page of a view: `limit` rows after `after`.
@@ -250,7 +259,7 @@ pub async fn counts(pool: &Pool, reach: &Reach<'_>, now: DateTime<Utc>) -> anyho
     let open = QueueFilter::default();
     // SQLite: name the covering index; the planner may otherwise read the rows.
     let mut q = QueryBuilder::<Sqlite>::new(
-        "SELECT e.queue, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_sla_counts WHERE 1 = 1",
+        "SELECT e.queue, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_board WHERE 1 = 1",
     );
     push_filter(&mut q, reach, &open, &None, now);
     q.push(" GROUP BY e.queue ORDER BY e.queue");
@@ -263,7 +272,7 @@ pub async fn counts(pool: &Pool, reach: &Reach<'_>, now: DateTime<Utc>) -> anyho
            WHEN e.sla_sort >= {NO_DUE} THEN 'on_track' \
            WHEN e.sla_sort <= {now} THEN 'breached' \
            WHEN e.sla_risk_at <= {now} THEN 'at_risk' \
-           ELSE 'on_track' END AS state, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_sla_counts WHERE 1 = 1"
+           ELSE 'on_track' END AS state, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_board WHERE 1 = 1"
     ));
     push_filter(&mut q, reach, &open, &None, now);
     q.push(" GROUP BY state");

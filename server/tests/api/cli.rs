@@ -152,9 +152,9 @@ async fn source_create_prints_a_working_key_as_its_last_line() {
         .unwrap();
     assert_eq!(response.status(), 200);
 
-    let listed = crossdock().env("CROSSDOCK_DATABASE_URL", &url).args(["source", "list"]).output().unwrap();
-    let listed = String::from_utf8_lossy(&listed.stdout);
-    assert!(listed.contains("wms-dc-atl") && listed.contains("wms/dc-atl"), "{listed}");
+    let output = crossdock().env("CROSSDOCK_DATABASE_URL", &url).args(["source", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(listed.contains("wms-dc-atl") && listed.contains("wms/dc-atl"), "{listed} {output:?}");
     assert!(!listed.contains(&key), "the key is never shown again");
 }
 

@@ -2,6 +2,7 @@
 //! real SQLite file.
 
 mod accounts;
+mod board;
 mod cli;
 mod configuration;
 mod console;

@@ -106,6 +106,7 @@ fn prepare(
                         .read(ClockKind::Resolve, decision.severity, &queue.calendar, &history, received_at)
                         .snapshot(),
                 ),
+                ..SlaColumns::default()
             });
             let mut summary = crossdock::summary::summarize(event);
             if summary.chars().count() > 500 {

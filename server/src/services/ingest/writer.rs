@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crossdock::audit::{AuditAction, AuditEntry, Entity};
 
+use crate::clock::Clock;
 use crate::store::{self, Pool};
 
 pub use crate::store::ingest::{IngestItem, WriteOutcome};
@@ -94,9 +95,9 @@ pub struct IngestWriter {
 
 impl IngestWriter {
     /// Starts the writer task. It ends when every handle is dropped.
-    pub fn spawn(pool: Pool, settings: WriterSettings) -> (Self, JoinHandle<()>) {
+    pub fn spawn(pool: Pool, settings: WriterSettings, clock: Clock) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
-        let task = tokio::spawn(run(pool, rx, settings));
+        let task = tokio::spawn(run(pool, rx, settings, clock));
         (Self { tx, budget: ByteBudget::new(settings.queue_bytes) }, task)
     }
 
@@ -118,7 +119,7 @@ impl IngestWriter {
     }
 }
 
-async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, settings: WriterSettings) {
+async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, settings: WriterSettings, clock: Clock) {
     while let Some(first) = rx.recv().await {
         let mut events = first.items.len();
         let mut jobs = vec![first];
@@ -134,7 +135,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, settings: WriterSettings) 
             events += job.items.len();
             jobs.push(job);
         }
-        match write_batch(&pool, &jobs, Utc::now()).await {
+        match write_batch(&pool, &jobs, clock.now()).await {
             Ok(mut outcomes) => {
                 // Answer each request with its own outcomes, in order.
                 for job in jobs.into_iter().rev() {

@@ -1,7 +1,6 @@
 //! Replay targets (connectors) and retry policies, as admins configure them.
 
 use anyhow::Context;
-use chrono::Utc;
 use crossdock::audit::{AuditAction, AuditEntry, Entity};
 use crossdock::queue::QueueKey;
 use crossdock::replay::{AttemptOutcome, Breaker, ConnectorSpec, RetryPolicySpec};
@@ -84,7 +83,7 @@ impl Services {
                 format!("connector {} replays this already", other.spec.name),
             ));
         }
-        let now = Utc::now();
+        let now = self.now();
         let sealed = secret.as_ref().map(|s| self.sealer.seal(Purpose::ConnectorSecret, s)).transpose()?;
         let id = store::connectors::save_connector(&mut tx, spec, sealed.as_ref(), now).await?;
         let closed = Breaker::Closed { failures: 0 };
@@ -114,7 +113,7 @@ impl Services {
         let connector = store::connectors::connector_named(&self.pool, name)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("connector `{name}`")))?;
-        let now = Utc::now();
+        let now = self.now();
         let key = format!("crossdock-test-{}", now.timestamp_millis());
         let body = serde_json::json!({"crossdock": "test", "connector": name, "at": now}).to_string();
         let headers =
@@ -132,7 +131,7 @@ impl Services {
             head: answer.head,
         };
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
-        let entry = AuditEntry::new(Utc::now(), by.actor(), AuditAction::ConnectorTested, Entity::Connector, name)
+        let entry = AuditEntry::new(self.now(), by.actor(), AuditAction::ConnectorTested, Entity::Connector, name)
             .after(serde_json::json!({"outcome": answer.outcome, "http_status": answer.http_status, "latency_ms": answer.latency_ms}));
         store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit")?;
@@ -152,7 +151,7 @@ impl Services {
                 "{busy} replay(s) waiting or under way use connector {name}; delete it once they are done"
             )));
         }
-        let now = Utc::now();
+        let now = self.now();
         store::connectors::delete(&mut tx, connector.id, now).await?;
         let entry = AuditEntry::new(now, by.actor(), AuditAction::ConnectorDeleted, Entity::Connector, name)
             .before(serde_json::json!({"spec": connector.spec}));
@@ -172,7 +171,7 @@ impl Services {
     #[tracing::instrument(skip_all, fields(policy = %spec.name))]
     pub async fn save_retry_policy(&self, by: &impl Configurer, spec: &RetryPolicySpec) -> Result<(), ServiceError> {
         spec.validate().map_err(ServiceError::Problems)?;
-        let now = Utc::now();
+        let now = self.now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let before = store::connectors::save_policy(&mut tx, spec, now).await?;
         let mut entry =
@@ -205,7 +204,7 @@ impl Services {
         }
         store::connectors::set_queue_policy(&mut tx, key.as_str(), policy).await?;
         let entry =
-            AuditEntry::new(Utc::now(), by.actor(), AuditAction::QueueRetryPolicySet, Entity::Queue, key.as_str())
+            AuditEntry::new(self.now(), by.actor(), AuditAction::QueueRetryPolicySet, Entity::Queue, key.as_str())
                 .after(serde_json::json!({"retry_policy": policy}));
         store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit")?;

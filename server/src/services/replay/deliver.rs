@@ -127,12 +127,12 @@ impl Services {
                 return Ok(step);
             }
         };
-        let started = Utc::now();
+        let started = self.now();
         let answer = self.outbound.send(request(&held, &connector, secret.as_ref())).await;
         let outcome = answer.outcome;
         let attempt = job.attempts + 1;
         let verdict = held.policy.retry_on.verdict(outcome);
-        let now = Utc::now();
+        let now = self.now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let recorded = store::replay::record_attempt(
             &mut tx,
@@ -188,7 +188,7 @@ impl Services {
     /// or gives up like after any other failure.
     async fn count_crash(&self, held: &HeldReplay) -> anyhow::Result<ReplayStep> {
         let (job, lease) = (&held.job, &held.lease);
-        let now = Utc::now();
+        let now = self.now();
         let attempt = job.attempts + 1;
         let what = "Crossdock failed while delivering; see the server log";
         let mut tx = store::begin(&self.pool).await?;

@@ -164,7 +164,7 @@ impl Services {
             _ => return Err(ActError::NotAllowed(untrusted(&connector.spec.name, facts.filed_by.as_ref()))),
         };
         let policy = self.policy_for(&connector.spec, &facts.queue).await?;
-        let now = Utc::now();
+        let now = self.now();
         let traceparent =
             facts.event.as_ref().and_then(|v| v.get("traceparent").and_then(Value::as_str).map(str::to_owned));
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;

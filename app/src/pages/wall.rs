@@ -1,0 +1,55 @@
+//! A board on a screen on the warehouse floor, opened by a secret link: the
+//! counts only, in large type, refreshed every five seconds, with no
+//! sign-in to time out. A revoked link shows nothing from its next refresh.
+
+use crossdock::board::BoardColumn;
+use leptos::prelude::*;
+use leptos_meta::Meta;
+use leptos_router::hooks::use_params_map;
+
+use crate::AppError;
+use crate::components::forms::ErrorNotice;
+use crate::pages::board::{BoardTable, changes, ticking};
+use crate::serverfns::board::read_wall_board;
+
+/// What a screen shows: counts and the age of the oldest breach.
+const WALL_COLUMNS: &[BoardColumn] = &[
+    BoardColumn::Open,
+    BoardColumn::Unassigned,
+    BoardColumn::OnTrack,
+    BoardColumn::AtRisk,
+    BoardColumn::Breached,
+    BoardColumn::Waiting,
+    BoardColumn::OldestBreach,
+    BoardColumn::OpenedToday,
+    BoardColumn::ResolvedToday,
+];
+
+#[component]
+pub fn WallPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = Memo::new(move |_| params.read().get("token").unwrap_or_default());
+    let tick = ticking();
+    let wall = Resource::new(move || (token.get(), tick.get()), |(t, _)| read_wall_board(t));
+    let changed = changes(move || wall.get().and_then(Result::ok).map(|w| w.board));
+    view! {
+        // A secret address: keep it out of referrers and search engines.
+        <Meta name="referrer" content="no-referrer" />
+        <Meta name="robots" content="noindex" />
+        <section class="page board-page wall">
+            <Transition fallback=|| view! { <p class="muted">"Loading the board…"</p> }>
+                {move || wall.get().map(|answer| match answer {
+                    Ok(wall) => view! {
+                        <h1>{wall.name.clone()}</h1>
+                        <BoardTable board=wall.board changed links=false columns=WALL_COLUMNS />
+                    }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <h1>"Board unavailable"</h1>
+                        <p role="alert">"This screen link is not valid: it was revoked, or the address is incomplete. Ask an admin for a new one."</p>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
