@@ -21,6 +21,9 @@ named_enum! {
         /// Watches transactions for milestones that do not come, and
         /// milestones that contradict others.
         Lineage => "lineage",
+        /// Escalates exceptions whose SLA is at risk or breached, or that
+        /// nobody acknowledged, and notifies people.
+        Escalation => "escalation",
     }
 }
 
@@ -121,6 +124,9 @@ named_enum! {
         ViewDeleted => "view.deleted",
         BoardLinkCreated => "board_link.created",
         BoardLinkRevoked => "board_link.revoked",
+        ExceptionEscalated => "exception.escalated",
+        ChannelSaved => "notification_channel.saved",
+        ChannelDeleted => "notification_channel.deleted",
     }
 }
 
@@ -147,6 +153,8 @@ named_enum! {
         View => "view",
         Expectations => "expectations",
         BoardLink => "board_link",
+        Escalations => "escalations",
+        NotificationChannel => "notification_channel",
     }
 }
 

@@ -21,6 +21,8 @@ named_enum! {
         Routing => "routing",
         /// Which milestone is expected after which, and within how long.
         Expectations => "expectations",
+        /// What each queue escalates to.
+        Escalations => "escalations",
     }
 }
 
@@ -33,6 +35,7 @@ impl ConfigKind {
             ConfigKind::Queue => Entity::Queue,
             ConfigKind::Routing => Entity::Routing,
             ConfigKind::Expectations => Entity::Expectations,
+            ConfigKind::Escalations => Entity::Escalations,
         }
     }
 }
@@ -91,6 +94,7 @@ pub struct Configuration {
     pub routing_spec: RuleSetSpec,
     /// Milestones expected after others.
     pub expectations: crate::lineage::ExpectationSet,
+    pub escalations: crate::escalation::EscalationSet,
 }
 
 /// The pieces of a configuration, each with the id of its stored version.
@@ -102,6 +106,8 @@ pub struct ConfigurationSpec {
     pub routing: Option<RuleSetSpec>,
     /// None: the standard expectations.
     pub expectations: Option<crate::lineage::ExpectationSet>,
+    /// None: every queue follows the default escalation.
+    pub escalations: Option<crate::escalation::EscalationSet>,
 }
 
 fn prefixed(prefix: &str, problems: Vec<FieldProblem>) -> impl Iterator<Item = FieldProblem> + '_ {
@@ -208,9 +214,12 @@ impl Configuration {
             .ok();
         let expectations = spec.expectations.unwrap_or_else(crate::lineage::ExpectationSet::standard);
         problems.extend(prefixed("/expectations", expectations.problems()));
+        let escalations = spec.escalations.unwrap_or_default();
+        let queue_exists = |k: &str| QueueKey::parse(k).is_ok_and(|k| queues.contains_key(&k));
+        problems.extend(prefixed("/escalations", escalations.problems(queue_exists)));
         match routing {
             Some(routing) if problems.is_empty() => {
-                Ok(Self { sites, policies, queues, routing, routing_spec, expectations })
+                Ok(Self { sites, policies, queues, routing, routing_spec, expectations, escalations })
             }
             _ => Err(problems),
         }

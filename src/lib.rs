@@ -9,6 +9,7 @@ pub mod audit;
 pub mod board;
 pub mod calendar;
 pub mod config;
+pub mod escalation;
 pub mod event;
 pub mod exception;
 pub mod grouping;

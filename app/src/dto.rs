@@ -341,3 +341,21 @@ pub struct WallBoard {
     pub name: String,
     pub board: crossdock::board::Board,
 }
+
+/// One of the signed-in person's notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationEntry {
+    pub id: i64,
+    pub exception_id: Option<i64>,
+    pub kind: crossdock::escalation::EscalationLevel,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+/// What the bell shows: the newest notifications and the unread count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notifications {
+    pub unread: i64,
+    pub items: Vec<NotificationEntry>,
+}

@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
     Auth::provide();
     components::sla_clock::Now::provide();
     components::time::Mounted::provide();
+    components::bell::Alerts::provide();
     // Effects run only in the browser: mark the page once it is interactive,
     // so people's tools (and the end-to-end tests) can tell.
     Effect::new(|_| {
@@ -116,6 +117,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/admin/expectations")
                         view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::expectations::ExpectationsPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/escalations")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::escalations::EscalationsPage /></Private> }
                         ssr=SsrMode::Async
                     />
                     <Route

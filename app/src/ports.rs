@@ -21,9 +21,9 @@ use leptos::prelude::use_context;
 use crate::AppError;
 use crate::dto::{
     AssigneeOption, BoardLinkEntry, BulkTarget, ConfigVersionView, ConnectorEntry, ConnectorTestView,
-    ExceptionDetailView, LineageView, Me, MovePreviewView, MoveView, QueueChoices, QueueEntry, RawEventView,
-    ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, TransactionQuery, TransactionSummary,
-    UserEntry, WallBoard,
+    ExceptionDetailView, LineageView, Me, MovePreviewView, MoveView, Notifications, QueueChoices, QueueEntry,
+    RawEventView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, TransactionQuery,
+    TransactionSummary, UserEntry, WallBoard,
 };
 
 /// A user as the admin form enters it.
@@ -153,6 +153,8 @@ pub trait ConfigPort: Send + Sync + 'static {
     async fn save_routing(&self, rules: RuleSetSpec, reroute: bool) -> Result<Vec<MoveView>, AppError>;
     /// The milestones expected after others.
     async fn expectations(&self) -> Result<crossdock::lineage::ExpectationSet, AppError>;
+    async fn escalations(&self) -> Result<crossdock::escalation::EscalationSet, AppError>;
+    async fn save_escalations(&self, escalations: crossdock::escalation::EscalationSet) -> Result<(), AppError>;
     async fn save_expectations(&self, expectations: crossdock::lineage::ExpectationSet) -> Result<(), AppError>;
     async fn config_history(&self, kind: String, key: Option<String>) -> Result<Vec<ConfigVersionView>, AppError>;
     async fn restore_config(&self, version_id: i64) -> Result<(), AppError>;
@@ -207,6 +209,14 @@ pub trait BoardPort: Send + Sync + 'static {
     async fn revoke_board_link(&self, id: i64) -> Result<(), AppError>;
 }
 
+/// The signed-in person's notifications.
+#[async_trait::async_trait]
+pub trait NotificationsPort: Send + Sync + 'static {
+    async fn notifications(&self) -> Result<Notifications, AppError>;
+    /// Marks one read, or all when `id` is `None`.
+    async fn mark_read(&self, id: Option<i64>) -> Result<(), AppError>;
+}
+
 /// Every use case the console calls.
 pub trait ConsolePort:
     AuthPort
@@ -219,6 +229,7 @@ pub trait ConsolePort:
     + ReplaysPort
     + LineagePort
     + BoardPort
+    + NotificationsPort
 {
 }
 
@@ -233,6 +244,7 @@ impl<T> ConsolePort for T where
         + ReplaysPort
         + LineagePort
         + BoardPort
+        + NotificationsPort
 {
 }
 

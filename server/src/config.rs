@@ -119,6 +119,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(0..=3600), global = true)]
     pub lineage_sweep_seconds: u32,
 
+    /// Seconds between two sweeps for SLA escalations (0: none, for tests
+    /// that drive it).
+    #[arg(long, env = "CROSSDOCK_ESCALATION_SWEEP_SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(0..=3600), global = true)]
+    pub escalation_sweep_seconds: u32,
+
     /// Replays delivered at the same time (0 leaves replays queued, for
     /// tests that drive them by hand).
     #[arg(long, env = "CROSSDOCK_REPLAY_WORKERS", default_value_t = 4,
@@ -184,6 +190,8 @@ impl Config {
             bulk_actions: 1,
             lineage_every: (self.lineage_sweep_seconds > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(self.lineage_sweep_seconds))),
+            escalation_every: (self.escalation_sweep_seconds > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(self.escalation_sweep_seconds))),
         }
     }
 

@@ -4,6 +4,7 @@ pub mod action_form;
 pub mod actions;
 pub mod actions_panel;
 pub mod auth;
+pub mod bell;
 pub mod board_links;
 pub mod bulk;
 pub mod filters;

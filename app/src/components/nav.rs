@@ -38,6 +38,7 @@ pub fn TopBar() -> impl IntoView {
                                     {link(Permission::ManageConfiguration, "/admin/policies", "SLA policies")}
                                     {link(Permission::ManageConfiguration, "/admin/sites", "Sites")}
                                     {link(Permission::ManageConfiguration, "/admin/expectations", "Expectations")}
+                                    {link(Permission::ManageConfiguration, "/admin/escalations", "Escalations")}
                                     {link(Permission::ManageConfiguration, "/admin/connectors", "Connectors")}
                                     {link(Permission::ManageConfiguration, "/admin/retry-policies", "Retry policies")}
                                     {link(Permission::ManageConfiguration, "/admin/history", "History")}
@@ -46,6 +47,7 @@ pub fn TopBar() -> impl IntoView {
                                     {link(Permission::ViewAudit, "/audit", "Audit trail")}
                                 </nav>
                                 <div class="who">
+                                    <super::bell::Bell />
                                     <span class="user">{me.display_name.clone()}</span>
                                     <span class="role">{me.role.label()}</span>
                                     <ActionForm action=auth.logout>

@@ -57,6 +57,16 @@ pub async fn expectations() -> Result<ExpectationSet, AppError> {
     crate::ports::console()?.expectations().await
 }
 
+#[server(prefix = "/console", endpoint = "escalations")]
+pub async fn escalations() -> Result<crossdock::escalation::EscalationSet, AppError> {
+    crate::ports::console()?.escalations().await
+}
+
+#[server(prefix = "/console", endpoint = "save_escalations", input = Json)]
+pub async fn save_escalations(escalations: crossdock::escalation::EscalationSet) -> Result<(), AppError> {
+    crate::ports::console()?.save_escalations(escalations).await
+}
+
 #[server(prefix = "/console", endpoint = "save_expectations", input = Json)]
 pub async fn save_expectations(expectations: ExpectationSet) -> Result<(), AppError> {
     crate::ports::console()?.save_expectations(expectations).await

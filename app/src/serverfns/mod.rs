@@ -7,6 +7,7 @@ pub mod board;
 pub mod config;
 pub mod exceptions;
 pub mod lineage;
+pub mod notifications;
 pub mod queues;
 pub mod replays;
 pub mod sources;

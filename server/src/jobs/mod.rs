@@ -22,6 +22,8 @@ pub enum Kind {
     BulkActions,
     /// The lineage sweep: expected milestones and contradictions.
     Lineage,
+    /// The escalation sweep: SLA at risk, breached, not acknowledged.
+    Escalation,
 }
 
 /// How many workers of each kind run.
@@ -31,6 +33,8 @@ pub struct Workers {
     pub bulk_actions: usize,
     /// Seconds between lineage sweeps; none: no sweep (tests drive it).
     pub lineage_every: Option<Duration>,
+    /// Seconds between escalation sweeps; none: no sweep (tests drive it).
+    pub escalation_every: Option<Duration>,
 }
 
 impl Kind {
@@ -45,7 +49,16 @@ impl Kind {
                 services.sweep_lineage(now).await?;
                 false
             }
+            Kind::Escalation => {
+                services.sweep_escalations(now).await?;
+                false
+            }
         })
+    }
+
+    /// Whether the kind is a sweep that keeps its own pace.
+    const fn is_sweep(self) -> bool {
+        matches!(self, Kind::Lineage | Kind::Escalation)
     }
 }
 
@@ -55,13 +68,18 @@ struct Supervisor {
     kinds: HashMap<tokio::task::Id, Kind>,
     services: Services,
     stop: watch::Receiver<bool>,
-    /// Between two lineage sweeps.
-    sweep_every: Duration,
+    workers: Workers,
 }
 
 impl Supervisor {
     fn start(&mut self, kind: Kind, pause: Duration) {
-        let (services, stop, every) = (self.services.clone(), self.stop.clone(), self.sweep_every);
+        let every = match kind {
+            Kind::Lineage => self.workers.lineage_every,
+            Kind::Escalation => self.workers.escalation_every,
+            Kind::Replays | Kind::BulkActions => None,
+        }
+        .unwrap_or(IDLE_POLL);
+        let (services, stop) = (self.services.clone(), self.stop.clone());
         let handle = self.set.spawn(async move {
             tokio::time::sleep(pause).await;
             work(kind, services, stop, every).await;
@@ -73,17 +91,14 @@ impl Supervisor {
 /// Runs the workers until `stop` says so, then waits for them to finish
 /// what they hold.
 pub async fn run(services: Services, workers: Workers, stop: watch::Receiver<bool>) {
-    let mut supervisor = Supervisor {
-        set: JoinSet::new(),
-        kinds: HashMap::new(),
-        services,
-        stop,
-        sweep_every: workers.lineage_every.unwrap_or(IDLE_POLL),
-    };
-    let sweeps = usize::from(workers.lineage_every.is_some());
-    for (kind, count) in
-        [(Kind::Replays, workers.replays), (Kind::BulkActions, workers.bulk_actions), (Kind::Lineage, sweeps)]
-    {
+    let mut supervisor = Supervisor { set: JoinSet::new(), kinds: HashMap::new(), services, stop, workers };
+    let kinds = [
+        (Kind::Replays, workers.replays),
+        (Kind::BulkActions, workers.bulk_actions),
+        (Kind::Lineage, usize::from(workers.lineage_every.is_some())),
+        (Kind::Escalation, usize::from(workers.escalation_every.is_some())),
+    ];
+    for (kind, count) in kinds {
         for _ in 0..count {
             supervisor.start(kind, Duration::ZERO);
         }
@@ -112,8 +127,8 @@ async fn work(kind: Kind, services: Services, mut stop: watch::Receiver<bool>, e
             Ok(false) => {}
             Err(err) => tracing::error!(?kind, error = format!("{err:#}"), "a background step failed"),
         }
-        if kind == Kind::Lineage {
-            // The sweep keeps its own pace; new work waits for the next one.
+        if kind.is_sweep() {
+            // A sweep keeps its own pace; new work waits for the next one.
             tokio::select! {
                 _ = stop.changed() => {}
                 () = tokio::time::sleep(every) => {}

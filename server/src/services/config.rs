@@ -26,6 +26,7 @@ pub struct ConfigDocs {
     pub queues: Vec<QueueSpec>,
     pub routing: Option<RuleSetSpec>,
     pub expectations: Option<crossdock::lineage::ExpectationSet>,
+    pub escalations: Option<crossdock::escalation::EscalationSet>,
 }
 
 /// The configuration an empty database starts with: one catch-all queue,
@@ -60,6 +61,7 @@ fn bootstrap_docs() -> ConfigDocs {
         }],
         routing: Some(RuleSetSpec { rules: Vec::new(), fallback_queue: "triage".into() }),
         expectations: None,
+        escalations: None,
     }
 }
 
@@ -74,6 +76,7 @@ fn spec_of(versions: Vec<ConfigVersion>) -> anyhow::Result<ConfigurationSpec> {
             ConfigKind::Queue => spec.queues.push(serde_json::from_value(doc).with_context(context)?),
             ConfigKind::Routing => spec.routing = Some(serde_json::from_value(doc).with_context(context)?),
             ConfigKind::Expectations => spec.expectations = Some(serde_json::from_value(doc).with_context(context)?),
+            ConfigKind::Escalations => spec.escalations = Some(serde_json::from_value(doc).with_context(context)?),
         }
     }
     Ok(spec)
@@ -117,6 +120,9 @@ async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> 
     }
     if let Some(expectations) = &docs.expectations {
         saved.push((ConfigKind::Expectations, "expectations".to_owned(), serde_json::to_value(expectations)?));
+    }
+    if let Some(escalations) = &docs.escalations {
+        saved.push((ConfigKind::Escalations, "escalations".to_owned(), serde_json::to_value(escalations)?));
     }
     for (kind, key, spec) in saved {
         let before = store::config::latest(tx, kind, &key)
@@ -301,6 +307,23 @@ impl Services {
         self.save_one(by, docs, "/expectations").await
     }
 
+    /// The escalation policies in force.
+    pub fn escalations(&self, _by: &impl Configurer) -> crossdock::escalation::EscalationSet {
+        self.configuration().escalations.clone()
+    }
+
+    /// Changes what queues escalate to. Steps that fired stay fired; the
+    /// next sweep follows the new policies.
+    #[tracing::instrument(skip_all)]
+    pub async fn save_escalations(
+        &self,
+        by: &impl Configurer,
+        escalations: crossdock::escalation::EscalationSet,
+    ) -> Result<(), ServiceError> {
+        let docs = ConfigDocs { escalations: Some(escalations), ..ConfigDocs::default() };
+        self.save_one(by, docs, "/escalations").await
+    }
+
     /// The versions of a kind of document (one key, or all), newest first.
     pub async fn config_history(
         &self,
@@ -330,6 +353,7 @@ impl Services {
             ConfigKind::Queue => docs.queues.push(serde_json::from_value(spec).map_err(bad)?),
             ConfigKind::Routing => docs.routing = Some(serde_json::from_value(spec).map_err(bad)?),
             ConfigKind::Expectations => docs.expectations = Some(serde_json::from_value(spec).map_err(bad)?),
+            ConfigKind::Escalations => docs.escalations = Some(serde_json::from_value(spec).map_err(bad)?),
         }
         self.save_configuration(by, &docs).await
     }

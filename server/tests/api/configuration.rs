@@ -111,8 +111,8 @@ async fn expectations_are_checked_saved_as_versions_audited_and_restorable() {
     assert_eq!(app.services.configuration().expectations.rules.len(), 1, "the first saved set is in force again");
 }
 
-/// The migration that let versions hold expectations rebuilds the table
-/// under exceptions that refer to it: run again on a database full of such
+/// The migration that lets versions hold any kind rebuilds the table under
+/// exceptions that refer to it: run again on a database full of such
 /// references, it keeps every version and every reference.
 #[tokio::test]
 async fn rebuilding_the_versions_table_keeps_every_version_and_reference() {
@@ -121,7 +121,7 @@ async fn rebuilding_the_versions_table_keeps_every_version_and_reference() {
     let (versions, references) =
         (app.scalar("SELECT COUNT(*) FROM config_versions").await, app.scalar(referenced).await);
     assert!(references > 10, "the demo's exceptions refer to their policy versions");
-    let sql = include_str!("../../../migrations/sqlite/20261201000006_config_kinds.sql");
+    let sql = include_str!("../../../migrations/sqlite/20261202000002_config_any_kind.sql");
     let mut tx = app.services.pool().begin().await.unwrap();
     sqlx::raw_sql(sql).execute(&mut *tx).await.expect("the rebuild runs");
     tx.commit().await.expect("and commits with every reference whole");

@@ -7,6 +7,7 @@ mod cli;
 mod configuration;
 mod console;
 mod console_fixes;
+mod escalation;
 mod hardening;
 mod health;
 mod helpers;

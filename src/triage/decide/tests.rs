@@ -27,6 +27,7 @@ fn config() -> Configuration {
         queues: vec![queue("receiving"), queue("purchasing")],
         routing: Some(RuleSetSpec { rules: vec![], fallback_queue: "receiving".into() }),
         expectations: None,
+        escalations: None,
     })
     .expect("a valid configuration")
 }

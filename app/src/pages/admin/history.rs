@@ -10,9 +10,10 @@ use crate::components::time::LocalTime;
 use crate::dto::ConfigVersionView;
 use crate::serverfns::config::{RestoreConfig, config_history};
 
-const KINDS: [(&str, &str); 5] = [
+const KINDS: [(&str, &str); 6] = [
     ("routing", "Routing rules"),
     ("expectations", "Expectations"),
+    ("escalations", "Escalations"),
     ("sla_policy", "SLA policies"),
     ("queue", "Queues"),
     ("site", "Sites and calendars"),

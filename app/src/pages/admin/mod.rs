@@ -1,6 +1,7 @@
 //! Pages for admins.
 
 pub mod connectors;
+pub mod escalations;
 pub mod expectations;
 pub mod history;
 pub mod policies;

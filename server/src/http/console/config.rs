@@ -37,6 +37,14 @@ impl ConfigPort for ConsoleServices {
         answer(async { Ok(self.services.expectations(&self.as_admin().await?)) }).await
     }
 
+    async fn escalations(&self) -> Result<crossdock::escalation::EscalationSet, AppError> {
+        answer(async { Ok(self.services.escalations(&self.as_admin().await?)) }).await
+    }
+
+    async fn save_escalations(&self, escalations: crossdock::escalation::EscalationSet) -> Result<(), AppError> {
+        answer(async { Ok(self.services.save_escalations(&self.as_admin().await?, escalations).await?) }).await
+    }
+
     async fn save_expectations(&self, expectations: crossdock::lineage::ExpectationSet) -> Result<(), AppError> {
         answer(async { Ok(self.services.save_expectations(&self.as_admin().await?, expectations).await?) }).await
     }

@@ -8,6 +8,7 @@ mod board;
 mod config;
 mod exceptions;
 mod lineage;
+mod notifications;
 mod queues;
 mod replays;
 mod sources;

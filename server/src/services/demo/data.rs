@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use crossdock::Severity;
 use crossdock::calendar::{CalendarSpec, HoursSpec, ShiftSpec};
 use crossdock::config::{QueueSpec, SiteSpec};
+use crossdock::escalation::{EscalationPolicy, EscalationSet};
 use crossdock::routing::{ConditionSpec, RuleSetSpec, RuleSpec};
 use crossdock::sla::{SlaPolicySpec, SlaTargets};
 use crossdock::source::SourceName;
@@ -179,7 +180,17 @@ pub fn configuration() -> ConfigDocs {
         ],
         fallback_queue: "triage".into(),
     };
-    ConfigDocs { sites, policies, queues, routing: Some(routing), expectations: None }
+    // Receiving must pick up new work within half an hour; transportation's
+    // breaches become more severe; billing's go to purchasing to chase.
+    let policy = EscalationPolicy::default_for;
+    let escalations = EscalationSet {
+        policies: vec![
+            EscalationPolicy { unacknowledged_minutes: Some(30), ..policy("receiving") },
+            EscalationPolicy { raise_severity: true, ..policy("transportation") },
+            EscalationPolicy { move_to: Some("purchasing".into()), ..policy("billing") },
+        ],
+    };
+    ConfigDocs { sites, policies, queues, routing: Some(routing), expectations: None, escalations: Some(escalations) }
 }
 
 /// The demo sources: one per system, each writing under its own prefix.
@@ -597,6 +608,7 @@ mod tests {
             queues,
             routing: docs.routing,
             expectations: None,
+            escalations: docs.escalations,
         })
         .unwrap();
         for (event, _) in events(Utc::now()) {

@@ -95,6 +95,8 @@ impl Services {
                 .await
                 .map_err(|e| anyhow::anyhow!("the demo scene on {} failed: {e}", scene.event))?;
         }
+        // The morning's escalations have fired by the time anyone looks.
+        self.sweep_escalations(now).await?;
         Ok(SeedOutcome::Seeded { exceptions: store::exceptions::count(&self.pool).await?, keys })
     }
 }

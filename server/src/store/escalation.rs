@@ -1,0 +1,213 @@
+//! Escalation: the exceptions a level may still fire on, the steps that
+//! fired, the lease of the sweep, and raising an exception's severity.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use crossdock::escalation::EscalationLevel;
+use crossdock::{ExceptionId, Severity};
+
+use super::exceptions::SlaColumns;
+use super::{Pool, Tx, from_millis, to_millis};
+
+const OPEN: &str = "status IN ('new', 'acknowledged', 'in_progress', 'waiting')";
+const COLUMNS: &str = "id, queue, assignee, severity, summary, status, created_at, sla_due_at, sla_risk_at, sla_frozen, sla_policy_version";
+
+/// An exception a level may fire on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CandidateRow {
+    pub id: i64,
+    pub queue: String,
+    pub assignee: Option<String>,
+    pub severity: String,
+    pub summary: String,
+    pub status: String,
+    pub created_at: i64,
+    pub sla_due_at: Option<i64>,
+    pub sla_risk_at: Option<i64>,
+    pub sla_frozen: Option<String>,
+    pub sla_policy_version: Option<i64>,
+}
+
+impl CandidateRow {
+    pub fn severity(&self) -> anyhow::Result<Severity> {
+        self.severity.parse().context("stored severity is invalid")
+    }
+
+    pub fn created(&self) -> anyhow::Result<DateTime<Utc>> {
+        from_millis(self.created_at)
+    }
+
+    /// Whether its running clock is past its target at `now`.
+    pub fn breached_at(&self, now: DateTime<Utc>) -> bool {
+        self.sla_frozen.is_none() && self.sla_due_at.is_some_and(|d| d <= to_millis(now))
+    }
+}
+
+/// Where a slice of candidates starts: after this key and id.
+pub type Place = (i64, i64);
+
+/// Open exceptions past their at-risk instant on which the level has not
+/// fired, in order of that instant, after `place`.
+pub async fn at_risk(pool: &Pool, now: DateTime<Utc>, place: Place, limit: u32) -> anyhow::Result<Vec<CandidateRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM exceptions INDEXED BY exceptions_escalate_risk \
+         WHERE {OPEN} AND (escalated & 1) = 0 AND sla_risk_at <= ? AND (sla_risk_at, id) > (?, ?) \
+         ORDER BY sla_risk_at, id LIMIT ?"
+    ))
+    .bind(to_millis(now))
+    .bind(place.0)
+    .bind(place.1)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read the exceptions at risk")
+}
+
+/// Open exceptions whose running clock is past its target and on which the
+/// level has not fired, the earliest due first, after `place`.
+pub async fn breached(pool: &Pool, now: DateTime<Utc>, place: Place, limit: u32) -> anyhow::Result<Vec<CandidateRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM exceptions INDEXED BY exceptions_escalate_breach \
+         WHERE {OPEN} AND (escalated & 2) = 0 AND sla_sort <= ? AND (sla_sort, id) > (?, ?) \
+         ORDER BY sla_sort, id LIMIT ?"
+    ))
+    .bind(to_millis(now))
+    .bind(place.0)
+    .bind(place.1)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read the breached exceptions")
+}
+
+/// New exceptions of `queue` opened at or before `opened_by` on which the
+/// level has not fired, the oldest first, after `place`.
+pub async fn unacknowledged(
+    pool: &Pool,
+    queue: &str,
+    opened_by: DateTime<Utc>,
+    place: Place,
+    limit: u32,
+) -> anyhow::Result<Vec<CandidateRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM exceptions INDEXED BY exceptions_escalate_unacknowledged \
+         WHERE status = 'new' AND (escalated & 4) = 0 AND queue = ? AND created_at <= ? \
+         AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?"
+    ))
+    .bind(queue)
+    .bind(to_millis(opened_by))
+    .bind(place.0)
+    .bind(place.1)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read the exceptions not acknowledged")
+}
+
+/// Records that `level` fired on an exception; `false` when it had already
+/// (by this sweep or any other).
+pub async fn fire(tx: &mut Tx<'_>, id: i64, level: EscalationLevel, at: DateTime<Utc>) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO escalation_steps (exception_id, level, fired_at) VALUES (?, ?, ?) \
+         ON CONFLICT (exception_id, level) DO NOTHING",
+    )
+    .bind(id)
+    .bind(level.as_str())
+    .bind(to_millis(at))
+    .execute(&mut **tx)
+    .await
+    .context("Failed to record an escalation step")?;
+    sqlx::query("UPDATE exceptions SET escalated = escalated | ? WHERE id = ?")
+        .bind(level.bit())
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to mark an escalation")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The levels that fired on an exception, with when.
+pub async fn steps(pool: &Pool, id: ExceptionId) -> anyhow::Result<Vec<(EscalationLevel, DateTime<Utc>)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT level, fired_at FROM escalation_steps WHERE exception_id = ? ORDER BY fired_at")
+            .bind(id.get())
+            .fetch_all(pool)
+            .await
+            .context("Failed to read escalation steps")?;
+    rows.into_iter()
+        .map(|(level, at)| Ok((level.parse().context("stored escalation level is invalid")?, from_millis(at)?)))
+        .collect()
+}
+
+/// Raises an exception's severity, with the clocks its new targets give.
+pub async fn set_severity(
+    tx: &mut Tx<'_>,
+    id: i64,
+    severity: Severity,
+    sla: &SlaColumns,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let (effective, sort) = sla.effective();
+    sqlx::query(
+        "UPDATE exceptions SET severity = ?, severity_order = ?, version = version + 1, updated_at = ?, \
+         sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ? WHERE id = ?",
+    )
+    .bind(severity.as_str())
+    .bind(crossdock::triage::severity_order(severity))
+    .bind(to_millis(at))
+    .bind(effective.due_at.map(to_millis))
+    .bind(effective.at_risk_at.map(to_millis))
+    .bind(effective.frozen.map(|f| f.as_str()))
+    .bind(sort)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to raise a severity")?;
+    Ok(())
+}
+
+/// Claims a singleton sweep until `until`, unless another instance holds it.
+pub async fn claim_sweep(
+    pool: &Pool,
+    name: &str,
+    token: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sweep_leases SET lease_token = ?, lease_until = ? \
+         WHERE name = ? AND (lease_until IS NULL OR lease_until < ? OR lease_token = ?)",
+    )
+    .bind(token)
+    .bind(to_millis(until))
+    .bind(name)
+    .bind(to_millis(now))
+    .bind(token)
+    .execute(pool)
+    .await
+    .context("Failed to claim a sweep")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Renews a sweep's lease in the transaction that writes its work; `false`
+/// when another instance took it over (the work must not be written).
+pub async fn hold_sweep(tx: &mut Tx<'_>, name: &str, token: &str, until: DateTime<Utc>) -> anyhow::Result<bool> {
+    let done = sqlx::query("UPDATE sweep_leases SET lease_until = ? WHERE name = ? AND lease_token = ?")
+        .bind(to_millis(until))
+        .bind(name)
+        .bind(token)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to renew a sweep's lease")?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn release_sweep(pool: &Pool, name: &str, token: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE sweep_leases SET lease_token = NULL, lease_until = NULL WHERE name = ? AND lease_token = ?")
+        .bind(name)
+        .bind(token)
+        .execute(pool)
+        .await
+        .context("Failed to release a sweep")?;
+    Ok(())
+}
