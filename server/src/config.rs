@@ -131,6 +131,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(0..=64), global = true)]
     pub replay_workers: u32,
 
+    /// Turns `GET /metrics` on: scrapers send this as a bearer token.
+    /// Without it the endpoint answers 404.
+    #[arg(long, env = "CROSSDOCK_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<secrecy::SecretString>,
+
     /// For end-to-end tests only: a clock that `POST /api/test/clock` moves
     /// forward, so SLA deadlines pass in seconds. Never in production.
     #[arg(long, env = "CROSSDOCK_TEST_CLOCK", global = true, hide = true)]

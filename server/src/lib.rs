@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo_target;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod secrets;
 pub mod services;
 pub mod startup;

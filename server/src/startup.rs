@@ -28,6 +28,8 @@ impl Application {
     /// Opens and migrates the database and binds the listener (port 0 picks a
     /// free port).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        // Recorded from the first request on, scraped or not.
+        crate::metrics::handle();
         let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
         let sealer = Sealer::load(&config.key_source())?;
         let services = Services::start(pool, config.service_settings(), sealer).await?;
@@ -43,7 +45,12 @@ impl Application {
         Ok(Self {
             listener,
             address,
-            state: AppState { leptos_options, services: services.clone(), sessions: config.session_settings() },
+            state: AppState {
+                leptos_options,
+                services: services.clone(),
+                sessions: config.session_settings(),
+                metrics: crate::http::metrics::MetricsToken(config.metrics_token.clone()),
+            },
             services,
             workers: config.workers(),
             read_timeout: config.read_timeout(),

@@ -3,6 +3,7 @@
 mod console;
 mod health;
 pub mod ingest;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod serve;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub sessions: SessionSettings,
+    pub metrics: metrics::MetricsToken,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -50,8 +52,10 @@ pub fn router(state: AppState, read_timeout: std::time::Duration) -> Router {
         .merge(test_clock)
         .merge(ingest::router())
         .merge(openapi::router())
+        .merge(metrics::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn(metrics::count_requests))
         .layer(middleware::from_fn(session::no_store))
         .layer(middleware::from_fn(session::bad_arguments_are_bad_requests))
         .layer(sessions)

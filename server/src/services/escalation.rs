@@ -229,6 +229,8 @@ impl Services {
             .collect();
         store::notifications::insert(tx, &notes, now).await?;
         report.notifications += notes.len();
+        metrics::counter!(crate::metrics::NOTIFICATIONS, "channel" => "console", "outcome" => "delivered")
+            .increment(notes.len() as u64);
 
         let mut done = Vec::new();
         if !told.is_empty() {

@@ -12,6 +12,7 @@ mod escalation;
 mod exceptions;
 pub mod ingest;
 mod lineage;
+mod measure;
 mod notifications;
 pub mod outbound;
 mod queue_views;

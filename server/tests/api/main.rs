@@ -14,6 +14,7 @@ mod helpers;
 mod ingest;
 mod ingest_bad_input;
 mod lineage;
+mod metrics;
 mod replay;
 mod store;
 mod triage;

@@ -169,6 +169,13 @@ fn event_answer(index: Option<usize>, result: EventResult) -> EventAnswer {
     security(("api_key" = [])),
 )]
 pub(crate) async fn receive(State(services): State<Services>, request: SourceRequest) -> Response {
+    let started = std::time::Instant::now();
+    let response = answer(&services, request).await;
+    metrics::histogram!(crate::metrics::INGEST_SECONDS).record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn answer(services: &Services, request: SourceRequest) -> Response {
     let settings = services.ingest_settings();
     let values = match decode(request.mode, &request.headers, &request.body, settings.max_batch) {
         Ok(values) => values,

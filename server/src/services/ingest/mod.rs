@@ -232,6 +232,18 @@ impl Services {
             let services = self.clone();
             tokio::spawn(async move { services.auto_replay(integration_failures).await });
         }
-        Ok(results.into_iter().flatten().collect())
+        let results: Vec<EventResult> = results.into_iter().flatten().collect();
+        for (value, result) in values.iter().zip(&results) {
+            let (outcome, kind) = match result {
+                EventResult::Accepted { .. } => ("accepted", value.get("type").and_then(Value::as_str)),
+                EventResult::Duplicate { .. } => ("duplicate", value.get("type").and_then(Value::as_str)),
+                // A rejected event's type may be anything: not a label.
+                EventResult::Rejected { .. } => ("rejected", None),
+            };
+            metrics::counter!(crate::metrics::INGEST_EVENTS, "source" => source.name.to_string(),
+                "type" => kind.unwrap_or("-").to_owned(), "outcome" => outcome)
+            .increment(1);
+        }
+        Ok(results)
     }
 }

@@ -101,6 +101,11 @@ impl IngestWriter {
         (Self { tx, budget: ByteBudget::new(settings.queue_bytes) }, task)
     }
 
+    /// Requests waiting for the writer.
+    pub fn depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// Commits the items and answers once they are durable.
     pub async fn submit(&self, items: Vec<IngestItem>) -> Result<Vec<WriteOutcome>, SubmitError> {
         if items.is_empty() {

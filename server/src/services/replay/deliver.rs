@@ -154,6 +154,9 @@ impl Services {
         if !recorded {
             return Ok(ReplayStep::LostLease { job: job.id });
         }
+        metrics::counter!(crate::metrics::REPLAY_ATTEMPTS, "connector" => spec.name.clone(),
+            "outcome" => AttemptOutcome::of(outcome).as_str())
+        .increment(1);
         let what = describe(outcome, spec.timeout_ms);
         // The breaker counts failures of the target, not its refusals. It is
         // read again inside the transaction, so no other worker's update is
