@@ -125,8 +125,6 @@ named_enum! {
         BoardLinkCreated => "board_link.created",
         BoardLinkRevoked => "board_link.revoked",
         ExceptionEscalated => "exception.escalated",
-        ChannelSaved => "notification_channel.saved",
-        ChannelDeleted => "notification_channel.deleted",
     }
 }
 
@@ -154,7 +152,6 @@ named_enum! {
         Expectations => "expectations",
         BoardLink => "board_link",
         Escalations => "escalations",
-        NotificationChannel => "notification_channel",
     }
 }
 

@@ -136,8 +136,9 @@ pub struct Config {
     #[arg(long, env = "CROSSDOCK_METRICS_TOKEN", hide_env_values = true, global = true)]
     pub metrics_token: Option<secrecy::SecretString>,
 
-    /// For end-to-end tests only: a clock that `POST /api/test/clock` moves
-    /// forward, so SLA deadlines pass in seconds. Never in production.
+    /// For end-to-end tests only: a clock that `POST /api/v1/test/clock`
+    /// (from the server's own machine) moves, so SLA deadlines pass in
+    /// seconds. Never in production.
     #[arg(long, env = "CROSSDOCK_TEST_CLOCK", global = true, hide = true)]
     pub test_clock: bool,
 }

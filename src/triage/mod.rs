@@ -215,7 +215,7 @@ impl QueueFilter {
             ("closed_since", self.closed_since),
         ] {
             if let Some(t) = since {
-                out.append_pair(name, &t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                out.append_pair(name, &t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
             }
         }
         out.finish()

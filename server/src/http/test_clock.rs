@@ -2,7 +2,9 @@
 //! `--test-clock`: moves the services' clock forward (or back), so that SLA deadlines
 //! pass in seconds. A server without it has no such route.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -24,7 +26,17 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/test/clock", post(advance))
 }
 
-async fn advance(State(services): State<Services>, Json(body): Json<Advance>) -> Response {
+async fn advance(
+    State(services): State<Services>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(body): Json<Advance>,
+) -> Response {
+    // Only the machine the server runs on: tests run beside it.
+    if !peer.ip().is_loopback() {
+        return Problem::new(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden")
+            .detail("the test clock answers only the server's own machine")
+            .into_response();
+    }
     if body.advance_seconds == 0 || body.advance_seconds.abs() > 30 * 86_400 {
         return Problem::new(StatusCode::BAD_REQUEST, "/problems/invalid-input", "Invalid clock step")
             .detail("advance_seconds must be between -2592000 and 2592000, and not 0")

@@ -44,7 +44,9 @@ pub struct EscalationReport {
 
 /// The people a sweep may tell, read once per sweep.
 struct People {
-    ids: HashMap<String, i64>,
+    /// Enabled people by user name: their id, and whether they are staff
+    /// (who reach only their member queues).
+    ids: HashMap<String, (i64, bool)>,
     /// Staff members of each queue.
     members: HashMap<String, Vec<(i64, String)>>,
     supervisors: Vec<(i64, String)>,
@@ -66,26 +68,31 @@ impl People {
         if supervisors.is_empty() {
             supervisors = of_role(Role::Admin).collect();
         }
-        let ids = enabled.iter().map(|u| (u.username.to_string(), u.id.0)).collect();
+        let ids = enabled.iter().map(|u| (u.username.to_string(), (u.id.0, u.role == Role::Staff))).collect();
         Ok(Self { ids, members, supervisors })
     }
 
     /// Whoever holds an exception: its assignee, else its queue's members,
     /// else the supervisors.
     fn owners(&self, row: &CandidateRow) -> Vec<(i64, String)> {
-        if let Some(id) = row.assignee.as_ref().and_then(|a| self.ids.get(a)) {
-            return vec![(*id, row.assignee.clone().unwrap_or_default())];
+        let members = self.members.get(&row.queue).filter(|m| !m.is_empty());
+        if let Some(name) = &row.assignee
+            && let Some((id, staff)) = self.ids.get(name)
+        {
+            // A clerk moved off the queue no longer reaches it: the queue is told.
+            let reaches = !staff || members.is_some_and(|m| m.iter().any(|(m, _)| m == id));
+            if reaches {
+                return vec![(*id, name.clone())];
+            }
         }
-        match self.members.get(&row.queue) {
-            Some(members) if !members.is_empty() => members.clone(),
-            _ => self.supervisors.clone(),
-        }
+        members.cloned().unwrap_or_else(|| self.supervisors.clone())
     }
 }
 
 /// One sweep: its lease, its instant, and what it reads once.
 struct Run<'a> {
     token: &'a str,
+    started: std::time::Instant,
     now: DateTime<Utc>,
     config: &'a Configuration,
     people: &'a People,
@@ -111,7 +118,7 @@ impl Services {
     async fn escalate_all(&self, token: &str, now: DateTime<Utc>, report: &mut EscalationReport) -> anyhow::Result<()> {
         let config = self.configuration();
         let people = People::load(&self.pool).await?;
-        let run = Run { token, now, config: &config, people: &people };
+        let run = Run { token, started: std::time::Instant::now(), now, config: &config, people: &people };
         // Breaches first: an exception past both is told once, as breached.
         self.pass(&run, EscalationLevel::Breached, None, report).await?;
         self.pass(&run, EscalationLevel::AtRisk, None, report).await?;
@@ -152,7 +159,10 @@ impl Services {
                 EscalationLevel::Unacknowledged => (last.created_at, last.id),
             };
             let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
-            if !store::escalation::hold_sweep(&mut tx, SWEEP, token, now + Duration::seconds(LEASE_SECONDS)).await? {
+            // Held for a while past this slice, however long the sweep has run.
+            let ran = Duration::from_std(run.started.elapsed()).unwrap_or_default();
+            let until = now + ran + Duration::seconds(LEASE_SECONDS);
+            if !store::escalation::hold_sweep(&mut tx, SWEEP, token, until).await? {
                 anyhow::bail!("another instance took the escalation sweep over");
             }
             for row in &rows {
@@ -169,7 +179,7 @@ impl Services {
                         }
                     }),
                 };
-                if !due || !store::escalation::fire(&mut tx, row.id, level, now).await? {
+                if !due || !store::escalation::fire(&mut tx, row, level, now).await? {
                     continue;
                 }
                 let policy = config.escalations.for_queue(&row.queue);
@@ -251,6 +261,12 @@ impl Services {
         if let Some(to) = &move_to {
             done.push(format!("moved to {to}"));
         }
+        if let Some(to) = &move_to {
+            let why = Reason::parse(&format!("Escalated: {} SLA breached", row.queue))
+                .map_err(|e| anyhow::anyhow!("an escalation reason is invalid: {e:?}"))?;
+            let change = Change::Assign { assignee: None, queue: Some(to.clone()), reason: why };
+            self.system_change(tx, id, &change, Doer::System(SystemAgent::Escalation), now).await?;
+        }
         let reason = format!(
             "{}: {}",
             level.label(),
@@ -265,18 +281,13 @@ impl Services {
         )
         .after(json!({
             "level": level,
+            "clock": row.clock(),
             "notified": told.iter().map(|(_, n)| n).collect::<Vec<_>>(),
             "severity": severity,
             "moved_to": move_to,
         }))
         .reason(reason);
         store::audit::append(tx, &[entry]).await?;
-        if let Some(to) = move_to {
-            let why = Reason::parse(&format!("Escalated: {} SLA breached", row.queue))
-                .map_err(|e| anyhow::anyhow!("an escalation reason is invalid: {e:?}"))?;
-            let change = Change::Assign { assignee: None, queue: Some(to), reason: why };
-            self.system_change(tx, id, &change, Doer::System(SystemAgent::Escalation), now).await?;
-        }
         match level {
             EscalationLevel::AtRisk => report.at_risk += 1,
             EscalationLevel::Breached => report.breached += 1,

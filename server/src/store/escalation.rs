@@ -4,9 +4,10 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::escalation::EscalationLevel;
-use crossdock::{ExceptionId, Severity};
+use crossdock::sla::ClockKind;
+use crossdock::{Severity, Status};
 
-use super::exceptions::SlaColumns;
+use super::exceptions::{SET_SLA, SlaColumns, bind_sla};
 use super::{Pool, Tx, from_millis, to_millis};
 
 const OPEN: &str = "status IN ('new', 'acknowledged', 'in_progress', 'waiting')";
@@ -35,6 +36,15 @@ impl CandidateRow {
 
     pub fn created(&self) -> anyhow::Result<DateTime<Utc>> {
         from_millis(self.created_at)
+    }
+
+    pub fn is_new(&self) -> bool {
+        self.status == Status::New.as_str()
+    }
+
+    /// The clock its SLA state is read from: acknowledge while it is new.
+    pub fn clock(&self) -> ClockKind {
+        if self.is_new() { ClockKind::Acknowledge } else { ClockKind::Resolve }
     }
 
     /// Whether its running clock is past its target at `now`.
@@ -104,39 +114,48 @@ pub async fn unacknowledged(
     .context("Failed to read the exceptions not acknowledged")
 }
 
-/// Records that `level` fired on an exception; `false` when it had already
-/// (by this sweep or any other).
-pub async fn fire(tx: &mut Tx<'_>, id: i64, level: EscalationLevel, at: DateTime<Utc>) -> anyhow::Result<bool> {
+/// Records that `level` fired on an exception's running clock, if the
+/// exception is still as the sweep read it (open, the same clock running,
+/// past the level's instant) and the level has not fired on that clock;
+/// `false` otherwise, whatever instance swept.
+pub async fn fire(
+    tx: &mut Tx<'_>,
+    row: &CandidateRow,
+    level: EscalationLevel,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let still = match level {
+        EscalationLevel::AtRisk => "sla_frozen IS NULL AND sla_risk_at <= ?",
+        EscalationLevel::Breached => "sla_sort <= ?",
+        EscalationLevel::Unacknowledged => "created_at <= ?",
+    };
+    let marked = sqlx::query(&format!(
+        "UPDATE exceptions SET escalated = escalated | ? \
+         WHERE id = ? AND (escalated & ?) = 0 AND {OPEN} AND (status = 'new') = ? AND {still}"
+    ))
+    .bind(level.bit())
+    .bind(row.id)
+    .bind(level.bit())
+    .bind(row.is_new())
+    .bind(to_millis(at))
+    .execute(&mut **tx)
+    .await
+    .context("Failed to mark an escalation")?;
+    if marked.rows_affected() != 1 {
+        return Ok(false);
+    }
     let done = sqlx::query(
-        "INSERT INTO escalation_steps (exception_id, level, fired_at) VALUES (?, ?, ?) \
-         ON CONFLICT (exception_id, level) DO NOTHING",
+        "INSERT INTO escalation_steps (exception_id, clock, level, fired_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (exception_id, clock, level) DO NOTHING",
     )
-    .bind(id)
+    .bind(row.id)
+    .bind(row.clock().as_str())
     .bind(level.as_str())
     .bind(to_millis(at))
     .execute(&mut **tx)
     .await
     .context("Failed to record an escalation step")?;
-    sqlx::query("UPDATE exceptions SET escalated = escalated | ? WHERE id = ?")
-        .bind(level.bit())
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .context("Failed to mark an escalation")?;
     Ok(done.rows_affected() == 1)
-}
-
-/// The levels that fired on an exception, with when.
-pub async fn steps(pool: &Pool, id: ExceptionId) -> anyhow::Result<Vec<(EscalationLevel, DateTime<Utc>)>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT level, fired_at FROM escalation_steps WHERE exception_id = ? ORDER BY fired_at")
-            .bind(id.get())
-            .fetch_all(pool)
-            .await
-            .context("Failed to read escalation steps")?;
-    rows.into_iter()
-        .map(|(level, at)| Ok((level.parse().context("stored escalation level is invalid")?, from_millis(at)?)))
-        .collect()
 }
 
 /// Raises an exception's severity, with the clocks its new targets give.
@@ -147,22 +166,15 @@ pub async fn set_severity(
     sla: &SlaColumns,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let (effective, sort) = sla.effective();
-    sqlx::query(
-        "UPDATE exceptions SET severity = ?, severity_order = ?, version = version + 1, updated_at = ?, \
-         sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ? WHERE id = ?",
-    )
-    .bind(severity.as_str())
-    .bind(crossdock::triage::severity_order(severity))
-    .bind(to_millis(at))
-    .bind(effective.due_at.map(to_millis))
-    .bind(effective.at_risk_at.map(to_millis))
-    .bind(effective.frozen.map(|f| f.as_str()))
-    .bind(sort)
-    .bind(id)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to raise a severity")?;
+    let statement = format!(
+        "UPDATE exceptions SET severity = ?, severity_order = ?, version = version + 1, updated_at = ?, {SET_SLA} \
+         WHERE id = ?"
+    );
+    let query = sqlx::query(&statement)
+        .bind(severity.as_str())
+        .bind(crossdock::triage::severity_order(severity))
+        .bind(to_millis(at));
+    bind_sla(query, sla).bind(id).execute(&mut **tx).await.context("Failed to raise a severity")?;
     Ok(())
 }
 

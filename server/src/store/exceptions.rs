@@ -33,13 +33,13 @@ pub struct Milestones {
 }
 
 /// The `SET` assignments of the SLA columns, in the order [`bind_sla`] binds them.
-const SET_SLA: &str = "ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, \
+pub(super) const SET_SLA: &str = "ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, \
      resolve_frozen = ?, sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ?";
 
-type Update<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+pub(super) type Update<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// Binds the SLA columns of [`SET_SLA`].
-fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
+pub(super) fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
     let millis = |t: Option<DateTime<Utc>>| t.map(to_millis);
     let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
     let (effective, sort) = sla.effective();
@@ -269,7 +269,8 @@ pub async fn update(
         "UPDATE exceptions SET status = ?, assignee = ?, queue = ?, version = version + 1, updated_at = ?, {SET_SLA}, \
          acknowledged_at = COALESCE(acknowledged_at, ?), ack_seconds = COALESCE(ack_seconds, ?), \
          closed_at = CASE WHEN ? THEN ? ELSE closed_at END, \
-         resolve_seconds = CASE WHEN ? THEN ? ELSE resolve_seconds END \
+         resolve_seconds = CASE WHEN ? THEN ? ELSE resolve_seconds END, \
+         escalated = CASE WHEN ? THEN escalated & ~3 ELSE escalated END \
          WHERE id = ? AND version = ?"
     );
     let query = sqlx::query(&statement)
@@ -286,6 +287,8 @@ pub async fn update(
         .bind(closed.map(|(t, _)| to_millis(t)))
         .bind(closing.is_some())
         .bind(closed.and_then(|(_, s)| s))
+        // Acknowledged: the resolve clock's levels may fire in their turn.
+        .bind(acked.is_some())
         .bind(id.get())
         .bind(version)
         .execute(&mut **tx)

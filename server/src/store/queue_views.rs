@@ -269,7 +269,7 @@ pub async fn counts(pool: &Pool, reach: &Reach<'_>, now: DateTime<Utc>) -> anyho
     let mut q = QueryBuilder::<Sqlite>::new(format!(
         "SELECT CASE \
            WHEN e.sla_frozen IS NOT NULL THEN e.sla_frozen \
-           WHEN e.sla_sort >= {NO_DUE} THEN 'on_track' \
+           WHEN e.sla_sort >= {NO_DUE} THEN 'none' \
            WHEN e.sla_sort <= {now} THEN 'breached' \
            WHEN e.sla_risk_at <= {now} THEN 'at_risk' \
            ELSE 'on_track' END AS state, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_board WHERE 1 = 1"
@@ -278,7 +278,8 @@ pub async fn counts(pool: &Pool, reach: &Reach<'_>, now: DateTime<Utc>) -> anyho
     q.push(" GROUP BY state");
     let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(pool).await.context("Failed to count per SLA state")?;
     let mut by_sla = Vec::new();
-    for (state, n) in rows {
+    // Exceptions no policy times are in no SLA state (as the view's filter has it).
+    for (state, n) in rows.into_iter().filter(|(state, _)| state != "none") {
         by_sla.push((state.parse::<SlaState>().context("stored SLA state is invalid")?, n));
     }
     by_sla.sort();

@@ -147,7 +147,7 @@ async fn a_screen_link_shows_counts_without_a_session_until_it_is_revoked() {
     let wall: WallBoard = shown.json().await.unwrap();
     assert_eq!((wall.name.as_str(), wall.board.grouping), ("Dock 3 wall", BoardGrouping::Site));
     let html = screen.get(&format!("/wall/{token}")).await.text().await.unwrap();
-    assert!(html.contains("Dock 3 wall") && html.contains("DC-ATL"), "the page renders on the server");
+    assert!(html.contains("Dock 3 wall") && html.contains("Atlanta DC"), "the page renders on the server");
     assert!(!html.contains("PO-"), "no exception contents reach the screen");
     let wrong = screen.server_fn("wall_board", &[("token", "cdb_nothing")]).await;
     assert_eq!(wrong.status(), 404);

@@ -167,3 +167,34 @@ async fn escalation_policies_are_checked_versioned_and_audited() {
     let sam = app.signed_in("sam").await;
     assert_eq!(sam.server_fn_json("save_escalations", &good).await.status(), 403);
 }
+
+#[tokio::test]
+async fn once_acknowledged_the_resolve_clock_escalates_in_its_turn() {
+    let app = demo_without_sweeps().await;
+    // A new exception whose acknowledge clock breached this morning.
+    let id = app
+        .scalar(
+            "SELECT e.id FROM exceptions e JOIN escalation_steps s ON s.exception_id = e.id \
+                 WHERE e.status = 'new' AND s.level = 'breached' AND s.clock = 'acknowledge' ORDER BY e.id LIMIT 1",
+        )
+        .await;
+    let sam = app.signed_in("sam").await;
+    let version = app.scalar(&format!("SELECT version FROM exceptions WHERE id = {id}")).await;
+    let r = sam
+        .server_fn_json(
+            "act",
+            &json!({"id": id, "seen": version, "action": {"kind": "status", "action": "acknowledge"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    let bits = app.scalar(&format!("SELECT escalated & 3 FROM exceptions WHERE id = {id}")).await;
+    assert_eq!(bits, 0, "the resolve clock has not escalated yet");
+
+    app.services.sweep_escalations(app.services.now() + Duration::days(20)).await.unwrap().expect("the lease");
+    let steps = app
+        .scalar(&format!("SELECT COUNT(*) FROM escalation_steps WHERE exception_id = {id} AND clock = 'resolve' AND level = 'breached'"))
+        .await;
+    assert_eq!(steps, 1, "its resolve clock breached and was escalated once");
+    let sweeps_again = app.services.sweep_escalations(app.services.now() + Duration::days(21)).await.unwrap();
+    assert_eq!(sweeps_again.map(|r| r.breached), Some(0));
+}

@@ -19,7 +19,13 @@ impl BoardPort for ConsoleServices {
 
     async fn wall_board(&self, token: String) -> Result<WallBoard, AppError> {
         answer(async {
-            let (name, board) = self.services.board_by_link(&token).await?;
+            let (name, mut board) = self.services.board_by_link(&token).await?;
+            // A screen shows counts: no user names, no medians.
+            for row in &mut board.rows {
+                row.key = Some(row.label.clone());
+                row.median_ack_seconds = None;
+                row.median_resolve_seconds = None;
+            }
             Ok(WallBoard { name, board })
         })
         .await
