@@ -240,19 +240,22 @@ pub fn median(values: &mut [i64]) -> Option<i64> {
     Some(*m)
 }
 
-/// Where open exceptions of one queue, site and person stand: as many as
-/// `count` in `state` (`Waiting` counted apart), the earliest due first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the open exceptions of one queue, site and person stand now, in
+/// the SLA states of the queue view's filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpenTally {
     pub queue: String,
     pub site: String,
     pub assignee: Option<String>,
-    /// None when no SLA policy times them.
-    pub state: Option<SlaState>,
-    pub waiting: bool,
-    pub count: i64,
-    /// When the earliest of them fell due (for breaches).
-    pub earliest_due: Option<DateTime<Utc>>,
+    pub open: i64,
+    pub on_track: i64,
+    pub at_risk: i64,
+    pub breached: i64,
+    /// Clocks stopped while waiting (within their target).
+    pub paused: i64,
+    pub waiting: i64,
+    /// When the earliest breach among them fell due.
+    pub earliest_breach: Option<DateTime<Utc>>,
 }
 
 /// One exception that was opened, acknowledged or closed recently.
@@ -272,9 +275,41 @@ pub struct Dated {
 #[derive(Debug, Clone, Default)]
 pub struct BoardInputs {
     pub open: Vec<OpenTally>,
+    /// Opened since the earliest "today" of any zone.
     pub opened: Vec<Dated>,
-    pub acknowledged: Vec<Dated>,
+    /// Closed since the earliest "today" of any zone.
     pub closed: Vec<Dated>,
+    /// The week's medians per row, from [`medians`].
+    pub medians: Medians,
+}
+
+/// Median business seconds to acknowledge and to resolve, per row key.
+pub type Medians = BTreeMap<Option<String>, (Option<i64>, Option<i64>)>;
+
+/// The row an exception falls in.
+fn row_key(grouping: BoardGrouping, queue: &str, site: &str, assignee: &Option<String>) -> Option<String> {
+    match grouping {
+        BoardGrouping::Queue => Some(queue.to_owned()),
+        BoardGrouping::Site => Some(site.to_owned()),
+        BoardGrouping::Assignee => assignee.clone(),
+    }
+}
+
+/// The medians of each row over what was acknowledged, and resolved, since
+/// the start of the median week (the inputs reach back no further).
+pub fn medians(grouping: BoardGrouping, acknowledged: &[Dated], closed: &[Dated]) -> Medians {
+    let mut times: BTreeMap<Option<String>, (Vec<i64>, Vec<i64>)> = BTreeMap::new();
+    for d in acknowledged {
+        if let Some(s) = d.seconds {
+            times.entry(row_key(grouping, &d.queue, &d.site, &d.assignee)).or_default().0.push(s);
+        }
+    }
+    for d in closed.iter().filter(|d| d.resolved) {
+        if let Some(s) = d.seconds {
+            times.entry(row_key(grouping, &d.queue, &d.site, &d.assignee)).or_default().1.push(s);
+        }
+    }
+    times.into_iter().map(|(key, (mut ack, mut resolve))| (key, (median(&mut ack), median(&mut resolve)))).collect()
 }
 
 /// The earliest instant the inputs must reach back to: the earliest "today"
@@ -323,38 +358,25 @@ pub fn assemble(
     zones: &BoardZones,
     inputs: BoardInputs,
 ) -> Board {
-    let key_of = |queue: &str, site: &str, assignee: &Option<String>| -> Option<String> {
-        match grouping {
-            BoardGrouping::Queue => Some(queue.to_owned()),
-            BoardGrouping::Site => Some(site.to_owned()),
-            BoardGrouping::Assignee => assignee.clone(),
-        }
-    };
+    let key_of = |queue: &str, site: &str, assignee: &Option<String>| row_key(grouping, queue, site, assignee);
     let mut rows = Rows { rows: BTreeMap::new(), grouping, at, keys, zones };
     for (key, _) in keys {
         rows.get(Some(key.clone()));
     }
     for t in inputs.open {
         let r = rows.get(key_of(&t.queue, &t.site, &t.assignee));
-        r.open += t.count;
+        r.open += t.open;
         if t.assignee.is_none() {
-            r.unassigned += t.count;
+            r.unassigned += t.open;
         }
-        if t.waiting {
-            r.waiting += t.count;
-        }
-        match t.state {
-            Some(SlaState::OnTrack) => r.on_track += t.count,
-            Some(SlaState::AtRisk) => r.at_risk += t.count,
-            Some(SlaState::Breached) => {
-                r.breached += t.count;
-                r.oldest_breach = match (r.oldest_breach, t.earliest_due) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
-            Some(SlaState::Paused | SlaState::Met | SlaState::Missed) | None => {}
-        }
+        r.waiting += t.waiting;
+        r.on_track += t.on_track;
+        r.at_risk += t.at_risk;
+        r.breached += t.breached;
+        r.oldest_breach = match (r.oldest_breach, t.earliest_breach) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
     for d in &inputs.opened {
         let r = rows.get(key_of(&d.queue, &d.site, &d.assignee));
@@ -362,31 +384,16 @@ pub fn assemble(
             r.opened_today += 1;
         }
     }
-    let week_start = at - Duration::days(MEDIAN_DAYS);
-    let mut ack_times: BTreeMap<Option<String>, Vec<i64>> = BTreeMap::new();
-    for d in inputs.acknowledged.iter().filter(|d| d.at >= week_start) {
-        let key = key_of(&d.queue, &d.site, &d.assignee);
-        rows.get(key.clone());
-        if let Some(s) = d.seconds {
-            ack_times.entry(key).or_default().push(s);
-        }
-    }
-    let mut resolve_times: BTreeMap<Option<String>, Vec<i64>> = BTreeMap::new();
     for d in inputs.closed.iter().filter(|d| d.resolved) {
-        let key = key_of(&d.queue, &d.site, &d.assignee);
-        let r = rows.get(key.clone());
+        let r = rows.get(key_of(&d.queue, &d.site, &d.assignee));
         if d.at >= r.day_start {
             r.resolved_today += 1;
         }
-        if let (true, Some(s)) = (d.at >= week_start, d.seconds) {
-            resolve_times.entry(key).or_default().push(s);
-        }
     }
-    for (key, mut times) in ack_times {
-        rows.get(key).median_ack_seconds = median(&mut times);
-    }
-    for (key, mut times) in resolve_times {
-        rows.get(key).median_resolve_seconds = median(&mut times);
+    for (key, (ack, resolve)) in inputs.medians {
+        let r = rows.get(key);
+        r.median_ack_seconds = ack;
+        r.median_resolve_seconds = resolve;
     }
     let mut rows: Vec<BoardRow> = rows.rows.into_values().collect();
     // People in name order, the unassigned row first; queues and sites by key.

@@ -1,10 +1,13 @@
 //! Queue views at scale, by hand: `cargo bench -p crossdock-server --bench triage`.
 //!
 //! Fills a SQLite file with 1,000,000 exceptions (BENCH_EXCEPTIONS to change;
-//! 15% open, ten queues, three sites, twenty people), then times the server's
-//! own use cases on one core: a filtered, sorted queue page of 50 at several
-//! depths (keyset cursors from the first page to the last), the counts beside
-//! the list, and the detail of an exception. Prints p50, p95 and max.
+//! 15% open, BENCH_OPEN_PERCENT to change; ten queues, three sites, twenty
+//! people), then times the server's own use cases on one core: a filtered,
+//! sorted queue page of 50 at several depths (keyset cursors from the first
+//! page to the last), the counts beside the list, the detail of an
+//! exception, the SLA board per queue, site and person, and the escalation
+//! sweep (with nothing new to fire, and firing what 60 hours bring). Prints
+//! p50, p95 and max.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -13,6 +16,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use crossdock::ExceptionId;
+use crossdock::board::BoardGrouping;
 use crossdock::calendar::{CalendarSpec, HoursSpec};
 use crossdock::config::QueueSpec;
 use crossdock::triage::{Cursor, QueueFilter};
@@ -44,7 +48,7 @@ const KINDS: [&str; 4] = [
 const SEVERITIES: [(&str, i64); 4] = [("critical", 0), ("high", 1), ("medium", 2), ("low", 3)];
 const STATUSES_OPEN: [&str; 4] = ["new", "acknowledged", "in_progress", "waiting"];
 
-async fn fill(pool: &crossdock_server::store::Pool, total: u64) {
+async fn fill(pool: &crossdock_server::store::Pool, total: u64, open_percent: u64) {
     let started = Instant::now();
     let now = Utc::now().timestamp_millis();
     let mut rng = Rng(42);
@@ -59,7 +63,7 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64) {
             id += rows.len() as u64;
             let mut values = Vec::with_capacity(rows.len());
             for n in &rows {
-                let open = rng.below(100) < 15;
+                let open = rng.below(100) < open_percent;
                 let status = if open {
                     STATUSES_OPEN[rng.below(4) as usize]
                 } else if rng.below(5) == 0 {
@@ -72,6 +76,18 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64) {
                 let due = created + (rng.below(10 * 86_400) as i64) * 1000;
                 let running = open && status != "waiting";
                 let assignee = (rng.below(10) < 7).then(|| format!("user{:02}", rng.below(20)));
+                // Handled work: acknowledged within hours, closed within days.
+                let acked = (status != "new").then(|| created + (rng.below(4 * 3600) as i64) * 1000);
+                let closed = (!open).then(|| created + (rng.below(5 * 86_400) as i64) * 1000);
+                // Levels already passed have fired (as after an upgrade).
+                let passed = |at: i64| at <= now;
+                let escalated = if running {
+                    i64::from(passed(due - 3_600_000))
+                        | (i64::from(passed(due)) << 1)
+                        | (i64::from(status != "new") << 2)
+                } else {
+                    7
+                };
                 values.push((
                     *n as i64 + 1,
                     KINDS[rng.below(4) as usize],
@@ -94,11 +110,19 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64) {
                     },
                     if running { due } else { 9_007_199_254_740_991 },
                     order,
+                    (
+                        acked,
+                        acked.map(|a| (a - created) / 1000),
+                        closed,
+                        closed.map(|c| (c - created) / 1000),
+                        escalated,
+                    ),
                 ));
             }
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO exceptions (id, kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
-                 assignee, sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order, fingerprint) ",
+                 assignee, sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order, fingerprint, \
+                 acknowledged_at, ack_seconds, closed_at, resolve_seconds, escalated) ",
             );
             q.push_values(&values, |mut b, v| {
                 b.push_bind(v.0)
@@ -118,7 +142,12 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64) {
                     .push_bind(v.12)
                     .push_bind(v.13)
                     .push_bind(v.14)
-                    .push_bind(format!("bench|{}", v.0));
+                    .push_bind(format!("bench|{}", v.0))
+                    .push_bind(v.15.0)
+                    .push_bind(v.15.1)
+                    .push_bind(v.15.2)
+                    .push_bind(v.15.3)
+                    .push_bind(v.15.4);
             });
             q.build().execute(&mut *tx).await.expect("exceptions");
             let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO exception_refs (exception_id, kind, value) ");
@@ -167,6 +196,8 @@ async fn user(services: &Services, name: &str, role: &str, queues: &[&str]) -> C
 
 fn main() {
     let total: u64 = std::env::var("BENCH_EXCEPTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let open_percent: u64 =
+        std::env::var("BENCH_OPEN_PERCENT").ok().and_then(|v| v.parse().ok()).unwrap_or(15).min(100);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     runtime.block_on(async {
@@ -175,7 +206,7 @@ fn main() {
         let config = Config::defaults(url.clone());
         let sealer = crossdock_server::secrets::Sealer::load(&config.key_source()).expect("a key");
         let services = Services::start(pool.clone(), config.service_settings(), sealer).await.expect("services");
-        fill(&pool, total).await;
+        fill(&pool, total, open_percent).await;
         let calendar = CalendarSpec { time_zone: "UTC".into(), hours: HoursSpec::AlwaysOpen, holidays: vec![] };
         let queues = QUEUES
             .iter()
@@ -247,5 +278,40 @@ fn main() {
             samples.push(started.elapsed());
         }
         report("exception detail", samples);
+
+        let open: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM exceptions WHERE {open}"))
+            .fetch_one(&pool)
+            .await
+            .expect("open count");
+        println!("the SLA board and the escalation sweep, {open} open exceptions:");
+        let reader = supervisor.board_reader().expect("a supervisor reads the board");
+        for grouping in BoardGrouping::ALL {
+            let mut samples = Vec::new();
+            for _ in 0..30 {
+                let started = Instant::now();
+                services.board(&reader, *grouping).await.expect("board");
+                samples.push(started.elapsed());
+            }
+            report(&format!("SLA board, a row per {grouping}"), samples);
+        }
+        // What came due between the fill and now fires first.
+        let now = Utc::now();
+        services.sweep_escalations(now).await.expect("sweep");
+        let mut samples = Vec::new();
+        for _ in 0..10 {
+            let started = Instant::now();
+            services.sweep_escalations(now).await.expect("sweep").expect("the lease");
+            samples.push(started.elapsed());
+        }
+        report("escalation sweep, nothing new to fire", samples);
+        let started = Instant::now();
+        let fired = services.sweep_escalations(now + chrono::Duration::hours(60)).await.expect("sweep").expect("the lease");
+        println!(
+            "escalation sweep firing what 60 hours bring: {} at risk, {} breached, {} notifications in {:.0} ms",
+            fired.at_risk,
+            fired.breached,
+            fired.notifications,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
     });
 }

@@ -15,14 +15,18 @@ fn zones() -> BoardZones {
 }
 
 fn tally(queue: &str, assignee: Option<&str>, state: SlaState, count: i64) -> OpenTally {
+    let of = |s: SlaState| if s == state { count } else { 0 };
     OpenTally {
         queue: queue.into(),
         site: "DC-ATL".into(),
         assignee: assignee.map(Into::into),
-        state: Some(state),
-        waiting: false,
-        count,
-        earliest_due: (state == SlaState::Breached).then(|| at(3, 0)),
+        open: count,
+        on_track: of(SlaState::OnTrack),
+        at_risk: of(SlaState::AtRisk),
+        breached: of(SlaState::Breached),
+        paused: of(SlaState::Paused),
+        waiting: 0,
+        earliest_breach: (state == SlaState::Breached).then(|| at(3, 0)),
     }
 }
 
@@ -55,7 +59,7 @@ fn counts_fold_into_rows_and_the_oldest_breach_is_kept() {
             tally("billing", None, SlaState::OnTrack, 3),
             tally("billing", Some("pat"), SlaState::AtRisk, 2),
             tally("billing", Some("pat"), SlaState::Breached, 1),
-            OpenTally { waiting: true, ..tally("billing", Some("lee"), SlaState::Paused, 4) },
+            OpenTally { waiting: 4, ..tally("billing", Some("lee"), SlaState::Paused, 4) },
         ],
         ..Default::default()
     };
@@ -75,16 +79,16 @@ fn counts_fold_into_rows_and_the_oldest_breach_is_kept() {
 fn medians_cover_the_last_seven_days_of_resolved_work() {
     let now = at(10, 0);
     let old = now - Duration::days(8);
-    let inputs = BoardInputs {
-        closed: vec![
-            dated(at(9, 0), "billing", 600),
-            dated(at(8, 0), "billing", 60),
-            dated(now - Duration::days(2), "billing", 6000),
-            dated(old, "billing", 1),
-            Dated { resolved: false, ..dated(at(9, 30), "billing", 5) },
-        ],
-        ..Default::default()
-    };
+    let week = vec![
+        dated(at(9, 0), "billing", 600),
+        dated(at(8, 0), "billing", 60),
+        dated(now - Duration::days(2), "billing", 6000),
+        Dated { resolved: false, ..dated(at(9, 30), "billing", 5) },
+    ];
+    let today: Vec<Dated> =
+        week.iter().filter(|d| d.at >= at(0, 0)).cloned().chain([dated(old, "billing", 1)]).collect();
+    let inputs =
+        BoardInputs { closed: today, medians: medians(BoardGrouping::Queue, &[], &week), ..Default::default() };
     let board = assemble(BoardGrouping::Queue, now, &[], &zones(), inputs);
     assert_eq!(board.rows[0].median_resolve_seconds, Some(600));
     assert_eq!(board.rows[0].resolved_today, 2);

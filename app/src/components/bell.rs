@@ -84,6 +84,9 @@ pub fn Bell() -> impl IntoView {
                                     }>"Mark all read"</button>
                                 })}
                                 {items.is_empty().then(|| view! { <p class="muted">"Nothing yet."</p> })}
+                                {(unread > items.iter().filter(|n| !n.read).count() as i64).then(|| view! {
+                                    <p class="more">{format!("The newest {} are shown; {unread} are unread in all.", items.len())}</p>
+                                })}
                                 <ul>
                                     {items.into_iter().map(|n| {
                                         let id = n.id;

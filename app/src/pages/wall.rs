@@ -9,6 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::AppError;
 use crate::components::forms::ErrorNotice;
+use crate::dto::WallBoard;
 use crate::pages::board::{BoardTable, changes, ticking};
 use crate::serverfns::board::read_wall_board;
 
@@ -32,6 +33,14 @@ pub fn WallPage() -> impl IntoView {
     let tick = ticking();
     let wall = Resource::new(move || (token.get(), tick.get()), |(t, _)| read_wall_board(t));
     let changed = changes(move || wall.get().and_then(Result::ok).map(|w| w.board));
+    // The last board that arrived: a screen keeps it while the server is
+    // out of reach, marked as stale.
+    let last = RwSignal::new(None::<WallBoard>);
+    Effect::new(move |_| {
+        if let Some(Ok(board)) = wall.get() {
+            last.set(Some(board));
+        }
+    });
     view! {
         // A secret address: keep it out of referrers and search engines.
         <Meta name="referrer" content="no-referrer" />
@@ -47,7 +56,14 @@ pub fn WallPage() -> impl IntoView {
                         <h1>"Board unavailable"</h1>
                         <p role="alert">"This screen link is not valid: it was revoked, or the address is incomplete. Ask an admin for a new one."</p>
                     }.into_any(),
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Err(error) => match last.get() {
+                        Some(wall) => view! {
+                            <h1>{wall.name.clone()}</h1>
+                            <p class="stale" role="status">"Not updated since the time below: the server is out of reach. Retrying every 5 seconds."</p>
+                            <BoardTable board=wall.board changed links=false columns=WALL_COLUMNS />
+                        }.into_any(),
+                        None => view! { <ErrorNotice error /> }.into_any(),
+                    },
                 })}
             </Transition>
         </section>

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use crossdock::accounts::Permission;
 use crossdock::audit::{AuditAction, AuditEntry, Entity};
-use crossdock::board::{self, Board, BoardGrouping, BoardInputs, BoardZones};
+use crossdock::board::{self, Board, BoardGrouping, BoardInputs, BoardZones, Medians};
 
 use super::ingest::source::key_hash;
 use super::{ServiceError, Services};
@@ -25,6 +25,12 @@ pub struct BoardLink {
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
 }
+
+/// How long the week's medians are kept before they are read again.
+const MEDIANS_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The week's medians per grouping, with when they were read.
+pub(super) type MedianCache = std::sync::Mutex<std::collections::HashMap<BoardGrouping, (std::time::Instant, Medians)>>;
 
 /// The longest name a board link may have.
 pub const MAX_LINK_NAME: usize = 100;
@@ -69,10 +75,28 @@ impl Services {
         let inputs = BoardInputs {
             open: store::board::open_tallies(&self.pool, now).await?,
             opened: store::board::opened_since(&self.pool, today).await?,
-            acknowledged: store::board::acknowledged_since(&self.pool, week).await?,
-            closed: store::board::closed_since(&self.pool, week.min(today)).await?,
+            closed: store::board::closed_since(&self.pool, today).await?,
+            medians: self.week_medians(grouping, week).await?,
         };
         Ok(board::assemble(grouping, now, &keys, &zones, inputs))
+    }
+
+    /// The week's medians per row, read again at most once a minute: they
+    /// move slowly, and reading a week of work on every refresh of every
+    /// board would cost more than the rest of the board.
+    async fn week_medians(&self, grouping: BoardGrouping, since: DateTime<Utc>) -> anyhow::Result<Medians> {
+        let fresh = |(at, _): &(std::time::Instant, Medians)| at.elapsed() < MEDIANS_KEPT;
+        if let Some((_, medians)) =
+            self.board_medians.lock().unwrap_or_else(|p| p.into_inner()).get(&grouping).filter(|c| fresh(c))
+        {
+            return Ok(medians.clone());
+        }
+        let acknowledged = store::board::acknowledged_since(&self.pool, since).await?;
+        let closed = store::board::closed_since(&self.pool, since).await?;
+        let medians = board::medians(grouping, &acknowledged, &closed);
+        let kept = (std::time::Instant::now(), medians.clone());
+        self.board_medians.lock().unwrap_or_else(|p| p.into_inner()).insert(grouping, kept);
+        Ok(medians)
     }
 
     /// Every board link, the newest first.

@@ -20,8 +20,17 @@ impl Services {
             }
         }
         for t in store::board::open_tallies(&self.pool, self.now()).await? {
-            let state = t.state.map_or("none", |s| s.as_str());
-            *open.entry((t.queue, state)).or_default() += t.count;
+            let none = t.open - t.on_track - t.at_risk - t.breached - t.paused;
+            let states = [
+                ("on_track", t.on_track),
+                ("at_risk", t.at_risk),
+                ("breached", t.breached),
+                ("paused", t.paused),
+                ("none", none),
+            ];
+            for (state, n) in states {
+                *open.entry((t.queue.clone(), state)).or_default() += n;
+            }
         }
         for ((queue, state), n) in open {
             metrics::gauge!(m::OPEN_EXCEPTIONS, "queue" => queue, "sla_state" => state).set(n as f64);

@@ -167,6 +167,8 @@ pub struct Services {
     /// Wakes the background workers when new work is queued.
     work_queued: Arc<tokio::sync::Notify>,
     clock: Clock,
+    /// The SLA board's week of medians, read at most once a minute.
+    board_medians: Arc<board::MedianCache>,
 }
 
 /// How the services are tuned.
@@ -202,6 +204,7 @@ impl Services {
             sealer,
             work_queued: Arc::default(),
             clock: settings.clock,
+            board_medians: Arc::default(),
         })
     }
 

@@ -5,52 +5,50 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::board::{BoardGrouping, Dated, OpenTally};
-use crossdock::sla::SlaState;
 
 use super::exceptions::NO_DUE;
 use super::{Pool, Tx, from_millis, to_millis};
 
-/// Queue, site, assignee, SLA state, waiting, count, earliest due.
-type TallyRow = (String, String, Option<String>, String, bool, i64, i64);
+/// Queue, site, assignee; open, on track, at risk, breached, paused,
+/// waiting; the earliest breach.
+type TallyRow = (String, String, Option<String>, i64, i64, i64, i64, i64, i64, Option<i64>);
 
-/// Open exceptions per queue, site, person, SLA state and waiting, read from
-/// the board's index alone. The states are those of the queue view's SLA
-/// filter; an exception no policy times has none.
+/// Open exceptions per queue, site and person, in the SLA states of the
+/// queue view's filter (an exception no policy times is in none): one pass
+/// over the board's index in its own order, so nothing is sorted.
 pub async fn open_tallies(pool: &Pool, now: DateTime<Utc>) -> anyhow::Result<Vec<OpenTally>> {
     let now = to_millis(now);
     let rows: Vec<TallyRow> = sqlx::query_as(&format!(
-        "SELECT e.queue, e.site, e.assignee, CASE \
-           WHEN e.sla_frozen IS NOT NULL THEN e.sla_frozen \
-           WHEN e.sla_sort >= {NO_DUE} THEN 'none' \
-           WHEN e.sla_sort <= {now} THEN 'breached' \
-           WHEN e.sla_risk_at <= {now} THEN 'at_risk' \
-           ELSE 'on_track' END AS state, \
-         e.status = 'waiting' AS waiting, COUNT(*), MIN(e.sla_sort) \
+        "SELECT e.queue, e.site, e.assignee, COUNT(*), \
+           SUM(CASE WHEN e.sla_frozen IS NULL AND e.sla_sort < {NO_DUE} AND e.sla_risk_at > {now} THEN 1 ELSE 0 END), \
+           SUM(CASE WHEN e.sla_frozen IS NULL AND e.sla_sort > {now} AND e.sla_risk_at <= {now} THEN 1 ELSE 0 END), \
+           SUM(CASE WHEN (e.sla_frozen IS NULL AND e.sla_sort <= {now}) OR e.sla_frozen = 'breached' THEN 1 ELSE 0 END), \
+           SUM(CASE WHEN e.sla_frozen = 'paused' THEN 1 ELSE 0 END), \
+           SUM(CASE WHEN e.status = 'waiting' THEN 1 ELSE 0 END), \
+           MIN(CASE WHEN e.sla_frozen IS NULL AND e.sla_sort <= {now} THEN e.sla_sort END) \
          FROM exceptions e INDEXED BY exceptions_open_board \
          WHERE e.status IN ('new', 'acknowledged', 'in_progress', 'waiting') \
-         GROUP BY e.queue, e.site, e.assignee, state, waiting"
+         GROUP BY e.queue, e.site, e.assignee"
     ))
     .fetch_all(pool)
     .await
     .context("Failed to tally the open exceptions")?;
-    let mut tallies = Vec::with_capacity(rows.len());
-    for (queue, site, assignee, state, waiting, count, earliest) in rows {
-        let state = match state.as_str() {
-            "none" => None,
-            s => Some(s.parse::<SlaState>().context("stored SLA state is invalid")?),
-        };
-        let earliest_due = (state == Some(SlaState::Breached) && earliest < NO_DUE).then(|| from_millis(earliest));
-        tallies.push(OpenTally {
-            queue,
-            site,
-            assignee,
-            state,
-            waiting,
-            count,
-            earliest_due: earliest_due.transpose()?,
-        });
-    }
-    Ok(tallies)
+    rows.into_iter()
+        .map(|(queue, site, assignee, open, on_track, at_risk, breached, paused, waiting, earliest)| {
+            Ok(OpenTally {
+                queue,
+                site,
+                assignee,
+                open,
+                on_track,
+                at_risk,
+                breached,
+                paused,
+                waiting,
+                earliest_breach: earliest.map(from_millis).transpose()?,
+            })
+        })
+        .collect()
 }
 
 type DatedRow = (i64, String, String, Option<String>, Option<i64>, bool);
