@@ -24,6 +24,8 @@ async function firstOf(page, query) {
 }
 
 test('every page hydrates when loaded directly by URL', async ({ page }) => {
+  // Some fifty pages, each given time to settle: more than the default 30 s.
+  test.setTimeout(120_000);
   await signIn(page, DEMO.admin);
   const types = [
     'exception.integration', 'exception.partial_receipt', 'exception.supplier_date_change',

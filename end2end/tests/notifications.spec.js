@@ -21,6 +21,10 @@ test('a clerk gets the at-risk notification in the bell and opening it marks it 
   const before = await unread(page);
   await bell(page).click();
   const list = page.getByRole('region', { name: 'Notifications' });
+  await expect(list).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(list).toBeHidden();
+  await bell(page).click();
   const atRisk = list.getByRole('link', { name: /EX-\d+ at risk in Receiving/ }).first();
   await expect(atRisk).toBeVisible();
   const href = await atRisk.getAttribute('href');

@@ -50,6 +50,13 @@ pub fn Bell() -> impl IntoView {
     let Some(Alerts { notes, mark }) = use_context::<Alerts>() else { return ().into_any() };
     let mounted = crate::components::time::Mounted::get();
     let open = RwSignal::new(false);
+    // Escape closes the list, as it closes menus everywhere.
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            open.set(false);
+        }
+    });
+    on_cleanup(move || escape.remove());
     let current = move || notes.get().and_then(Result::ok).unwrap_or_default();
     let bell = move || {
         mounted.get().then(|| view! {

@@ -31,15 +31,18 @@ pub fn WallPage() -> impl IntoView {
     let params = use_params_map();
     let token = Memo::new(move |_| params.read().get("token").unwrap_or_default());
     let tick = ticking();
-    let wall = Resource::new(move || (token.get(), tick.get()), |(t, _)| read_wall_board(t));
+    // A revoked link stops asking.
+    let gone = RwSignal::new(false);
+    let wall =
+        Resource::new(move || (token.get(), if gone.get() { 0 } else { tick.get() }), |(t, _)| read_wall_board(t));
     let changed = changes(move || wall.get().and_then(Result::ok).map(|w| w.board));
     // The last board that arrived: a screen keeps it while the server is
     // out of reach, marked as stale.
     let last = RwSignal::new(None::<WallBoard>);
-    Effect::new(move |_| {
-        if let Some(Ok(board)) = wall.get() {
-            last.set(Some(board));
-        }
+    Effect::new(move |_| match wall.get() {
+        Some(Ok(board)) => last.set(Some(board)),
+        Some(Err(AppError::NotFound)) => gone.set(true),
+        _ => {}
     });
     view! {
         // A secret address: keep it out of referrers and search engines.
