@@ -137,6 +137,10 @@ async fn source_create_prints_a_working_key_as_its_last_line() {
 
     let mut config = crossdock_server::config::Config::defaults(url.parse().unwrap());
     config.bind = "127.0.0.1:0".parse().unwrap();
+    // The commands below share the file with this server: its background
+    // sweeps would only add writers to wait for.
+    config.lineage_sweep_seconds = 0;
+    config.escalation_sweep_seconds = 0;
     let app = crossdock_server::startup::Application::build(&config).await.unwrap();
     let address = app.address();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
