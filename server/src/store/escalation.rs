@@ -56,13 +56,26 @@ impl CandidateRow {
 /// Where a slice of candidates starts: after this key and id.
 pub type Place = (i64, i64);
 
-/// Open exceptions past their at-risk instant on which the level has not
-/// fired, in order of that instant, after `place`.
-pub async fn at_risk(pool: &Pool, now: DateTime<Utc>, place: Place, limit: u32) -> anyhow::Result<Vec<CandidateRow>> {
+/// Open exceptions on which `level` has not fired and whose instant for it
+/// (`key`: the at-risk instant, or the due instant of the running clock) is
+/// past, in order of that instant, after `place`; read through the partial
+/// index that holds only those the level may still fire on.
+async fn past(
+    pool: &Pool,
+    level: EscalationLevel,
+    now: DateTime<Utc>,
+    place: Place,
+    limit: u32,
+) -> anyhow::Result<Vec<CandidateRow>> {
+    let (index, key) = match level {
+        EscalationLevel::AtRisk => ("exceptions_escalate_risk", "sla_risk_at"),
+        _ => ("exceptions_escalate_breach", "sla_sort"),
+    };
+    let bit = level.bit();
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM exceptions INDEXED BY exceptions_escalate_risk \
-         WHERE {OPEN} AND (escalated & 1) = 0 AND sla_risk_at <= ? AND (sla_risk_at, id) > (?, ?) \
-         ORDER BY sla_risk_at, id LIMIT ?"
+        "SELECT {COLUMNS} FROM exceptions INDEXED BY {index} \
+         WHERE {OPEN} AND (escalated & {bit}) = 0 AND {key} <= ? AND ({key}, id) > (?, ?) \
+         ORDER BY {key}, id LIMIT ?"
     ))
     .bind(to_millis(now))
     .bind(place.0)
@@ -70,24 +83,19 @@ pub async fn at_risk(pool: &Pool, now: DateTime<Utc>, place: Place, limit: u32) 
     .bind(limit)
     .fetch_all(pool)
     .await
-    .context("Failed to read the exceptions at risk")
+    .with_context(|| format!("Failed to read the exceptions {}", level.as_str()))
+}
+
+/// Open exceptions past their at-risk instant on which the level has not
+/// fired, in order of that instant, after `place`.
+pub async fn at_risk(pool: &Pool, now: DateTime<Utc>, place: Place, limit: u32) -> anyhow::Result<Vec<CandidateRow>> {
+    past(pool, EscalationLevel::AtRisk, now, place, limit).await
 }
 
 /// Open exceptions whose running clock is past its target and on which the
 /// level has not fired, the earliest due first, after `place`.
 pub async fn breached(pool: &Pool, now: DateTime<Utc>, place: Place, limit: u32) -> anyhow::Result<Vec<CandidateRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM exceptions INDEXED BY exceptions_escalate_breach \
-         WHERE {OPEN} AND (escalated & 2) = 0 AND sla_sort <= ? AND (sla_sort, id) > (?, ?) \
-         ORDER BY sla_sort, id LIMIT ?"
-    ))
-    .bind(to_millis(now))
-    .bind(place.0)
-    .bind(place.1)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .context("Failed to read the breached exceptions")
+    past(pool, EscalationLevel::Breached, now, place, limit).await
 }
 
 /// New exceptions of `queue` opened at or before `opened_by` on which the
