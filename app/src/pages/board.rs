@@ -123,11 +123,7 @@ pub fn BoardTable(
     #[prop(default = BoardColumn::ALL)] columns: &'static [BoardColumn],
 ) -> impl IntoView {
     let at = board.at;
-    let head = match board.grouping {
-        BoardGrouping::Queue => "Queue",
-        BoardGrouping::Site => "Site",
-        BoardGrouping::Assignee => "Person",
-    };
+    let head = grouping_label(board.grouping);
     let rows = board.rows.clone();
     view! {
         <table class="board">
