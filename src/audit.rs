@@ -125,6 +125,11 @@ named_enum! {
         BoardLinkCreated => "board_link.created",
         BoardLinkRevoked => "board_link.revoked",
         ExceptionEscalated => "exception.escalated",
+        ChannelSaved => "channel.saved",
+        ChannelSecretRotated => "channel.secret_rotated",
+        ChannelTested => "channel.tested",
+        ChannelDeleted => "channel.deleted",
+        OutwardChosen => "user.outward_chosen",
     }
 }
 
@@ -152,6 +157,7 @@ named_enum! {
         Expectations => "expectations",
         BoardLink => "board_link",
         Escalations => "escalations",
+        Channel => "channel",
     }
 }
 

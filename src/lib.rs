@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod board;
 pub mod calendar;
+pub mod channel;
 pub mod config;
 pub mod escalation;
 pub mod event;

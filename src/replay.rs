@@ -140,6 +140,15 @@ pub struct ConnectorSpec {
     pub allowed_sources: Vec<SourceName>,
 }
 
+/// Whether `url` is an absolute http:// or https:// URL of at most 2048
+/// characters with a host and no white space.
+pub fn is_http_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+        && !url.contains(char::is_whitespace)
+        && url.len() <= 2048
+}
+
 fn is_token(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
@@ -161,14 +170,8 @@ impl ConnectorSpec {
         if op.is_empty() || op.len() > 128 || op.contains(char::is_whitespace) {
             push("/operation", "an operation such as tms.create_shipment, or * for all".into());
         }
-        let rest = self.url.strip_prefix("https://").or_else(|| self.url.strip_prefix("http://"));
-        match rest {
-            Some(r)
-                if !r.is_empty()
-                    && !r.starts_with('/')
-                    && !self.url.contains(char::is_whitespace)
-                    && self.url.len() <= 2048 => {}
-            _ => push("/url", "must be an http:// or https:// URL".into()),
+        if !is_http_url(&self.url) {
+            push("/url", "must be an http:// or https:// URL".into());
         }
         if !(Self::MIN_TIMEOUT_MS..=Self::MAX_TIMEOUT_MS).contains(&self.timeout_ms) {
             push("/timeout_ms", format!("must be between {} and {} ms", Self::MIN_TIMEOUT_MS, Self::MAX_TIMEOUT_MS));

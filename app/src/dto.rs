@@ -359,3 +359,27 @@ pub struct Notifications {
     pub unread: i64,
     pub items: Vec<NotificationEntry>,
 }
+
+/// A notification channel as admins see it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelEntry {
+    pub spec: crossdock::channel::ChannelSpec,
+    pub has_secret: bool,
+}
+
+/// The channels, their newest deliveries, and what an admin picks from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelsView {
+    pub channels: Vec<ChannelEntry>,
+    pub deliveries: Vec<crossdock::channel::Delivery>,
+    pub retry_policies: Vec<String>,
+    pub queues: Vec<String>,
+}
+
+/// Which of a person's notifications go outward, and through which channels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutwardChoice {
+    pub levels: std::collections::BTreeSet<crossdock::escalation::EscalationLevel>,
+    /// The channels in service: name, kind and the levels each carries.
+    pub channels: Vec<(String, crossdock::channel::ChannelKind, Vec<crossdock::escalation::EscalationLevel>)>,
+}

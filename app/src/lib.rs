@@ -125,6 +125,16 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/admin/channels")
+                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::channels::ChannelsPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/notifications")
+                        view=|| view! { <Private><pages::settings::NotificationSettingsPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/admin/connectors")
                         view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::connectors::ConnectorsPage /></Private> }
                         ssr=SsrMode::Async

@@ -6,12 +6,15 @@
 //! as the person signed in to the current request; the server checks their
 //! role.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crossdock::accounts::Density;
 use crossdock::audit::AuditRecord;
 use crossdock::board::{Board, BoardGrouping};
+use crossdock::channel::ChannelSpec;
 use crossdock::config::SiteSpec;
+use crossdock::escalation::EscalationLevel;
 use crossdock::replay::{ConnectorSpec, RetryPolicySpec};
 use crossdock::routing::{RouteDecision, RuleSetSpec};
 use crossdock::sla::SlaPolicySpec;
@@ -20,9 +23,9 @@ use leptos::prelude::use_context;
 
 use crate::AppError;
 use crate::dto::{
-    AssigneeOption, BoardLinkEntry, BulkTarget, ConfigVersionView, ConnectorEntry, ConnectorTestView,
-    ExceptionDetailView, LineageView, Me, MovePreviewView, MoveView, Notifications, QueueChoices, QueueEntry,
-    RawEventView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, TransactionQuery,
+    AssigneeOption, BoardLinkEntry, BulkTarget, ChannelsView, ConfigVersionView, ConnectorEntry, ConnectorTestView,
+    ExceptionDetailView, LineageView, Me, MovePreviewView, MoveView, Notifications, OutwardChoice, QueueChoices,
+    QueueEntry, RawEventView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, TransactionQuery,
     TransactionSummary, UserEntry, WallBoard,
 };
 
@@ -215,6 +218,22 @@ pub trait NotificationsPort: Send + Sync + 'static {
     async fn notifications(&self) -> Result<Notifications, AppError>;
     /// Marks one read, or all when `id` is `None`.
     async fn mark_read(&self, id: Option<i64>) -> Result<(), AppError>;
+    /// Which of the person's notifications go outward.
+    async fn outward(&self) -> Result<OutwardChoice, AppError>;
+    async fn set_outward(&self, levels: BTreeSet<EscalationLevel>) -> Result<OutwardChoice, AppError>;
+}
+
+/// Notification channels and their deliveries, for admins.
+#[async_trait::async_trait]
+pub trait ChannelsPort: Send + Sync + 'static {
+    /// The channels and the newest deliveries (of one channel, or of all).
+    async fn channels(&self, channel: Option<String>) -> Result<ChannelsView, AppError>;
+    /// Creates or saves a channel; a new signing secret when one was made.
+    async fn save_channel(&self, spec: ChannelSpec) -> Result<Option<String>, AppError>;
+    async fn rotate_channel_secret(&self, name: String) -> Result<String, AppError>;
+    async fn delete_channel(&self, name: String) -> Result<(), AppError>;
+    /// Queues a test message; its delivery's id.
+    async fn test_channel(&self, name: String) -> Result<i64, AppError>;
 }
 
 /// Every use case the console calls.
@@ -230,6 +249,7 @@ pub trait ConsolePort:
     + LineagePort
     + BoardPort
     + NotificationsPort
+    + ChannelsPort
 {
 }
 
@@ -245,6 +265,7 @@ impl<T> ConsolePort for T where
         + LineagePort
         + BoardPort
         + NotificationsPort
+        + ChannelsPort
 {
 }
 

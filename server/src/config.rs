@@ -131,6 +131,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(0..=64), global = true)]
     pub replay_workers: u32,
 
+    /// Messages to notification channels delivered at the same time (0
+    /// leaves them queued, for tests that drive them by hand).
+    #[arg(long, env = "CROSSDOCK_DELIVERY_WORKERS", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(0..=16), global = true)]
+    pub delivery_workers: u32,
+
     /// Turns `GET /metrics` on: scrapers send this as a bearer token.
     /// Without it the endpoint answers 404.
     #[arg(long, env = "CROSSDOCK_METRICS_TOKEN", hide_env_values = true, global = true)]
@@ -167,6 +173,7 @@ impl Config {
                 address_slow_after: self.login_lock_after * 5,
             },
             clock: if self.test_clock { Clock::adjustable() } else { Clock::system() },
+            public_origin: self.public_url.trim_end_matches('/').to_owned(),
         }
     }
 
@@ -194,6 +201,7 @@ impl Config {
         Workers {
             replays: self.replay_workers as usize,
             bulk_actions: 1,
+            deliveries: self.delivery_workers as usize,
             lineage_every: (self.lineage_sweep_seconds > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(self.lineage_sweep_seconds))),
             escalation_every: (self.escalation_sweep_seconds > 0)

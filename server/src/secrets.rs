@@ -28,6 +28,8 @@ const NONCE_LEN: usize = 24;
 pub enum Purpose {
     SigningSecret,
     ConnectorSecret,
+    /// Signs the messages of a JSON webhook notification channel.
+    ChannelSecret,
 }
 
 impl Purpose {
@@ -35,6 +37,7 @@ impl Purpose {
         match self {
             Purpose::SigningSecret => b"crossdock signing secret",
             Purpose::ConnectorSecret => b"crossdock connector secret",
+            Purpose::ChannelSecret => b"crossdock channel secret",
         }
     }
 }

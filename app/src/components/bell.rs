@@ -111,6 +111,9 @@ pub fn Bell() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </ul>
+                                <a class="settings-link" href="/settings/notifications" on:click=move |_| open.set(false)>
+                                    "Choose what is sent outward"
+                                </a>
                             }
                         }}
                     </Transition>

@@ -39,6 +39,7 @@ pub fn TopBar() -> impl IntoView {
                                     {link(Permission::ManageConfiguration, "/admin/sites", "Sites")}
                                     {link(Permission::ManageConfiguration, "/admin/expectations", "Expectations")}
                                     {link(Permission::ManageConfiguration, "/admin/escalations", "Escalations")}
+                                    {link(Permission::ManageConfiguration, "/admin/channels", "Channels")}
                                     {link(Permission::ManageConfiguration, "/admin/connectors", "Connectors")}
                                     {link(Permission::ManageConfiguration, "/admin/retry-policies", "Retry policies")}
                                     {link(Permission::ManageConfiguration, "/admin/history", "History")}

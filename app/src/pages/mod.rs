@@ -8,5 +8,6 @@ pub mod lineage;
 pub mod login;
 pub mod not_found;
 pub mod queue;
+pub mod settings;
 pub mod transactions;
 pub mod wall;

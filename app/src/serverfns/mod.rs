@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod board;
+pub mod channels;
 pub mod config;
 pub mod exceptions;
 pub mod lineage;

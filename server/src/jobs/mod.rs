@@ -20,6 +20,8 @@ const RESTART_PAUSE: Duration = Duration::from_secs(1);
 pub enum Kind {
     Replays,
     BulkActions,
+    /// Messages to notification channels.
+    Deliveries,
     /// The lineage sweep: expected milestones and contradictions.
     Lineage,
     /// The escalation sweep: SLA at risk, breached, not acknowledged.
@@ -31,6 +33,8 @@ pub enum Kind {
 pub struct Workers {
     pub replays: usize,
     pub bulk_actions: usize,
+    /// Workers delivering messages to notification channels.
+    pub deliveries: usize,
     /// Seconds between lineage sweeps; none: no sweep (tests drive it).
     pub lineage_every: Option<Duration>,
     /// Seconds between escalation sweeps; none: no sweep (tests drive it).
@@ -44,6 +48,7 @@ impl Kind {
         Ok(match self {
             Kind::Replays => services.try_execute_replay(now).await?.is_some(),
             Kind::BulkActions => services.try_execute_bulk(now).await?.is_some(),
+            Kind::Deliveries => services.try_deliver_notification(now).await?.is_some(),
             // Once per pause: the sweep does all there is each time.
             Kind::Lineage => {
                 services.sweep_lineage(now).await?;
@@ -76,7 +81,7 @@ impl Supervisor {
         let every = match kind {
             Kind::Lineage => self.workers.lineage_every,
             Kind::Escalation => self.workers.escalation_every,
-            Kind::Replays | Kind::BulkActions => None,
+            Kind::Replays | Kind::BulkActions | Kind::Deliveries => None,
         }
         .unwrap_or(IDLE_POLL);
         let (services, stop) = (self.services.clone(), self.stop.clone());
@@ -95,6 +100,7 @@ pub async fn run(services: Services, workers: Workers, stop: watch::Receiver<boo
     let kinds = [
         (Kind::Replays, workers.replays),
         (Kind::BulkActions, workers.bulk_actions),
+        (Kind::Deliveries, workers.deliveries),
         (Kind::Lineage, usize::from(workers.lineage_every.is_some())),
         (Kind::Escalation, usize::from(workers.escalation_every.is_some())),
     ];

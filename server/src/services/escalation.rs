@@ -11,6 +11,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use crossdock::accounts::Role;
 use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity, SystemAgent};
+use crossdock::channel::{Notice, NoticeSubject, Recipient, message};
 use crossdock::config::Configuration;
 use crossdock::escalation::{EscalationLevel, EscalationPolicy, raised};
 use crossdock::lifecycle::Reason;
@@ -21,6 +22,7 @@ use serde_json::json;
 
 use super::Services;
 use super::sla::{self, Clocked};
+use crate::store::channels::{Channel, NewDelivery};
 use crate::store::escalation::{CandidateRow, Place};
 use crate::store::exceptions::NO_DUE;
 use crate::store::notifications::NewNotification;
@@ -40,6 +42,8 @@ pub struct EscalationReport {
     pub breached: usize,
     pub unacknowledged: usize,
     pub notifications: usize,
+    /// Messages queued for notification channels.
+    pub outward: usize,
 }
 
 /// The people a sweep may tell, read once per sweep.
@@ -50,6 +54,10 @@ struct People {
     /// Staff members of each queue.
     members: HashMap<String, Vec<(i64, String)>>,
     supervisors: Vec<(i64, String)>,
+    /// Display names by user id.
+    display: HashMap<i64, String>,
+    /// The levels each person sends outward (bits), by user id.
+    outward: HashMap<i64, i64>,
 }
 
 impl People {
@@ -69,7 +77,9 @@ impl People {
             supervisors = of_role(Role::Admin).collect();
         }
         let ids = enabled.iter().map(|u| (u.username.to_string(), (u.id.0, u.role == Role::Staff))).collect();
-        Ok(Self { ids, members, supervisors })
+        let display = enabled.iter().map(|u| (u.id.0, u.display_name.clone())).collect();
+        let outward = store::channels::outward_levels(pool).await?;
+        Ok(Self { ids, members, supervisors, display, outward })
     }
 
     /// Whoever holds an exception: its assignee, else its queue's members,
@@ -96,6 +106,8 @@ struct Run<'a> {
     now: DateTime<Utc>,
     config: &'a Configuration,
     people: &'a People,
+    /// The channels that carry notifications outward.
+    channels: &'a [Channel],
 }
 
 impl Services {
@@ -118,7 +130,15 @@ impl Services {
     async fn escalate_all(&self, token: &str, now: DateTime<Utc>, report: &mut EscalationReport) -> anyhow::Result<()> {
         let config = self.configuration();
         let people = People::load(&self.pool).await?;
-        let run = Run { token, started: std::time::Instant::now(), now, config: &config, people: &people };
+        let channels = store::channels::channels(&self.pool).await?;
+        let run = Run {
+            token,
+            started: std::time::Instant::now(),
+            now,
+            config: &config,
+            people: &people,
+            channels: &channels,
+        };
         // Breaches first: an exception past both is told once, as breached.
         self.pass(&run, EscalationLevel::Breached, None, report).await?;
         self.pass(&run, EscalationLevel::AtRisk, None, report).await?;
@@ -248,13 +268,15 @@ impl Services {
             done.push(format!("notified {}", names.join(", ")));
         }
         let mut severity = None;
+        let mut severity_now: Severity = row.severity()?;
         if level == EscalationLevel::Breached && policy.raise_severity {
-            let from: Severity = row.severity()?;
+            let from = severity_now;
             let to = raised(from);
             if to != from {
                 self.raise_severity(tx, row, to, now).await?;
                 done.push(format!("severity raised from {} to {}", from.as_str(), to.as_str()));
                 severity = Some(json!({"from": from, "to": to}));
+                severity_now = to;
             }
         }
         let move_to = policy.move_to.clone().filter(|_| level == EscalationLevel::Breached);
@@ -266,6 +288,12 @@ impl Services {
                 .map_err(|e| anyhow::anyhow!("an escalation reason is invalid: {e:?}"))?;
             let change = Change::Assign { assignee: None, queue: Some(to.clone()), reason: why };
             self.system_change(tx, id, &change, Doer::System(SystemAgent::Escalation), now).await?;
+        }
+        let outward = self.outward(run, row, level, severity_now, &title, &told);
+        store::channels::enqueue(tx, &outward, now).await?;
+        report.outward += outward.len();
+        if !outward.is_empty() {
+            done.push(format!("{} outward message(s) queued", outward.len()));
         }
         let reason = format!(
             "{}: {}",
@@ -294,6 +322,55 @@ impl Services {
             EscalationLevel::Unacknowledged => report.unacknowledged += 1,
         }
         Ok(())
+    }
+
+    /// The messages for the channels that carry this step, each for the
+    /// people told who send this level outward.
+    fn outward(
+        &self,
+        run: &Run<'_>,
+        row: &CandidateRow,
+        level: EscalationLevel,
+        severity: Severity,
+        title: &str,
+        told: &[(i64, String)],
+    ) -> Vec<NewDelivery> {
+        let people = run.people;
+        let recipients: Vec<Recipient> = told
+            .iter()
+            .filter(|(id, _)| people.outward.get(id).is_some_and(|bits| bits & level.bit() != 0))
+            .map(|(id, name)| Recipient {
+                username: name.clone(),
+                display_name: people.display.get(id).cloned().unwrap_or_else(|| name.clone()),
+            })
+            .collect();
+        if recipients.is_empty() {
+            return Vec::new();
+        }
+        let notice = Notice {
+            level: Some(level),
+            title: title.to_owned(),
+            subject: Some(NoticeSubject {
+                id: row.id,
+                queue: row.queue.clone(),
+                severity,
+                summary: row.summary.clone(),
+                url: self.exception_url(row.id),
+            }),
+            recipients,
+            at: run.now,
+        };
+        run.channels
+            .iter()
+            .filter(|c| c.spec.carries(level, &row.queue))
+            .map(|c| NewDelivery {
+                channel_id: c.id,
+                exception_id: Some(row.id),
+                level: Some(level),
+                body: message(c.spec.kind, &notice).to_string(),
+                recipients: notice.recipients.len() as i64,
+            })
+            .collect()
     }
 
     async fn raise_severity(

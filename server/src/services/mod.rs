@@ -5,6 +5,7 @@
 mod audit;
 mod board;
 mod bulk;
+mod channels;
 mod config;
 pub mod demo;
 mod detection;
@@ -34,6 +35,7 @@ use crossdock::triage::Refusal;
 
 pub use board::{BoardLink, MAX_LINK_NAME};
 pub use bulk::MAX_BULK;
+pub use channels::{ChannelEntry, DeliveryStep};
 pub use config::{ConfigDocs, QueueSummary, SiteSummary};
 pub use demo::SeedOutcome;
 pub use detection::{SYSTEM_SOURCE, SweepReport};
@@ -169,6 +171,7 @@ pub struct Services {
     clock: Clock,
     /// The SLA board's week of medians, read at most once a minute.
     board_medians: Arc<board::MedianCache>,
+    public_origin: Arc<str>,
 }
 
 /// How the services are tuned.
@@ -177,6 +180,9 @@ pub struct ServiceSettings {
     pub ingest: IngestSettings,
     pub login: LoginPolicy,
     pub clock: Clock,
+    /// Where people reach the console (`https://crossdock.example.com`): the
+    /// links in outward notifications start with it.
+    pub public_origin: String,
 }
 
 impl Services {
@@ -205,6 +211,7 @@ impl Services {
             work_queued: Arc::default(),
             clock: settings.clock,
             board_medians: Arc::default(),
+            public_origin: settings.public_origin.into(),
         })
     }
 

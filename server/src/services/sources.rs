@@ -54,7 +54,7 @@ pub struct SourceSummary {
     pub created_at: DateTime<Utc>,
 }
 
-fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
+pub(super) fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;
     Ok(bytes)
@@ -278,8 +278,12 @@ pub(super) async fn seal_plain_secrets(pool: &store::Pool, sealer: &Sealer) -> a
     let mut tx = store::begin(pool).await.context("Failed to begin a transaction")?;
     let sources = store::sources::all(&mut *tx).await?;
     let connectors = store::connectors::secrets(&mut tx).await?;
+    let channels = store::channels::channels(&mut *tx).await?;
     let signing = sources.iter().flat_map(|s| &s.signing_secrets).map(|s| (Purpose::SigningSecret, &s.sealed));
-    sealer.check_against(signing.chain(connectors.iter().map(|(_, s)| (Purpose::ConnectorSecret, s))))?;
+    let channel_secrets = channels.iter().filter_map(|c| c.secret.as_ref()).map(|s| (Purpose::ChannelSecret, s));
+    sealer.check_against(
+        signing.chain(connectors.iter().map(|(_, s)| (Purpose::ConnectorSecret, s))).chain(channel_secrets),
+    )?;
     let mut sealed = 0;
     for source in sources {
         if !source.signing_secrets.iter().any(|s| s.sealed.is_plain()) {

@@ -32,6 +32,8 @@ pub enum Work {
     Replays,
     /// Bulk actions not finished and not held.
     BulkActions,
+    /// Messages to notification channels, like replays.
+    Deliveries,
 }
 
 impl Work {
@@ -39,13 +41,14 @@ impl Work {
         match self {
             Work::Replays => "replay_jobs",
             Work::BulkActions => "bulk_jobs",
+            Work::Deliveries => "notification_deliveries",
         }
     }
 
     /// Which rows are due at `?1`.
     const fn due(self) -> &'static str {
         match self {
-            Work::Replays => {
+            Work::Replays | Work::Deliveries => {
                 "(state = 'pending' AND next_attempt_at <= ?1) OR (state = 'running' AND lease_until < ?1)"
             }
             Work::BulkActions => "finished_at IS NULL AND (lease_until IS NULL OR lease_until < ?1)",
@@ -54,7 +57,7 @@ impl Work {
 
     const fn order(self) -> &'static str {
         match self {
-            Work::Replays => "next_attempt_at, id",
+            Work::Replays | Work::Deliveries => "next_attempt_at, id",
             Work::BulkActions => "id",
         }
     }
@@ -62,7 +65,7 @@ impl Work {
     /// What else a claim sets.
     const fn claimed(self) -> &'static str {
         match self {
-            Work::Replays => "state = 'running', ",
+            Work::Replays | Work::Deliveries => "state = 'running', ",
             Work::BulkActions => "",
         }
     }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod board;
 pub mod bulk;
+pub mod channels;
 pub mod config;
 pub mod connectors;
 pub mod escalation;

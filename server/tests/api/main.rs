@@ -3,6 +3,7 @@
 
 mod accounts;
 mod board;
+mod channels;
 mod cli;
 mod configuration;
 mod console;

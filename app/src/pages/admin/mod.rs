@@ -1,5 +1,6 @@
 //! Pages for admins.
 
+pub mod channels;
 pub mod connectors;
 pub mod escalations;
 pub mod expectations;

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod board;
+mod channels;
 mod config;
 mod exceptions;
 mod lineage;

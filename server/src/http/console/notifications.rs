@@ -1,10 +1,24 @@
 //! The signed-in person's notifications.
 
 use crossdock_app::AppError;
-use crossdock_app::dto::{NotificationEntry, Notifications};
+use std::collections::BTreeSet;
+
+use crossdock::escalation::EscalationLevel;
+use crossdock_app::dto::{NotificationEntry, Notifications, OutwardChoice};
 use crossdock_app::ports::NotificationsPort;
 
 use super::{ConsoleServices, answer};
+use crate::services::ServiceError;
+
+impl ConsoleServices {
+    async fn outward_choice(&self, levels: BTreeSet<EscalationLevel>) -> Result<OutwardChoice, ServiceError> {
+        let channels = self.services.channels_in_service().await?;
+        Ok(OutwardChoice {
+            levels,
+            channels: channels.into_iter().map(|c| (c.name, c.kind, c.levels.into_iter().collect())).collect(),
+        })
+    }
+}
 
 #[async_trait::async_trait]
 impl NotificationsPort for ConsoleServices {
@@ -31,6 +45,24 @@ impl NotificationsPort for ConsoleServices {
         answer(async {
             self.services.mark_notifications_read(&self.user().await?, id).await?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn outward(&self) -> Result<OutwardChoice, AppError> {
+        answer(async {
+            let me = self.user().await?;
+            let levels = self.services.outward_levels(&me).await?;
+            Ok(self.outward_choice(levels).await?)
+        })
+        .await
+    }
+
+    async fn set_outward(&self, levels: BTreeSet<EscalationLevel>) -> Result<OutwardChoice, AppError> {
+        answer(async {
+            let me = self.user().await?;
+            let levels = self.services.set_outward_levels(&me, &levels).await?;
+            Ok(self.outward_choice(levels).await?)
         })
         .await
     }

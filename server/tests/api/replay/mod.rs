@@ -28,7 +28,7 @@ const SECRET: &str = "Bearer carrier-token-7f3a";
 
 /// How the target answers one delivery.
 #[derive(Debug, Clone, Copy)]
-enum Reply {
+pub(crate) enum Reply {
     Status(u16),
     /// A status with `Retry-After` in seconds.
     RetryAfter(u16, u64),
@@ -40,12 +40,13 @@ enum Reply {
 
 /// One delivery as the target saw it.
 #[derive(Debug, Clone)]
-struct Seen {
+pub(crate) struct Seen {
+    pub(crate) headers: HeaderMap,
     key: Option<String>,
     traceparent: Option<String>,
     auth: Option<String>,
     content_type: Option<String>,
-    body: String,
+    pub(crate) body: String,
 }
 
 #[derive(Default)]
@@ -57,8 +58,8 @@ struct Script {
 /// A real HTTP target: answers from its script (then 200) and remembers
 /// every delivery.
 #[derive(Clone)]
-struct Target {
-    url: String,
+pub(crate) struct Target {
+    pub(crate) url: String,
     script: Arc<Mutex<Script>>,
 }
 
@@ -67,6 +68,7 @@ async fn deliver(State(script): State<Arc<Mutex<Script>>>, headers: HeaderMap, b
     let reply = {
         let mut s = script.lock().expect("target state");
         s.seen.push(Seen {
+            headers: headers.clone(),
             key: header("idempotency-key"),
             traceparent: header("traceparent"),
             auth: header("authorization"),
@@ -93,7 +95,7 @@ async fn deliver(State(script): State<Arc<Mutex<Script>>>, headers: HeaderMap, b
 }
 
 impl Target {
-    async fn start(replies: &[Reply]) -> Target {
+    pub(crate) async fn start(replies: &[Reply]) -> Target {
         let script = Arc::new(Mutex::new(Script { replies: replies.iter().copied().collect(), seen: Vec::new() }));
         let app = axum::Router::new().route("/deliver", axum::routing::any(deliver)).with_state(script.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the target");
@@ -102,7 +104,7 @@ impl Target {
         Target { url, script }
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.script.lock().expect("target state").seen.clone()
     }
 
