@@ -158,6 +158,7 @@ named_enum! {
         BoardLink => "board_link",
         Escalations => "escalations",
         Channel => "channel",
+        KpiTargets => "kpi_targets",
     }
 }
 

@@ -23,6 +23,8 @@ named_enum! {
         Expectations => "expectations",
         /// What each queue escalates to.
         Escalations => "escalations",
+        /// The targets of the business KPIs.
+        KpiTargets => "kpi_targets",
     }
 }
 
@@ -36,6 +38,7 @@ impl ConfigKind {
             ConfigKind::Routing => Entity::Routing,
             ConfigKind::Expectations => Entity::Expectations,
             ConfigKind::Escalations => Entity::Escalations,
+            ConfigKind::KpiTargets => Entity::KpiTargets,
         }
     }
 }
@@ -95,6 +98,7 @@ pub struct Configuration {
     /// Milestones expected after others.
     pub expectations: crate::lineage::ExpectationSet,
     pub escalations: crate::escalation::EscalationSet,
+    pub kpi_targets: crate::kpi::KpiTargets,
 }
 
 /// The pieces of a configuration, each with the id of its stored version.
@@ -108,10 +112,19 @@ pub struct ConfigurationSpec {
     pub expectations: Option<crate::lineage::ExpectationSet>,
     /// None: every queue follows the default escalation.
     pub escalations: Option<crate::escalation::EscalationSet>,
+    /// None: the standard targets.
+    pub kpi_targets: Option<crate::kpi::KpiTargets>,
 }
 
 fn prefixed(prefix: &str, problems: Vec<FieldProblem>) -> impl Iterator<Item = FieldProblem> + '_ {
     problems.into_iter().map(move |p| FieldProblem { pointer: format!("{prefix}{}", p.pointer), message: p.message })
+}
+
+impl Configuration {
+    /// The time zone of a site's calendar; UTC for a site not configured.
+    pub fn site_zone(&self, code: &str) -> chrono_tz::Tz {
+        self.sites.get(code).map_or(chrono_tz::UTC, |(_, calendar)| calendar.time_zone())
+    }
 }
 
 impl Configuration {
@@ -217,9 +230,11 @@ impl Configuration {
         let escalations = spec.escalations.unwrap_or_default();
         let queue_exists = |k: &str| QueueKey::parse(k).is_ok_and(|k| queues.contains_key(&k));
         problems.extend(prefixed("/escalations", escalations.problems(queue_exists)));
+        let kpi_targets = spec.kpi_targets.unwrap_or_default();
+        problems.extend(prefixed("/kpi_targets", kpi_targets.problems()));
         match routing {
             Some(routing) if problems.is_empty() => {
-                Ok(Self { sites, policies, queues, routing, routing_spec, expectations, escalations })
+                Ok(Self { sites, policies, queues, routing, routing_spec, expectations, escalations, kpi_targets })
             }
             _ => Err(problems),
         }

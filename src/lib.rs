@@ -14,6 +14,7 @@ pub mod escalation;
 pub mod event;
 pub mod exception;
 pub mod grouping;
+pub mod kpi;
 pub mod lifecycle;
 pub mod lineage;
 pub mod queue;

@@ -230,6 +230,13 @@ pub struct TransactionQuery {
     pub stuck_hours: Option<u32>,
     /// The page after this row: `crossdock::lineage::TransactionCursor` as text.
     pub after: Option<String>,
+    /// Only those a KPI counted at `site` from `from` through `to`.
+    #[serde(default)]
+    pub kpi: Option<crossdock::kpi::Kpi>,
+    #[serde(default)]
+    pub from: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub to: Option<chrono::NaiveDate>,
 }
 
 /// What moving an exception to another queue would do to its deadlines.
@@ -382,4 +389,15 @@ pub struct OutwardChoice {
     pub levels: std::collections::BTreeSet<crossdock::escalation::EscalationLevel>,
     /// The channels in service: name, kind and the levels each carries.
     pub channels: Vec<(String, crossdock::channel::ChannelKind, Vec<crossdock::escalation::EscalationLevel>)>,
+}
+
+/// The KPI page: the report, what to choose from, and the targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KpiView {
+    pub report: crossdock::kpi::KpiReport,
+    pub sites: Vec<String>,
+    pub suppliers: Vec<String>,
+    pub targets: crossdock::kpi::KpiTargets,
+    /// Whether the reader may change the targets.
+    pub may_set_targets: bool,
 }

@@ -125,6 +125,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/kpis")
+                        view=|| view! { <Private><pages::kpis::KpisPage /></Private> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/admin/channels")
                         view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::channels::ChannelsPage /></Private> }
                         ssr=SsrMode::Async

@@ -9,12 +9,15 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use crossdock::accounts::Density;
 use crossdock::audit::AuditRecord;
 use crossdock::board::{Board, BoardGrouping};
 use crossdock::channel::ChannelSpec;
 use crossdock::config::SiteSpec;
 use crossdock::escalation::EscalationLevel;
+use crossdock::kpi::{KpiTargets, Period};
 use crossdock::replay::{ConnectorSpec, RetryPolicySpec};
 use crossdock::routing::{RouteDecision, RuleSetSpec};
 use crossdock::sla::SlaPolicySpec;
@@ -24,9 +27,9 @@ use leptos::prelude::use_context;
 use crate::AppError;
 use crate::dto::{
     AssigneeOption, BoardLinkEntry, BulkTarget, ChannelsView, ConfigVersionView, ConnectorEntry, ConnectorTestView,
-    ExceptionDetailView, LineageView, Me, MovePreviewView, MoveView, Notifications, OutwardChoice, QueueChoices,
-    QueueEntry, RawEventView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry, TransactionQuery,
-    TransactionSummary, UserEntry, WallBoard,
+    ExceptionDetailView, KpiView, LineageView, Me, MovePreviewView, MoveView, Notifications, OutwardChoice,
+    QueueChoices, QueueEntry, RawEventView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry,
+    TransactionQuery, TransactionSummary, UserEntry, WallBoard,
 };
 
 /// A user as the admin form enters it.
@@ -223,6 +226,21 @@ pub trait NotificationsPort: Send + Sync + 'static {
     async fn set_outward(&self, levels: BTreeSet<EscalationLevel>) -> Result<OutwardChoice, AppError>;
 }
 
+/// Business KPIs, for everyone; their targets, for admins.
+#[async_trait::async_trait]
+pub trait KpisPort: Send + Sync + 'static {
+    /// The KPIs over a range; the last 14 days up to today when no range is given.
+    async fn kpis(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        period: Period,
+        site: Option<String>,
+        supplier: Option<String>,
+    ) -> Result<KpiView, AppError>;
+    async fn save_kpi_targets(&self, targets: KpiTargets) -> Result<(), AppError>;
+}
+
 /// Notification channels and their deliveries, for admins.
 #[async_trait::async_trait]
 pub trait ChannelsPort: Send + Sync + 'static {
@@ -250,6 +268,7 @@ pub trait ConsolePort:
     + BoardPort
     + NotificationsPort
     + ChannelsPort
+    + KpisPort
 {
 }
 
@@ -266,6 +285,7 @@ impl<T> ConsolePort for T where
         + BoardPort
         + NotificationsPort
         + ChannelsPort
+        + KpisPort
 {
 }
 

@@ -40,7 +40,7 @@ test('every page hydrates when loaded directly by URL', async ({ page }) => {
     '/', '/?status=any&severity=high', '/?q=SHP-4480&status=any', '/?q=ASN-55120', ...details,
     '/admin/users', '/admin/sources', '/admin/queues', '/admin/sites', '/admin/policies', '/admin/routing',
     '/admin/connectors', '/admin/retry-policies', '/admin/history', '/admin/expectations', '/admin/escalations', '/audit',
-    '/admin/channels', '/settings/notifications',
+    '/admin/channels', '/settings/notifications', '/kpis', '/kpis?period=week', '/kpis?site=DC-DAL&supplier=SUP-017',
     '/transactions', '/transactions?stuck=24&flow=order_to_cash',
     '/board', '/board?by=site', '/board?by=assignee', '/board?display=wall',
   ];

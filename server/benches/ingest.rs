@@ -199,6 +199,7 @@ fn item(n: usize, lineage: bool) -> IngestItem {
                 let facts = crossdock::lineage::Facts::of(&crossdock::event::parse(&event(n)).expect("a valid event"));
                 if lineage { facts } else { crossdock::lineage::Facts { keys: Vec::new(), ..facts } }
             },
+            kpi: None,
         },
         exception,
         actor: crossdock::audit::Actor::Source("bench".into()),

@@ -301,6 +301,10 @@ fn ingest_item(n: usize, lineage: bool) -> IngestItem {
             body: event.to_string(),
             refs: refs.iter().map(|(k, v)| (k, v.to_owned())).collect(),
             lineage: if lineage { facts } else { Facts { named: Named::Derived, keys: Vec::new(), ..facts } },
+            // With lineage, the business KPIs its milestones move are counted too.
+            kpi: crossdock::kpi::Signal::of(&parsed)
+                .filter(|_| lineage)
+                .map(|signal| (signal, chrono_tz::America::New_York)),
         },
         exception: None,
         actor: crossdock::audit::Actor::Source("bench".into()),

@@ -22,9 +22,9 @@ use crossdock::config::QueueSpec;
 use crossdock::triage::{Cursor, QueueFilter};
 use crossdock_server::auth::{CurrentUser, Operator};
 use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
-use crossdock_server::services::{ConfigDocs, NewUser, Services};
+use crossdock_server::services::{ConfigDocs, Services};
 use sqlx::{QueryBuilder, Sqlite};
-use support::{Rng, report};
+use support::{Rng, report, user};
 
 const QUEUES: [&str; 10] = [
     "receiving",
@@ -179,19 +179,6 @@ async fn cursors(pool: &crossdock_server::store::Pool, sql: &str, n: usize) -> V
         out.push(Some(Cursor { keys: [a, b], id }));
     }
     out
-}
-
-async fn user(services: &Services, name: &str, role: &str, queues: &[&str]) -> CurrentUser {
-    let password = "forklift-orbit-tangerine-42";
-    let new = NewUser {
-        username: name.into(),
-        display_name: name.into(),
-        role: role.into(),
-        password: password.into(),
-        queues: queues.iter().map(|q| (*q).to_owned()).collect(),
-    };
-    services.create_user(&Operator::command_line(), &new).await.expect("user created");
-    services.login(name, secrecy::SecretString::from(password), "bench").await.expect("login").0
 }
 
 fn main() {

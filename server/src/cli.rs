@@ -133,7 +133,10 @@ pub fn main() -> ExitCode {
     };
     telemetry::init(&cli.config.log, cli.config.log_format);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // At least four workers whatever the machine: Leptos' streaming
+    // server-side rendering can stall on a runtime with very few.
+    let workers = std::thread::available_parallelism().map_or(4, |n| n.get().max(4));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("crossdock: cannot start the async runtime: {err}");

@@ -8,13 +8,13 @@ use crate::AppError;
 #[component]
 pub fn FieldMessage(
     #[prop(into)] error: Signal<Option<AppError>>,
-    field: &'static str,
-    id: &'static str,
+    #[prop(into)] field: String,
+    #[prop(into)] id: String,
 ) -> impl IntoView {
     move || {
-        error.get().and_then(|e| e.for_field(field)).map(|message| {
+        error.get().and_then(|e| e.for_field(&field)).map(|message| {
             view! {
-                <p class="field-error" id=id role="alert">
+                <p class="field-error" id=id.clone() role="alert">
                     {message}
                 </p>
             }

@@ -33,6 +33,7 @@ pub fn TopBar() -> impl IntoView {
                                     <a href="/">"Exceptions"</a>
                                     <a href="/transactions">"Transactions"</a>
                                     {link(Permission::ViewSlaBoard, "/board", "SLA board")}
+                                    <a href="/kpis">"KPIs"</a>
                                     {link(Permission::ManageConfiguration, "/admin/routing", "Routing")}
                                     {link(Permission::ManageConfiguration, "/admin/queues", "Queues")}
                                     {link(Permission::ManageConfiguration, "/admin/policies", "SLA policies")}

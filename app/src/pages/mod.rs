@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod board;
 pub mod exception;
+pub mod kpis;
 pub mod lineage;
 pub mod login;
 pub mod not_found;

@@ -67,6 +67,9 @@ pub fn TransactionsPage() -> impl IntoView {
             stage: text("stage").and_then(|s| s.parse().ok()),
             stuck_hours: text("stuck").and_then(|h| h.trim().parse().ok()),
             after: text("after"),
+            kpi: text("kpi").and_then(|k| k.parse().ok()),
+            from: text("from").and_then(|d| d.parse().ok()),
+            to: text("to").and_then(|d| d.parse().ok()),
         }
     });
     // The same view from the row after `cursor`, or from the start.

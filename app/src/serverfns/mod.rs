@@ -7,6 +7,7 @@ pub mod board;
 pub mod channels;
 pub mod config;
 pub mod exceptions;
+pub mod kpis;
 pub mod lineage;
 pub mod notifications;
 pub mod queues;

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use crossdock_server::auth::{CurrentUser, Operator};
+use crossdock_server::services::{NewUser, Services};
+
 /// A small, fixed generator so every run fills the same data.
 pub struct Rng(pub u64);
 
@@ -21,4 +24,19 @@ pub fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
     println!("{name:<58} p50 {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms", pct(0.5), pct(0.95), pct(1.0));
+}
+
+/// A person of `role` (working in `queues`), created and signed in.
+#[allow(dead_code, reason = "not every benchmark signs people in")]
+pub async fn user(services: &Services, name: &str, role: &str, queues: &[&str]) -> CurrentUser {
+    let password = "forklift-orbit-tangerine-42";
+    let new = NewUser {
+        username: name.into(),
+        display_name: name.into(),
+        role: role.into(),
+        password: password.into(),
+        queues: queues.iter().map(|q| (*q).to_owned()).collect(),
+    };
+    services.create_user(&Operator::command_line(), &new).await.expect("user created");
+    services.login(name, secrecy::SecretString::from(password), "bench").await.expect("login").0
 }

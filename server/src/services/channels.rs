@@ -23,8 +23,8 @@ use super::sources::random_bytes;
 use super::{ServiceError, Services};
 use crate::auth::{Configurer, CurrentUser};
 use crate::secrets::Purpose;
-use crate::store::channels::{Channel, HeldDelivery, NewAttempt, NewDelivery};
-use crate::store::leases::{Lease, Work};
+use crate::store::channels::{Channel, HeldDelivery, NewDelivery};
+use crate::store::leases::{self, Attempt, Lease, Work};
 use crate::store::{self, Tx};
 
 /// How many deliveries the admin page lists.
@@ -292,11 +292,12 @@ impl Services {
         let attempt = held.attempts + 1;
         let now = self.now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
-        let recorded = store::channels::record_attempt(
+        let recorded = leases::record_attempt(
             &mut tx,
+            Work::Deliveries,
             id,
             lease,
-            &NewAttempt {
+            &Attempt {
                 number: attempt,
                 started,
                 latency_ms: i64::try_from(answer.latency.as_millis()).unwrap_or(i64::MAX),
@@ -322,7 +323,8 @@ impl Services {
         };
         let step = match policy.retry_on.verdict(outcome) {
             Verdict::Delivered => {
-                store::channels::finish(&mut tx, id, lease, DeliveryState::Delivered, None, now).await?;
+                leases::finish(&mut tx, Work::Deliveries, id, lease, DeliveryState::Delivered.as_str(), None, now)
+                    .await?;
                 DeliveryStep::Delivered { id }
             }
             Verdict::Retry { min_delay_ms } if attempt < i64::from(policy.schedule.max_attempts) => {
@@ -330,12 +332,13 @@ impl Services {
                 let planned = policy.schedule.delay_before(number, id.unsigned_abs()).unwrap_or(0);
                 let wait = i64::try_from(next_wait_ms(planned, min_delay_ms)).unwrap_or(i64::MAX);
                 let next = now.checked_add_signed(Duration::milliseconds(wait)).unwrap_or(now);
-                store::channels::reschedule(&mut tx, id, lease, next, &what).await?;
+                leases::reschedule(&mut tx, Work::Deliveries, id, lease, next, Some(&what)).await?;
                 DeliveryStep::Retrying { id, next }
             }
             _ => {
                 let note = format!("gave up after {attempt} attempt(s): {what}");
-                store::channels::finish(&mut tx, id, lease, DeliveryState::Failed, Some(&note), now).await?;
+                leases::finish(&mut tx, Work::Deliveries, id, lease, DeliveryState::Failed.as_str(), Some(&note), now)
+                    .await?;
                 DeliveryStep::Failed { id }
             }
         };
@@ -347,7 +350,8 @@ impl Services {
     async fn end_delivery(&self, id: i64, lease: &Lease, attempts: i64, what: &str) -> anyhow::Result<DeliveryStep> {
         let mut tx = store::begin(&self.pool).await?;
         let note = format!("gave up after {attempts} attempt(s): {what}");
-        store::channels::finish(&mut tx, id, lease, DeliveryState::Failed, Some(&note), self.now()).await?;
+        leases::finish(&mut tx, Work::Deliveries, id, lease, DeliveryState::Failed.as_str(), Some(&note), self.now())
+            .await?;
         tx.commit().await?;
         Ok(DeliveryStep::Failed { id })
     }

@@ -27,6 +27,7 @@ pub struct ConfigDocs {
     pub routing: Option<RuleSetSpec>,
     pub expectations: Option<crossdock::lineage::ExpectationSet>,
     pub escalations: Option<crossdock::escalation::EscalationSet>,
+    pub kpi_targets: Option<crossdock::kpi::KpiTargets>,
 }
 
 /// The configuration an empty database starts with: one catch-all queue,
@@ -62,6 +63,7 @@ fn bootstrap_docs() -> ConfigDocs {
         routing: Some(RuleSetSpec { rules: Vec::new(), fallback_queue: "triage".into() }),
         expectations: None,
         escalations: None,
+        kpi_targets: None,
     }
 }
 
@@ -77,6 +79,7 @@ fn spec_of(versions: Vec<ConfigVersion>) -> anyhow::Result<ConfigurationSpec> {
             ConfigKind::Routing => spec.routing = Some(serde_json::from_value(doc).with_context(context)?),
             ConfigKind::Expectations => spec.expectations = Some(serde_json::from_value(doc).with_context(context)?),
             ConfigKind::Escalations => spec.escalations = Some(serde_json::from_value(doc).with_context(context)?),
+            ConfigKind::KpiTargets => spec.kpi_targets = Some(serde_json::from_value(doc).with_context(context)?),
         }
     }
     Ok(spec)
@@ -123,6 +126,9 @@ async fn save_docs(tx: &mut store::Tx<'_>, docs: &ConfigDocs, actor: &Actor) -> 
     }
     if let Some(escalations) = &docs.escalations {
         saved.push((ConfigKind::Escalations, "escalations".to_owned(), serde_json::to_value(escalations)?));
+    }
+    if let Some(targets) = &docs.kpi_targets {
+        saved.push((ConfigKind::KpiTargets, "kpi_targets".to_owned(), serde_json::to_value(targets)?));
     }
     for (kind, key, spec) in saved {
         let before = store::config::latest(tx, kind, &key)
@@ -324,6 +330,17 @@ impl Services {
         self.save_one(by, docs, "/escalations").await
     }
 
+    /// Changes the KPIs' targets.
+    #[tracing::instrument(skip_all)]
+    pub async fn save_kpi_targets(
+        &self,
+        by: &impl Configurer,
+        targets: crossdock::kpi::KpiTargets,
+    ) -> Result<(), ServiceError> {
+        let docs = ConfigDocs { kpi_targets: Some(targets), ..ConfigDocs::default() };
+        self.save_one(by, docs, "/kpi_targets").await
+    }
+
     /// The versions of a kind of document (one key, or all), newest first.
     pub async fn config_history(
         &self,
@@ -354,6 +371,7 @@ impl Services {
             ConfigKind::Routing => docs.routing = Some(serde_json::from_value(spec).map_err(bad)?),
             ConfigKind::Expectations => docs.expectations = Some(serde_json::from_value(spec).map_err(bad)?),
             ConfigKind::Escalations => docs.escalations = Some(serde_json::from_value(spec).map_err(bad)?),
+            ConfigKind::KpiTargets => docs.kpi_targets = Some(serde_json::from_value(spec).map_err(bad)?),
         }
         self.save_configuration(by, &docs).await
     }

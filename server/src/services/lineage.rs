@@ -114,6 +114,9 @@ pub struct TransactionQuery {
     pub stuck_hours: Option<u32>,
     /// The page after this row.
     pub after: Option<crossdock::lineage::TransactionCursor>,
+    /// Only those a KPI counted at the site from the first day through the
+    /// last (in the site's zone).
+    pub kpi: Option<(crossdock::kpi::Kpi, chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 fn milestone_of(event: &LoggedEvent) -> Option<Milestone> {
@@ -215,9 +218,17 @@ impl Services {
             customer: text(&query.customer),
             stage: query.stage.and_then(stage_number).map(|(_, n)| n),
             quiet_since: query.stuck_hours.map(|h| now - Duration::hours(i64::from(h))),
+            ids: None,
             after: query.after,
             limit: if query.stuck_hours.is_some() { SLICE } else { SHOWN as u32 },
         };
+        if let Some((kpi, from, to)) = query.kpi {
+            let site = filter
+                .site
+                .take()
+                .ok_or_else(|| ServiceError::invalid("site", "a KPI's transactions are of one site"))?;
+            filter.ids = Some(self.transactions_behind(_viewer, kpi, &site, from, to).await?);
+        }
         let mut shown = Vec::new();
         for _ in 0..MOST_SLICES {
             let listed = store::lineage::list(&self.pool, &filter).await?;

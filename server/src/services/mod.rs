@@ -12,6 +12,7 @@ mod detection;
 mod escalation;
 mod exceptions;
 pub mod ingest;
+mod kpi;
 mod lineage;
 mod measure;
 mod notifications;
@@ -43,6 +44,7 @@ pub use escalation::EscalationReport;
 pub use exceptions::{Acted, Detail, MovePreview};
 pub use ingest::source::{AuthError, AuthenticatedSource};
 pub use ingest::{EventResult, IngestSettings, RejectReason, Throttled};
+pub use kpi::KpiChoices;
 pub use lineage::{Lineage, Milestone, OnLineage, RawMilestone, Strip, TransactionInfo, TransactionQuery};
 pub use notifications::Notification;
 pub use queue_views::PAGE_SIZE;
@@ -192,6 +194,7 @@ impl Services {
         let configuration = config::bootstrap_and_load(&pool).await?;
         sources::seal_plain_secrets(&pool, &sealer).await?;
         lineage::backfill(&pool).await?;
+        kpi::backfill(&pool, &configuration).await?;
         let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.ingest.writer, settings.clock.clone());
         // Each hash holds 19 MiB: four at a time bound a login storm to 76 MiB.
         let hashing = PasswordHashing::new(4)?;

@@ -7,7 +7,6 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::channel::{ChannelSpec, Delivery, DeliveryAttempt, DeliveryState};
 use crossdock::escalation::EscalationLevel;
-use crossdock::replay::AttemptOutcome;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::leases::Lease;
@@ -219,95 +218,6 @@ pub async fn held(pool: &Pool, id: i64, lease: &Lease) -> anyhow::Result<Option<
     .fetch_optional(pool)
     .await
     .context("Failed to read a notification delivery")
-}
-
-/// One attempt to record.
-pub struct NewAttempt<'a> {
-    pub number: i64,
-    pub started: DateTime<Utc>,
-    pub latency_ms: i64,
-    pub outcome: AttemptOutcome,
-    pub http_status: Option<i64>,
-    pub response_head: Option<&'a str>,
-}
-
-/// Records an attempt while the lease is held; `false` when it was lost.
-pub async fn record_attempt(tx: &mut Tx<'_>, id: i64, lease: &Lease, a: &NewAttempt<'_>) -> anyhow::Result<bool> {
-    let held = sqlx::query(
-        "UPDATE notification_deliveries SET attempts = ? \
-         WHERE id = ? AND state = 'running' AND lease_token = ? AND attempts = ?",
-    )
-    .bind(a.number)
-    .bind(id)
-    .bind(&lease.token)
-    .bind(a.number - 1)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to count a delivery attempt")?;
-    if held.rows_affected() != 1 {
-        return Ok(false);
-    }
-    sqlx::query(
-        "INSERT INTO notification_attempts (delivery_id, attempt, started_at, latency_ms, outcome, http_status, \
-         response_head) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(a.number)
-    .bind(to_millis(a.started))
-    .bind(a.latency_ms)
-    .bind(a.outcome.as_str())
-    .bind(a.http_status)
-    .bind(a.response_head)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to record a delivery attempt")?;
-    Ok(true)
-}
-
-/// Puts a held delivery back to wait for `next`.
-pub async fn reschedule(
-    tx: &mut Tx<'_>,
-    id: i64,
-    lease: &Lease,
-    next: DateTime<Utc>,
-    error: &str,
-) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE notification_deliveries SET state = 'pending', next_attempt_at = ?, lease_token = NULL, \
-         lease_until = NULL, last_error = ? WHERE id = ? AND lease_token = ? AND state = 'running'",
-    )
-    .bind(to_millis(next))
-    .bind(error)
-    .bind(id)
-    .bind(&lease.token)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to reschedule a delivery")?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Ends a held delivery, delivered or failed.
-pub async fn finish(
-    tx: &mut Tx<'_>,
-    id: i64,
-    lease: &Lease,
-    state: DeliveryState,
-    error: Option<&str>,
-    at: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE notification_deliveries SET state = ?, finished_at = ?, lease_token = NULL, lease_until = NULL, \
-         last_error = COALESCE(?, last_error) WHERE id = ? AND lease_token = ? AND state = 'running'",
-    )
-    .bind(state.as_str())
-    .bind(to_millis(at))
-    .bind(error)
-    .bind(id)
-    .bind(&lease.token)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to finish a delivery")?;
-    Ok(done.rows_affected() == 1)
 }
 
 #[derive(sqlx::FromRow)]

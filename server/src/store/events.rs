@@ -21,6 +21,8 @@ pub struct EventRecord {
     pub refs: Vec<(RefKind, String)>,
     /// Its transaction, as far as the event says.
     pub lineage: Facts,
+    /// What it tells the business KPIs, with its site's time zone.
+    pub kpi: Option<(crossdock::kpi::Signal, chrono_tz::Tz)>,
 }
 
 /// An exception event as it was received.

@@ -73,7 +73,20 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
     let now = items.first().map_or_else(Utc::now, |i| i.event.received_at);
     let placed = super::lineage::place_events(tx, &placing, now).await?;
 
-    // 3. The event log (a conflict on (source, id) would still be a duplicate).
+    // 3. The business KPIs the milestones move.
+    let counted: Vec<super::kpi::Counted> = fresh
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let (signal, zone) = item.event.kpi.clone()?;
+            Some(super::kpi::Counted { signal, zone, transaction: placed.get(&i).copied() })
+        })
+        .collect();
+    if !counted.is_empty() {
+        super::kpi::count(tx, &counted).await?;
+    }
+
+    // 4. The event log (a conflict on (source, id) would still be a duplicate).
     let mut logged: HashMap<(&str, &str), i64> = HashMap::new();
     let mut transaction_of: HashMap<i64, i64> = HashMap::new();
     for (n, chunk) in fresh.chunks(CHUNK).enumerate() {

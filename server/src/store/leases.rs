@@ -6,7 +6,9 @@
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Pool, to_millis};
+use crossdock::replay::AttemptOutcome;
+
+use super::{Pool, Tx, to_millis};
 
 /// A claim on one row, held until `until` by whoever knows `token`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,16 @@ impl Work {
         match self {
             Work::Replays | Work::Deliveries => "next_attempt_at, id",
             Work::BulkActions => "id",
+        }
+    }
+
+    /// Where the attempts of a delivering kind are kept, and the column
+    /// naming the row they belong to.
+    const fn attempts(self) -> (&'static str, &'static str) {
+        match self {
+            Work::Replays => ("replay_attempts", "job_id"),
+            Work::Deliveries => ("notification_attempts", "delivery_id"),
+            Work::BulkActions => ("", ""),
         }
     }
 
@@ -126,5 +138,107 @@ pub async fn renew(pool: &Pool, work: Work, id: i64, lease: &mut Lease, until: D
     if done.rows_affected() == 1 {
         lease.until = until;
     }
+    Ok(done.rows_affected() == 1)
+}
+
+/// One delivery attempt (of a replay or a notification), as recorded.
+pub struct Attempt<'a> {
+    pub number: i64,
+    pub started: DateTime<Utc>,
+    pub latency_ms: i64,
+    pub outcome: AttemptOutcome,
+    pub http_status: Option<i64>,
+    pub response_head: Option<&'a str>,
+}
+
+/// Records an attempt at a row still held under `lease`; `false` (and
+/// nothing written) when the lease was lost to another worker.
+pub async fn record_attempt(
+    tx: &mut Tx<'_>,
+    work: Work,
+    id: i64,
+    lease: &Lease,
+    a: &Attempt<'_>,
+) -> anyhow::Result<bool> {
+    let (table, (attempts, owner)) = (work.table(), work.attempts());
+    let held = sqlx::query(&format!(
+        "UPDATE {table} SET attempts = ? WHERE id = ? AND state = 'running' AND lease_token = ? AND attempts = ?"
+    ))
+    .bind(a.number)
+    .bind(id)
+    .bind(&lease.token)
+    .bind(a.number - 1)
+    .execute(&mut **tx)
+    .await
+    .with_context(|| format!("Failed to count an attempt on {table}"))?;
+    if held.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(&format!(
+        "INSERT INTO {attempts} ({owner}, attempt, started_at, latency_ms, outcome, http_status, response_head) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(id)
+    .bind(a.number)
+    .bind(to_millis(a.started))
+    .bind(a.latency_ms)
+    .bind(a.outcome.as_str())
+    .bind(a.http_status)
+    .bind(a.response_head)
+    .execute(&mut **tx)
+    .await
+    .with_context(|| format!("Failed to record an attempt in {attempts}"))?;
+    Ok(true)
+}
+
+/// Puts a held row back to wait until `next`, keeping its last error unless
+/// a new one is given; `false` when the lease was lost.
+pub async fn reschedule(
+    tx: &mut Tx<'_>,
+    work: Work,
+    id: i64,
+    lease: &Lease,
+    next: DateTime<Utc>,
+    error: Option<&str>,
+) -> anyhow::Result<bool> {
+    let table = work.table();
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET state = 'pending', next_attempt_at = ?, lease_token = NULL, lease_until = NULL, \
+         last_error = COALESCE(?, last_error) WHERE id = ? AND lease_token = ? AND state = 'running'"
+    ))
+    .bind(to_millis(next))
+    .bind(error)
+    .bind(id)
+    .bind(&lease.token)
+    .execute(&mut **tx)
+    .await
+    .with_context(|| format!("Failed to reschedule a row of {table}"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends a held row in `state` with `error` (none once delivered); `false`
+/// when the lease was lost.
+pub async fn finish(
+    tx: &mut Tx<'_>,
+    work: Work,
+    id: i64,
+    lease: &Lease,
+    state: &str,
+    error: Option<&str>,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let table = work.table();
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET state = ?, finished_at = ?, lease_token = NULL, lease_until = NULL, last_error = ? \
+         WHERE id = ? AND lease_token = ? AND state = 'running'"
+    ))
+    .bind(state)
+    .bind(to_millis(at))
+    .bind(error)
+    .bind(id)
+    .bind(&lease.token)
+    .execute(&mut **tx)
+    .await
+    .with_context(|| format!("Failed to finish a row of {table}"))?;
     Ok(done.rows_affected() == 1)
 }

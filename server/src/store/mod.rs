@@ -11,6 +11,7 @@ pub mod events;
 pub mod exceptions;
 pub mod expectations;
 pub mod ingest;
+pub mod kpi;
 pub mod leases;
 pub mod lineage;
 pub mod notifications;

@@ -2,12 +2,12 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::replay::{AttemptOutcome, JobState, ReplayAttempt, ReplayJob, ReplayState, RetryPolicySpec};
+use crossdock::replay::{JobState, ReplayAttempt, ReplayJob, ReplayState, RetryPolicySpec};
 use crossdock::source::SourceName;
 use crossdock::{ExceptionId, ExceptionKind, Status};
 use serde_json::Value;
 
-use super::leases::Lease;
+use super::leases::{self, Lease, Work};
 use super::{Pool, Tx, from_millis, to_millis};
 
 /// The columns of a job, in the order [`JobRow`] reads them.
@@ -137,47 +137,12 @@ pub async fn create_job(tx: &mut Tx<'_>, j: &NewJob<'_>) -> anyhow::Result<Optio
     Ok(Some(id))
 }
 
-/// One delivery attempt, as recorded.
-pub struct Attempt<'a> {
-    pub number: i64,
-    pub started: DateTime<Utc>,
-    pub latency_ms: i64,
-    pub outcome: AttemptOutcome,
-    pub http_status: Option<i64>,
-    pub response_head: Option<&'a str>,
-}
+pub use super::leases::Attempt;
 
 /// Records an attempt of a job still held under `lease`; `false` (and
 /// nothing written) when the lease was lost to another worker.
 pub async fn record_attempt(tx: &mut Tx<'_>, job: i64, lease: &Lease, a: &Attempt<'_>) -> anyhow::Result<bool> {
-    let held = sqlx::query(
-        "UPDATE replay_jobs SET attempts = ? WHERE id = ? AND state = 'running' AND lease_token = ? AND attempts = ?",
-    )
-    .bind(a.number)
-    .bind(job)
-    .bind(&lease.token)
-    .bind(a.number - 1)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to count an attempt")?;
-    if held.rows_affected() != 1 {
-        return Ok(false);
-    }
-    sqlx::query(
-        "INSERT INTO replay_attempts (job_id, attempt, started_at, latency_ms, outcome, http_status, response_head) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(job)
-    .bind(a.number)
-    .bind(to_millis(a.started))
-    .bind(a.latency_ms)
-    .bind(a.outcome.as_str())
-    .bind(a.http_status)
-    .bind(a.response_head)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to record an attempt")?;
-    Ok(true)
+    leases::record_attempt(tx, Work::Replays, job, lease, a).await
 }
 
 /// Puts a held job back to wait until `next`; `false` when the lease was lost.
@@ -188,18 +153,7 @@ pub async fn reschedule(
     next: DateTime<Utc>,
     error: Option<&str>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE replay_jobs SET state = 'pending', next_attempt_at = ?, lease_token = NULL, lease_until = NULL, \
-         last_error = COALESCE(?, last_error) WHERE id = ? AND lease_token = ? AND state = 'running'",
-    )
-    .bind(to_millis(next))
-    .bind(error)
-    .bind(job)
-    .bind(&lease.token)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to reschedule a replay")?;
-    Ok(done.rows_affected() == 1)
+    leases::reschedule(tx, Work::Replays, job, lease, next, error).await
 }
 
 /// Ends a held job as `succeeded` or `failed`; `false` when the lease was lost.
@@ -211,19 +165,7 @@ pub async fn finish(
     error: Option<&str>,
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE replay_jobs SET state = ?, finished_at = ?, lease_token = NULL, lease_until = NULL, last_error = ? \
-         WHERE id = ? AND lease_token = ? AND state = 'running'",
-    )
-    .bind(state.as_str())
-    .bind(to_millis(at))
-    .bind(error)
-    .bind(job)
-    .bind(&lease.token)
-    .execute(&mut **tx)
-    .await
-    .context("Failed to finish a replay")?;
-    Ok(done.rows_affected() == 1)
+    leases::finish(tx, Work::Replays, job, lease, state.as_str(), error, at).await
 }
 
 /// The newest replays of an exception.

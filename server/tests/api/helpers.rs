@@ -5,7 +5,6 @@ use crossdock_server::services::{Services, SourceSettings};
 use crossdock_server::startup::Application;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// A server running on 127.0.0.1 with its own database file.
 pub struct TestApp {
@@ -15,7 +14,8 @@ pub struct TestApp {
     pub services: Services,
     _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    /// How the server ended, once it has.
+    ended: Option<oneshot::Receiver<anyhow::Result<()>>>,
 }
 
 /// A browser's view of the console: keeps cookies, sends the console's own
@@ -47,10 +47,22 @@ async fn start_in(dir: TempDir, tune: impl FnOnce(&mut Config), sessions: Option
     let address = format!("http://{}", app.address());
     let services = app.services().clone();
     let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(app.run_until_stopped(async {
-        let _ = rx.await;
-    }));
-    TestApp { address, client: reqwest::Client::new(), services, _dir: dir, shutdown: Some(tx), handle: Some(handle) }
+    let (ended_tx, ended) = oneshot::channel();
+    // The server runs on a runtime of its own with several workers, as in
+    // production: Leptos' streaming server-side rendering can stall for good
+    // on a runtime with one worker, which is what each test's own is.
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the server");
+        let result = runtime.block_on(app.run_until_stopped(async {
+            let _ = rx.await;
+        }));
+        let _ = ended_tx.send(result);
+    });
+    TestApp { address, client: reqwest::Client::new(), services, _dir: dir, shutdown: Some(tx), ended: Some(ended) }
 }
 
 /// Starts a server whose database holds the demo data (and demo accounts).
@@ -155,8 +167,8 @@ impl TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match self.handle.take() {
-            Some(handle) => handle.await.expect("the server task ends"),
+        match self.ended.take() {
+            Some(ended) => ended.await.expect("the server thread ends"),
             None => Ok(()),
         }
     }

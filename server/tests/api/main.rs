@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod ingest;
 mod ingest_bad_input;
+mod kpis;
 mod lineage;
 mod metrics;
 mod replay;

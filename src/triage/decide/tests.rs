@@ -28,6 +28,7 @@ fn config() -> Configuration {
         routing: Some(RuleSetSpec { rules: vec![], fallback_queue: "receiving".into() }),
         expectations: None,
         escalations: None,
+        kpi_targets: None,
     })
     .expect("a valid configuration")
 }

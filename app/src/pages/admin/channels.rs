@@ -151,7 +151,9 @@ pub fn ChannelsPage() -> impl IntoView {
                 let policies = all.retry_policies.clone();
                 let queues = all.queues.clone();
                 let channel_names: Vec<String> = all.channels.iter().map(|c| c.spec.name.clone()).collect();
+                let none = all.channels.is_empty();
                 view! {
+                    {none.then(|| view! { <p class="muted">"No channel yet: notifications stay in the console."</p> })}
                     <table class="grid" aria-label="Channels">
                         <thead>
                             <tr>
@@ -298,6 +300,7 @@ pub fn ChannelsPage() -> impl IntoView {
                 }
             } />
             <Loaded resource=deliveries what="deliveries" show=move |list| view! {
+                    {list.is_empty().then(|| view! { <p class="muted">"Nothing sent yet."</p> })}
                     <table class="grid" aria-label="Deliveries">
                         <thead>
                             <tr>

@@ -89,6 +89,13 @@ impl LineagePort for ConsoleServices {
                 stage: query.stage,
                 stuck_hours: query.stuck_hours,
                 after,
+                kpi: match (query.kpi, query.from, query.to) {
+                    (Some(kpi), Some(from), Some(to)) => Some((kpi, from, to)),
+                    (Some(_), _, _) => {
+                        return Err(AppError::invalid("from", "a KPI's transactions need a first and last day"));
+                    }
+                    _ => None,
+                },
             };
             let listed = self.services.transactions(&self.as_viewer().await?, &query).await?;
             Ok(listed.into_iter().map(summary).collect())

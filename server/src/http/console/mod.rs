@@ -8,6 +8,7 @@ mod board;
 mod channels;
 mod config;
 mod exceptions;
+mod kpis;
 mod lineage;
 mod notifications;
 mod queues;

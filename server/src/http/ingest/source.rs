@@ -46,6 +46,18 @@ fn too_large(limit: usize) -> Response {
     )
 }
 
+/// Reads up to `most` bytes of a body and drops them.
+async fn drain(mut body: axum::body::Body, most: usize) {
+    use http_body_util::BodyExt;
+    let mut read = 0;
+    while read < most {
+        match body.frame().await {
+            Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len()),
+            _ => break,
+        }
+    }
+}
+
 /// Whether an error, or one of its causes, is a `T`.
 fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(err);
@@ -90,7 +102,13 @@ impl FromRequest<AppState> for SourceRequest {
         let limit = services.ingest_settings().max_body_bytes;
         let declared =
             headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > limit) {
+        if let Some(declared) = declared.filter(|n| *n > limit) {
+            // A body a little over the limit is read and dropped first, so
+            // that its sender, still writing it, reads the answer rather
+            // than a closed connection; a far larger one is refused at once.
+            if declared <= limit.saturating_mul(2) {
+                drain(axum::body::Body::new(body), declared).await;
+            }
             return Err(too_large(limit));
         }
         let body = match axum::body::to_bytes(axum::body::Body::new(body), limit).await {

@@ -190,7 +190,15 @@ pub fn configuration() -> ConfigDocs {
             EscalationPolicy { move_to: Some("purchasing".into()), ..policy("billing") },
         ],
     };
-    ConfigDocs { sites, policies, queues, routing: Some(routing), expectations: None, escalations: Some(escalations) }
+    ConfigDocs {
+        sites,
+        policies,
+        queues,
+        routing: Some(routing),
+        expectations: None,
+        escalations: Some(escalations),
+        kpi_targets: None,
+    }
 }
 
 /// The demo sources: one per system, each writing under its own prefix.
@@ -609,6 +617,7 @@ mod tests {
             routing: docs.routing,
             expectations: None,
             escalations: docs.escalations,
+            kpi_targets: None,
         })
         .unwrap();
         for (event, _) in events(Utc::now()) {

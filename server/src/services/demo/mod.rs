@@ -1,6 +1,7 @@
 //! The demo data, seeded through the same paths as real data.
 
 mod data;
+mod history;
 
 use std::collections::HashMap;
 
@@ -83,6 +84,59 @@ impl Services {
                 }
                 _ => {}
             }
+        }
+        // Two weeks of business before this morning, for the KPIs; the
+        // allocation failures among it were resolved by the inventory team.
+        let past = history::history(now);
+        // Milestones go in batches per source (the KPIs and lineage take
+        // them in any order); each failure alone, received when it happened.
+        let mut failed: HashMap<String, ExceptionId> = HashMap::new();
+        let mut batches: Vec<(&str, Vec<Value>, DateTime<Utc>)> = Vec::new();
+        for (event, received_at) in &past.events {
+            let name = event["source"].as_str().unwrap_or_default();
+            if event["type"].as_str().is_some_and(|t| t.starts_with("exception.")) {
+                batches.push((name, vec![event.clone()], *received_at));
+                continue;
+            }
+            match batches.iter_mut().rev().find(|(s, b, _)| {
+                *s == name && b.len() < 200 && !b[0]["type"].as_str().unwrap_or_default().starts_with("exception.")
+            }) {
+                Some(batch) => {
+                    batch.1.push(event.clone());
+                    batch.2 = *received_at;
+                }
+                None => batches.push((name, vec![event.clone()], *received_at)),
+            }
+        }
+        for (name, batch, received_at) in &batches {
+            let source = sources.iter().find(|s| s.prefixes.cover(name)).context("a demo event has no demo source")?;
+            // Seeding is not a sender: its history is not charged to the sources.
+            let results = self.ingest(source, batch, *received_at, batch.len()).await?;
+            for (event, result) in batch.iter().zip(&results) {
+                match result {
+                    EventResult::Rejected { problems, .. } => {
+                        return Err(anyhow::anyhow!("a demo history event was rejected: {problems:?}").into());
+                    }
+                    EventResult::Accepted { exception: Some(id), .. } => {
+                        failed.insert(event["id"].as_str().unwrap_or_default().to_owned(), *id);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let pat = store::users::by_username(&self.pool, "pat").await?.context("a demo user is missing")?;
+        let stamp = super::SessionStamp { user: pat.id, epoch: pat.session_epoch };
+        let person = self.session_user(stamp).await?.context("a demo user is disabled")?;
+        let worker = person.worker().map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (event, at) in &past.failures {
+            let Some(id) = failed.get(event) else { continue };
+            let resolve = crossdock::triage::Change::Status(crossdock::lifecycle::Action::Resolve {
+                code: crossdock::lifecycle::ResolutionCode::Corrected,
+                note: crossdock::lifecycle::Reason::parse("stock moved from the reserve location").ok(),
+            });
+            self.change_as_of(&worker, *id, None, &resolve, *at)
+                .await
+                .map_err(|e| anyhow::anyhow!("resolving a demo allocation failure failed: {e}"))?;
         }
         for scene in data::scenes() {
             let id = *filed.get(scene.event).with_context(|| format!("no demo exception for {}", scene.event))?;

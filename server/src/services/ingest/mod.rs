@@ -84,6 +84,10 @@ fn prepare(
         body: raw.to_string(),
         refs: refs.iter().map(|(k, v)| (k, v.to_owned())).collect(),
         lineage: Facts::of(event),
+        kpi: crossdock::kpi::Signal::of(event).map(|signal| {
+            let zone = signal.site().map_or(chrono_tz::UTC, |site| config.site_zone(site));
+            (signal, zone)
+        }),
     };
     let null = Value::Null;
     let data = raw.get("data").unwrap_or(&null);

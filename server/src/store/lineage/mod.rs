@@ -190,6 +190,8 @@ pub struct TransactionFilter {
     pub stage: Option<usize>,
     /// No milestone since before this instant, and not at its flow's end.
     pub quiet_since: Option<DateTime<Utc>>,
+    /// Only these transactions.
+    pub ids: Option<Vec<i64>>,
     /// The page after this row.
     pub after: Option<TransactionCursor>,
     pub limit: u32,
@@ -236,6 +238,11 @@ fn filtered(filter: &TransactionFilter) -> QueryBuilder<'static, Sqlite> {
         if let Some(v) = value {
             q.push(format!(" AND t.{column} = ")).push_bind(v.clone());
         }
+    }
+    if let Some(ids) = &filter.ids {
+        q.push(" AND t.id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(ids).unwrap_or_default())
+            .push("))");
     }
     if let Some(stage) = filter.stage {
         q.push(" AND t.stage = ").push_bind(i64::try_from(stage).unwrap_or(i64::MAX));
