@@ -234,6 +234,17 @@ async fn targets_mark_points_and_a_recount_from_the_log_gives_the_same_totals() 
         )
         .await;
     assert_eq!(overdue, 0);
+    // Nor does it leave transactions quiet for longer than the demo's own
+    // stuck PO (a week): what is not at its flow's end moved since.
+    let week_ago = (app.services.now() - chrono::Duration::days(7)).timestamp_millis();
+    let stuck: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT group_concat(name || ' at ' || stage, ', ') FROM transactions WHERE (name LIKE 'po:PO-2%' AND stage < 5 \
+         OR name LIKE 'order:SO-6%' AND stage < 7) AND last_milestone_at < {week_ago}"
+    ))
+    .fetch_one(app.services.pool())
+    .await
+    .unwrap();
+    assert_eq!(stuck, None);
     let r = app.signed_in("pat").await.server_fn_json("save_kpi_targets", &json!({"targets": {"targets": {}}})).await;
     assert_eq!(r.status(), 403);
     let r = admin.server_fn_json("kpis", &json!({"from": "2025-03-13", "to": "2025-03-10"})).await;

@@ -1,7 +1,8 @@
 //! Two weeks of business before the demo's morning, at its three sites, so
-//! that the KPI charts have shape: purchase orders created, acknowledged and
-//! received (some short, some late), customer orders released, allocated
-//! (a few failing), dispatched and delivered with their proof of delivery,
+//! that the KPI charts have shape: purchase orders created, acknowledged,
+//! announced, received (some short, some late) and put away; customer orders
+//! released, allocated (a few failing first), dispatched and delivered with
+//! their proof of delivery,
 //! and invoiced: each milestone within what the standard expectations allow,
 //! so the history files no overdue work of its own.
 //! Everything is drawn from a fixed seed, relative to when the demo is seeded.
@@ -89,7 +90,7 @@ pub fn history(now: DateTime<Utc>) -> History {
                 let supplier = format!("SUP-{:03}", 17 + (draw.next() % 6) as usize * 9);
                 let created = morning + Duration::minutes(draw.between(0, 240));
                 let lines: Vec<(u32, i64)> = (1..=2).map(|l| (l, draw.between(4, 40) * 10)).collect();
-                let promised_in = draw.between(3, 6);
+                let promised_in = draw.between(2, 4);
                 let promised = (created + Duration::days(promised_in)).date_naive();
                 out.push(
                     "erp/sap-prod",
@@ -107,8 +108,9 @@ pub fn history(now: DateTime<Utc>) -> History {
                            "lines": lines.iter().map(|(l, q)| json!({"line": l, "status": "accepted", "qty": q,
                                "promised_date": promised.to_string()})).collect::<Vec<_>>()}),
                 );
-                // Most arrive on time; some a day or three late; some short.
-                let late = if draw.chance(20) { draw.between(1, 3) } else { -draw.between(0, 1) };
+                // Most arrive on time, some a day or two late, some short: every PO
+                // older than a week has been received.
+                let late = if draw.chance(20) { draw.between(1, 2) } else { -draw.between(0, 1) };
                 let received_at = created + Duration::days(promised_in + late) + Duration::hours(draw.between(-3, 3));
                 let received: Vec<Value> = lines
                     .iter()
@@ -117,12 +119,30 @@ pub fn history(now: DateTime<Utc>) -> History {
                         json!({"line": l, "item": format!("SKU-{}", 20400 + l * 7 + p as u32), "qty_received": (q - short).max(0)})
                     })
                     .collect();
+                let asn = format!("ASN-{po}");
+                out.push(
+                    "portal/supplier-hub",
+                    "asn.received",
+                    received_at - Duration::minutes(draw.between(60, 300)),
+                    json!({"site": site, "refs": {"po": po, "asn": asn}, "asn": asn,
+                           "eta": received_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                           "lines": lines.iter().map(|(l, q)| json!({"line": l, "item": format!("SKU-{}", 20400 + l * 7 + p as u32),
+                               "qty": q})).collect::<Vec<_>>()}),
+                );
+                let receipt = format!("RCV-{po}");
                 out.push(
                     &wms,
                     "receipt.posted",
                     received_at,
-                    json!({"site": site, "refs": {"po": po, "receipt": format!("RCV-{po}")}, "receipt": format!("RCV-{po}"),
+                    json!({"site": site, "refs": {"po": po, "asn": asn, "receipt": receipt}, "receipt": receipt,
                            "lines": received}),
+                );
+                out.push(
+                    &wms,
+                    "putaway.completed",
+                    received_at + Duration::minutes(draw.between(40, 240)),
+                    json!({"site": site, "refs": {"po": po, "receipt": receipt}, "receipt": receipt,
+                           "item": format!("SKU-{}", 20407 + p as u32), "qty": lines[0].1, "bin": format!("A-{:02}-{}", p + 1, s + 1)}),
                 );
             }
             for o in 0..ORDERS_PER_DAY {
@@ -137,8 +157,10 @@ pub fn history(now: DateTime<Utc>) -> History {
                     json!({"site": site, "refs": {"order": order, "customer": customer}, "order": order, "customer": customer,
                            "channel": "edi", "lines": [{"line": 1, "item": item, "qty": 24}]}),
                 );
-                let allocated_at = released + Duration::minutes(draw.between(10, 90));
+                let mut allocated_at = released + Duration::minutes(draw.between(10, 90));
                 if draw.chance(7) {
+                    // Short of stock: the team moves some from the reserve
+                    // location, and the order is allocated again.
                     let id = out.push(
                         &wms,
                         "exception.allocation_failed",
@@ -146,10 +168,11 @@ pub fn history(now: DateTime<Utc>) -> History {
                         json!({"site": site, "refs": {"order": order, "item": item}, "order": order, "item": item,
                                "requested_qty": 24, "available_qty": draw.between(0, 20)}),
                     );
+                    let resolved = allocated_at + Duration::minutes(draw.between(30, 150));
                     if let Some(id) = id {
-                        failures.push((id, allocated_at + Duration::minutes(draw.between(30, 150))));
+                        failures.push((id, resolved));
                     }
-                    continue;
+                    allocated_at = resolved + Duration::minutes(draw.between(5, 30));
                 }
                 out.push(
                     &wms,
@@ -159,7 +182,7 @@ pub fn history(now: DateTime<Utc>) -> History {
                            "lines": [{"line": 1, "item": item, "qty_allocated": 24}]}),
                 );
                 let shipment = format!("SHP-6{day:02}{s}{o}");
-                let dispatched = released + Duration::hours(draw.between(4, 30 + 6 * s as i64));
+                let dispatched = allocated_at + Duration::hours(draw.between(3, 28 + 6 * s as i64));
                 out.push(
                     "tms/project44",
                     "shipment.dispatched",
