@@ -112,10 +112,8 @@ impl ChannelSpec {
         if self.queues.len() > Self::MAX_QUEUES {
             push("/queues", format!("at most {} queues", Self::MAX_QUEUES));
         }
-        for (i, q) in self.queues.iter().enumerate() {
-            if q.trim().is_empty() || q.len() > 64 {
-                push(&format!("/queues/{i}"), "a queue key is required".into());
-            }
+        if self.queues.iter().any(|q| q.trim().is_empty() || q.len() > 64) {
+            push("/queues", "each queue is a queue key".into());
         }
         if self.retry_policy.as_deref().is_some_and(|p| p.trim().is_empty()) {
             push("/retry_policy", "name a retry policy, or none for the standard one".into());
@@ -124,6 +122,14 @@ impl ChannelSpec {
             push("/timeout_ms", format!("must be between {} and {} ms", Self::MIN_TIMEOUT_MS, Self::MAX_TIMEOUT_MS));
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// The channel as the audit trail keeps it: the address cut to its
+    /// scheme and host (an incoming webhook's path is its credential).
+    pub fn redacted(&self) -> Self {
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("", ""));
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        Self { url: format!("{scheme}://{host}/…"), ..self.clone() }
     }
 
     /// Whether it carries a notification of `level` about an exception in `queue`.
@@ -215,7 +221,7 @@ pub fn message(kind: ChannelKind, notice: &Notice) -> Value {
                 text.push_str(&format!("\nFor {}", slack_escape(&notice.for_whom())));
             }
             json!({
-                "text": format!("{}: {}", notice.heading(), notice.title),
+                "text": slack_escape(&format!("{}: {}", notice.heading(), notice.title)),
                 "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
             })
         }

@@ -52,6 +52,12 @@ CREATE TABLE kpi_daily (
     PRIMARY KEY (supplier, day, kpi, site)
 ) WITHOUT ROWID;
 
--- Events logged before the KPIs existed are counted once, at the next start.
-CREATE TABLE kpi_backfill (up_to_event INTEGER NOT NULL);
+-- The suppliers measured, for the page's choice (kept with the totals, so
+-- that the choice never scans them).
+CREATE TABLE kpi_suppliers (supplier TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+
+-- Events logged before the KPIs existed are counted once, at the next start,
+-- a slice at a time; `counted_through` is saved with each slice, so a start
+-- interrupted part way goes on where it stopped.
+CREATE TABLE kpi_backfill (up_to_event INTEGER NOT NULL, counted_through INTEGER NOT NULL DEFAULT 0);
 INSERT INTO kpi_backfill (up_to_event) SELECT COALESCE(MAX(id), 0) FROM events;

@@ -109,6 +109,12 @@ async fn fill_daily(pool: &crossdock_server::store::Pool) -> u64 {
         });
         q.build().execute(&mut *tx).await.expect("rows");
     }
+    sqlx::query(
+        "INSERT OR IGNORE INTO kpi_suppliers (supplier) SELECT DISTINCT supplier FROM kpi_daily WHERE supplier <> ''",
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("suppliers");
     tx.commit().await.expect("commit");
     count
 }

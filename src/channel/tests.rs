@@ -27,7 +27,7 @@ fn a_channel_names_every_problem_at_its_field() {
     spec.timeout_ms = 10;
     let problems = spec.validate().unwrap_err();
     let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
-    assert_eq!(pointers, ["/name", "/url", "/levels", "/queues/0", "/retry_policy", "/timeout_ms"]);
+    assert_eq!(pointers, ["/name", "/url", "/levels", "/queues", "/retry_policy", "/timeout_ms"]);
     assert!(ChannelSpec::new("ops", ChannelKind::Slack, "https://hooks.example.com/T1").validate().is_ok());
 }
 
@@ -82,4 +82,11 @@ fn the_teams_message_is_an_adaptive_card_opening_the_exception() {
     assert_eq!(card["content"]["actions"][0]["url"], "https://crossdock.example.com/exceptions/42");
     let test = message(ChannelKind::Teams, &Notice { subject: None, ..notice(None) });
     assert_eq!(test["attachments"][0]["content"]["actions"], json!([]));
+}
+
+#[test]
+fn the_audit_trail_keeps_a_channels_host_never_its_path() {
+    let spec = ChannelSpec::new("ops", ChannelKind::Slack, "https://hooks.slack.example.com/services/T0/B0/secret?x=1");
+    assert_eq!(spec.redacted().url, "https://hooks.slack.example.com/…");
+    assert_eq!(spec.redacted().name, "ops");
 }

@@ -3,16 +3,14 @@
 //! marked, and each point opens the transactions behind it.
 
 use chrono::{Duration, NaiveDate};
-use crossdock::kpi::{BUCKETS, Kpi, KpiQuery, KpiSeries, KpiTargets, Period, Unit};
+use crossdock::kpi::{BUCKETS, Kpi, KpiQuery, KpiSeries, KpiTargets, NO_SITE, Period, Unit};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::AppError;
-use crate::components::forms::{FieldMessage, FormError, last_error, number};
-use crate::components::loaded::Loaded;
-use crate::dto::KpiView;
+use crate::components::forms::{ErrorNotice, FieldMessage, FormError, last_error, number};
 use crate::serverfns::kpis::{SaveKpiTargets, read_kpis};
 
 const WIDTH: f64 = 640.0;
@@ -31,11 +29,15 @@ fn period_end(query: &KpiQuery, start: NaiveDate) -> NaiveDate {
     end.min(query.to)
 }
 
-fn behind_link(kpi: Kpi, site: &str, query: &KpiQuery, start: NaiveDate) -> String {
-    let from = start.max(query.from);
+/// The transactions behind a point; none for what no site counted.
+fn behind_link(kpi: Kpi, site: &str, query: &KpiQuery, start: NaiveDate) -> Option<String> {
+    if site == NO_SITE {
+        return None;
+    }
     let to = period_end(query, start);
-    let site: String = form_urlencoded::byte_serialize(site.as_bytes()).collect();
-    format!("/transactions?kpi={kpi}&site={site}&from={from}&to={to}")
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let supplier = query.supplier.as_deref().map(|s| format!("&supplier={}", encode(s))).unwrap_or_default();
+    Some(format!("/transactions?kpi={kpi}&site={}&from={start}&to={to}{supplier}", encode(site)))
 }
 
 fn shown(unit: Unit, value: Option<f64>) -> String {
@@ -104,10 +106,11 @@ fn chart(k: &KpiSeries, query: &KpiQuery) -> impl IntoView + use<> {
                         if p.missed { ", past target" } else { "" }
                     );
                     let title = label.clone();
-                    Some(view! {
-                        <a href=href aria-label=label>
-                            <circle class:missed=p.missed cx=x(i) cy=y(v) r="4"><title>{title}</title></circle>
-                        </a>
+                    let dot =
+                        view! { <circle class:missed=p.missed cx=x(i) cy=y(v) r="4"><title>{title}</title></circle> };
+                    Some(match href {
+                        Some(href) => view! { <a href=href aria-label=label>{dot}</a> }.into_any(),
+                        None => dot.into_any(),
                     })
                 })
                 .collect_view();
@@ -127,7 +130,7 @@ fn chart(k: &KpiSeries, query: &KpiQuery) -> impl IntoView + use<> {
         .collect_view();
     view! {
         <ul class="kpi-legend" aria-label="Sites">{legend}</ul>
-        <svg class="kpi-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby=labelled_by>
+        <svg class="kpi-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="group" aria-labelledby=labelled_by>
             <title id=title_id>{format!("{} per site", k.kpi.label())}</title>
             <line class="axis-line" x1=LEFT y1=TOP x2=LEFT y2=HEIGHT - BOTTOM />
             <line class="axis-line" x1=LEFT y1=HEIGHT - BOTTOM x2=WIDTH - RIGHT y2=HEIGHT - BOTTOM />
@@ -154,11 +157,15 @@ fn data_table(k: &KpiSeries, query: &KpiQuery) -> impl IntoView + use<> {
                 .iter()
                 .map(|s| {
                     let p = &s.points[i];
-                    let text = format!("{} ({})", shown(unit, p.value), p.n);
-                    let href = behind_link(k.kpi, &s.site, query, *period);
+                    let past = if p.missed { ", past target" } else { "" };
+                    let text = format!("{} ({}){past}", shown(unit, p.value), p.n);
+                    let href = behind_link(k.kpi, &s.site, query, *period).filter(|_| p.n > 0);
                     view! {
                         <td class:missed=p.missed>
-                            {if p.n > 0 { view! { <a href=href>{text}</a> }.into_any() } else { view! { <span>{text}</span> }.into_any() }}
+                            {match href {
+                                Some(href) => view! { <a href=href>{text}</a> }.into_any(),
+                                None => view! { <span>{text}</span> }.into_any(),
+                            }}
                         </td>
                     }
                 })
@@ -214,6 +221,60 @@ fn kpi_section(k: KpiSeries, query: &KpiQuery) -> impl IntoView + use<> {
                 {distribution(&k)}
             </details>
         </section>
+    }
+}
+
+/// What the reader chose, as the form shows it.
+struct Choice {
+    from: String,
+    to: String,
+    period: Period,
+    site: String,
+    supplier: String,
+}
+
+/// The form choosing the range, the period, a site and a supplier.
+fn choose(chosen: Choice, sites: &[String], suppliers: &[String]) -> impl IntoView + use<> {
+    let options = |all: &[String], pick: &str| {
+        all.iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| view! { <option value=s.clone() selected=s == pick>{s.clone()}</option> })
+            .collect_view()
+    };
+    let (site_options, supplier_options) = (options(sites, &chosen.site), options(suppliers, &chosen.supplier));
+    view! {
+        <Form method="GET" action="/kpis" attr:aria-label="Choose KPIs" attr:class="form inline">
+            <div class="field">
+                <label for="kpi-from">"From"</label>
+                <input id="kpi-from" name="from" type="date" value=chosen.from />
+            </div>
+            <div class="field">
+                <label for="kpi-to">"To"</label>
+                <input id="kpi-to" name="to" type="date" value=chosen.to />
+            </div>
+            <div class="field">
+                <label for="kpi-period">"Per"</label>
+                <select id="kpi-period" name="period">
+                    <option value="day" selected=chosen.period == Period::Day>"day"</option>
+                    <option value="week" selected=chosen.period == Period::Week>"week"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="kpi-site">"Site"</label>
+                <select id="kpi-site" name="site">
+                    <option value="">"Every site"</option>
+                    {site_options}
+                </select>
+            </div>
+            <div class="field">
+                <label for="kpi-supplier">"Supplier"</label>
+                <select id="kpi-supplier" name="supplier">
+                    <option value="">"Every supplier"</option>
+                    {supplier_options}
+                </select>
+            </div>
+            <button type="submit">"Show"</button>
+        </Form>
     }
 }
 
@@ -298,48 +359,41 @@ pub fn KpisPage() -> impl IntoView {
     view! {
         <section class="page kpis-page">
             <h1>"Business KPIs"</h1>
-            <Loaded resource=view_of what="KPIs" show=move |v: KpiView| {
-                let q = v.report.query.clone();
-                let chosen_site = q.site.clone().unwrap_or_default();
-                let chosen_supplier = q.supplier.clone().unwrap_or_default();
-                view! {
-                    <Form method="GET" action="/kpis" attr:aria-label="Choose KPIs" attr:class="form inline">
-                        <div class="field">
-                            <label for="kpi-from">"From"</label>
-                            <input id="kpi-from" name="from" type="date" value=q.from.to_string() />
-                        </div>
-                        <div class="field">
-                            <label for="kpi-to">"To"</label>
-                            <input id="kpi-to" name="to" type="date" value=q.to.to_string() />
-                        </div>
-                        <div class="field">
-                            <label for="kpi-period">"Per"</label>
-                            <select id="kpi-period" name="period">
-                                <option value="day" selected=q.period == Period::Day>"day"</option>
-                                <option value="week" selected=q.period == Period::Week>"week"</option>
-                            </select>
-                        </div>
-                        <div class="field">
-                            <label for="kpi-site">"Site"</label>
-                            <select id="kpi-site" name="site">
-                                <option value="">"Every site"</option>
-                                {v.sites.iter().map(|s| view! { <option value=s.clone() selected=*s == chosen_site>{s.clone()}</option> }).collect_view()}
-                            </select>
-                        </div>
-                        <div class="field">
-                            <label for="kpi-supplier">"Supplier"</label>
-                            <select id="kpi-supplier" name="supplier">
-                                <option value="">"Every supplier"</option>
-                                {v.suppliers.iter().map(|s| view! { <option value=s.clone() selected=*s == chosen_supplier>{s.clone()}</option> }).collect_view()}
-                            </select>
-                        </div>
-                        <button type="submit">"Show"</button>
-                    </Form>
-                    {q.supplier.is_some().then(|| view! { <p class="muted">"One supplier: fill rate and late receipts only."</p> })}
-                    {v.report.kpis.into_iter().map(|k| kpi_section(k, &q)).collect_view()}
-                    {v.may_set_targets.then(|| view! { <TargetsForm targets=v.targets.clone() /> })}
-                }
-            } />
+            <Transition fallback=|| view! { <p class="muted">"Loading KPIs…"</p> }>
+                {move || view_of.get().map(|answer| match answer {
+                    Ok(v) => {
+                        let q = v.report.query.clone();
+                        let chosen = Choice {
+                            from: q.from.to_string(),
+                            to: q.to.to_string(),
+                            period: q.period,
+                            site: q.site.clone().unwrap_or_default(),
+                            supplier: q.supplier.clone().unwrap_or_default(),
+                        };
+                        view! {
+                            {choose(chosen, &v.sites, &v.suppliers)}
+                            {q.supplier.is_some().then(|| view! { <p class="muted">"One supplier: fill rate and late receipts only."</p> })}
+                            {v.report.kpis.into_iter().map(|k| kpi_section(k, &q)).collect_view()}
+                            {v.may_set_targets.then(|| view! { <TargetsForm targets=v.targets.clone() /> })}
+                        }
+                        .into_any()
+                    }
+                    // The choice stays on screen to be corrected.
+                    Err(error) => {
+                        let p = params.read_untracked();
+                        let get = |k: &str| p.get(k).unwrap_or_default();
+                        let chosen = Choice {
+                            from: get("from"),
+                            to: get("to"),
+                            period: if get("period") == "week" { Period::Week } else { Period::Day },
+                            site: get("site"),
+                            supplier: get("supplier"),
+                        };
+                        let (site, supplier) = (vec![chosen.site.clone()], vec![chosen.supplier.clone()]);
+                        view! { {choose(chosen, &site, &supplier)} <ErrorNotice error /> }.into_any()
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

@@ -12,12 +12,15 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};
 use crossdock::audit::{AuditAction, AuditEntry, Entity};
-use crossdock::channel::{ChannelSpec, Delivery, DeliveryState, Notice, bits_of_levels, levels_from_bits, message};
+use crossdock::channel::{
+    ChannelKind, ChannelSpec, Delivery, DeliveryState, Notice, bits_of_levels, levels_from_bits, message,
+};
 use crossdock::escalation::EscalationLevel;
 use crossdock::replay::{AttemptOutcome, HttpMethod, RetryPolicySpec};
 use crossdock::retry::{DeliveryOutcome, Verdict, next_wait_ms};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::ingest::signature;
 use super::outbound::Request;
 use super::sources::random_bytes;
 use super::{ServiceError, Services};
@@ -69,10 +72,16 @@ impl Services {
         Ok(channels.into_iter().map(|c| ChannelEntry { spec: c.spec, has_secret: c.secret.is_some() }).collect())
     }
 
-    /// The channels in service, as people choosing what goes outward see them.
-    pub async fn channels_in_service(&self) -> Result<Vec<ChannelSpec>, ServiceError> {
+    /// The channels in service as people choosing what goes outward see
+    /// them: name, kind and the levels each carries (never the address).
+    pub async fn channels_in_service(&self) -> Result<Vec<(String, ChannelKind, Vec<EscalationLevel>)>, ServiceError> {
         let channels = store::channels::channels(&self.pool).await?;
-        Ok(channels.into_iter().map(|c| c.spec).filter(|s| s.enabled).collect())
+        Ok(channels
+            .into_iter()
+            .map(|c| c.spec)
+            .filter(|s| s.enabled)
+            .map(|s| (s.name, s.kind, s.levels.into_iter().collect()))
+            .collect())
     }
 
     /// Creates a channel or saves one of that name; answers a new signing
@@ -88,7 +97,7 @@ impl Services {
         for (i, q) in spec.queues.iter().enumerate() {
             let known = crossdock::queue::QueueKey::parse(q).ok().is_some_and(|k| config.queue(&k).is_some());
             if !known {
-                return Err(ServiceError::invalid(format!("queues/{i}"), format!("there is no queue `{q}`")));
+                return Err(ServiceError::invalid("queues", format!("there is no queue `{q}` (the {})", ordinal(i))));
             }
         }
         let now = self.now();
@@ -102,12 +111,12 @@ impl Services {
         let needs_secret = spec.kind.signed() && before.as_ref().is_none_or(|c| c.secret.is_none());
         let secret = if needs_secret { Some(new_secret()?) } else { None };
         let sealed = secret.as_ref().map(|s| self.sealer.seal(Purpose::ChannelSecret, s)).transpose()?;
-        let mut entry =
-            AuditEntry::new(now, by.actor(), AuditAction::ChannelSaved, Entity::Channel, &spec.name).after(spec);
+        let mut entry = AuditEntry::new(now, by.actor(), AuditAction::ChannelSaved, Entity::Channel, &spec.name)
+            .after(spec.redacted());
         match &before {
             Some(c) => {
                 store::channels::update(&mut tx, c.id, spec, sealed.as_ref(), now).await?;
-                entry = entry.before(&c.spec);
+                entry = entry.before(c.spec.redacted());
             }
             None => {
                 store::channels::insert(&mut tx, spec, sealed.as_ref(), now).await?;
@@ -128,10 +137,7 @@ impl Services {
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let channel = self.channel_named(&mut tx, name).await?;
         if !channel.spec.kind.signed() {
-            return Err(ServiceError::invalid(
-                "name",
-                format!("{} messages are not signed", channel.spec.kind.label()),
-            ));
+            return Err(ServiceError::Conflict(format!("{} messages are not signed", channel.spec.kind.label())));
         }
         let secret = new_secret()?;
         let sealed = self.sealer.seal(Purpose::ChannelSecret, &secret)?;
@@ -148,8 +154,8 @@ impl Services {
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let channel = self.channel_named(&mut tx, name).await?;
         store::channels::delete(&mut tx, channel.id, now).await?;
-        let entry =
-            AuditEntry::new(now, by.actor(), AuditAction::ChannelDeleted, Entity::Channel, name).before(&channel.spec);
+        let entry = AuditEntry::new(now, by.actor(), AuditAction::ChannelDeleted, Entity::Channel, name)
+            .before(channel.spec.redacted());
         store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit")?;
         Ok(())
@@ -266,10 +272,15 @@ impl Services {
         let started = self.now();
         let message_id = format!("msg_crossdock_{id}");
         let timestamp = started.timestamp().to_string();
-        let signature = secret.as_ref().and_then(|s| {
-            let key = crate::services::ingest::signature::decode_secret(s.expose_secret())?;
-            Some(crate::services::ingest::signature::sign(&key, &message_id, started.timestamp(), held.body.as_bytes()))
-        });
+        let signature = match secret.as_ref().map(|s| signature::decode_secret(s.expose_secret())) {
+            None => None,
+            Some(Some(key)) => Some(signature::sign(&key, &message_id, started.timestamp(), held.body.as_bytes())),
+            // Never sent unsigned: a signed channel's receiver would drop it.
+            Some(None) => {
+                let what = "the channel's secret is not a whsec_ secret: an admin gives it a new one";
+                return self.end_delivery(id, lease, held.attempts, what).await;
+            }
+        };
         let mut headers = vec![("content-type", "application/json")];
         if let Some(sig) = &signature {
             headers.extend([
@@ -354,5 +365,15 @@ impl Services {
             .await?;
         tx.commit().await?;
         Ok(DeliveryStep::Failed { id })
+    }
+}
+
+/// "first", "second", ... for a position counted from 0, in messages.
+fn ordinal(i: usize) -> String {
+    match i {
+        0 => "first".into(),
+        1 => "second".into(),
+        2 => "third".into(),
+        n => format!("{}th", n + 1),
     }
 }

@@ -19,11 +19,10 @@ pub const BEHIND_LIMIT: u32 = 200;
 /// Counts the milestones logged before the KPIs existed (once, at the first
 /// start after the upgrade), a slice at a time.
 pub(super) async fn backfill(pool: &Pool, config: &crossdock::config::Configuration) -> anyhow::Result<()> {
-    let up_to = store::kpi::backfill_up_to(pool).await?;
+    let (up_to, mut after) = store::kpi::backfill(pool).await?;
     if up_to == 0 {
         return Ok(());
     }
-    let mut after = 0i64;
     let mut counted = 0usize;
     loop {
         let rows = store::kpi::events_to_count(pool, after, up_to, BACKFILL_SLICE).await?;
@@ -42,6 +41,7 @@ pub(super) async fn backfill(pool: &Pool, config: &crossdock::config::Configurat
         counted += signals.len();
         let mut tx = store::begin(pool).await.context("Failed to begin a transaction")?;
         store::kpi::count(&mut tx, &signals).await?;
+        store::kpi::counted_through(&mut tx, after).await?;
         tx.commit().await.context("Failed to commit counted events")?;
         store::let_writers_in().await;
     }
@@ -69,7 +69,9 @@ impl Services {
             return Err(ServiceError::invalid("site", format!("there is no site `{site}`")));
         }
         let supplier = query.supplier.as_deref().unwrap_or("");
-        let rows = store::kpi::daily(&self.pool, supplier, query.from, query.to, query.site.as_deref()).await?;
+        // A week's point holds the whole week, the days before `from` too.
+        let first = query.period.start_of(query.from);
+        let rows = store::kpi::daily(&self.pool, supplier, first, query.to, query.site.as_deref()).await?;
         let suppliers = store::kpi::suppliers(&self.pool).await?;
         Ok((report(query, &rows, &sites, &config.kpi_targets), KpiChoices { sites, suppliers }))
     }

@@ -133,20 +133,20 @@ async fn save(tx: &mut Tx<'_>, key: &Key, held: &Held) -> anyhow::Result<()> {
     let q = match key {
         Key::PoLine(po, line) => sqlx::query(
             "INSERT INTO kpi_po_lines (po, line, state, tz, site, counted_at, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (po, line) DO UPDATE SET state = excluded.state, site = excluded.site, \
+             ON CONFLICT (po, line) DO UPDATE SET state = excluded.state, tz = excluded.tz, site = excluded.site, \
              counted_at = excluded.counted_at, transaction_id = COALESCE(transaction_id, excluded.transaction_id)",
         )
         .bind(po)
         .bind(line),
         Key::Order(order) => sqlx::query(
             "INSERT INTO kpi_orders (order_key, state, tz, site, counted_at, transaction_id) VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (order_key) DO UPDATE SET state = excluded.state, site = excluded.site, \
+             ON CONFLICT (order_key) DO UPDATE SET state = excluded.state, tz = excluded.tz, site = excluded.site, \
              counted_at = excluded.counted_at, transaction_id = COALESCE(transaction_id, excluded.transaction_id)",
         )
         .bind(order),
         Key::Shipment(shipment) => sqlx::query(
             "INSERT INTO kpi_shipments (shipment, state, tz, site, counted_at, transaction_id) VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (shipment) DO UPDATE SET state = excluded.state, site = excluded.site, \
+             ON CONFLICT (shipment) DO UPDATE SET state = excluded.state, tz = excluded.tz, site = excluded.site, \
              counted_at = excluded.counted_at, transaction_id = COALESCE(transaction_id, excluded.transaction_id)",
         )
         .bind(shipment),
@@ -162,8 +162,15 @@ async fn save(tx: &mut Tx<'_>, key: &Key, held: &Held) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The things a signal changes.
+/// The things a signal changes, each once (a receipt may name a line twice).
 fn keys_of(signal: &Signal) -> Vec<Key> {
+    let mut keys = all_keys_of(signal);
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(k.clone()));
+    keys
+}
+
+fn all_keys_of(signal: &Signal) -> Vec<Key> {
     match signal {
         Signal::Ordered { po, lines, .. } | Signal::Received { po, lines, .. } => {
             lines.iter().map(|(l, _)| Key::PoLine(po.clone(), *l)).collect()
@@ -216,6 +223,12 @@ pub async fn count(tx: &mut Tx<'_>, signals: &[Counted]) -> anyhow::Result<()> {
             }
             let Some(h) = held.get_mut(&key) else { continue };
             let before = h.state.contributions(h.zone);
+            // Days are counted in the zone of the thing's site: a thing first
+            // seen without one takes the zone of the first signal naming it
+            // (what it contributed so far is taken away in the old zone).
+            if h.state.site().is_none() && counted.signal.site().is_some() {
+                h.zone = counted.zone;
+            }
             match (&mut h.state, &key) {
                 (State::PoLine(s), Key::PoLine(_, line)) => s.apply(&counted.signal, *line),
                 (State::Order(s), _) => s.apply(&counted.signal),
@@ -237,9 +250,20 @@ pub async fn count(tx: &mut Tx<'_>, signals: &[Counted]) -> anyhow::Result<()> {
     apply(tx, deltas).await
 }
 
-/// Adds the deltas to the daily totals.
+/// Adds the deltas to the daily totals, and the suppliers they name to those
+/// measured.
 async fn apply(tx: &mut Tx<'_>, deltas: Deltas) -> anyhow::Result<()> {
     let rows: Vec<_> = deltas.into_iter().filter(|(_, t)| *t != Totals::default()).collect();
+    let suppliers: std::collections::BTreeSet<&str> =
+        rows.iter().map(|((supplier, ..), _)| supplier.as_str()).filter(|s| !s.is_empty()).collect();
+    for chunk in suppliers.into_iter().collect::<Vec<_>>().chunks(100) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO kpi_suppliers (supplier) ");
+        q.push_values(chunk, |mut b, s| {
+            b.push_bind(*s);
+        });
+        q.push(" ON CONFLICT (supplier) DO NOTHING");
+        q.build().execute(&mut **tx).await.context("Failed to record the suppliers measured")?;
+    }
     for chunk in rows.chunks(50) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO kpi_daily (supplier, day, kpi, site, n, num, den, hits, b0, b1, b2, b3, b4, b5, b6) ",
@@ -326,7 +350,7 @@ pub async fn daily(
 
 /// The suppliers measured, for a report's choice.
 pub async fn suppliers(pool: &Pool) -> anyhow::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT DISTINCT supplier FROM kpi_daily WHERE supplier <> '' ORDER BY supplier LIMIT 500")
+    sqlx::query_scalar("SELECT supplier FROM kpi_suppliers ORDER BY supplier LIMIT 500")
         .fetch_all(pool)
         .await
         .context("Failed to read the suppliers measured")
@@ -372,16 +396,31 @@ pub async fn transactions_behind(
     .context("Failed to read the transactions behind a KPI")
 }
 
-/// Events logged before the KPIs existed are counted up to this event (0: done).
-pub async fn backfill_up_to(pool: &Pool) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(up_to_event), 0) FROM kpi_backfill")
-        .fetch_one(pool)
+/// Events logged before the KPIs existed are counted up to this event (0:
+/// done), and have been counted through the second.
+pub async fn backfill(pool: &Pool) -> anyhow::Result<(i64, i64)> {
+    let row: Option<(i64, i64)> = sqlx::query_as("SELECT up_to_event, counted_through FROM kpi_backfill LIMIT 1")
+        .fetch_optional(pool)
         .await
-        .context("Failed to read the KPI backfill")
+        .context("Failed to read the KPI backfill")?;
+    Ok(row.unwrap_or((0, 0)))
+}
+
+/// Saves how far the backfill has counted, in the transaction of that slice.
+pub async fn counted_through(tx: &mut Tx<'_>, event: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE kpi_backfill SET counted_through = ?")
+        .bind(event)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to save the KPI backfill's progress")?;
+    Ok(())
 }
 
 pub async fn finish_backfill(pool: &Pool) -> anyhow::Result<()> {
-    sqlx::query("UPDATE kpi_backfill SET up_to_event = 0").execute(pool).await.context("Failed to finish")?;
+    sqlx::query("UPDATE kpi_backfill SET up_to_event = 0, counted_through = 0")
+        .execute(pool)
+        .await
+        .context("Failed to mark the KPI backfill done")?;
     Ok(())
 }
 

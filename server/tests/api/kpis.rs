@@ -255,7 +255,7 @@ async fn targets_mark_points_and_a_recount_from_the_log_gives_the_same_totals() 
                   SUM(hits) || ':' || SUM(b0 + 2*b1 + 3*b2 + 4*b3 + 5*b4 + 6*b5 + 7*b6) FROM kpi_daily WHERE n <> 0";
     let pool = app.services.pool().clone();
     let before: String = sqlx::query_scalar(totals).fetch_one(&pool).await.unwrap();
-    for table in ["kpi_daily", "kpi_po_lines", "kpi_orders", "kpi_shipments"] {
+    for table in ["kpi_daily", "kpi_po_lines", "kpi_orders", "kpi_shipments", "kpi_suppliers"] {
         sqlx::query(&format!("DELETE FROM {table}")).execute(&pool).await.unwrap();
     }
     sqlx::query("UPDATE kpi_backfill SET up_to_event = (SELECT MAX(id) FROM events)").execute(&pool).await.unwrap();

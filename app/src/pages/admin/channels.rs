@@ -120,10 +120,22 @@ pub fn ChannelsPage() -> impl IntoView {
     let editor = ChannelEditor::new();
     let local_error = RwSignal::new(None::<AppError>);
     let error = Signal::derive(move || local_error.get().or_else(|| last_error(save.value()).get()));
-    let secret = move || {
-        let made = save.value().get().and_then(Result::ok).flatten();
-        made.or_else(|| rotate.value().get().and_then(Result::ok))
-    };
+    // The secret the last save or rotation made, with its channel: each
+    // action's answer replaces what the other showed.
+    let shown_secret = RwSignal::new(None::<(String, String)>);
+    let rotating = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(made)) = save.value().get() {
+            let name = editor.name.get_untracked().trim().to_owned();
+            shown_secret.set(made.map(|s| (name, s)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(made)) = rotate.value().get() {
+            let name = rotating.get_untracked();
+            shown_secret.set(Some((name, made)));
+        }
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         match editor.spec() {
@@ -138,9 +150,9 @@ pub fn ChannelsPage() -> impl IntoView {
         <section class="page">
             <h1>"Notification channels"</h1>
             <p class="muted">"Channels carry escalation notifications beyond the console, to the people who chose to have them sent outward. A message is queued with the step that caused it and delivered in the background, retried under the channel's retry policy."</p>
-            {move || secret().map(|s| view! {
+            {move || shown_secret.get().map(|(name, s)| view! {
                 <div class="notice" role="status">
-                    <p>"Signing secret (copy it now; it is not shown again). The receiver checks the webhook-signature header with it, as Standard Webhooks describes:"</p>
+                    <p>{format!("Signing secret of {name} (copy it now; it is not shown again). The receiver checks the webhook-signature header with it, as Standard Webhooks describes:")}</p>
                     <code class="secret">{s}</code>
                 </div>
             })}
@@ -184,9 +196,12 @@ pub fn ChannelsPage() -> impl IntoView {
                                         <td>{if c.spec.enabled { "on" } else { "off" }}</td>
                                         <td class="actions">
                                             <button type="button" on:click=move |_| editor.load(&spec.get_value())>{format!("Edit {name}")}</button>
-                                            <button type="button" on:click=move |_| { test.dispatch(TestChannel { name: n1.clone() }); }>"Send a test"</button>
+                                            <button type="button" aria-label=format!("Send a test to {name}") on:click=move |_| { test.dispatch(TestChannel { name: n1.clone() }); }>"Send a test"</button>
                                             {c.spec.kind.signed().then(|| view! {
-                                                <button type="button" on:click=move |_| { rotate.dispatch(RotateChannelSecret { name: n2.clone() }); }>"New secret"</button>
+                                                <button type="button" aria-label=format!("New secret for {}", n2) on:click=move |_| {
+                                                    rotating.set(n2.clone());
+                                                    rotate.dispatch(RotateChannelSecret { name: n2.clone() });
+                                                }>"New secret"</button>
                                             })}
                                             <ConfirmButton
                                                 label="Delete"
@@ -203,7 +218,7 @@ pub fn ChannelsPage() -> impl IntoView {
                     <h2>"Channel"</h2>
                     <form class="form wide" on:submit=submit aria-label="Channel">
                         <div class="field">
-                            <label for="channel-name">"Name"</label>
+                            <label for="channel-name">"Name (saving under a new name makes another channel)"</label>
                             <input id="channel-name" prop:value=editor.name on:input=move |ev| editor.name.set(event_target_value(&ev)) />
                             <FieldMessage error field="name" id="channel-name-error" />
                         </div>

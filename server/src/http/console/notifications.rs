@@ -13,10 +13,7 @@ use crate::services::ServiceError;
 impl ConsoleServices {
     async fn outward_choice(&self, levels: BTreeSet<EscalationLevel>) -> Result<OutwardChoice, ServiceError> {
         let channels = self.services.channels_in_service().await?;
-        Ok(OutwardChoice {
-            levels,
-            channels: channels.into_iter().map(|c| (c.name, c.kind, c.levels.into_iter().collect())).collect(),
-        })
+        Ok(OutwardChoice { levels, channels })
     }
 }
 
