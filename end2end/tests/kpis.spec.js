@@ -9,7 +9,7 @@ test('a clerk reads the KPIs per site and a point opens the transactions behind 
   await page.goto('/kpis');
   await hydrated(page);
   const fill = page.getByRole('region', { name: 'Fill rate' });
-  await expect(fill.getByRole('img', { name: 'Fill rate per site' })).toBeVisible();
+  await expect(fill.getByRole('group', { name: 'Fill rate per site' })).toBeVisible();
   await expect(fill.locator('.kpi-headline')).toContainText(/\d+\.\d % over \d+ counted \(target 95\.0 %\)/);
   // The chart's numbers are in a table too.
   await fill.getByText('Data').click();

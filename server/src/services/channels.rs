@@ -132,6 +132,7 @@ impl Services {
 
     /// Gives a signed channel a new secret (shown once); the old one stops
     /// signing at once.
+    #[tracing::instrument(skip_all, fields(channel = %name))]
     pub async fn rotate_channel_secret(&self, by: &impl Configurer, name: &str) -> Result<SecretString, ServiceError> {
         let now = self.now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
@@ -149,6 +150,7 @@ impl Services {
     }
 
     /// Deletes a channel; messages still waiting for it fail.
+    #[tracing::instrument(skip_all, fields(channel = %name))]
     pub async fn delete_channel(&self, by: &impl Configurer, name: &str) -> Result<(), ServiceError> {
         let now = self.now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
@@ -162,6 +164,7 @@ impl Services {
     }
 
     /// Queues a test message to a channel; its delivery's id.
+    #[tracing::instrument(skip_all, fields(channel = %name))]
     pub async fn test_channel(&self, by: &impl Configurer, name: &str) -> Result<i64, ServiceError> {
         let now = self.now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;

@@ -59,6 +59,7 @@ pub struct KpiChoices {
 
 impl Services {
     /// The KPIs over a range, per site and period, with their targets.
+    #[tracing::instrument(skip_all)]
     pub async fn kpis(&self, _viewer: &Viewer, query: &KpiQuery) -> Result<(KpiReport, KpiChoices), ServiceError> {
         query.validate().map_err(ServiceError::Problems)?;
         let config = self.configuration();
