@@ -17,17 +17,17 @@ use crossdock::channel::{
 };
 use crossdock::escalation::EscalationLevel;
 use crossdock::replay::{AttemptOutcome, HttpMethod, RetryPolicySpec};
-use crossdock::retry::{DeliveryOutcome, Verdict, next_wait_ms};
+use crossdock::retry::{Verdict, next_wait_ms};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::ingest::signature;
-use super::outbound::Request;
+use super::outbound::{Request, describe};
 use super::sources::random_bytes;
 use super::{ServiceError, Services};
 use crate::auth::{Configurer, CurrentUser};
 use crate::secrets::Purpose;
 use crate::store::channels::{Channel, HeldDelivery, NewDelivery};
-use crate::store::leases::{self, Attempt, Lease, Work};
+use crate::store::leases::{self, Lease, Work};
 use crate::store::{self, Tx};
 
 /// How many deliveries the admin page lists.
@@ -306,35 +306,15 @@ impl Services {
         let attempt = held.attempts + 1;
         let now = self.now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
-        let recorded = leases::record_attempt(
-            &mut tx,
-            Work::Deliveries,
-            id,
-            lease,
-            &Attempt {
-                number: attempt,
-                started,
-                latency_ms: i64::try_from(answer.latency.as_millis()).unwrap_or(i64::MAX),
-                outcome: AttemptOutcome::of(outcome),
-                http_status: match outcome {
-                    DeliveryOutcome::Http { status, .. } => Some(i64::from(status)),
-                    _ => None,
-                },
-                response_head: answer.head.as_deref(),
-            },
-        )
-        .await?;
+        let recorded =
+            leases::record_attempt(&mut tx, Work::Deliveries, id, lease, &answer.attempt(attempt, started)).await?;
         if !recorded {
             return Ok(DeliveryStep::LostLease { id });
         }
         metrics::counter!(crate::metrics::NOTIFICATIONS, "channel" => spec.kind.as_str(),
             "outcome" => AttemptOutcome::of(outcome).as_str())
         .increment(1);
-        let what = match outcome {
-            DeliveryOutcome::Timeout => format!("no answer within {} ms", spec.timeout_ms),
-            DeliveryOutcome::ConnectionError => "could not connect".to_owned(),
-            DeliveryOutcome::Http { status, .. } => format!("HTTP {status}"),
-        };
+        let what = describe(outcome, spec.timeout_ms);
         let step = match policy.retry_on.verdict(outcome) {
             Verdict::Delivered => {
                 leases::finish(&mut tx, Work::Deliveries, id, lease, DeliveryState::Delivered.as_str(), None, now)

@@ -4,9 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use crossdock::replay::HttpMethod;
+use chrono::{DateTime, Utc};
+use crossdock::replay::{AttemptOutcome, HttpMethod};
 use crossdock::retry::{DeliveryOutcome, parse_retry_after};
+
+use crate::store::leases::Attempt;
 
 /// How much of a target's answer is kept.
 pub const RESPONSE_HEAD: usize = 1024;
@@ -29,6 +31,32 @@ pub struct Answer {
     pub latency: Duration,
     /// The first [`RESPONSE_HEAD`] bytes of the answer, when there was one.
     pub head: Option<String>,
+}
+
+impl Answer {
+    /// The attempt it was, numbered `number`, as the store records it.
+    pub fn attempt(&self, number: i64, started: DateTime<Utc>) -> Attempt<'_> {
+        Attempt {
+            number,
+            started,
+            latency_ms: i64::try_from(self.latency.as_millis()).unwrap_or(i64::MAX),
+            outcome: AttemptOutcome::of(self.outcome),
+            http_status: match self.outcome {
+                DeliveryOutcome::Http { status, .. } => Some(i64::from(status)),
+                _ => None,
+            },
+            response_head: self.head.as_deref(),
+        }
+    }
+}
+
+/// What an attempt came to, in a few words for people.
+pub fn describe(outcome: DeliveryOutcome, timeout_ms: u32) -> String {
+    match outcome {
+        DeliveryOutcome::Timeout => format!("no answer within {timeout_ms} ms"),
+        DeliveryOutcome::ConnectionError => "could not connect".to_owned(),
+        DeliveryOutcome::Http { status, .. } => format!("HTTP {status}"),
+    }
 }
 
 /// Sends requests to other systems.

@@ -13,22 +13,12 @@ use crossdock_server::services::ingest::signature;
 use secrecy::SecretSlice;
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, spawn_app_with};
+use crate::helpers::{Browser, TestApp, spawn_quiet_demo};
 use crate::replay::{Reply, Target};
 
 /// Demo data; nothing sweeps or delivers unless the test says so.
 async fn quiet_demo() -> TestApp {
-    let app = spawn_app_with(
-        |c| {
-            c.escalation_sweep_seconds = 0;
-            c.lineage_sweep_seconds = 0;
-            c.delivery_workers = 0;
-        },
-        None,
-    )
-    .await;
-    app.seed_demo().await;
-    app
+    spawn_quiet_demo(|c| c.delivery_workers = 0).await
 }
 
 async fn save(admin: &Browser, spec: Value) -> reqwest::Response {

@@ -7,19 +7,10 @@ use crossdock::audit::AuditAction;
 use crossdock_app::dto::Notifications;
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, spawn_quiet_demo};
 
 async fn demo_without_sweeps() -> TestApp {
-    let app = spawn_app_with(
-        |c| {
-            c.escalation_sweep_seconds = 0;
-            c.lineage_sweep_seconds = 0;
-        },
-        None,
-    )
-    .await;
-    app.seed_demo().await;
-    app
+    spawn_quiet_demo(|_| {}).await
 }
 
 #[tokio::test]

@@ -72,6 +72,22 @@ pub async fn spawn_app_with_demo() -> TestApp {
     app
 }
 
+/// A server with the demo data whose sweeps run only when the test says
+/// (and `tune` for the rest).
+pub async fn spawn_quiet_demo(tune: impl FnOnce(&mut Config)) -> TestApp {
+    let app = spawn_app_with(
+        |c| {
+            c.escalation_sweep_seconds = 0;
+            c.lineage_sweep_seconds = 0;
+            tune(c);
+        },
+        None,
+    )
+    .await;
+    app.seed_demo().await;
+    app
+}
+
 /// The demo password of a demo user.
 pub fn demo_password(username: &str) -> &'static str {
     crossdock_server::services::demo::DEMO_USERS

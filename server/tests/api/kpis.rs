@@ -6,7 +6,7 @@ use crossdock::kpi::Kpi;
 use crossdock_app::dto::{KpiView, TransactionSummary};
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, spawn_app_with};
+use crate::helpers::{Browser, TestApp, spawn_quiet_demo};
 
 const SITE: &str = "DC-KPI";
 
@@ -124,15 +124,7 @@ fn fixture() -> Vec<Value> {
 }
 
 async fn app_with_fixture() -> TestApp {
-    let app = spawn_app_with(
-        |c| {
-            c.escalation_sweep_seconds = 0;
-            c.lineage_sweep_seconds = 0;
-        },
-        None,
-    )
-    .await;
-    app.seed_demo().await;
+    let app = spawn_quiet_demo(|_| {}).await;
     let key = app.source("kpi-src", "kpi-src", 1000.0, 1000).await;
     for e in fixture() {
         let r = app.post_event(&key, &e).await;

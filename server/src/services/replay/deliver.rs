@@ -15,7 +15,7 @@ use crossdock::triage::{Change, Doer};
 use secrecy::SecretString;
 
 use super::super::Services;
-use super::super::outbound::Request;
+use super::super::outbound::{Request, describe};
 use crate::secrets::Purpose;
 use crate::store::connectors::Connector;
 use crate::store::leases::{Lease, Work};
@@ -44,14 +44,6 @@ pub enum ReplayStep {
     Deferred { job: i64, until: DateTime<Utc> },
     /// Another worker took the job over meanwhile; nothing was written.
     LostLease { job: i64 },
-}
-
-fn describe(outcome: DeliveryOutcome, timeout_ms: u32) -> String {
-    match outcome {
-        DeliveryOutcome::Timeout => format!("no answer within {timeout_ms} ms"),
-        DeliveryOutcome::ConnectionError => "could not connect".to_owned(),
-        DeliveryOutcome::Http { status, .. } => format!("HTTP {status}"),
-    }
 }
 
 impl Services {
@@ -134,23 +126,7 @@ impl Services {
         let verdict = held.policy.retry_on.verdict(outcome);
         let now = self.now();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
-        let recorded = store::replay::record_attempt(
-            &mut tx,
-            job.id,
-            lease,
-            &Attempt {
-                number: attempt,
-                started,
-                latency_ms: i64::try_from(answer.latency.as_millis()).unwrap_or(i64::MAX),
-                outcome: AttemptOutcome::of(outcome),
-                http_status: match outcome {
-                    DeliveryOutcome::Http { status, .. } => Some(i64::from(status)),
-                    _ => None,
-                },
-                response_head: answer.head.as_deref(),
-            },
-        )
-        .await?;
+        let recorded = store::replay::record_attempt(&mut tx, job.id, lease, &answer.attempt(attempt, started)).await?;
         if !recorded {
             return Ok(ReplayStep::LostLease { job: job.id });
         }
