@@ -18,14 +18,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use crossdock::lineage::{Facts, Flow, Named, TransactionCursor};
 use crossdock::{BusinessRefs, RefKind};
-use crossdock_server::auth::{CurrentUser, Operator};
 use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
 use crossdock_server::services::ingest::writer::{IngestItem, commit_items};
-use crossdock_server::services::{NewUser, Services, TransactionQuery};
+use crossdock_server::services::{Services, TransactionQuery};
 use crossdock_server::store::events::EventRecord;
 use serde_json::{Value, json};
 use sqlx::{QueryBuilder, Sqlite};
-use support::{Rng, report};
+use support::{Rng, report, user};
 
 const SITES: [&str; 3] = ["DC-ATL", "DC-DAL", "DC-RNO"];
 const EVENTS_PER_TRANSACTION: i64 = 10;
@@ -244,19 +243,6 @@ async fn fill(pool: &crossdock_server::store::Pool, transactions: i64) {
     println!("filled {transactions} transactions, {event_id} events in {:.1} s", started.elapsed().as_secs_f64());
 }
 
-async fn user(services: &Services, name: &str, role: &str) -> CurrentUser {
-    let password = "forklift-orbit-tangerine-42";
-    let new = NewUser {
-        username: name.into(),
-        display_name: name.into(),
-        role: role.into(),
-        password: password.into(),
-        queues: Vec::new(),
-    };
-    services.create_user(&Operator::command_line(), &new).await.expect("user created");
-    services.login(name, secrecy::SecretString::from(password), "bench").await.expect("login").0
-}
-
 async fn start(
     path: &std::path::Path,
     file: &str,
@@ -348,7 +334,7 @@ fn main() {
     runtime.block_on(async {
         let (pool, services) = start(dir.path(), "lineage.db", Synchronous::Normal).await;
         fill(&pool, transactions).await;
-        let boss = user(&services, "boss", "supervisor").await;
+        let boss = user(&services, "boss", "supervisor", &[]).await;
         let viewer = boss.viewer();
         println!("lineage at {transactions} transactions, {} events, one core:", transactions * EVENTS_PER_TRANSACTION);
 

@@ -1,7 +1,8 @@
-use chrono::TimeZone;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::Chicago;
 
 use super::*;
+use crate::event::BusinessDate;
 
 fn at(d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap()

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use crossdock::kpi::{BUCKETS, Contribution, DailyRow, Kpi, OrderState, PoLineState, ShipmentState, Signal, Totals};
+use crossdock::kpi::{
+    BUCKETS, Contribution, DailyRow, Kpi, OrderState, PoLineState, ShipmentState, Signal, Totals, allocation,
+};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{Pool, Tx, to_millis};
@@ -192,19 +194,7 @@ pub async fn count(tx: &mut Tx<'_>, signals: &[Counted]) -> anyhow::Result<()> {
     let mut deltas = Deltas::new();
     for counted in signals {
         if let Signal::Allocation { at, failed, site } = &counted.signal {
-            let day = at.with_timezone(&counted.zone).date_naive();
-            let site = site.as_deref().unwrap_or(crossdock::kpi::NO_SITE);
-            let c = Contribution {
-                kpi: Kpi::AllocationFailures,
-                site: site.to_owned(),
-                supplier: String::new(),
-                day,
-                num: 0.0,
-                den: 0.0,
-                hit: *failed,
-                bucket: usize::from(*failed),
-            };
-            add(&mut deltas, &[c], 1);
+            add(&mut deltas, &[allocation(site.as_deref(), *at, counted.zone, *failed)], 1);
             continue;
         }
         for key in keys_of(&counted.signal) {
