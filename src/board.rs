@@ -254,8 +254,30 @@ pub struct OpenTally {
     /// Clocks stopped while waiting (within their target).
     pub paused: i64,
     pub waiting: i64,
-    /// When the earliest breach among them fell due.
-    pub earliest_breach: Option<DateTime<Utc>>,
+}
+
+impl crate::triage::QueueCounts {
+    /// The counts beside a queue view, from the tallies in reach: open per
+    /// queue, and per SLA state (the states that hold any).
+    pub fn of<'a>(tallies: impl IntoIterator<Item = &'a OpenTally>) -> Self {
+        let mut by_queue: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut by_sla: BTreeMap<SlaState, i64> = BTreeMap::new();
+        for t in tallies {
+            *by_queue.entry(t.queue.as_str()).or_default() += t.open;
+            for (state, n) in [
+                (SlaState::OnTrack, t.on_track),
+                (SlaState::AtRisk, t.at_risk),
+                (SlaState::Breached, t.breached),
+                (SlaState::Paused, t.paused),
+            ] {
+                *by_sla.entry(state).or_default() += n;
+            }
+        }
+        Self {
+            by_queue: by_queue.into_iter().filter(|(_, n)| *n > 0).map(|(q, n)| (q.to_string(), n)).collect(),
+            by_sla: by_sla.into_iter().filter(|(_, n)| *n > 0).collect(),
+        }
+    }
 }
 
 /// One exception that was opened, acknowledged or closed recently.
@@ -281,6 +303,8 @@ pub struct BoardInputs {
     pub closed: Vec<Dated>,
     /// The week's medians per row, from [`medians`].
     pub medians: Medians,
+    /// When the earliest breach still open fell due, per row key.
+    pub earliest_breach: BTreeMap<Option<String>, DateTime<Utc>>,
 }
 
 /// Median business seconds to acknowledge and to resolve, per row key.
@@ -373,10 +397,9 @@ pub fn assemble(
         r.on_track += t.on_track;
         r.at_risk += t.at_risk;
         r.breached += t.breached;
-        r.oldest_breach = match (r.oldest_breach, t.earliest_breach) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+    }
+    for (key, due) in inputs.earliest_breach {
+        rows.get(key).oldest_breach = Some(due);
     }
     for d in &inputs.opened {
         let r = rows.get(key_of(&d.queue, &d.site, &d.assignee));

@@ -26,7 +26,6 @@ fn tally(queue: &str, assignee: Option<&str>, state: SlaState, count: i64) -> Op
         breached: of(SlaState::Breached),
         paused: of(SlaState::Paused),
         waiting: 0,
-        earliest_breach: (state == SlaState::Breached).then(|| at(3, 0)),
     }
 }
 
@@ -61,6 +60,7 @@ fn counts_fold_into_rows_and_the_oldest_breach_is_kept() {
             tally("billing", Some("pat"), SlaState::Breached, 1),
             OpenTally { waiting: 4, ..tally("billing", Some("lee"), SlaState::Paused, 4) },
         ],
+        earliest_breach: [(Some("billing".to_owned()), at(3, 0))].into(),
         ..Default::default()
     };
     let board = assemble(BoardGrouping::Queue, at(10, 0), &[], &zones(), inputs.clone());
@@ -69,9 +69,11 @@ fn counts_fold_into_rows_and_the_oldest_breach_is_kept() {
     assert_eq!(row.oldest_breach, Some(at(3, 0)));
     assert_eq!(row.value(BoardColumn::OldestBreach, at(10, 0)), Some(7 * 3600));
 
+    let inputs = BoardInputs { earliest_breach: [(Some("pat".to_owned()), at(3, 0))].into(), ..inputs };
     let people = assemble(BoardGrouping::Assignee, at(10, 0), &[], &zones(), inputs);
     let keys: Vec<Option<&str>> = people.rows.iter().map(|r| r.key.as_deref()).collect();
     assert_eq!(keys, vec![None, Some("lee"), Some("pat")]);
+    assert_eq!(people.rows[2].oldest_breach, Some(at(3, 0)));
     assert_eq!(people.rows[0].label, "Unassigned");
 }
 
@@ -155,4 +157,19 @@ fn durations_read_in_the_largest_units_that_matter() {
     assert_eq!(span(45 * 60), "45 min");
     assert_eq!(span(2 * 3600 + 5 * 60), "2 h 05 min");
     assert_eq!(span(3 * 86400 + 4 * 3600 + 59), "3 d 4 h");
+}
+
+#[test]
+fn the_counts_beside_a_queue_view_add_up_the_tallies_in_reach() {
+    let tallies = [
+        tally("receiving", None, SlaState::Breached, 2),
+        tally("receiving", Some("pat"), SlaState::AtRisk, 3),
+        tally("billing", Some("pat"), SlaState::Breached, 1),
+        tally("edi", None, SlaState::OnTrack, 0),
+    ];
+    let counts = crate::triage::QueueCounts::of(&tallies);
+    assert_eq!(counts.by_queue, vec![("billing".to_owned(), 1), ("receiving".to_owned(), 5)]);
+    assert_eq!(counts.by_sla, vec![(SlaState::AtRisk, 3), (SlaState::Breached, 3)]);
+    let receiving = crate::triage::QueueCounts::of(tallies.iter().filter(|t| t.queue == "receiving"));
+    assert_eq!(receiving.by_queue, vec![("receiving".to_owned(), 5)]);
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use crossdock::accounts::Permission;
 use crossdock::audit::{AuditAction, AuditEntry, Entity};
-use crossdock::board::{self, Board, BoardGrouping, BoardInputs, BoardZones, Medians};
+use crossdock::board::{self, Board, BoardGrouping, BoardInputs, BoardZones, Medians, OpenTally};
 
 use super::ingest::source::key_hash;
 use super::{ServiceError, Services};
@@ -31,6 +31,9 @@ const MEDIANS_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The week's medians per grouping, with when they were read.
 pub(super) type MedianCache = std::sync::Mutex<std::collections::HashMap<BoardGrouping, (std::time::Instant, Medians)>>;
+
+/// How far the tally clock may lag behind a reader before it is moved.
+const TALLY_CLOCK_LAG: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// The longest name a board link may have.
 pub const MAX_LINK_NAME: usize = 100;
@@ -73,12 +76,24 @@ impl Services {
         };
         let (today, week) = board::reach_back(&zones, now);
         let inputs = BoardInputs {
-            open: store::board::open_tallies(&self.pool, now).await?,
+            open: self.open_tallies(now).await?,
             opened: store::board::opened_since(&self.pool, today).await?,
             closed: store::board::closed_since(&self.pool, today).await?,
             medians: self.week_medians(grouping, week).await?,
+            earliest_breach: store::board::earliest_breaches(&self.pool, grouping, now).await?,
         };
         Ok(board::assemble(grouping, now, &keys, &zones, inputs))
+    }
+
+    /// Open exceptions per queue, site and person at `now`. Moves the
+    /// tally clock up to `now` once it lags by a minute, so that what a
+    /// reader adds to the tallies stays a minute's worth of turns.
+    pub(super) async fn open_tallies(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<OpenTally>> {
+        let (tallies, clock) = store::board::open_tallies(&self.pool, now).await?;
+        if now - clock > TALLY_CLOCK_LAG {
+            store::board::advance_tally_clock(&self.pool, now).await?;
+        }
+        Ok(tallies)
     }
 
     /// The week's medians per row, read again at most once a minute: they

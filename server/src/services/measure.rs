@@ -19,7 +19,7 @@ impl Services {
                 open.insert((key.to_string(), state), 0);
             }
         }
-        for t in store::board::open_tallies(&self.pool, self.now()).await? {
+        for t in self.open_tallies(self.now()).await? {
             let none = t.open - t.on_track - t.at_risk - t.breached - t.paused;
             let states = [
                 ("on_track", t.on_track),

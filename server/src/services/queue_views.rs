@@ -43,8 +43,8 @@ impl Services {
     /// Open exceptions in reach per queue (every queue in reach, empty ones
     /// with 0) and per SLA state.
     pub async fn queue_counts(&self, viewer: &Viewer) -> Result<QueueCounts, ServiceError> {
-        let scope = Scope::of(viewer);
-        let mut counts = store::queue_views::counts(&self.pool, &scope.reach(), self.now()).await?;
+        let tallies = self.open_tallies(self.now()).await?;
+        let mut counts = QueueCounts::of(tallies.iter().filter(|t| viewer.scope().includes(&t.queue)));
         for key in self.configuration().queues.keys().filter(|k| viewer.scope().includes(k.as_str())) {
             if !counts.by_queue.iter().any(|(q, _)| q == key.as_str()) {
                 counts.by_queue.push((key.to_string(), 0));

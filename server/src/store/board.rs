@@ -2,6 +2,8 @@
 //! state, what was opened, acknowledged and closed since an instant, and the
 //! read-only links screens show the board through.
 
+use std::collections::{BTreeMap, HashMap};
+
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::board::{BoardGrouping, Dated, OpenTally};
@@ -9,46 +11,150 @@ use crossdock::board::{BoardGrouping, Dated, OpenTally};
 use super::exceptions::NO_DUE;
 use super::{Pool, Tx, from_millis, to_millis};
 
-/// Queue, site, assignee; open, on track, at risk, breached, paused,
-/// waiting; the earliest breach.
-type TallyRow = (String, String, Option<String>, i64, i64, i64, i64, i64, i64, Option<i64>);
+const OPEN: &str = "('new', 'acknowledged', 'in_progress', 'waiting')";
+
+/// A tally's row: queue, site and assignee (`''` for the unassigned).
+type Key = (String, String, String);
+
+/// Key; open, waiting, paused, stopped past target, running, running
+/// turned at risk and fallen due as of the tally clock.
+type TallyRow = (String, String, String, i64, i64, i64, i64, i64, i64, i64);
 
 /// Open exceptions per queue, site and person, in the SLA states of the
-/// queue view's filter (an exception no policy times is in none): one pass
-/// over the board's index in its own order, so nothing is sorted.
-pub async fn open_tallies(pool: &Pool, now: DateTime<Utc>) -> anyhow::Result<Vec<OpenTally>> {
+/// queue view's filter at `now` (an exception no policy times is in none),
+/// and the tally clock they were read against.
+///
+/// The tallies are kept by triggers as of the tally clock; what turned at
+/// risk or fell due between that instant and `now` is read from two short
+/// index ranges and added (taken away when `now` is earlier).
+pub async fn open_tallies(pool: &Pool, now: DateTime<Utc>) -> anyhow::Result<(Vec<OpenTally>, DateTime<Utc>)> {
     let now = to_millis(now);
-    let rows: Vec<TallyRow> = sqlx::query_as(&format!(
-        "SELECT e.queue, e.site, e.assignee, COUNT(*), \
-           SUM(CASE WHEN e.sla_frozen IS NULL AND e.sla_sort < {NO_DUE} AND e.sla_risk_at > {now} THEN 1 ELSE 0 END), \
-           SUM(CASE WHEN e.sla_frozen IS NULL AND e.sla_sort > {now} AND e.sla_risk_at <= {now} THEN 1 ELSE 0 END), \
-           SUM(CASE WHEN (e.sla_frozen IS NULL AND e.sla_sort <= {now}) OR e.sla_frozen = 'breached' THEN 1 ELSE 0 END), \
-           SUM(CASE WHEN e.sla_frozen = 'paused' THEN 1 ELSE 0 END), \
-           SUM(CASE WHEN e.status = 'waiting' THEN 1 ELSE 0 END), \
-           MIN(CASE WHEN e.sla_frozen IS NULL AND e.sla_sort <= {now} THEN e.sla_sort END) \
-         FROM exceptions e INDEXED BY exceptions_open_board \
-         WHERE e.status IN ('new', 'acknowledged', 'in_progress', 'waiting') \
-         GROUP BY e.queue, e.site, e.assignee"
+    // One snapshot: the clock, the tallies and the turns agree.
+    let mut tx = pool.begin().await.context("Failed to begin reading the tallies")?;
+    let clock = tally_clock(&mut tx).await?;
+    let rows: Vec<TallyRow> = sqlx::query_as(
+        "SELECT queue, site, assignee, open, waiting, paused, frozen_breached, running, risk_passed, due_passed \
+         FROM open_tallies WHERE open > 0",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .context("Failed to read the open tallies")?;
+    let (sign, turns) =
+        if now >= clock { (1, turns(&mut tx, clock, now).await?) } else { (-1, turns(&mut tx, now, clock).await?) };
+    tx.commit().await.context("Failed to end reading the tallies")?;
+    let tallies = rows
+        .into_iter()
+        .map(|(queue, site, assignee, open, waiting, paused, frozen_breached, running, risk, due)| {
+            let key = (queue, site, assignee);
+            let (risk_turned, due_turned) = turns.get(&key).copied().unwrap_or_default();
+            let (risk, due) = (risk + sign * risk_turned, due + sign * due_turned);
+            let (queue, site, assignee) = key;
+            OpenTally {
+                queue,
+                site,
+                assignee: (!assignee.is_empty()).then_some(assignee),
+                open,
+                on_track: running - risk,
+                at_risk: risk - due,
+                breached: due + frozen_breached,
+                paused,
+                waiting,
+            }
+        })
+        .collect();
+    Ok((tallies, from_millis(clock)?))
+}
+
+/// When the earliest running clock still open fell due, per board row
+/// (queue, site or person; `None` for the unassigned), for the rows with
+/// one due by `now`: one seek per row in an index ordered by due instant.
+pub async fn earliest_breaches(
+    pool: &Pool,
+    grouping: BoardGrouping,
+    now: DateTime<Utc>,
+) -> anyhow::Result<BTreeMap<Option<String>, DateTime<Utc>>> {
+    let (column, index) = match grouping {
+        BoardGrouping::Queue => ("queue", "exceptions_open_queue_due"),
+        BoardGrouping::Site => ("site", "exceptions_open_site_due"),
+        BoardGrouping::Assignee => ("assignee", "exceptions_open_assignee_due"),
+    };
+    let rows: Vec<(String, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT k.key, (SELECT e.sla_sort FROM exceptions e INDEXED BY {index} \
+            WHERE e.status IN {OPEN} AND e.{column} IS NULLIF(k.key, '') ORDER BY e.sla_sort LIMIT 1) \
+         FROM (SELECT DISTINCT {column} AS key FROM open_tallies WHERE open > 0) k"
     ))
     .fetch_all(pool)
     .await
-    .context("Failed to tally the open exceptions")?;
+    .context("Failed to read the earliest breaches")?;
+    let now = to_millis(now);
     rows.into_iter()
-        .map(|(queue, site, assignee, open, on_track, at_risk, breached, paused, waiting, earliest)| {
-            Ok(OpenTally {
-                queue,
-                site,
-                assignee,
-                open,
-                on_track,
-                at_risk,
-                breached,
-                paused,
-                waiting,
-                earliest_breach: earliest.map(from_millis).transpose()?,
-            })
-        })
+        .filter_map(|(key, due)| due.filter(|due| *due <= now).map(|due| (key, due)))
+        .map(|(key, due)| Ok(((!key.is_empty()).then_some(key), from_millis(due)?)))
         .collect()
+}
+
+async fn tally_clock(tx: &mut Tx<'_>) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT at FROM open_tally_clock WHERE id = 1")
+        .fetch_one(&mut **tx)
+        .await
+        .context("Failed to read the tally clock")
+}
+
+/// Running clocks that turned at risk, and that fell due, in `(from, to]`, per row.
+async fn turns(tx: &mut Tx<'_>, from: i64, to: i64) -> anyhow::Result<HashMap<Key, (i64, i64)>> {
+    let mut turns: HashMap<Key, (i64, i64)> = HashMap::new();
+    for (index, column) in [("exceptions_turn_risk", "sla_risk_at"), ("exceptions_turn_due", "sla_sort")] {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(&format!(
+            "SELECT queue, site, COALESCE(assignee, ''), COUNT(*) FROM exceptions INDEXED BY {index} \
+             WHERE status IN {OPEN} AND sla_sort < {NO_DUE} AND {column} > ? AND {column} <= ? \
+             GROUP BY queue, site, assignee"
+        ))
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut **tx)
+        .await
+        .context("Failed to read the clocks that turned")?;
+        for (queue, site, assignee, n) in rows {
+            let entry = turns.entry((queue, site, assignee)).or_default();
+            if column == "sla_sort" {
+                entry.1 += n;
+            } else {
+                entry.0 += n;
+            }
+        }
+    }
+    Ok(turns)
+}
+
+/// Moves the tally clock forward to `to`, folding what turned meanwhile
+/// into the tallies; nothing when the clock is there already.
+pub async fn advance_tally_clock(pool: &Pool, to: DateTime<Utc>) -> anyhow::Result<()> {
+    let to = to_millis(to);
+    let mut tx = super::begin(pool).await.context("Failed to begin moving the tally clock")?;
+    let clock = tally_clock(&mut tx).await?;
+    if to <= clock {
+        return Ok(());
+    }
+    for ((queue, site, assignee), (risk, due)) in turns(&mut tx, clock, to).await? {
+        sqlx::query(
+            "UPDATE open_tallies SET risk_passed = risk_passed + ?, due_passed = due_passed + ? \
+             WHERE queue = ? AND site = ? AND assignee = ?",
+        )
+        .bind(risk)
+        .bind(due)
+        .bind(queue)
+        .bind(site)
+        .bind(assignee)
+        .execute(&mut *tx)
+        .await
+        .context("Failed to fold turned clocks into the tallies")?;
+    }
+    sqlx::query("UPDATE open_tally_clock SET at = ? WHERE id = 1")
+        .bind(to)
+        .execute(&mut *tx)
+        .await
+        .context("Failed to move the tally clock")?;
+    tx.commit().await.context("Failed to commit the tally clock")
 }
 
 type DatedRow = (i64, String, String, Option<String>, Option<i64>, bool);

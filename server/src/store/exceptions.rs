@@ -42,8 +42,8 @@ pub(super) type Update<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::
 pub(super) fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
     let millis = |t: Option<DateTime<Utc>>| t.map(to_millis);
     let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
-    let (effective, sort) = sla.effective();
     let frozen = |s: &SlaSnapshot| s.frozen.map(|f| f.as_str());
+    let effective = sla.stored();
     query
         .bind(millis(ack.due_at))
         .bind(millis(ack.at_risk_at))
@@ -51,10 +51,22 @@ pub(super) fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
         .bind(millis(resolve.due_at))
         .bind(millis(resolve.at_risk_at))
         .bind(frozen(&resolve))
-        .bind(millis(effective.due_at))
-        .bind(millis(effective.at_risk_at))
-        .bind(frozen(&effective))
-        .bind(sort)
+        .bind(effective.due_at)
+        .bind(effective.risk_at)
+        .bind(effective.frozen)
+        .bind(effective.sort)
+}
+
+/// The effective clock as stored in `sla_due_at`, `sla_risk_at`,
+/// `sla_frozen` and `sla_sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct StoredSla {
+    pub due_at: Option<i64>,
+    /// Never after `due_at`: a running clock turns at risk no later than it
+    /// falls due (the open tallies count on it).
+    pub risk_at: Option<i64>,
+    pub frozen: Option<&'static str>,
+    pub sort: i64,
 }
 
 /// Sorts after every real instant: no clock runs.
@@ -66,8 +78,19 @@ impl SlaColumns {
         Deadlines { acknowledge: self.ack.and_then(|s| s.due_at), resolve: self.resolve.and_then(|s| s.due_at) }
     }
 
+    /// The effective clock's columns.
+    pub(super) fn stored(&self) -> StoredSla {
+        let (effective, sort) = self.effective();
+        let due_at = effective.due_at.map(to_millis);
+        let risk_at = match (effective.at_risk_at.map(to_millis), due_at) {
+            (Some(risk), Some(due)) => Some(risk.min(due)),
+            (risk, due) => risk.or(due),
+        };
+        StoredSla { due_at, risk_at, frozen: effective.frozen.map(|f| f.as_str()), sort }
+    }
+
     /// The snapshot a list shows (the running clock due first), and its sort key.
-    pub fn effective(&self) -> (SlaSnapshot, i64) {
+    fn effective(&self) -> (SlaSnapshot, i64) {
         let snapshot = crossdock::triage::effective_sla(self.ack.unwrap_or_default(), self.resolve.unwrap_or_default());
         let sort = if snapshot.frozen.is_none() { snapshot.due_at.map(to_millis).unwrap_or(NO_DUE) } else { NO_DUE };
         (snapshot, sort)

@@ -216,11 +216,11 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
                 .push_bind(millis(resolve.due_at))
                 .push_bind(millis(resolve.at_risk_at))
                 .push_bind(resolve.frozen.map(|s| s.as_str()));
-            let (effective, sort) = e.sla.effective();
-            b.push_bind(millis(effective.due_at))
-                .push_bind(millis(effective.at_risk_at))
-                .push_bind(effective.frozen.map(|s| s.as_str()))
-                .push_bind(sort)
+            let effective = e.sla.stored();
+            b.push_bind(effective.due_at)
+                .push_bind(effective.risk_at)
+                .push_bind(effective.frozen)
+                .push_bind(effective.sort)
                 .push_bind(crossdock::triage::severity_order(e.severity))
                 .push_bind(e.transaction_id);
         });

@@ -5,10 +5,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::RefKind;
 use crossdock::sla::SlaState;
-use crossdock::triage::{AssigneeFilter, Cursor, QueueCounts, QueueFilter, QueuePage, SortOrder};
+use crossdock::triage::{AssigneeFilter, Cursor, QueueFilter, QueuePage, SortOrder};
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::exceptions::{ITEM_COLUMNS, ItemRow, NO_DUE};
+use super::exceptions::{ITEM_COLUMNS, ItemRow};
 use super::{Pool, to_millis};
 
 const OPEN: &str = "('new', 'acknowledged', 'in_progress', 'waiting')";
@@ -251,37 +251,4 @@ pub async fn ids(
     push_filter(&mut q, reach, filter, &text, to_millis(now));
     q.push(" ORDER BY e.id LIMIT ").push_bind(i64::from(max));
     q.build_query_scalar().fetch_all(pool).await.context("Failed to list a view")
-}
-
-/// Open exceptions in reach, per queue and per SLA state at `now`.
-pub async fn counts(pool: &Pool, reach: &Reach<'_>, now: DateTime<Utc>) -> anyhow::Result<QueueCounts> {
-    let now = to_millis(now);
-    let open = QueueFilter::default();
-    // SQLite: name the covering index; the planner may otherwise read the rows.
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "SELECT e.queue, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_board WHERE 1 = 1",
-    );
-    push_filter(&mut q, reach, &open, &None, now);
-    q.push(" GROUP BY e.queue ORDER BY e.queue");
-    let by_queue: Vec<(String, i64)> = q.build_query_as().fetch_all(pool).await.context("Failed to count per queue")?;
-    // Read from the covering index only: sla_sort is the due instant of a
-    // running clock, or the sentinel.
-    let mut q = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT CASE \
-           WHEN e.sla_frozen IS NOT NULL THEN e.sla_frozen \
-           WHEN e.sla_sort >= {NO_DUE} THEN 'none' \
-           WHEN e.sla_sort <= {now} THEN 'breached' \
-           WHEN e.sla_risk_at <= {now} THEN 'at_risk' \
-           ELSE 'on_track' END AS state, COUNT(*) FROM exceptions e INDEXED BY exceptions_open_board WHERE 1 = 1"
-    ));
-    push_filter(&mut q, reach, &open, &None, now);
-    q.push(" GROUP BY state");
-    let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(pool).await.context("Failed to count per SLA state")?;
-    let mut by_sla = Vec::new();
-    // Exceptions no policy times are in no SLA state (as the view's filter has it).
-    for (state, n) in rows.into_iter().filter(|(state, _)| state != "none") {
-        by_sla.push((state.parse::<SlaState>().context("stored SLA state is invalid")?, n));
-    }
-    by_sla.sort();
-    Ok(QueueCounts { by_queue, by_sla })
 }

@@ -2,12 +2,14 @@
 //! states follow the clock, and its read-only links show counts to screens
 //! until revoked.
 
+use chrono::{DateTime, Duration, Utc};
 use crossdock::audit::AuditAction;
-use crossdock::board::{Board, BoardColumn, BoardGrouping};
+use crossdock::board::{Board, BoardColumn, BoardGrouping, OpenTally};
 use crossdock_app::dto::{BoardLinkEntry, WallBoard};
+use crossdock_server::store;
 use serde_json::json;
 
-use crate::helpers::{Browser, spawn_app_with_demo};
+use crate::helpers::{Browser, TestApp, spawn_app_with_demo};
 
 async fn board(b: &Browser, grouping: &str) -> Board {
     let r = b.server_fn("board", &[("grouping", grouping)]).await;
@@ -173,4 +175,164 @@ async fn a_screen_link_shows_counts_without_a_session_until_it_is_revoked() {
         ))
         .await;
     assert_eq!(actions, 2, "creating and revoking are audited");
+}
+
+/// The open exceptions per queue, site and person read the slow way: every
+/// open row, classified at `now`.
+async fn scanned_tallies(app: &TestApp, now: DateTime<Utc>) -> Vec<OpenTally> {
+    type Row = (String, String, Option<String>, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT queue, site, assignee, COUNT(*), \
+           SUM(sla_frozen IS NULL AND sla_sort < 9007199254740991 AND sla_risk_at > {now}), \
+           SUM(sla_frozen IS NULL AND sla_sort > {now} AND sla_risk_at <= {now}), \
+           SUM((sla_frozen IS NULL AND sla_sort <= {now}) OR sla_frozen IS 'breached'), \
+           SUM(sla_frozen IS 'paused'), SUM(status = 'waiting') \
+         FROM exceptions WHERE status IN ('new', 'acknowledged', 'in_progress', 'waiting') \
+         GROUP BY queue, site, assignee ORDER BY queue, site, assignee",
+        now = now.timestamp_millis()
+    ))
+    .fetch_all(app.services.pool())
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(queue, site, assignee, open, on_track, at_risk, breached, paused, waiting)| OpenTally {
+            queue,
+            site,
+            assignee,
+            open,
+            on_track,
+            at_risk,
+            breached,
+            paused,
+            waiting,
+        })
+        .collect()
+}
+
+/// The earliest breach per board row, read the slow way.
+async fn scanned_earliest(app: &TestApp, grouping: BoardGrouping, now: DateTime<Utc>) -> Vec<(Option<String>, i64)> {
+    let column = match grouping {
+        BoardGrouping::Queue => "queue",
+        BoardGrouping::Site => "site",
+        BoardGrouping::Assignee => "assignee",
+    };
+    sqlx::query_as(&format!(
+        "SELECT {column}, MIN(sla_sort) FROM exceptions \
+         WHERE status IN ('new', 'acknowledged', 'in_progress', 'waiting') AND sla_frozen IS NULL \
+           AND sla_sort <= {} GROUP BY {column} ORDER BY {column}",
+        now.timestamp_millis()
+    ))
+    .fetch_all(app.services.pool())
+    .await
+    .unwrap()
+}
+
+async fn kept_tallies(app: &TestApp, now: DateTime<Utc>) -> Vec<OpenTally> {
+    let (mut tallies, _) = store::board::open_tallies(app.services.pool(), now).await.unwrap();
+    tallies.sort_by(|a, b| (&a.queue, &a.site, &a.assignee).cmp(&(&b.queue, &b.site, &b.assignee)));
+    tallies
+}
+
+#[tokio::test]
+async fn the_kept_tallies_agree_with_a_scan_through_every_kind_of_change_and_instant() {
+    let app = spawn_app_with_demo().await;
+    let key = app.source("tallywms", "t-wms/", 100_000.0, 100_000).await;
+    let sites = ["DC-ATL", "DC-DAL", "DC-RNO"];
+    for batch in 0..4 {
+        let events: Vec<serde_json::Value> = (0..500)
+            .map(|i| {
+                let n = batch * 500 + i;
+                let site = sites[n % 3];
+                // Spread over three days, so clocks stand in every state.
+                let time = (Utc::now() - Duration::minutes(n as i64 * 2)).to_rfc3339();
+                if n % 4 == 0 {
+                    json!({"specversion": "1.0", "id": format!("t-{n}"), "source": "t-wms/x", "type": "exception.integration",
+                        "time": time, "data": {"site": site, "refs": {"shipment": format!("SH-{n}")}, "system": "carrier",
+                            "operation": "tms.create_shipment", "error_code": "timeout", "message": "no answer",
+                            "retryable": true, "payload": {"n": n}}})
+                } else {
+                    json!({"specversion": "1.0", "id": format!("t-{n}"), "source": "t-wms/x", "type": "exception.partial_receipt",
+                        "time": time, "data": {"site": site, "po": format!("PO-7{n:04}"), "line": 1, "item": "SKU-1",
+                            "expected_qty": 10, "received_qty": 4}})
+                }
+            })
+            .collect();
+        let r = app
+            .post_events(Some(&key), "application/cloudevents-batch+json", serde_json::Value::Array(events).to_string())
+            .await;
+        let answer = r.text().await.unwrap();
+        assert!(answer.contains(r#""rejected":0"#), "{answer}");
+    }
+    let open = app
+        .scalar("SELECT COUNT(*) FROM exceptions WHERE status IN ('new', 'acknowledged', 'in_progress', 'waiting')")
+        .await;
+    assert!(open > 2000, "{open} open");
+
+    let sam = app.signed_in("sam").await;
+    let actions = [
+        json!({"kind": "claim"}),
+        json!({"kind": "assign", "assignee": "pat", "queue": "inventory-control", "reason": "counted there"}),
+        json!({"kind": "assign", "assignee": null, "queue": null, "reason": "back to the queue"}),
+        json!({"kind": "status", "action": "acknowledge"}),
+        json!({"kind": "status", "action": "start"}),
+        json!({"kind": "status", "action": "wait", "party": "supplier", "reason": "asked for the rest"}),
+        json!({"kind": "status", "action": "resume"}),
+        json!({"kind": "status", "action": "resolve", "code": "corrected", "note": "received the rest"}),
+        json!({"kind": "status", "action": "dismiss", "reason": "seen twice"}),
+        json!({"kind": "status", "action": "reopen", "reason": "short again"}),
+    ];
+    let mut rng = 0x2545_f491_u64;
+    let mut next = move |below: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % below
+    };
+    let base = app.services.now();
+    let mut changed = 0;
+    let mut seen = std::collections::BTreeMap::new();
+    for round in 0..6 {
+        for _ in 0..40 {
+            let id = app
+                .scalar(&format!("SELECT id FROM exceptions ORDER BY id LIMIT 1 OFFSET {}", next(open as u64)))
+                .await;
+            let version = app.scalar(&format!("SELECT version FROM exceptions WHERE id = {id}")).await;
+            let action = actions[next(actions.len() as u64) as usize].clone();
+            if act(&sam, id, version, action).await.status() == 200 {
+                changed += 1;
+            }
+        }
+        // Read at instants on both sides of the tally clock, then move it.
+        for hours in [0, 1, 5, 30, 24 * 9, -3, -48] {
+            let at = base + Duration::hours(hours) + Duration::minutes(round * 17);
+            let scanned = scanned_tallies(&app, at).await;
+            for (state, n) in crossdock::triage::QueueCounts::of(&scanned).by_sla {
+                seen.insert(state, n);
+            }
+            assert_eq!(kept_tallies(&app, at).await, scanned, "round {round}, {hours} h");
+            for grouping in BoardGrouping::ALL {
+                let kept: Vec<(Option<String>, i64)> =
+                    store::board::earliest_breaches(app.services.pool(), *grouping, at)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|(k, due)| (k, due.timestamp_millis()))
+                        .collect();
+                assert_eq!(kept, scanned_earliest(&app, *grouping, at).await, "round {round}, {hours} h, {grouping}");
+            }
+        }
+        store::board::advance_tally_clock(app.services.pool(), base + Duration::hours(round * 7)).await.unwrap();
+    }
+    assert!(changed > 100, "{changed} changes went through");
+    assert_eq!(seen.len(), 4, "every SLA state was compared: {seen:?}");
+    // The queue view's counts are the tallies in reach.
+    let now = app.services.now();
+    let scanned = scanned_tallies(&app, now).await;
+    let counts = crossdock::triage::QueueCounts::of(&scanned);
+    let r = sam.server_fn("queue_counts", &[]).await;
+    let served: crossdock::triage::QueueCounts = r.json().await.unwrap();
+    assert_eq!(served.by_sla, counts.by_sla);
+    for (queue, n) in &counts.by_queue {
+        assert!(served.by_queue.contains(&(queue.clone(), *n)), "{queue}: {n} in {:?}", served.by_queue);
+    }
 }
