@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Status, UnknownName, named_enum};
 
+pub mod chain;
+pub mod query;
+
 named_enum! {
     /// The parts of the server that act on their own.
     pub enum SystemAgent ("system actor") {
@@ -130,6 +133,8 @@ named_enum! {
         ChannelTested => "channel.tested",
         ChannelDeleted => "channel.deleted",
         OutwardChosen => "user.outward_chosen",
+        /// An export of the trail (a sensitive read).
+        AuditExported => "audit.exported",
     }
 }
 
@@ -159,6 +164,8 @@ named_enum! {
         Escalations => "escalations",
         Channel => "channel",
         KpiTargets => "kpi_targets",
+        /// The trail itself.
+        Audit => "audit",
     }
 }
 

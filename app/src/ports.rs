@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crossdock::accounts::Density;
-use crossdock::audit::AuditRecord;
+use crossdock::audit::query::{AuditPage, ChainState};
 use crossdock::board::{Board, BoardGrouping};
 use crossdock::channel::ChannelSpec;
 use crossdock::config::SiteSpec;
@@ -135,11 +135,15 @@ pub trait QueuesPort: Send + Sync + 'static {
     async fn save_queue(&self, queue: QueueInput) -> Result<(), AppError>;
 }
 
-/// The audit trail.
+/// The auditor console.
 #[async_trait::async_trait]
 pub trait AuditPort: Send + Sync + 'static {
-    /// The newest audit records, before the record `before` when given.
-    async fn list_audit(&self, before: Option<i64>) -> Result<Vec<AuditRecord>, AppError>;
+    /// A page of the trail for the console's address (filter and `after`).
+    async fn audit_page(&self, query: String) -> Result<AuditPage, AppError>;
+    /// Where the hash chain stands, as its last check found it.
+    async fn audit_chain_state(&self) -> Result<ChainState, AppError>;
+    /// Checks the whole chain now (admins).
+    async fn check_audit_chain(&self) -> Result<ChainState, AppError>;
 }
 
 /// Sites and calendars, SLA policies, routing rules, expectations and their

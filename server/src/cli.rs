@@ -2,8 +2,10 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser, Subcommand};
+use crossdock::audit::chain::KeptHead;
 use crossdock::source::Prefixes;
 
 use crate::auth::Operator;
@@ -53,6 +55,27 @@ pub enum Command {
     /// Manage the people who use the console.
     #[command(subcommand)]
     User(UserCommand),
+    /// Check the audit trail's hash chain, or an export of it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole chain (or an export file) and name the first record
+    /// that was edited, deleted, inserted or reordered; exits non-zero when
+    /// one was.
+    Verify {
+        /// An export (`.jsonl`, or `.csv`) to check instead of the database.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        /// A head kept outside the database (`<seq>:<hash>`, as `audit head`
+        /// prints it) that the chain must still hold.
+        #[arg(long)]
+        head: Option<String>,
+    },
+    /// Print the chain's head (`<seq>:<hash>`), to keep outside the database.
+    Head,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::demo_target::serve(listen, stop).await
         }
         Command::Source(command) => source(&services(&cli.config).await?, command).await,
+        Command::Audit(command) => audit(&cli.config, command).await,
         Command::User(UserCommand::Create { name, role, display_name, queue }) => {
             let services = services(&cli.config).await?;
             let password = read_password()?;
@@ -221,6 +245,46 @@ fn read_password() -> anyhow::Result<SecretString> {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
         Ok(SecretString::from(line.trim_end_matches(['\r', '\n'])))
+    }
+}
+
+async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
+    match command {
+        AuditCommand::Head => {
+            let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
+            let (seq, hash) = store::audit::head(&pool).await?;
+            println!("{}", KeptHead { seq, hash });
+            Ok(())
+        }
+        AuditCommand::Verify { file, head } => {
+            let kept = head
+                .map(|h| {
+                    h.parse::<KeptHead>()
+                        .map_err(|_| anyhow::anyhow!("--head is <seq>:<hash>, as `audit head` prints it"))
+                })
+                .transpose()?;
+            if let Some(path) = file {
+                let reader = std::io::BufReader::new(
+                    std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?,
+                );
+                let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+                let report = crate::services::audit::verify_export(reader, csv, kept)?;
+                anyhow::ensure!(report.broken.is_none(), "{report}");
+                println!("{report}");
+                return Ok(());
+            }
+            let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
+            let report = store::audit::verify(&pool, kept).await?;
+            let verified = match report.verified {
+                Some((seq, hash)) => format!("verified up to record {seq} ({hash})"),
+                None => "nothing verified".to_owned(),
+            };
+            if let Some(broken) = report.broken {
+                anyhow::bail!("the audit chain is broken: {broken}; {verified}");
+            }
+            println!("the audit chain holds: {} records checked, {verified}", report.checked);
+            Ok(())
+        }
     }
 }
 

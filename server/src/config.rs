@@ -125,6 +125,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(0..=3600), global = true)]
     pub escalation_sweep_seconds: u32,
 
+    /// Seconds between two background checks of the audit trail's hash
+    /// chain (0: none; admins can still run one from the console).
+    #[arg(long, env = "CROSSDOCK_AUDIT_CHECK_SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u32).range(0..=604_800), global = true)]
+    pub audit_check_seconds: u32,
+
     /// Replays delivered at the same time (0 leaves replays queued, for
     /// tests that drive them by hand).
     #[arg(long, env = "CROSSDOCK_REPLAY_WORKERS", default_value_t = 4,
@@ -206,6 +212,8 @@ impl Config {
                 .then(|| std::time::Duration::from_secs(u64::from(self.lineage_sweep_seconds))),
             escalation_every: (self.escalation_sweep_seconds > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(self.escalation_sweep_seconds))),
+            audit_check_every: (self.audit_check_seconds > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(self.audit_check_seconds))),
         }
     }
 

@@ -1,12 +1,25 @@
-//! The audit trail.
+//! The auditor console.
 
 use leptos::prelude::*;
 
 use crate::AppError;
-use crossdock::audit::AuditRecord;
+use crossdock::audit::query::{AuditPage, ChainState};
 
-/// The newest audit records, 100 at a time, before record `before` if given.
-#[server(prefix = "/console", endpoint = "list_audit")]
-pub async fn list_audit(before: Option<i64>) -> Result<Vec<AuditRecord>, AppError> {
-    crate::ports::console()?.list_audit(before).await
+/// A page of the trail: `query` is the console's address (its filter, and
+/// `after` where the page starts).
+#[server(prefix = "/console", endpoint = "audit_page")]
+pub async fn read_audit(query: String) -> Result<AuditPage, AppError> {
+    crate::ports::console()?.audit_page(query).await
+}
+
+/// Where the hash chain stands, as its last check found it.
+#[server(prefix = "/console", endpoint = "audit_chain_state")]
+pub async fn audit_chain_state() -> Result<ChainState, AppError> {
+    crate::ports::console()?.audit_chain_state().await
+}
+
+/// An admin's check of the whole chain, now.
+#[server(prefix = "/console", endpoint = "check_audit_chain")]
+pub async fn check_audit_chain() -> Result<ChainState, AppError> {
+    crate::ports::console()?.check_audit_chain().await
 }

@@ -1,5 +1,6 @@
 //! HTTP: the API routers, the console, and the layers around them.
 
+mod audit_export;
 mod console;
 mod health;
 pub mod ingest;
@@ -53,6 +54,7 @@ pub fn router(state: AppState, read_timeout: std::time::Duration) -> Router {
         .merge(ingest::router())
         .merge(openapi::router())
         .merge(metrics::router())
+        .merge(audit_export::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn(metrics::count_requests))

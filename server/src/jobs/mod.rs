@@ -26,6 +26,8 @@ pub enum Kind {
     Lineage,
     /// The escalation sweep: SLA at risk, breached, not acknowledged.
     Escalation,
+    /// A walk over the audit trail's hash chain.
+    AuditCheck,
 }
 
 /// How many workers of each kind run.
@@ -39,6 +41,8 @@ pub struct Workers {
     pub lineage_every: Option<Duration>,
     /// Seconds between escalation sweeps; none: no sweep (tests drive it).
     pub escalation_every: Option<Duration>,
+    /// Time between two checks of the audit chain; none: no check.
+    pub audit_check_every: Option<Duration>,
 }
 
 impl Kind {
@@ -58,12 +62,16 @@ impl Kind {
                 services.sweep_escalations(now).await?;
                 false
             }
+            Kind::AuditCheck => {
+                services.check_audit_chain(None).await?;
+                false
+            }
         })
     }
 
     /// Whether the kind is a sweep that keeps its own pace.
     const fn is_sweep(self) -> bool {
-        matches!(self, Kind::Lineage | Kind::Escalation)
+        matches!(self, Kind::Lineage | Kind::Escalation | Kind::AuditCheck)
     }
 }
 
@@ -81,6 +89,7 @@ impl Supervisor {
         let every = match kind {
             Kind::Lineage => self.workers.lineage_every,
             Kind::Escalation => self.workers.escalation_every,
+            Kind::AuditCheck => self.workers.audit_check_every,
             Kind::Replays | Kind::BulkActions | Kind::Deliveries => None,
         }
         .unwrap_or(IDLE_POLL);
@@ -103,6 +112,7 @@ pub async fn run(services: Services, workers: Workers, stop: watch::Receiver<boo
         (Kind::Deliveries, workers.deliveries),
         (Kind::Lineage, usize::from(workers.lineage_every.is_some())),
         (Kind::Escalation, usize::from(workers.escalation_every.is_some())),
+        (Kind::AuditCheck, usize::from(workers.audit_check_every.is_some())),
     ];
     for (kind, count) in kinds {
         for _ in 0..count {

@@ -2,7 +2,7 @@
 //! ingest, the credentials it checks); each change runs in one transaction
 //! and writes its audit record in that same transaction.
 
-mod audit;
+pub mod audit;
 mod board;
 mod bulk;
 mod channels;
@@ -194,6 +194,7 @@ impl Services {
         let configuration = config::bootstrap_and_load(&pool).await?;
         sources::seal_plain_secrets(&pool, &sealer).await?;
         lineage::backfill(&pool).await?;
+        crate::store::audit::seal_unsealed(&pool).await?;
         kpi::backfill(&pool, &configuration).await?;
         let (writer, _task) = IngestWriter::spawn(pool.clone(), settings.ingest.writer, settings.clock.clone());
         // Each hash holds 19 MiB: four at a time bound a login storm to 76 MiB.

@@ -1,13 +1,21 @@
-//! The append-only audit log.
+//! The append-only audit log, sealed as a hash chain (see
+//! [`crossdock::audit::chain`]): each record is written with its hash and
+//! the hash of the record before it, in the transaction of the change it
+//! records. SQLite has one writer at a time, so the chain is a single line.
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
+use crossdock::audit::chain::{ChainBreak, ChainHash, ChainWalk, KeptHead, SealedRecord};
+use crossdock::audit::query::{ActorFilter, AuditFilter, AuditOrder};
 use crossdock::audit::{AuditEntry, AuditRecord, Entity};
+use futures::TryStreamExt;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{Pool, Tx, from_millis, to_millis};
 
 /// The columns of a record, in the order [`Row`] reads them.
-const COLUMNS: &str = "id, at, actor, action, entity, entity_id, before, after, reason";
+const COLUMNS: &str =
+    "a.id, a.at, a.actor, a.action, a.entity, a.entity_id, a.before, a.after, a.reason, a.prev_hash, a.hash";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -20,27 +28,40 @@ struct Row {
     before: Option<String>,
     after: Option<String>,
     reason: Option<String>,
+    prev_hash: Option<String>,
+    hash: Option<String>,
 }
 
 impl Row {
-    fn into_record(self) -> anyhow::Result<AuditRecord> {
-        let json = |text: Option<String>| -> anyhow::Result<Option<serde_json::Value>> {
-            text.map(|t| serde_json::from_str(&t)).transpose().context("stored audit values are unreadable")
+    fn entry(&self) -> anyhow::Result<AuditEntry> {
+        let json = |text: &Option<String>| -> anyhow::Result<Option<serde_json::Value>> {
+            text.as_deref().map(serde_json::from_str).transpose().context("stored audit values are unreadable")
         };
         let id = self.id;
-        Ok(AuditRecord {
-            id,
-            entry: AuditEntry {
-                at: from_millis(self.at)?,
-                actor: self.actor.parse().with_context(|| format!("audit record {id}: actor"))?,
-                action: self.action.parse().with_context(|| format!("audit record {id}: action"))?,
-                entity: self.entity.parse().with_context(|| format!("audit record {id}: entity"))?,
-                entity_id: self.entity_id,
-                before: json(self.before)?,
-                after: json(self.after)?,
-                reason: self.reason,
-            },
+        Ok(AuditEntry {
+            at: from_millis(self.at)?,
+            actor: self.actor.parse().with_context(|| format!("audit record {id}: actor"))?,
+            action: self.action.parse().with_context(|| format!("audit record {id}: action"))?,
+            entity: self.entity.parse().with_context(|| format!("audit record {id}: entity"))?,
+            entity_id: self.entity_id.clone(),
+            before: json(&self.before)?,
+            after: json(&self.after)?,
+            reason: self.reason.clone(),
         })
+    }
+
+    fn into_record(self) -> anyhow::Result<AuditRecord> {
+        Ok(AuditRecord { id: self.id, entry: self.entry()? })
+    }
+
+    /// The record and its seal; `None` for a record not sealed yet.
+    fn sealed(&self) -> anyhow::Result<Option<SealedRecord>> {
+        let (Some(prev), Some(hash)) = (&self.prev_hash, &self.hash) else { return Ok(None) };
+        Ok(Some(SealedRecord {
+            record: AuditRecord { id: self.id, entry: self.entry()? },
+            prev: prev.parse().context("stored hash is unreadable")?,
+            hash: hash.parse().context("stored hash is unreadable")?,
+        }))
     }
 }
 
@@ -48,56 +69,242 @@ fn records(rows: Vec<Row>) -> anyhow::Result<Vec<AuditRecord>> {
     rows.into_iter().map(Row::into_record).collect()
 }
 
-/// Appends records in the caller's transaction, in order.
+/// The chain's last record and its hash; `(0, genesis)` for an empty trail.
+pub async fn head<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<(i64, ChainHash)> {
+    let row: Option<(i64, Option<String>)> = sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        .fetch_optional(db)
+        .await
+        .context("Failed to read the audit chain's head")?;
+    match row {
+        None => Ok((0, ChainHash::GENESIS)),
+        Some((id, Some(hash))) => Ok((id, hash.parse().context("stored hash is unreadable")?)),
+        Some((id, None)) => anyhow::bail!("audit record {id} is not sealed: start the server once to seal the trail"),
+    }
+}
+
+/// Appends records in the caller's transaction, in order, each sealed after
+/// the one before.
 pub async fn append(tx: &mut Tx<'_>, entries: &[AuditEntry]) -> anyhow::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut prev) = head(&mut **tx).await?;
     for chunk in entries.chunks(100) {
+        let mut sealed = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            seq += 1;
+            let hash = crossdock::audit::chain::seal(seq, e, prev);
+            sealed.push((seq, e, prev, hash));
+            prev = hash;
+        }
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after, reason) ",
+            "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, before, after, reason, prev_hash, hash) ",
         );
-        q.push_values(chunk, |mut b, e| {
-            b.push_bind(to_millis(e.at))
+        q.push_values(sealed, |mut b, (seq, e, prev, hash)| {
+            b.push_bind(seq)
+                .push_bind(to_millis(e.at))
                 .push_bind(e.actor.to_string())
                 .push_bind(e.action.as_str())
                 .push_bind(e.entity.as_str())
                 .push_bind(e.entity_id.clone())
                 .push_bind(e.before.as_ref().map(serde_json::Value::to_string))
                 .push_bind(e.after.as_ref().map(serde_json::Value::to_string))
-                .push_bind(e.reason.clone());
+                .push_bind(e.reason.clone())
+                .push_bind(prev.to_string())
+                .push_bind(hash.to_string());
         });
         q.build().execute(&mut **tx).await.context("Failed to write the audit log")?;
     }
     Ok(())
 }
 
-/// The newest records, `limit` at most, older than record `before` if given.
-pub async fn list(pool: &Pool, before: Option<i64>, limit: u32) -> anyhow::Result<Vec<AuditRecord>> {
-    let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM audit_log WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2"
-    ))
-    .bind(before)
-    .bind(limit)
-    .fetch_all(pool)
+/// Seals the records written before the chain existed, oldest first; how
+/// many it sealed.
+pub async fn seal_unsealed(pool: &Pool) -> anyhow::Result<u64> {
+    let mut tx = super::begin(pool).await.context("Failed to begin sealing the audit trail")?;
+    let first: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM audit_log WHERE hash IS NULL")
+        .fetch_one(&mut *tx)
+        .await
+        .context("Failed to find unsealed audit records")?;
+    let Some(first) = first else { return Ok(0) };
+    let mut prev: ChainHash = match sqlx::query_scalar::<_, Option<String>>(
+        "SELECT hash FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(first)
+    .fetch_optional(&mut *tx)
     .await
-    .context("Failed to read the audit log")?;
-    records(rows)
+    .context("Failed to read the last sealed record")?
+    .flatten()
+    {
+        Some(hash) => hash.parse().context("stored hash is unreadable")?,
+        None => ChainHash::GENESIS,
+    };
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log a WHERE a.id >= ? ORDER BY a.id"))
+        .bind(first)
+        .fetch_all(&mut *tx)
+        .await
+        .context("Failed to read unsealed audit records")?;
+    let sealed = rows.len() as u64;
+    for row in rows {
+        let hash = crossdock::audit::chain::seal(row.id, &row.entry()?, prev);
+        sqlx::query("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?")
+            .bind(prev.to_string())
+            .bind(hash.to_string())
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await
+            .context("Failed to seal an audit record")?;
+        prev = hash;
+    }
+    tx.commit().await.context("Failed to commit the sealed audit records")?;
+    Ok(sealed)
+}
+
+/// What a walk over the whole chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub checked: u64,
+    /// The last record that checked, and its hash.
+    pub verified: Option<(i64, ChainHash)>,
+    pub broken: Option<ChainBreak>,
+}
+
+/// Walks the whole chain in order, streaming (memory stays flat however
+/// long the trail), against a head kept outside when given.
+pub async fn verify(pool: &Pool, kept: Option<KeptHead>) -> anyhow::Result<ChainReport> {
+    let mut walk = ChainWalk::from_start().holding(kept);
+    let sql = format!("SELECT {COLUMNS} FROM audit_log a ORDER BY a.id");
+    let mut rows = sqlx::query_as::<_, Row>(&sql).fetch(pool);
+    let mut broken = None;
+    while let Some(row) = rows.try_next().await.context("Failed to read the audit trail")? {
+        // A record that no longer reads was changed by hand.
+        let step = match row.sealed() {
+            Ok(Some(sealed)) => walk.step(&sealed),
+            Ok(None) | Err(_) => Err(ChainBreak::Edited(row.id)),
+        };
+        if let Err(b) = step {
+            broken = Some(b);
+            break;
+        }
+    }
+    if broken.is_none() {
+        broken = walk.finish().err();
+    }
+    Ok(ChainReport { checked: walk.checked(), verified: walk.head(), broken })
+}
+
+/// Adds `filter`'s conditions to a query over `audit_log a`.
+fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, filter: &'a AuditFilter) {
+    match &filter.actor {
+        Some(ActorFilter::Exactly(actor)) => {
+            q.push(" AND a.actor = ").push_bind(actor.to_string());
+        }
+        Some(ActorFilter::System) => {
+            q.push(" AND a.actor >= 'system:' AND a.actor < 'system;'");
+        }
+        None => {}
+    }
+    if let Some(action) = filter.action {
+        q.push(" AND a.action = ").push_bind(action.as_str());
+    }
+    if let Some(entity) = filter.entity {
+        q.push(" AND a.entity = ").push_bind(entity.as_str());
+    }
+    if let Some(id) = &filter.entity_id {
+        q.push(" AND a.entity_id = ").push_bind(id.as_str());
+    }
+    if let Some(exception) = filter.exception {
+        q.push(" AND a.entity = 'exception' AND a.entity_id = ").push_bind(exception.to_string());
+    }
+    if filter.queue.is_some() || filter.site.is_some() || filter.key.is_some() {
+        q.push(
+            " AND a.entity = 'exception' AND a.entity_id IN (SELECT CAST(e.id AS TEXT) FROM exceptions e WHERE 1 = 1",
+        );
+        if let Some(queue) = &filter.queue {
+            q.push(" AND e.queue = ").push_bind(queue.as_str());
+        }
+        if let Some(site) = &filter.site {
+            q.push(" AND e.site = ").push_bind(site.as_str());
+        }
+        if let Some(key) = &filter.key {
+            // A business key is one of the values of the exception's refs.
+            q.push(" AND EXISTS (SELECT 1 FROM json_each(e.refs) r WHERE r.value = ").push_bind(key.as_str()).push(")");
+        }
+        q.push(")");
+    }
+    let (start, end) = filter.span();
+    if let Some(start) = start {
+        q.push(" AND a.at >= ").push_bind(to_millis(start));
+    }
+    if let Some(end) = end {
+        q.push(" AND a.at < ").push_bind(to_millis(end));
+    }
+    if let Some(words) = &filter.words {
+        q.push(" AND a.reason LIKE ").push_bind(format!("%{}%", escape_like(words))).push(" ESCAPE '\\'");
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.chars().fold(String::with_capacity(text.len()), |mut out, c| {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
+/// How many records `filter` holds up to record `through`.
+pub async fn count(tx: &mut Tx<'_>, filter: &AuditFilter, through: i64) -> anyhow::Result<i64> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_log a WHERE 1 = 1");
+    push_filter(&mut q, filter);
+    q.push(" AND a.id <= ").push_bind(through);
+    q.build_query_scalar().fetch_one(&mut **tx).await.context("Failed to count the records of an export")
+}
+
+/// A page of records that `filter` holds, after record `after` in the
+/// filter's order (and up to record `through`), `limit` at most.
+pub async fn page(
+    pool: &Pool,
+    filter: &AuditFilter,
+    after: Option<i64>,
+    through: Option<i64>,
+    limit: u32,
+) -> anyhow::Result<Vec<SealedRecord>> {
+    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM audit_log a WHERE 1 = 1"));
+    push_filter(&mut q, filter);
+    let (cmp, order) = match filter.order {
+        AuditOrder::NewestFirst => ("<", "DESC"),
+        AuditOrder::OldestFirst => (">", "ASC"),
+    };
+    if let Some(after) = after {
+        q.push(format!(" AND a.id {cmp} ")).push_bind(after);
+    }
+    if let Some(through) = through {
+        q.push(" AND a.id <= ").push_bind(through);
+    }
+    q.push(format!(" ORDER BY a.id {order} LIMIT ")).push_bind(i64::from(limit));
+    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await.context("Failed to read the audit trail")?;
+    rows.iter().map(|r| r.sealed()?.with_context(|| format!("audit record {} is not sealed", r.id))).collect()
 }
 
 /// Every record about one thing, oldest first.
 pub async fn of(pool: &Pool, entity: Entity, id: &str) -> anyhow::Result<Vec<AuditRecord>> {
-    let rows =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id"))
-            .bind(entity.as_str())
-            .bind(id)
-            .fetch_all(pool)
-            .await
-            .context("Failed to read an audit trail")?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = ? AND a.entity_id = ? ORDER BY a.id"
+    ))
+    .bind(entity.as_str())
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read an audit trail")?;
     records(rows)
 }
 
 /// The newest record about one thing: who changed it last, and how.
 pub async fn last_of(tx: &mut Tx<'_>, entity: Entity, id: &str) -> anyhow::Result<Option<AuditRecord>> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = ? AND a.entity_id = ? ORDER BY a.id DESC LIMIT 1"
     ))
     .bind(entity.as_str())
     .bind(id)
@@ -105,4 +312,51 @@ pub async fn last_of(tx: &mut Tx<'_>, entity: Entity, id: &str) -> anyhow::Resul
     .await
     .context("Failed to read the last change")?;
     row.map(Row::into_record).transpose()
+}
+
+/// A check of the chain, as the console shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckRow {
+    pub finished_at: i64,
+    pub checked: i64,
+    pub verified_seq: Option<i64>,
+    pub verified_hash: Option<String>,
+    pub broken: Option<String>,
+    pub requested_by: Option<String>,
+}
+
+/// Records a check of the chain.
+pub async fn record_check(
+    pool: &Pool,
+    report: &ChainReport,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+    requested_by: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_checks (started_at, finished_at, checked, verified_seq, verified_hash, broken, requested_by) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(to_millis(started))
+    .bind(to_millis(finished))
+    .bind(i64::try_from(report.checked).unwrap_or(i64::MAX))
+    .bind(report.verified.map(|(seq, _)| seq))
+    .bind(report.verified.map(|(_, hash)| hash.to_string()))
+    .bind(report.broken.as_ref().map(ToString::to_string))
+    .bind(requested_by)
+    .execute(pool)
+    .await
+    .context("Failed to record a check of the audit chain")?;
+    Ok(())
+}
+
+/// The latest check of the chain.
+pub async fn last_check(pool: &Pool) -> anyhow::Result<Option<CheckRow>> {
+    sqlx::query_as(
+        "SELECT finished_at, checked, verified_seq, verified_hash, broken, requested_by FROM audit_checks \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read the last check of the audit chain")
 }

@@ -506,7 +506,7 @@ async fn every_action_is_allowed_or_denied_by_role() {
             ],
             [false, false, false, true],
         ),
-        ("list_audit", vec![], [false, false, true, true]),
+        ("audit_page", vec![("query", String::new())], [false, false, true, true]),
         ("set_user_disabled", vec![("id", pat_id.clone()), ("disabled", "false".into())], [false, false, false, true]),
     ];
     let roles = ["pat", "sam", "alex", "morgan"];

@@ -2,6 +2,7 @@
 //! real SQLite file.
 
 mod accounts;
+mod audit;
 mod board;
 mod channels;
 mod cli;

@@ -1,0 +1,230 @@
+//! The audit trail as a hash chain: each record is sealed with the SHA-256
+//! of its canonical form, which includes the hash of the record before it,
+//! so that editing, deleting, inserting or reordering records directly in
+//! the database breaks the chain where it happened.
+//!
+//! The canonical form of record `seq` is the RFC 8785 (JSON Canonicalization
+//! Scheme) serialisation of the object
+//! `{"seq", "at", "actor", "action", "entity", "entity_id", "before",
+//! "after", "reason", "prev"}`: `at` in milliseconds since the Unix epoch
+//! (UTC), `actor`, `action` and `entity` as the trail names them, `before`
+//! and `after` the JSON values or `null`, `reason` a string or `null`,
+//! `prev` the hex hash of record `seq - 1` (sixty-four zeros for the first).
+//! The hash is the lower-case hex SHA-256 of those UTF-8 bytes.
+
+use sha2::{Digest, Sha256};
+
+use super::{AuditEntry, AuditRecord};
+
+/// A SHA-256 hash, shown and stored as 64 lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ChainHash([u8; 32]);
+
+impl ChainHash {
+    /// What the first record follows.
+    pub const GENESIS: ChainHash = ChainHash([0; 32]);
+}
+
+impl std::fmt::Display for ChainHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// Text that is not a hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a hash is 64 hex digits")]
+pub struct NotAHash;
+
+impl std::str::FromStr for ChainHash {
+    type Err = NotAHash;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(NotAHash);
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| NotAHash)?;
+        }
+        Ok(ChainHash(out))
+    }
+}
+
+impl serde::Serialize for ChainHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ChainHash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The canonical bytes of record `seq` following `prev`.
+pub fn canonical(seq: i64, entry: &AuditEntry, prev: ChainHash) -> Vec<u8> {
+    let form = serde_json::json!({
+        "seq": seq,
+        "at": entry.at.timestamp_millis(),
+        "actor": entry.actor.to_string(),
+        "action": entry.action.as_str(),
+        "entity": entry.entity.as_str(),
+        "entity_id": entry.entity_id,
+        "before": entry.before,
+        "after": entry.after,
+        "reason": entry.reason,
+        "prev": prev.to_string(),
+    });
+    // Canonicalising a JSON value does not fail: every value has a form.
+    serde_json_canonicalizer::to_vec(&form).unwrap_or_default()
+}
+
+/// The hash that seals record `seq` following `prev`.
+pub fn seal(seq: i64, entry: &AuditEntry, prev: ChainHash) -> ChainHash {
+    ChainHash(Sha256::digest(canonical(seq, entry, prev)).into())
+}
+
+/// A record with its seal, as stored and exported.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SealedRecord {
+    pub record: AuditRecord,
+    pub prev: ChainHash,
+    pub hash: ChainHash,
+}
+
+impl SealedRecord {
+    /// Seals `entry` as record `seq` after `prev`.
+    pub fn new(seq: i64, entry: AuditEntry, prev: ChainHash) -> Self {
+        let hash = seal(seq, &entry, prev);
+        SealedRecord { record: AuditRecord { id: seq, entry }, prev, hash }
+    }
+
+    /// Whether the record still matches its seal.
+    pub fn intact(&self) -> bool {
+        seal(self.record.id, &self.record.entry, self.prev) == self.hash
+    }
+}
+
+/// Where a chain stops being what was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainBreak {
+    #[error("record {0} was changed after it was written (it no longer matches its hash)")]
+    Edited(i64),
+    #[error("records {first} to {last} are missing (deleted)")]
+    Missing { first: i64, last: i64 },
+    #[error("record {0} does not follow the record before it (a record was inserted, replaced or reordered)")]
+    Unlinked(i64),
+    #[error("the chain's first record is {0}, not 1 (records at its start were deleted)")]
+    Truncated(i64),
+    #[error("record {seq} does not carry the head kept outside ({expected})")]
+    HeadMismatch { seq: i64, expected: ChainHash },
+    #[error(
+        "the chain ends at record {last}, before the head kept outside (record {head}): records at its end were deleted"
+    )]
+    HeadMissing { last: i64, head: i64 },
+}
+
+/// Walks a chain record by record, in order, and names the first break.
+#[derive(Debug, Clone, Default)]
+pub struct ChainWalk {
+    last: Option<(i64, ChainHash)>,
+    checked: u64,
+    /// Whether the walk starts mid-chain (an export of a range), so that
+    /// the first record's link is taken on trust.
+    from_anywhere: bool,
+    /// A head kept outside, which the chain must still hold.
+    head: Option<KeptHead>,
+}
+
+impl ChainWalk {
+    /// A walk from the chain's first record.
+    pub fn from_start() -> Self {
+        Self::default()
+    }
+
+    /// A walk over records from anywhere in the chain (an export): each
+    /// record must match its seal, and each must follow the one before
+    /// when their numbers follow; gaps are allowed (a filtered export).
+    pub fn from_anywhere() -> Self {
+        Self { from_anywhere: true, ..Self::default() }
+    }
+
+    /// Also checks that the chain still holds `head`, kept outside.
+    pub fn holding(mut self, head: Option<KeptHead>) -> Self {
+        self.head = head;
+        self
+    }
+
+    /// Checks the next record.
+    pub fn step(&mut self, r: &SealedRecord) -> Result<(), ChainBreak> {
+        let seq = r.record.id;
+        if !r.intact() {
+            return Err(ChainBreak::Edited(seq));
+        }
+        if let Some(head) = self.head.filter(|h| h.seq == seq && h.hash != r.hash) {
+            return Err(ChainBreak::HeadMismatch { seq, expected: head.hash });
+        }
+        match self.last {
+            None if !self.from_anywhere && seq != 1 => return Err(ChainBreak::Truncated(seq)),
+            None if !self.from_anywhere && r.prev != ChainHash::GENESIS => return Err(ChainBreak::Unlinked(seq)),
+            None => {}
+            Some((last, _)) if seq <= last => return Err(ChainBreak::Unlinked(seq)),
+            Some((last, _)) if seq > last + 1 && !self.from_anywhere => {
+                return Err(ChainBreak::Missing { first: last + 1, last: seq - 1 });
+            }
+            Some((last, hash)) if seq == last + 1 && r.prev != hash => return Err(ChainBreak::Unlinked(seq)),
+            Some(_) => {}
+        }
+        self.last = Some((seq, r.hash));
+        self.checked += 1;
+        Ok(())
+    }
+
+    /// Ends the walk: the chain must have reached the head kept outside.
+    pub fn finish(&self) -> Result<(), ChainBreak> {
+        match (self.head, self.last) {
+            (Some(head), Some((last, _))) if head.seq > last => Err(ChainBreak::HeadMissing { last, head: head.seq }),
+            (Some(head), None) => Err(ChainBreak::HeadMissing { last: 0, head: head.seq }),
+            _ => Ok(()),
+        }
+    }
+
+    /// How many records were checked.
+    pub fn checked(&self) -> u64 {
+        self.checked
+    }
+
+    /// The last record checked, and its hash.
+    pub fn head(&self) -> Option<(i64, ChainHash)> {
+        self.last
+    }
+}
+
+/// A head kept outside the database: `<seq>:<hash>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptHead {
+    pub seq: i64,
+    pub hash: ChainHash,
+}
+
+impl std::fmt::Display for KeptHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for KeptHead {
+    type Err = NotAHash;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (seq, hash) = s.trim().split_once(':').ok_or(NotAHash)?;
+        let seq = seq.parse().map_err(|_| NotAHash)?;
+        Ok(KeptHead { seq, hash: hash.parse()? })
+    }
+}
+
+#[cfg(test)]
+mod tests;
