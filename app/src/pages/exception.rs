@@ -211,6 +211,7 @@ fn Detail(d: ExceptionDetailView, rest: Rest) -> impl IntoView {
             </section>
             <section aria-label="Timeline">
                 <h2>"Timeline"</h2>
+                <AuditLink id=item.id.get() />
                 <Timeline entries=d.timeline.clone() zone=zone.clone() />
             </section>
         </div>
@@ -272,4 +273,23 @@ fn context(body: &Body) -> AnyView {
         _ => Vec::new(),
     };
     view! { <table class="context"><tbody>{rows.into_iter().collect_view()}</tbody></table> }.into_any()
+}
+
+/// For auditors and admins: the exception's whole history in the audit trail.
+#[component]
+fn AuditLink(id: i64) -> impl IntoView {
+    let auth = crate::components::auth::Auth::get();
+    let may = Memo::new(move |_| {
+        auth.me
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|me| me.may(crossdock::accounts::Permission::ViewAudit))
+    });
+    let href = format!("/audit?exception={id}&order=oldest");
+    view! {
+        <Show when=move || may.get()>
+            <p><a href=href.clone()>"Its whole history in the audit trail"</a></p>
+        </Show>
+    }
 }

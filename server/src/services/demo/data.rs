@@ -527,8 +527,9 @@ fn milestones() -> Vec<(String, &'static str, Value, i64)> {
                    "receipt": "RCV-90311", "lines": [{"line": 1, "item": "SKU-20418", "qty_received": 228}]}),
             9 * HOUR,
         ),
-        // PO-10100: acknowledged two days after it was sent.
-        (erp(), "po.created", po_created("PO-10100", "SUP-044", "SKU-30112", 500), 5 * DAY),
+        // PO-10100: acknowledged five days after it was sent (late on any
+        // day of the week, weekends and all).
+        (erp(), "po.created", po_created("PO-10100", "SUP-044", "SKU-30112", 500), 8 * DAY),
         (portal(), "po.acknowledged", po_ack("PO-10100", "SUP-044", 500, "2026-12-08"), 3 * DAY),
         // PO-10052: acknowledged, and no ASN since.
         (erp(), "po.created", po_created("PO-10052", "SUP-112", "SKU-11873", 180), 7 * DAY),
