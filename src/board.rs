@@ -3,7 +3,7 @@
 //! week's median business times. Each cell names the queue view that lists
 //! exactly what it counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -297,14 +297,25 @@ pub struct Dated {
 #[derive(Debug, Clone, Default)]
 pub struct BoardInputs {
     pub open: Vec<OpenTally>,
-    /// Opened since the earliest "today" of any zone.
-    pub opened: Vec<Dated>,
-    /// Closed since the earliest "today" of any zone.
-    pub closed: Vec<Dated>,
+    /// Opened since each "today" of [`day_starts`].
+    pub opened: Vec<SinceCount>,
+    /// Resolved (and still resolved) since each "today" of [`day_starts`].
+    pub resolved: Vec<SinceCount>,
     /// The week's medians per row, from [`medians`].
     pub medians: Medians,
     /// When the earliest breach still open fell due, per row key.
     pub earliest_breach: BTreeMap<Option<String>, DateTime<Utc>>,
+}
+
+/// How many exceptions of one queue, site and person did something since
+/// the start of a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinceCount {
+    pub since: DateTime<Utc>,
+    pub queue: String,
+    pub site: String,
+    pub assignee: Option<String>,
+    pub count: i64,
 }
 
 /// Median business seconds to acknowledge and to resolve, per row key.
@@ -336,12 +347,16 @@ pub fn medians(grouping: BoardGrouping, acknowledged: &[Dated], closed: &[Dated]
     times.into_iter().map(|(key, (mut ack, mut resolve))| (key, (median(&mut ack), median(&mut resolve)))).collect()
 }
 
-/// The earliest instant the inputs must reach back to: the earliest "today"
-/// of any zone, and the start of the median week.
-pub fn reach_back(zones: &BoardZones, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+/// Where the median week starts.
+pub fn week_start(at: DateTime<Utc>) -> DateTime<Utc> {
+    at - Duration::days(MEDIAN_DAYS)
+}
+
+/// Every row's "today" starts at one of these: midnight in each zone the
+/// board knows, and in UTC.
+pub fn day_starts(zones: &BoardZones, at: DateTime<Utc>) -> BTreeSet<DateTime<Utc>> {
     let all = zones.queues.values().chain(zones.sites.values()).chain(zones.home.iter()).copied();
-    let earliest = all.map(|z| start_of_day(z, at)).min().unwrap_or_else(|| start_of_day(Tz::UTC, at));
-    (earliest.min(start_of_day(Tz::UTC, at)), at - Duration::days(MEDIAN_DAYS))
+    all.chain([Tz::UTC]).map(|z| start_of_day(z, at)).collect()
 }
 
 /// The rows being assembled, each made when first named.
@@ -401,16 +416,16 @@ pub fn assemble(
     for (key, due) in inputs.earliest_breach {
         rows.get(key).oldest_breach = Some(due);
     }
-    for d in &inputs.opened {
-        let r = rows.get(key_of(&d.queue, &d.site, &d.assignee));
-        if d.at >= r.day_start {
-            r.opened_today += 1;
+    for c in inputs.opened {
+        let r = rows.get(key_of(&c.queue, &c.site, &c.assignee));
+        if c.since == r.day_start {
+            r.opened_today += c.count;
         }
     }
-    for d in inputs.closed.iter().filter(|d| d.resolved) {
-        let r = rows.get(key_of(&d.queue, &d.site, &d.assignee));
-        if d.at >= r.day_start {
-            r.resolved_today += 1;
+    for c in inputs.resolved {
+        let r = rows.get(key_of(&c.queue, &c.site, &c.assignee));
+        if c.since == r.day_start {
+            r.resolved_today += c.count;
         }
     }
     for (key, (ack, resolve)) in inputs.medians {

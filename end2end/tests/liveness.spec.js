@@ -65,7 +65,9 @@ test('the queue and an exception page stay flat across twenty refreshes', async 
   test.setTimeout(120_000);
   await watchTimers(page);
   await signIn(page, DEMO.supervisor);
-  await staysFlat(page, '/');
+  // A view whose rows do not change while other specs move the server's
+  // clock (the sweeps file new work then): only a leak can move the count.
+  await staysFlat(page, '/?status=dismissed');
   const href = await page.getByRole('table', { name: 'Exceptions' }).locator('tbody tr td.id a').first().getAttribute('href');
   await staysFlat(page, href);
 });

@@ -33,12 +33,31 @@ fn dated(at: DateTime<Utc>, queue: &str, seconds: i64) -> Dated {
     Dated { at, queue: queue.into(), site: "DC-ATL".into(), assignee: None, seconds: Some(seconds), resolved: true }
 }
 
+/// What the database counts: the rows since each day start, per queue.
+fn counted(rows: &[Dated], now: DateTime<Utc>) -> Vec<SinceCount> {
+    let mut out = Vec::new();
+    for since in day_starts(&zones(), now) {
+        let mut per: BTreeMap<&str, i64> = BTreeMap::new();
+        for d in rows.iter().filter(|d| d.at >= since && d.resolved) {
+            *per.entry(d.queue.as_str()).or_default() += 1;
+        }
+        out.extend(per.into_iter().map(|(queue, count)| SinceCount {
+            since,
+            queue: queue.into(),
+            site: "DC-ATL".into(),
+            assignee: None,
+            count,
+        }));
+    }
+    out
+}
+
 #[test]
 fn today_is_counted_in_each_queues_own_zone() {
     // 04:00 UTC is still yesterday in New York (23:00).
     let now = at(10, 0);
     let inputs = BoardInputs {
-        opened: vec![dated(at(4, 0), "receiving", 0), dated(at(4, 0), "billing", 0)],
+        opened: counted(&[dated(at(4, 0), "receiving", 0), dated(at(4, 0), "billing", 0)], now),
         ..Default::default()
     };
     let keys = [("billing".to_owned(), "Billing".to_owned()), ("receiving".to_owned(), "Receiving".to_owned())];
@@ -89,8 +108,11 @@ fn medians_cover_the_last_seven_days_of_resolved_work() {
     ];
     let today: Vec<Dated> =
         week.iter().filter(|d| d.at >= at(0, 0)).cloned().chain([dated(old, "billing", 1)]).collect();
-    let inputs =
-        BoardInputs { closed: today, medians: medians(BoardGrouping::Queue, &[], &week), ..Default::default() };
+    let inputs = BoardInputs {
+        resolved: counted(&today, now),
+        medians: medians(BoardGrouping::Queue, &[], &week),
+        ..Default::default()
+    };
     let board = assemble(BoardGrouping::Queue, now, &[], &zones(), inputs);
     assert_eq!(board.rows[0].median_resolve_seconds, Some(600));
     assert_eq!(board.rows[0].resolved_today, 2);

@@ -74,11 +74,12 @@ impl Services {
                 .map(|u| (u.username.to_string(), u.display_name))
                 .collect(),
         };
-        let (today, week) = board::reach_back(&zones, now);
+        let week = board::week_start(now);
+        let (opened, resolved) = store::board::counted_since(&self.pool, &board::day_starts(&zones, now)).await?;
         let inputs = BoardInputs {
             open: self.open_tallies(now).await?,
-            opened: store::board::opened_since(&self.pool, today).await?,
-            closed: store::board::closed_since(&self.pool, today).await?,
+            opened,
+            resolved,
             medians: self.week_medians(grouping, week).await?,
             earliest_breach: store::board::earliest_breaches(&self.pool, grouping, now).await?,
         };
