@@ -240,18 +240,10 @@ fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, filter: &'a AuditFilter) {
         q.push(" AND a.at < ").push_bind(to_millis(end));
     }
     if let Some(words) = &filter.words {
-        q.push(" AND a.reason LIKE ").push_bind(format!("%{}%", escape_like(words))).push(" ESCAPE '\\'");
+        q.push(" AND a.reason LIKE ")
+            .push_bind(format!("%{}%", super::queue_views::escape_like(words)))
+            .push(" ESCAPE '\\'");
     }
-}
-
-fn escape_like(text: &str) -> String {
-    text.chars().fold(String::with_capacity(text.len()), |mut out, c| {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-        out
-    })
 }
 
 /// How many records `filter` holds up to record `through`.

@@ -21,7 +21,7 @@ pub struct Reach<'a> {
 }
 
 /// Escapes the wildcards of LIKE so a search for `50%` means fifty percent.
-fn escape_like(text: &str) -> String {
+pub(super) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
