@@ -89,7 +89,13 @@ impl<'de> Deserialize<'de> for Actor {
 named_enum! {
     /// What an audit record records.
     pub enum AuditAction ("audit action") {
+        /// An event filed a new exception: how it was routed and grouped.
         ExceptionFiled => "exception.filed",
+        /// An event was another occurrence of an open exception.
+        ExceptionRecurred => "exception.recurred",
+        /// An event that files no exception was recorded (a milestone of
+        /// its transaction, when it has one).
+        EventRecorded => "event.recorded",
         ExceptionClaimed => "exception.claimed",
         ExceptionAssigned => "exception.assigned",
         ExceptionCommented => "exception.commented",
@@ -104,6 +110,8 @@ named_enum! {
         MessageCorrected => "exception.message_corrected",
         ReplayRequested => "exception.replay_requested",
         ReplayFailed => "exception.replay_failed",
+        /// Someone read what a replay target answered (a sensitive read).
+        ReplayAnswerRead => "exception.replay_answer_read",
         UserCreated => "user.created",
         UserUpdated => "user.updated",
         UserDisabled => "user.disabled",
@@ -166,6 +174,10 @@ named_enum! {
         KpiTargets => "kpi_targets",
         /// The trail itself.
         Audit => "audit",
+        /// A business transaction (the lineage of one order or receipt).
+        Transaction => "transaction",
+        /// One event as received, by its number in the event log.
+        Event => "event",
     }
 }
 

@@ -95,6 +95,8 @@ pub struct Configuration {
     pub queues: BTreeMap<QueueKey, Queue>,
     pub routing: RuleSet,
     pub routing_spec: RuleSetSpec,
+    /// The stored version of the routing rules in force (`None`: none saved).
+    pub routing_version: Option<i64>,
     /// Milestones expected after others.
     pub expectations: crate::lineage::ExpectationSet,
     pub escalations: crate::escalation::EscalationSet,
@@ -108,6 +110,8 @@ pub struct ConfigurationSpec {
     pub policies: Vec<(i64, SlaPolicySpec)>,
     pub queues: Vec<QueueSpec>,
     pub routing: Option<RuleSetSpec>,
+    /// The id of the stored version `routing` comes from.
+    pub routing_version: Option<i64>,
     /// None: the standard expectations.
     pub expectations: Option<crate::lineage::ExpectationSet>,
     /// None: every queue follows the default escalation.
@@ -234,7 +238,18 @@ impl Configuration {
         problems.extend(prefixed("/kpi_targets", kpi_targets.problems()));
         match routing {
             Some(routing) if problems.is_empty() => {
-                Ok(Self { sites, policies, queues, routing, routing_spec, expectations, escalations, kpi_targets })
+                let routing_version = spec.routing_version;
+                Ok(Self {
+                    sites,
+                    policies,
+                    queues,
+                    routing,
+                    routing_spec,
+                    routing_version,
+                    expectations,
+                    escalations,
+                    kpi_targets,
+                })
             }
             _ => Err(problems),
         }

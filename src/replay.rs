@@ -373,8 +373,9 @@ pub struct ReplayAttempt {
     pub latency_ms: Option<i64>,
     pub outcome: AttemptOutcome,
     pub http_status: Option<i64>,
-    /// The first KiB of the target's answer.
-    pub response_head: Option<String>,
+    /// Whether the target answered with a body; its first KiB is read on
+    /// demand, and each reading is recorded in the audit trail.
+    pub answered: bool,
 }
 
 /// One difference between two versions of a message.

@@ -194,6 +194,9 @@ pub trait ReplaysPort: Send + Sync + 'static {
     /// does not take on its source's word.
     async fn replay(&self, id: i64, corrected: Option<serde_json::Value>, confirm: bool) -> Result<i64, AppError>;
     async fn replay_status(&self, id: i64) -> Result<ReplayView, AppError>;
+    /// What the target answered to one attempt (its first KiB); the
+    /// reading is recorded in the audit trail.
+    async fn replay_answer(&self, id: i64, job: i64, attempt: i64) -> Result<String, AppError>;
 }
 
 /// Business transactions end to end. Milestones are for every signed-in

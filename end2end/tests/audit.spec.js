@@ -71,3 +71,27 @@ test('an admin checks the chain now', async ({ page }) => {
   await page.getByRole('button', { name: 'Check the chain now' }).click();
   await expect(page.getByRole('status').filter({ hasText: '(asked for by morgan)' })).toBeVisible();
 });
+
+test('a transaction’s page leads to the records of its events as received', async ({ page }) => {
+  await signIn(page, DEMO.auditor);
+  await page.goto('/?q=PO-10045');
+  await hydrated(page);
+  await page.getByRole('table', { name: 'Exceptions' }).getByRole('link', { name: /EX-/ }).first().click();
+  await page.getByRole('navigation', { name: 'Transaction' }).getByRole('link', { name: 'Open its lineage' }).click();
+  await expect(page.getByRole('heading', { name: 'Transaction po:PO-10045' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Its events as received, in the audit trail' }).click();
+  await expect(page).toHaveURL(/\/audit\?entity=transaction&entity_id=\d+&order=oldest$/);
+  const trail = page.getByRole('table', { name: 'Audit trail' });
+  await expect(trail.locator('tbody tr').first().locator('td:nth-child(4)')).toHaveText('event recorded');
+  await expect(trail.locator('tbody tr').first()).toContainText('recorded in transaction');
+  // The exception filed on it leaves its routing decision.
+  await page.goto('/?q=PO-10045');
+  await hydrated(page);
+  await page.getByRole('table', { name: 'Exceptions' }).getByRole('link', { name: /EX-/ }).first().click();
+  await page.getByRole('link', { name: 'Its whole history in the audit trail' }).click();
+  const filed = trail.locator('tbody tr').first();
+  await expect(filed.locator('td:nth-child(4)')).toHaveText('filed');
+  await expect(filed).toContainText('routing.rule');
+  await expect(filed).toContainText(/routed to receiving at \w+ by rule \d+ “Partial receipts”/);
+});

@@ -1,4 +1,8 @@
+const fs = require('node:fs');
 const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { test, expect } = require('@playwright/test');
 const { DEMO, hydrated, signIn } = require('./helpers');
 
@@ -92,6 +96,7 @@ test.describe.serial('replays', () => {
     // The carrier refuses once (503), then books it.
     await expect(attempts).toHaveCount(2, { timeout: 20_000 });
     await expect(attempts.nth(1)).toContainText('503');
+    await attempts.nth(1).getByRole('button', { name: 'Show the answer' }).click();
     await expect(attempts.nth(1)).toContainText('carrier busy');
     await expect(attempts.nth(0)).toContainText('delivered');
     await expect(panel.locator('[data-replay]')).toHaveAttribute('data-replay', 'replayed');
@@ -125,5 +130,44 @@ test.describe.serial('replays', () => {
     const sent = seen.slice(before).map((s) => JSON.parse(s.body));
     expect(sent.every((b) => b.pallets === 9)).toBe(true);
     expect(seen.slice(before).every((s) => s.key.endsWith('-v2'))).toBe(true);
+
+    // What the target answered shows only when asked for, and the reading is recorded.
+    const attempts = panel.getByRole('table', { name: 'Attempts' });
+    await attempts.getByRole('button', { name: 'Show the answer' }).first().click();
+    await expect(attempts.locator('code.response-head').first()).toHaveText(/"booked":true|"error":"carrier busy"/);
+    const id = new URL(page.url()).pathname.split('/').pop();
+
+    // An auditor finds what the supervisor did to this shipment this week,
+    // sees the correction as a diff, and exports the set; the export checks.
+    const shipment = original.shipment;
+    expect(shipment).toMatch(/^SHP-/);
+    await page.context().clearCookies();
+    await signIn(page, DEMO.auditor);
+    const today = new Date().toISOString().slice(0, 10);
+    const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
+    await page.goto(`/audit?actor=user:sam&key=${shipment}&from=${weekAgo}&to=${today}`);
+    await hydrated(page);
+    const trail = page.getByRole('table', { name: 'Audit trail' });
+    const ofAction = (name) => trail.locator('tbody tr').filter({ has: page.locator('td:nth-child(4)', { hasText: new RegExp(`^${name}$`) }) });
+    const corrected = ofAction('message corrected');
+    await expect(corrected).toHaveCount(1);
+    await expect(corrected.locator('ul.changes')).toContainText('pallets');
+    await expect(ofAction('replay answer read')).toHaveCount(1);
+    await corrected.getByRole('link', { name: 'history' }).click();
+    await expect(page).toHaveURL(new RegExp(`/audit\\?exception=${id}&order=oldest$`));
+    await expect(trail.locator('tbody tr').first().locator('td:nth-child(4)')).toHaveText('filed');
+    await page.goBack();
+    await hydrated(page);
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'JSON Lines' }).click();
+    const file = path.join(os.tmpdir(), `crossdock-audit-${Date.now()}.jsonl`);
+    await (await download).saveAs(file);
+    const check = spawnSync(path.join(__dirname, '..', '..', 'target', 'bin', 'crossdock'), ['audit', 'verify', '--file', file]);
+    expect(check.status, String(check.stdout) + String(check.stderr)).toBe(0);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines.length).toBe(await trail.locator("tbody tr").count());
+    fs.writeFileSync(file, lines.map((l, i) => (i === 1 ? l.replace('sam', 'pat') : l)).join('\n') + '\n');
+    const tampered = spawnSync(path.join(__dirname, '..', '..', 'target', 'bin', 'crossdock'), ['audit', 'verify', '--file', file]);
+    expect(tampered.status).not.toBe(0);
   });
 });

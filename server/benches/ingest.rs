@@ -203,6 +203,7 @@ fn item(n: usize, lineage: bool) -> IngestItem {
         },
         exception,
         actor: crossdock::audit::Actor::Source("bench".into()),
+        routed: None,
     }
 }
 

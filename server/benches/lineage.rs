@@ -294,6 +294,7 @@ fn ingest_item(n: usize, lineage: bool) -> IngestItem {
         },
         exception: None,
         actor: crossdock::audit::Actor::Source("bench".into()),
+        routed: None,
     }
 }
 

@@ -183,6 +183,16 @@ impl AuditFilter {
         AuditFilter { exception: Some(exception), order: AuditOrder::OldestFirst, ..Self::default() }
     }
 
+    /// The events recorded in one business transaction, oldest first.
+    pub fn events_of_transaction(transaction: i64) -> Self {
+        AuditFilter {
+            entity: Some(Entity::Transaction),
+            entity_id: Some(transaction.to_string()),
+            order: AuditOrder::OldestFirst,
+            ..Self::default()
+        }
+    }
+
     /// What one person did between two days.
     pub fn activity_of(username: &str, from: NaiveDate, to: NaiveDate) -> Self {
         AuditFilter {
@@ -263,6 +273,11 @@ impl AuditLine {
     /// The exception it is about, if any.
     pub fn exception(&self) -> Option<i64> {
         (self.entity == Entity::Exception).then(|| self.entity_id.parse().ok()).flatten()
+    }
+
+    /// The business transaction the record is about, if it is about one.
+    pub fn transaction(&self) -> Option<i64> {
+        (self.entity == Entity::Transaction).then(|| self.entity_id.parse().ok()).flatten()
     }
 
     /// The person who acted, if a person did.

@@ -3,6 +3,7 @@
 pub mod action_form;
 pub mod actions;
 pub mod actions_panel;
+pub mod audit_link;
 pub mod auth;
 pub mod bell;
 pub mod board_links;

@@ -13,7 +13,7 @@ use crossdock::replay::ReplayAttempt;
 
 use crate::components::time::LocalTime;
 use crate::dto::{ConnectorEntry, ReplayView};
-use crate::serverfns::replays::{parse_message, replay};
+use crate::serverfns::replays::{parse_message, replay, replay_answer};
 
 /// What the person is doing in the panel, kept across refreshes of the page.
 #[derive(Clone, Copy)]
@@ -114,10 +114,31 @@ fn changes_list(changes: &[JsonChange]) -> impl IntoView + use<> {
     view! { <ul class="diff" aria-label="Changes">{items}</ul> }
 }
 
-fn attempts_table(attempts: &[ReplayAttempt], zone: Option<String>) -> impl IntoView + use<> {
+/// What the target answered, read only when asked for: each reading is
+/// recorded in the audit trail.
+#[component]
+fn Answer(id: i64, job: i64, attempt: i64) -> impl IntoView {
+    let read: RwSignal<Option<Result<String, AppError>>> = RwSignal::new(None);
+    let show = move |_| {
+        leptos::task::spawn_local(async move { read.set(Some(replay_answer(id, job, attempt).await)) });
+    };
+    move || match read.get() {
+        None => view! {
+            <button type="button" class="secondary" title="Reading it is recorded in the audit trail" on:click=show>
+                "Show the answer"
+            </button>
+        }
+        .into_any(),
+        Some(Ok(text)) => view! { <code class="response-head">{text}</code> }.into_any(),
+        Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+    }
+}
+
+fn attempts_table(id: i64, attempts: &[ReplayAttempt], zone: Option<String>) -> impl IntoView + use<> {
     let rows = attempts
         .iter()
         .map(|a| {
+            let answer = a.answered.then(|| view! { <Answer id job=a.job attempt=a.attempt /> });
             view! {
                 <tr>
                     <td>{format!("#{} · {}", a.job, a.attempt)}</td>
@@ -125,7 +146,7 @@ fn attempts_table(attempts: &[ReplayAttempt], zone: Option<String>) -> impl Into
                     <td class=format!("outcome outcome-{}", a.outcome.as_str())>{a.outcome.as_str().replace('_', " ")}</td>
                     <td>{a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
                     <td>{a.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into())}</td>
-                    <td><code class="response-head">{a.response_head.clone().unwrap_or_default()}</code></td>
+                    <td>{answer}</td>
                 </tr>
             }
         })
@@ -248,7 +269,7 @@ fn ReplayBody(
         <FormError error=error_signal />
         // "Queued" holds only while the replay is under way.
         {move || done.get().filter(|_| busy).map(|m| view! { <p role="status">{m}</p> })}
-        {(!v.attempts.is_empty()).then(|| attempts_table(&v.attempts, zone.clone()))}
+        {(!v.attempts.is_empty()).then(|| attempts_table(id, &v.attempts, zone.clone()))}
         {v.attempts.is_empty().then(|| view! { <p class="muted">"No delivery attempts yet."</p> })}
     }
 }

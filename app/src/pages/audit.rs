@@ -172,6 +172,14 @@ fn record_row(line: AuditLine) -> impl IntoView {
             <a href=trail>"history"</a>
         }
     });
+    let transaction = line.transaction().map(|id| {
+        let (page, trail) = (format!("/transactions/{id}"), audit_href(&AuditFilter::events_of_transaction(id)));
+        view! {
+            <a href=page>"open"</a>
+            " · "
+            <a href=trail>"events"</a>
+        }
+    });
     // The person's week up to this record.
     let day = line.at.date_naive();
     let actor = line.actor.to_string();
@@ -201,7 +209,7 @@ fn record_row(line: AuditLine) -> impl IntoView {
             <td class="time"><LocalTime at=line.at /></td>
             <td>{activity}{who}</td>
             <td>{line.action.label()}</td>
-            <td>{on}" "{history}</td>
+            <td>{on}" "{history}{transaction}</td>
             <td><ul class="changes">{changes}</ul></td>
             <td>{line.reason.clone().unwrap_or_default()}</td>
             <td><code title=hash>{short}</code></td>

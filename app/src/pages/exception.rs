@@ -5,6 +5,7 @@
 //! Everything the page loads and every timer it starts lives here, above the
 //! part that re-renders on a refresh, and stops when the page is left.
 
+use crossdock::audit::query::AuditFilter;
 use crossdock::event::Body;
 use crossdock::replay::ReplayState;
 use crossdock::summary::qty;
@@ -12,6 +13,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::action_form::{ActionFields, ActionForm};
+use crate::components::audit_link::AuditLink;
 use crate::components::forms::ErrorNotice;
 use crate::components::keys::RefChips;
 use crate::components::replay_panel::{ReplayForm, ReplayPanel};
@@ -211,7 +213,10 @@ fn Detail(d: ExceptionDetailView, rest: Rest) -> impl IntoView {
             </section>
             <section aria-label="Timeline">
                 <h2>"Timeline"</h2>
-                <AuditLink id=item.id.get() />
+                <AuditLink
+                    href=format!("/audit?{}", AuditFilter::history_of(item.id.get()).to_query())
+                    label="Its whole history in the audit trail"
+                />
                 <Timeline entries=d.timeline.clone() zone=zone.clone() />
             </section>
         </div>
@@ -273,23 +278,4 @@ fn context(body: &Body) -> AnyView {
         _ => Vec::new(),
     };
     view! { <table class="context"><tbody>{rows.into_iter().collect_view()}</tbody></table> }.into_any()
-}
-
-/// For auditors and admins: the exception's whole history in the audit trail.
-#[component]
-fn AuditLink(id: i64) -> impl IntoView {
-    let auth = crate::components::auth::Auth::get();
-    let may = Memo::new(move |_| {
-        auth.me
-            .get()
-            .and_then(Result::ok)
-            .flatten()
-            .is_some_and(|me| me.may(crossdock::accounts::Permission::ViewAudit))
-    });
-    let href = format!("/audit?exception={id}&order=oldest");
-    view! {
-        <Show when=move || may.get()>
-            <p><a href=href.clone()>"Its whole history in the audit trail"</a></p>
-        </Show>
-    }
 }

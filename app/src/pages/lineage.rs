@@ -10,6 +10,7 @@ use crossdock::lineage::Progress;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::audit_link::AuditLink;
 use crate::components::forms::ErrorNotice;
 use crate::components::loaded::Loaded;
 use crate::components::sla_clock::{Now, describe};
@@ -182,6 +183,10 @@ fn lineage_body(v: LineageView) -> impl IntoView {
             {dimensions}
         </ul>
         {v.progress.clone().map(|progress| view! { <StageSteps progress overdue=v.overdue.clone() /> })}
+        <AuditLink
+            href=format!("/audit?{}", crossdock::audit::query::AuditFilter::events_of_transaction(t.id).to_query())
+            label="Its events as received, in the audit trail"
+        />
         {if v.milestones.is_empty() {
             view! { <p class="muted">"No milestone of this transaction has arrived yet."</p> }.into_any()
         } else {

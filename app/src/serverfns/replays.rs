@@ -78,6 +78,12 @@ pub async fn replay_status(id: i64) -> Result<ReplayView, AppError> {
     crate::ports::console()?.replay_status(id).await
 }
 
+/// What a replay target answered to one attempt; recorded as a read.
+#[server(prefix = "/console", endpoint = "replay_answer")]
+pub async fn replay_answer(id: i64, job: i64, attempt: i64) -> Result<String, AppError> {
+    crate::ports::console()?.replay_answer(id, job, attempt).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,7 +76,10 @@ fn spec_of(versions: Vec<ConfigVersion>) -> anyhow::Result<ConfigurationSpec> {
             ConfigKind::Site => spec.sites.push(serde_json::from_value(doc).with_context(context)?),
             ConfigKind::SlaPolicy => spec.policies.push((v.id, serde_json::from_value(doc).with_context(context)?)),
             ConfigKind::Queue => spec.queues.push(serde_json::from_value(doc).with_context(context)?),
-            ConfigKind::Routing => spec.routing = Some(serde_json::from_value(doc).with_context(context)?),
+            ConfigKind::Routing => {
+                spec.routing = Some(serde_json::from_value(doc).with_context(context)?);
+                spec.routing_version = Some(v.id);
+            }
             ConfigKind::Expectations => spec.expectations = Some(serde_json::from_value(doc).with_context(context)?),
             ConfigKind::Escalations => spec.escalations = Some(serde_json::from_value(doc).with_context(context)?),
             ConfigKind::KpiTargets => spec.kpi_targets = Some(serde_json::from_value(doc).with_context(context)?),

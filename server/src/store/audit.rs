@@ -228,7 +228,9 @@ fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, filter: &'a AuditFilter) {
         }
         if let Some(key) = &filter.key {
             // A business key is one of the values of the exception's refs.
-            q.push(" AND EXISTS (SELECT 1 FROM json_each(e.refs) r WHERE r.value = ").push_bind(key.as_str()).push(")");
+            q.push(" AND e.id IN (SELECT r.exception_id FROM exception_refs r WHERE r.value = ")
+                .push_bind(key.as_str())
+                .push(")");
         }
         q.push(")");
     }
@@ -280,10 +282,16 @@ pub async fn page(
     rows.iter().map(|r| r.sealed()?.with_context(|| format!("audit record {} is not sealed", r.id))).collect()
 }
 
-/// Every record about one thing, oldest first.
+/// The action of an exception's repeated occurrences.
+const RECURRED: &str = "exception.recurred";
+
+/// Every record about one thing, oldest first, but for the repeated
+/// occurrences of an exception (the trail keeps each; the exception's
+/// page counts them).
 pub async fn of(pool: &Pool, entity: Entity, id: &str) -> anyhow::Result<Vec<AuditRecord>> {
     let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = ? AND a.entity_id = ? ORDER BY a.id"
+        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = ? AND a.entity_id = ? AND a.action <> '{RECURRED}' \
+         ORDER BY a.id"
     ))
     .bind(entity.as_str())
     .bind(id)
@@ -293,10 +301,12 @@ pub async fn of(pool: &Pool, entity: Entity, id: &str) -> anyhow::Result<Vec<Aud
     records(rows)
 }
 
-/// The newest record about one thing: who changed it last, and how.
+/// The newest record about one thing: who changed it last, and how (an
+/// occurrence changes nobody's work).
 pub async fn last_of(tx: &mut Tx<'_>, entity: Entity, id: &str) -> anyhow::Result<Option<AuditRecord>> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = ? AND a.entity_id = ? ORDER BY a.id DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = ? AND a.entity_id = ? AND a.action <> '{RECURRED}' \
+         ORDER BY a.id DESC LIMIT 1"
     ))
     .bind(entity.as_str())
     .bind(id)

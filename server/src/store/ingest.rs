@@ -25,13 +25,32 @@ pub struct IngestItem {
     pub exception: Option<NewException>,
     /// Who sent it.
     pub actor: crossdock::audit::Actor,
+    /// Why its exception went where it went, for the audit trail.
+    pub routed: Option<Routed>,
+}
+
+/// The routing decision for an exception event, as the audit trail keeps it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Routed {
+    /// The rule that matched, by position (from 1) and name; `None` when
+    /// no rule matched and the fallback queue took it.
+    pub rule: Option<(usize, String)>,
+    /// The stored version of the rules that decided.
+    pub routing_version: Option<i64>,
+    pub queue: String,
+    pub severity: crossdock::Severity,
+    pub assignee: Option<String>,
+    /// The SLA policy that times it, and its stored version.
+    pub sla_policy: Option<String>,
+    pub sla_policy_version: Option<i64>,
 }
 
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {
-    /// Committed; the exception it opened (`opened`) or was counted on.
-    Accepted { exception: Option<ExceptionId>, opened: bool },
+    /// Committed as `event` in the log, placed in `transaction`; the
+    /// exception it opened (`opened`) or was counted on.
+    Accepted { event: i64, transaction: Option<i64>, exception: Option<ExceptionId>, opened: bool },
     /// `(source, id)` was already logged; nothing changed.
     Duplicate,
 }
@@ -297,10 +316,11 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
         .enumerate()
         .map(|(i, id)| match id {
             None => WriteOutcome::Duplicate,
-            Some(_) => match exception_of.get(&i) {
-                Some((exception, opened)) => WriteOutcome::Accepted { exception: Some(*exception), opened: *opened },
-                None => WriteOutcome::Accepted { exception: None, opened: false },
-            },
+            Some(event) => {
+                let (exception, opened) = exception_of.get(&i).map_or((None, false), |(x, o)| (Some(*x), *o));
+                let transaction = transaction_of.get(event).copied();
+                WriteOutcome::Accepted { event: *event, transaction, exception, opened }
+            }
         })
         .collect())
 }

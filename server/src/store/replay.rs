@@ -188,13 +188,15 @@ struct AttemptRow {
     latency_ms: Option<i64>,
     outcome: String,
     http_status: Option<i64>,
-    response_head: Option<String>,
+    answered: bool,
 }
 
-/// The newest delivery attempts of an exception's replays.
+/// The newest delivery attempts of an exception's replays (without what
+/// the targets answered: [`answer_of`] reads that).
 pub async fn attempts_of(pool: &Pool, exception: ExceptionId) -> anyhow::Result<Vec<ReplayAttempt>> {
     let rows: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT a.job_id, a.attempt, a.started_at, a.latency_ms, a.outcome, a.http_status, a.response_head \
+        "SELECT a.job_id, a.attempt, a.started_at, a.latency_ms, a.outcome, a.http_status, \
+         COALESCE(a.response_head, '') <> '' AS answered \
          FROM replay_attempts a JOIN replay_jobs j ON j.id = a.job_id WHERE j.exception_id = ? ORDER BY a.id DESC LIMIT 100",
     )
     .bind(exception.get())
@@ -210,10 +212,31 @@ pub async fn attempts_of(pool: &Pool, exception: ExceptionId) -> anyhow::Result<
                 latency_ms: r.latency_ms,
                 outcome: r.outcome.parse().context("stored attempt outcome is invalid")?,
                 http_status: r.http_status,
-                response_head: r.response_head,
+                answered: r.answered,
             })
         })
         .collect()
+}
+
+/// What the target answered to one attempt of a replay of `exception`
+/// (its first KiB): `None` when there is no such attempt.
+pub async fn answer_of(
+    pool: &Pool,
+    exception: ExceptionId,
+    job: i64,
+    attempt: i64,
+) -> anyhow::Result<Option<Option<String>>> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT a.response_head FROM replay_attempts a JOIN replay_jobs j ON j.id = a.job_id \
+         WHERE j.exception_id = ? AND a.job_id = ? AND a.attempt = ?",
+    )
+    .bind(exception.get())
+    .bind(job)
+    .bind(attempt)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read a replay answer")?;
+    Ok(row.map(|(head,)| head))
 }
 
 /// Marks an exception's replay state, note and next attempt.

@@ -254,3 +254,71 @@ async fn an_export_streams_what_the_filter_holds_is_recorded_and_checks_outside(
     assert_eq!(pat.get("/audit/export?format=csv").await.status(), 403);
     assert_eq!(app.get("/audit/export?format=csv").await.status(), 401);
 }
+
+/// What a record says a field became.
+fn became(line: &crossdock::audit::query::AuditLine, path: &str) -> String {
+    let change = line.changes.iter().find(|c| c.path == path);
+    change.and_then(|c| c.after.clone()).unwrap_or_else(|| panic!("no {path} in {:?}", line.changes))
+}
+
+#[tokio::test]
+async fn every_accepted_event_leaves_what_it_became_and_why_in_the_trail() {
+    let app = spawn_app_with_demo().await;
+    let key = app.source("test-wms", "t-wms/", 1000.0, 1000).await;
+    let receipt = |id: &str| {
+        json!({
+            "specversion": "1.0", "id": id, "source": "t-wms/dc-atl", "type": "exception.partial_receipt",
+            "time": "2026-11-24T15:42:10Z", "subject": "PO-7701",
+            "data": {"site": "DC-ATL", "refs": {"po": "PO-7701", "supplier": "SUP-017"}, "po": "PO-7701", "line": 2,
+                     "item": "SKU-20418", "expected_qty": 240, "received_qty": 192}
+        })
+    };
+    for id in ["tr-1", "tr-2"] {
+        assert_eq!(app.post_event(&key, &receipt(id)).await.status(), 200);
+    }
+    let milestone = json!({
+        "specversion": "1.0", "id": "tr-3", "source": "t-wms/dc-atl", "type": "receipt.posted",
+        "time": "2026-11-24T15:00:00Z",
+        "data": {"refs": {"po": "PO-7701"}, "receipt": "RCV-7701", "lines": [{"line": 1, "item": "SKU-1", "qty_received": 50}]}
+    });
+    assert_eq!(app.post_event(&key, &milestone).await.status(), 200);
+    let exception = app.scalar("SELECT id FROM exceptions WHERE summary LIKE '%PO-7701%'").await;
+    let routing_version = app.scalar("SELECT MAX(id) FROM config_versions WHERE kind = 'routing'").await;
+
+    let alex = app.signed_in("alex").await;
+    let history = page(&alex, &format!("exception={exception}&order=oldest")).await;
+    let filed = &history.lines[0];
+    assert_eq!(filed.action.as_str(), "exception.filed");
+    assert_eq!(filed.actor.to_string(), "source:test-wms");
+    assert_eq!(became(filed, "event.id"), "tr-1");
+    assert_eq!(became(filed, "routing.rule[0]"), "4", "the rule that matched, by position");
+    assert_eq!(became(filed, "routing.rule[1]"), "Partial receipts");
+    assert_eq!(became(filed, "routing.routing_version"), routing_version.to_string());
+    assert_eq!(became(filed, "routing.queue"), "receiving");
+    assert_eq!(became(filed, "routing.sla_policy"), "Warehouse", "the receiving queue's policy");
+    assert!(became(filed, "routing.sla_policy_version").parse::<i64>().is_ok());
+    assert_eq!(became(filed, "grouping.outcome"), "opened");
+    let fingerprint = became(filed, "grouping.fingerprint");
+    let reason = filed.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("rule 4") && reason.contains("receiving"), "{reason}");
+
+    let again = &history.lines[1];
+    assert_eq!(again.action.as_str(), "exception.recurred");
+    assert_eq!(became(again, "event.id"), "tr-2");
+    assert_eq!(became(again, "grouping.fingerprint"), fingerprint);
+    assert_eq!(became(again, "grouping.outcome"), "occurrence");
+    assert_eq!(became(again, "grouping.of"), exception.to_string());
+
+    // The exception's page counts occurrences; its timeline keeps to what people did.
+    let sam = app.signed_in("sam").await;
+    let detail: crossdock_app::dto::ExceptionDetailView =
+        sam.server_fn("exception_detail", &[("id", &exception.to_string())]).await.json().await.unwrap();
+    assert!(detail.timeline.iter().all(|t| t.action.as_str() != "exception.recurred"));
+    assert_eq!(detail.timeline[0].action.as_str(), "exception.filed");
+
+    let transaction = app.scalar("SELECT transaction_id FROM events WHERE event_id = 'tr-3'").await;
+    let events = page(&alex, &format!("entity=transaction&entity_id={transaction}&order=oldest")).await;
+    let recorded = events.lines.iter().find(|l| l.action.as_str() == "event.recorded").expect("the milestone");
+    assert_eq!(became(recorded, "event.type"), "receipt.posted");
+    assert_eq!(app.services.verify_audit_chain(None).await.unwrap().broken, None);
+}

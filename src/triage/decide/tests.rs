@@ -26,6 +26,7 @@ fn config() -> Configuration {
         policies: vec![(1, policy)],
         queues: vec![queue("receiving"), queue("purchasing")],
         routing: Some(RuleSetSpec { rules: vec![], fallback_queue: "receiving".into() }),
+        routing_version: None,
         expectations: None,
         escalations: None,
         kpi_targets: None,

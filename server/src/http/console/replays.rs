@@ -129,4 +129,12 @@ impl ReplaysPort for ConsoleServices {
         })
         .await
     }
+
+    async fn replay_answer(&self, id: i64, job: i64, attempt: i64) -> Result<String, AppError> {
+        answer(async {
+            let viewer = self.as_viewer().await?;
+            Ok(self.services.replay_answer(&viewer, ExceptionId::new(id), job, attempt).await?)
+        })
+        .await
+    }
 }

@@ -616,6 +616,7 @@ mod tests {
             policies: docs.policies.into_iter().enumerate().map(|(i, p)| (i as i64, p)).collect(),
             queues,
             routing: docs.routing,
+            routing_version: None,
             expectations: None,
             escalations: docs.escalations,
             kpi_targets: None,

@@ -24,7 +24,7 @@ use crate::auth::Actor;
 use crate::store::events::EventRecord;
 use crate::store::exceptions::{NewException, SlaColumns};
 use source::AuthenticatedSource;
-use writer::{IngestItem, SubmitError, WriteOutcome, WriterSettings};
+use writer::{IngestItem, Routed, SubmitError, WriteOutcome, WriterSettings};
 
 /// Limits and tuning of the ingest API.
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +91,7 @@ fn prepare(
     };
     let null = Value::Null;
     let data = raw.get("data").unwrap_or(&null);
+    let mut routed = None;
     let exception = match (RoutingFacts::of_event(event, data), Fingerprint::of(&source.name, event)) {
         (Some(facts), Some(fingerprint)) => {
             let decision = config.routing.route(&facts);
@@ -111,6 +112,15 @@ fn prepare(
                         .snapshot(),
                 ),
                 ..SlaColumns::default()
+            });
+            routed = Some(Routed {
+                rule: decision.rule.and_then(|i| decision.trace.get(i)).map(|t| (t.rule + 1, t.name.clone())),
+                routing_version: config.routing_version,
+                queue: decision.queue.to_string(),
+                severity: decision.severity,
+                assignee: decision.assignee.clone(),
+                sla_policy: policy.map(|p| p.spec.name.clone()),
+                sla_policy_version: policy.map(|p| p.version_id),
             });
             let mut summary = crossdock::summary::summarize(event);
             if summary.chars().count() > 500 {
@@ -137,7 +147,7 @@ fn prepare(
         }
         _ => None,
     };
-    Ok(IngestItem { event: record, exception, actor: Actor::Source(source.name.to_string()) })
+    Ok(IngestItem { event: record, exception, actor: Actor::Source(source.name.to_string()), routed })
 }
 
 impl Services {
@@ -220,13 +230,13 @@ impl Services {
         })?;
         let mut integration_failures = Vec::new();
         for ((i, id), outcome) in slots.into_iter().zip(outcomes) {
-            if let WriteOutcome::Accepted { exception: Some(x), opened: true } = outcome
+            if let WriteOutcome::Accepted { exception: Some(x), opened: true, .. } = outcome
                 && values[i].get("type").and_then(Value::as_str) == Some(ExceptionKind::Integration.as_str())
             {
                 integration_failures.push(x);
             }
             results[i] = Some(match outcome {
-                WriteOutcome::Accepted { exception, opened } => EventResult::Accepted { id, exception, opened },
+                WriteOutcome::Accepted { exception, opened, .. } => EventResult::Accepted { id, exception, opened },
                 WriteOutcome::Duplicate => EventResult::Duplicate { id },
             });
         }

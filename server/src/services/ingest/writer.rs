@@ -17,7 +17,7 @@ use crossdock::audit::{AuditAction, AuditEntry, Entity};
 use crate::clock::Clock;
 use crate::store::{self, Pool};
 
-pub use crate::store::ingest::{IngestItem, WriteOutcome};
+pub use crate::store::ingest::{IngestItem, Routed, WriteOutcome};
 
 /// Why a submission was not written.
 #[derive(Debug, thiserror::Error)]
@@ -176,34 +176,87 @@ async fn write_all<'a>(
     let items: Vec<&IngestItem> = items.collect();
     let mut tx = crate::store::begin(pool).await.context("Failed to begin the ingest transaction")?;
     let outcomes = store::ingest::write(&mut tx, &items).await?;
-    store::audit::append(&mut tx, &filed(&items, &outcomes, now)).await?;
+    store::audit::append(&mut tx, &transformations(&items, &outcomes, now)).await?;
     tx.commit().await.context("Failed to commit the ingest transaction")?;
     Ok(outcomes)
 }
 
-/// The audit record of every exception the items opened.
-fn filed(items: &[&IngestItem], outcomes: &[WriteOutcome], now: DateTime<Utc>) -> Vec<AuditEntry> {
+/// What each accepted event became, and why: the exception it filed (with
+/// its routing and grouping), the open exception it was another occurrence
+/// of, or the event recorded (in its transaction, when it has one).
+fn transformations(items: &[&IngestItem], outcomes: &[WriteOutcome], now: DateTime<Utc>) -> Vec<AuditEntry> {
     items
         .iter()
         .zip(outcomes)
         .filter_map(|(item, outcome)| {
-            let WriteOutcome::Accepted { exception: Some(id), opened: true } = outcome else { return None };
-            let e = item.exception.as_ref()?;
-            let after = serde_json::json!({
-                "kind": e.kind, "status": "new", "severity": e.severity, "queue": e.queue, "assignee": e.assignee,
-                "event": {"source": item.event.source, "id": item.event.event_id},
+            let WriteOutcome::Accepted { event, transaction, exception, opened } = *outcome else { return None };
+            let received = serde_json::json!({
+                "source": item.event.source,
+                "id": item.event.event_id,
+                "type": item.event.event_type,
+                "logged": event,
             });
-            // Filed when it was received: now, unless a tool replays older events.
-            let entry = AuditEntry::new(
-                e.opened_at.min(now),
-                item.actor.clone(),
-                AuditAction::ExceptionFiled,
-                Entity::Exception,
-                id.get().to_string(),
-            );
-            Some(entry.after(after))
+            // Received now, unless a tool replays older events.
+            let at = item.event.received_at.min(now);
+            let entry = match (exception, item.exception.as_ref()) {
+                (Some(id), Some(e)) => {
+                    let routing = &item.routed;
+                    let why = routed_because(item.routed.as_ref());
+                    let (action, grouping, reason) = if opened {
+                        let grouping = serde_json::json!({ "fingerprint": e.fingerprint, "outcome": "opened" });
+                        (AuditAction::ExceptionFiled, grouping, format!("{why}; a new problem"))
+                    } else {
+                        let grouping =
+                            serde_json::json!({ "fingerprint": e.fingerprint, "outcome": "occurrence", "of": id.get() });
+                        let reason = format!("another occurrence of {id}, open with the same fingerprint");
+                        (AuditAction::ExceptionRecurred, grouping, reason)
+                    };
+                    let after = if opened {
+                        serde_json::json!({
+                            "kind": e.kind, "status": "new", "severity": e.severity, "queue": e.queue,
+                            "assignee": e.assignee, "event": received, "transaction": transaction,
+                            "routing": routing, "grouping": grouping,
+                        })
+                    } else {
+                        serde_json::json!({ "event": received, "routing": routing, "grouping": grouping })
+                    };
+                    let at = if opened { e.opened_at.min(now) } else { at };
+                    AuditEntry::new(at, item.actor.clone(), action, Entity::Exception, id.get().to_string())
+                        .after(after)
+                        .reason(reason)
+                }
+                _ => {
+                    let (entity, id) = match transaction {
+                        Some(t) => (Entity::Transaction, t),
+                        None => (Entity::Event, event),
+                    };
+                    let reason = match transaction {
+                        Some(t) => format!("{} recorded in transaction {t}", item.event.event_type),
+                        None => format!("{} recorded; it names no business keys", item.event.event_type),
+                    };
+                    AuditEntry::new(at, item.actor.clone(), AuditAction::EventRecorded, entity, id.to_string())
+                        .after(serde_json::json!({ "event": received, "transaction": transaction }))
+                        .reason(reason)
+                }
+            };
+            Some(entry)
         })
         .collect()
+}
+
+/// The routing decision in a few words.
+fn routed_because(routed: Option<&Routed>) -> String {
+    let Some(r) = routed else { return "filed".to_owned() };
+    let rule = match &r.rule {
+        Some((n, name)) => format!("rule {n} \u{201c}{name}\u{201d}"),
+        None => "no rule (the fallback queue)".to_owned(),
+    };
+    let version = r.routing_version.map(|v| format!(" of routing version {v}")).unwrap_or_default();
+    let sla = match (&r.sla_policy, r.sla_policy_version) {
+        (Some(p), Some(v)) => format!(", timed by {p} (version {v})"),
+        _ => ", not timed by any SLA policy".to_owned(),
+    };
+    format!("routed to {} at {} by {rule}{version}{sla}", r.queue, r.severity.as_str())
 }
 
 #[cfg(test)]

@@ -278,4 +278,35 @@ impl Services {
             attempts: store::replay::attempts_of(&self.pool, id).await?,
         })
     }
+
+    /// What a replay target answered to one attempt, for someone who sees
+    /// the exception; each reading is recorded in the audit trail.
+    pub async fn replay_answer(
+        &self,
+        viewer: &Viewer,
+        id: ExceptionId,
+        job: i64,
+        attempt: i64,
+    ) -> Result<String, ServiceError> {
+        let not_found = || ServiceError::NotFound(format!("attempt {attempt} of replay {job} of exception {id}"));
+        store::replay::facts(&self.pool, id)
+            .await?
+            .filter(|f| viewer.scope().includes(&f.queue))
+            .ok_or_else(not_found)?;
+        let answer = store::replay::answer_of(&self.pool, id, job, attempt).await?.ok_or_else(not_found)?;
+        let now = self.now();
+        let entry = AuditEntry::new(
+            now,
+            viewer.user().actor(),
+            AuditAction::ReplayAnswerRead,
+            Entity::Exception,
+            id.get().to_string(),
+        )
+        .after(serde_json::json!({ "job": job, "attempt": attempt }))
+        .reason(format!("read what the target answered to attempt {attempt} of replay {job}"));
+        let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
+        store::audit::append(&mut tx, &[entry]).await?;
+        tx.commit().await.context("Failed to record a read")?;
+        Ok(answer.unwrap_or_default())
+    }
 }

@@ -181,6 +181,11 @@ async fn status(b: &Browser, id: i64) -> ReplayView {
     ok(b.server_fn("replay_status", &[("id", &id.to_string())]).await).await.json().await.expect("replay view")
 }
 
+async fn b_answer(b: &Browser, id: i64, job: &str, attempt: &str) -> String {
+    let answer = b.server_fn("replay_answer", &[("id", &id.to_string()), ("job", job), ("attempt", attempt)]).await;
+    ok(answer).await.json().await.expect("an answer")
+}
+
 async fn detail(b: &Browser, id: i64) -> ExceptionDetailView {
     ok(b.server_fn("exception_detail", &[("id", &id.to_string())]).await).await.json().await.expect("detail")
 }
@@ -235,7 +240,19 @@ async fn a_replay_that_fails_twice_then_succeeds_resolves_its_exception_as_repla
     assert_eq!(statuses, [Some(200), Some(502), Some(503)], "newest first");
     assert_eq!(view.attempts[0].outcome, AttemptOutcome::Delivered);
     assert!(view.attempts.iter().all(|a| a.latency_ms.is_some()));
-    assert_eq!(view.attempts[1].response_head.as_deref(), Some("{\"answer\":502}"));
+    // What the target answered is read on demand, and the reading is recorded.
+    assert!(view.attempts[1].answered);
+    let (job, attempt) = (view.attempts[1].job.to_string(), view.attempts[1].attempt.to_string());
+    let read = b_answer(&sam, id, &job, &attempt).await;
+    assert_eq!(read, "{\"answer\":502}");
+    let alex = app.signed_in("alex").await;
+    let query = format!("exception={id}&action=exception.replay_answer_read");
+    let trail = ok(alex.server_fn("audit_page", &[("query", &query)]).await).await;
+    let trail: crossdock::audit::query::AuditPage = trail.json().await.expect("the trail");
+    let read = trail.lines.into_iter().find(|l| l.action == AuditAction::ReplayAnswerRead);
+    assert_eq!(read.map(|l| l.actor.to_string()), Some("user:sam".to_owned()), "the read is recorded");
+    let missing = sam.server_fn("replay_answer", &[("id", &id.to_string()), ("job", &job), ("attempt", "99")]).await;
+    assert_eq!(missing.status(), 404);
     let d = detail(&sam, id).await;
     assert_eq!(d.item.status, crossdock::Status::Resolved);
     let resolved = d.timeline.iter().find(|t| t.action == AuditAction::ExceptionResolved).expect("resolution audited");
