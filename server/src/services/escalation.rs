@@ -13,7 +13,7 @@ use crossdock::accounts::Role;
 use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity, SystemAgent};
 use crossdock::channel::{Notice, NoticeSubject, Recipient, message};
 use crossdock::config::Configuration;
-use crossdock::escalation::{EscalationLevel, EscalationPolicy, raised};
+use crossdock::escalation::{EscalationLevel, raised};
 use crossdock::lifecycle::Reason;
 use crossdock::queue::QueueKey;
 use crossdock::triage::{Change, Doer};
@@ -97,6 +97,15 @@ impl People {
         }
         members.cloned().unwrap_or_else(|| self.supervisors.clone())
     }
+}
+
+/// What the steps of one slice write, in one statement per table at the
+/// end of the slice's transaction.
+#[derive(Default)]
+struct Written {
+    notes: Vec<NewNotification>,
+    outward: Vec<NewDelivery>,
+    audit: Vec<AuditEntry>,
 }
 
 /// One sweep: its lease, its instant, and what it reads once.
@@ -185,6 +194,7 @@ impl Services {
             if !store::escalation::hold_sweep(&mut tx, SWEEP, token, until).await? {
                 anyhow::bail!("another instance took the escalation sweep over");
             }
+            let mut written = Written::default();
             for row in &rows {
                 let due = match level {
                     // Paused: not at risk while it waits; looked at again later.
@@ -206,9 +216,12 @@ impl Services {
                 // Past its target too: the breach is what people hear of.
                 let superseded = level == EscalationLevel::AtRisk && row.breached_at(now);
                 if policy.acts_at(level) && !superseded {
-                    self.escalate(&mut tx, run, row, level, &policy, report).await?;
+                    self.escalate(&mut tx, run, row, level, &mut written, report).await?;
                 }
             }
+            store::notifications::insert(&mut tx, &written.notes, now).await?;
+            store::channels::enqueue(&mut tx, &written.outward, now).await?;
+            store::audit::append(&mut tx, &written.audit).await?;
             tx.commit().await.context("Failed to commit escalations")?;
             if rows.len() < SLICE as usize {
                 return Ok(());
@@ -217,18 +230,20 @@ impl Services {
         }
     }
 
-    /// Takes one step on one exception: notifications, a raised severity, a
-    /// move, and the audit record naming what was done.
+    /// Takes one step on one exception: a raised severity and a move at
+    /// once; the notifications, outward messages and the audit record naming
+    /// what was done into `written`.
     async fn escalate(
         &self,
         tx: &mut Tx<'_>,
         run: &Run<'_>,
         row: &CandidateRow,
         level: EscalationLevel,
-        policy: &EscalationPolicy,
+        written: &mut Written,
         report: &mut EscalationReport,
     ) -> anyhow::Result<()> {
         let Run { now, people, config, .. } = *run;
+        let policy = config.escalations.for_queue(&row.queue);
         let id = ExceptionId::new(row.id);
         let mut told = match level {
             EscalationLevel::AtRisk => people.owners(row),
@@ -257,10 +272,10 @@ impl Services {
                 title: title.clone(),
             })
             .collect();
-        store::notifications::insert(tx, &notes, now).await?;
         report.notifications += notes.len();
         metrics::counter!(crate::metrics::NOTIFICATIONS, "channel" => "console", "outcome" => "delivered")
             .increment(notes.len() as u64);
+        written.notes.extend(notes);
 
         let mut done = Vec::new();
         if !told.is_empty() {
@@ -290,11 +305,11 @@ impl Services {
             self.system_change(tx, id, &change, Doer::System(SystemAgent::Escalation), now).await?;
         }
         let outward = self.outward(run, row, level, severity_now, &title, &told);
-        store::channels::enqueue(tx, &outward, now).await?;
         report.outward += outward.len();
         if !outward.is_empty() {
             done.push(format!("{} outward message(s) queued", outward.len()));
         }
+        written.outward.extend(outward);
         let reason = format!(
             "{}: {}",
             level.label(),
@@ -315,7 +330,7 @@ impl Services {
             "moved_to": move_to,
         }))
         .reason(reason);
-        store::audit::append(tx, &[entry]).await?;
+        written.audit.push(entry);
         match level {
             EscalationLevel::AtRisk => report.at_risk += 1,
             EscalationLevel::Breached => report.breached += 1,
