@@ -7,7 +7,11 @@
 //! page to the last), the counts beside the list, the detail of an
 //! exception, the SLA board per queue, site and person, and the escalation
 //! sweep (with nothing new to fire, and firing what 60 hours bring). Prints
-//! p50, p95 and max.
+//! p50, p95 and max, and for the board the time of each of its reads.
+//!
+//! Filling takes minutes: with `BENCH_KEEP_DIR=<dir>` the filled file is
+//! kept there (one per size and share open) and copied in again on the
+//! next run instead of filling.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -181,19 +185,72 @@ async fn cursors(pool: &crossdock_server::store::Pool, sql: &str, n: usize) -> V
     out
 }
 
+/// Times each read the board makes, one by one, to show where its time goes.
+async fn board_reads(pool: &crossdock_server::store::Pool, grouping: BoardGrouping) {
+    use crossdock_server::store;
+    let now = Utc::now();
+    let week = crossdock::board::week_start(now);
+    let days = std::collections::BTreeSet::from([now - chrono::Duration::hours(10), now - chrono::Duration::hours(16)]);
+    let mut times: [Vec<std::time::Duration>; 6] = Default::default();
+    for _ in 0..20 {
+        let mut lap = Instant::now();
+        let mut mark = |i: usize, times: &mut [Vec<std::time::Duration>; 6]| {
+            times[i].push(lap.elapsed());
+            lap = Instant::now();
+        };
+        store::board::open_tallies(pool, now).await.expect("tallies");
+        mark(0, &mut times);
+        store::board::earliest_breaches(pool, grouping, now).await.expect("breaches");
+        mark(1, &mut times);
+        store::board::counted_since(pool, &days).await.expect("counted");
+        mark(2, &mut times);
+        store::users::list(pool).await.expect("users");
+        mark(3, &mut times);
+        store::board::acknowledged_since(pool, week).await.expect("acknowledged");
+        mark(4, &mut times);
+        store::board::closed_since(pool, week).await.expect("closed");
+        mark(5, &mut times);
+    }
+    let names = [
+        "tallies",
+        "earliest breaches",
+        "today's work (two day starts)",
+        "people",
+        "week acknowledged (cached a minute)",
+        "week closed (cached a minute)",
+    ];
+    for (name, samples) in names.iter().zip(times) {
+        report(&format!("  board read: {name}"), samples);
+    }
+}
+
 fn main() {
     let total: u64 = std::env::var("BENCH_EXCEPTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let open_percent: u64 =
         std::env::var("BENCH_OPEN_PERCENT").ok().and_then(|v| v.parse().ok()).unwrap_or(15).min(100);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("triage.db");
+    let kept = std::env::var_os("BENCH_KEEP_DIR")
+        .map(|d| std::path::PathBuf::from(d).join(format!("triage-{total}-{open_percent}.db")));
+    let reused = kept.as_ref().is_some_and(|k| k.exists());
+    if let Some(kept) = kept.as_ref().filter(|_| reused) {
+        std::fs::copy(kept, &file).expect("the kept file copied in");
+        println!("reusing the filled file {}", kept.display());
+    }
     runtime.block_on(async {
-        let url: DatabaseUrl = format!("sqlite://{}/triage.db", dir.path().display()).parse().expect("url");
+        let url: DatabaseUrl = format!("sqlite://{}", file.display()).parse().expect("url");
         let pool = crossdock_server::store::open(&url, Synchronous::Normal).await.expect("db");
         let config = Config::defaults(url.clone());
         let sealer = crossdock_server::secrets::Sealer::load(&config.key_source()).expect("a key");
         let services = Services::start(pool.clone(), config.service_settings(), sealer).await.expect("services");
-        fill(&pool, total, open_percent).await;
+        if !reused {
+            fill(&pool, total, open_percent).await;
+            if let Some(kept) = &kept {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.expect("checkpoint");
+                std::fs::copy(&file, kept).expect("the filled file kept");
+            }
+        }
         let calendar = CalendarSpec { time_zone: "UTC".into(), hours: HoursSpec::AlwaysOpen, holidays: vec![] };
         let queues = QUEUES
             .iter()
@@ -280,6 +337,7 @@ fn main() {
                 samples.push(started.elapsed());
             }
             report(&format!("SLA board, a row per {grouping}"), samples);
+            board_reads(&pool, *grouping).await;
         }
         // What came due between the fill and now fires first.
         let now = Utc::now();
