@@ -193,7 +193,7 @@ pub async fn verify(pool: &Pool, kept: Option<KeptHead>) -> anyhow::Result<Chain
     Ok(ChainReport { checked: walk.checked(), verified: walk.head(), broken })
 }
 
-/// Adds `filter`'s conditions to a query over `audit_log a`.
+/// Adds `filter`'s conditions to a query over what [`source`] names.
 fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, filter: &'a AuditFilter) {
     match &filter.actor {
         Some(ActorFilter::Exactly(actor)) => {
@@ -242,17 +242,42 @@ fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, filter: &'a AuditFilter) {
         q.push(" AND a.at < ").push_bind(to_millis(end));
     }
     if let Some(words) = &filter.words {
-        q.push(" AND a.reason LIKE ")
-            .push_bind(format!("%{}%", super::queue_views::escape_like(words)))
-            .push(" ESCAPE '\\'");
+        match match_words(words) {
+            Some(query) => q.push(" AND w.audit_words MATCH ").push_bind(query),
+            None => q.push(" AND 0"),
+        };
     }
+}
+
+/// What a filtered read reads, and the column its order and cursor follow:
+/// the log, or with words the words index joined to the log, in record
+/// order (the index hands its matches over by rowid, so a page reads no
+/// further than it shows, however common the word).
+fn source(filter: &AuditFilter) -> (&'static str, &'static str) {
+    match filter.words {
+        Some(_) => ("audit_words w CROSS JOIN audit_log a ON a.id = w.rowid", "w.rowid"),
+        None => ("audit_log a", "a.id"),
+    }
+}
+
+/// Words as a full-text query: each a quoted prefix (`SUP-01` finds
+/// `SUP-017`), all of them required; `None` when no word has a letter or a
+/// digit to look for.
+fn match_words(words: &str) -> Option<String> {
+    let terms: Vec<String> = words
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
 }
 
 /// How many records `filter` holds up to record `through`.
 pub async fn count(tx: &mut Tx<'_>, filter: &AuditFilter, through: i64) -> anyhow::Result<i64> {
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_log a WHERE 1 = 1");
+    let (from, key) = source(filter);
+    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {from} WHERE 1 = 1"));
     push_filter(&mut q, filter);
-    q.push(" AND a.id <= ").push_bind(through);
+    q.push(format!(" AND {key} <= ")).push_bind(through);
     q.build_query_scalar().fetch_one(&mut **tx).await.context("Failed to count the records of an export")
 }
 
@@ -265,19 +290,20 @@ pub async fn page(
     through: Option<i64>,
     limit: u32,
 ) -> anyhow::Result<Vec<SealedRecord>> {
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM audit_log a WHERE 1 = 1"));
+    let (from, key) = source(filter);
+    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM {from} WHERE 1 = 1"));
     push_filter(&mut q, filter);
     let (cmp, order) = match filter.order {
         AuditOrder::NewestFirst => ("<", "DESC"),
         AuditOrder::OldestFirst => (">", "ASC"),
     };
     if let Some(after) = after {
-        q.push(format!(" AND a.id {cmp} ")).push_bind(after);
+        q.push(format!(" AND {key} {cmp} ")).push_bind(after);
     }
     if let Some(through) = through {
-        q.push(" AND a.id <= ").push_bind(through);
+        q.push(format!(" AND {key} <= ")).push_bind(through);
     }
-    q.push(format!(" ORDER BY a.id {order} LIMIT ")).push_bind(i64::from(limit));
+    q.push(format!(" ORDER BY {key} {order} LIMIT ")).push_bind(i64::from(limit));
     let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await.context("Failed to read the audit trail")?;
     rows.iter().map(|r| r.sealed()?.with_context(|| format!("audit record {} is not sealed", r.id))).collect()
 }

@@ -143,6 +143,15 @@ async fn auditors_filter_and_page_the_trail_and_see_what_each_record_changed() {
     assert!(!mine.lines.is_empty() && mine.lines.iter().all(|l| l.actor.to_string() == "user:sam"));
     let words = page(&alex, "q=PALLET+7").await;
     assert!(words.lines.is_empty(), "a comment's text is not a reason");
+    // Words in reasons, as people type them: prefixes, any case, all required.
+    let asked = page(&alex, "q=asked+sup-01").await;
+    assert!(!asked.lines.is_empty());
+    for line in &asked.lines {
+        let reason = line.reason.as_deref().unwrap_or_default().to_lowercase();
+        assert!(reason.contains("asked") && reason.contains("sup-01"), "{reason}");
+    }
+    assert!(page(&alex, "q=asked+nowhere").await.lines.is_empty());
+    assert!(page(&alex, "q=%22+*").await.lines.is_empty(), "no word to look for finds nothing, and fails nothing");
     let claimed = page(&alex, "action=exception.claimed&entity=exception").await;
     assert!(claimed.lines.iter().all(|l| l.action.as_str() == "exception.claimed"));
     let system = page(&alex, "actor=system").await;
