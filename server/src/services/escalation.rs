@@ -194,9 +194,9 @@ impl Services {
             if !store::escalation::hold_sweep(&mut tx, SWEEP, token, until).await? {
                 anyhow::bail!("another instance took the escalation sweep over");
             }
-            let mut written = Written::default();
-            for row in &rows {
-                let due = match level {
+            let due: Vec<&CandidateRow> = rows
+                .iter()
+                .filter(|row| match level {
                     // Paused: not at risk while it waits; looked at again later.
                     EscalationLevel::AtRisk => row.sla_frozen.is_none(),
                     EscalationLevel::Breached => true,
@@ -208,10 +208,11 @@ impl Services {
                             _ => false,
                         }
                     }),
-                };
-                if !due || !store::escalation::fire(&mut tx, row, level, now).await? {
-                    continue;
-                }
+                })
+                .collect();
+            let fired = store::escalation::fire(&mut tx, &due, level, now).await?;
+            let mut written = Written::default();
+            for row in due.into_iter().filter(|r| fired.contains(&r.id)) {
                 let policy = config.escalations.for_queue(&row.queue);
                 // Past its target too: the breach is what people hear of.
                 let superseded = level == EscalationLevel::AtRisk && row.breached_at(now);

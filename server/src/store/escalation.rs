@@ -1,6 +1,8 @@
 //! Escalation: the exceptions a level may still fire on, the steps that
 //! fired, the lease of the sweep, and raising an exception's severity.
 
+use std::collections::HashSet;
+
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::escalation::EscalationLevel;
@@ -9,6 +11,7 @@ use crossdock::{Severity, Status};
 
 use super::exceptions::{SET_SLA, SlaColumns, bind_sla};
 use super::{Pool, Tx, from_millis, to_millis};
+use sqlx::{QueryBuilder, Sqlite};
 
 const OPEN: &str = "status IN ('new', 'acknowledged', 'in_progress', 'waiting')";
 const COLUMNS: &str = "id, queue, assignee, severity, summary, status, created_at, sla_due_at, sla_risk_at, sla_frozen, sla_policy_version";
@@ -122,48 +125,56 @@ pub async fn unacknowledged(
     .context("Failed to read the exceptions not acknowledged")
 }
 
-/// Records that `level` fired on an exception's running clock, if the
+/// Records that `level` fired on each of `rows`' running clocks, where the
 /// exception is still as the sweep read it (open, the same clock running,
 /// past the level's instant) and the level has not fired on that clock;
-/// `false` otherwise, whatever instance swept.
+/// answers the ids it fired on, whatever instance swept the others. One
+/// statement per table and hundred rows.
 pub async fn fire(
     tx: &mut Tx<'_>,
-    row: &CandidateRow,
+    rows: &[&CandidateRow],
     level: EscalationLevel,
     at: DateTime<Utc>,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<HashSet<i64>> {
     let still = match level {
-        EscalationLevel::AtRisk => "sla_frozen IS NULL AND sla_risk_at <= ?",
-        EscalationLevel::Breached => "sla_sort <= ?",
-        EscalationLevel::Unacknowledged => "created_at <= ?",
+        EscalationLevel::AtRisk => "sla_frozen IS NULL AND sla_risk_at <= ",
+        EscalationLevel::Breached => "sla_sort <= ",
+        EscalationLevel::Unacknowledged => "created_at <= ",
     };
-    let marked = sqlx::query(&format!(
-        "UPDATE exceptions SET escalated = escalated | ? \
-         WHERE id = ? AND (escalated & ?) = 0 AND {OPEN} AND (status = 'new') = ? AND {still}"
-    ))
-    .bind(level.bit())
-    .bind(row.id)
-    .bind(level.bit())
-    .bind(row.is_new())
-    .bind(to_millis(at))
-    .execute(&mut **tx)
-    .await
-    .context("Failed to mark an escalation")?;
-    if marked.rows_affected() != 1 {
-        return Ok(false);
+    let mut fired = HashSet::new();
+    for chunk in rows.chunks(100) {
+        let mut q = QueryBuilder::<Sqlite>::new("WITH c (id, is_new) AS (");
+        q.push_values(chunk, |mut b, row| {
+            b.push_bind(row.id).push_bind(row.is_new());
+        });
+        q.push(") UPDATE exceptions SET escalated = escalated | ")
+            .push_bind(level.bit())
+            .push(" FROM c WHERE exceptions.id = c.id AND (escalated & ")
+            .push_bind(level.bit())
+            .push(format!(") = 0 AND {OPEN} AND (status = 'new') = c.is_new AND {still}"))
+            .push_bind(to_millis(at))
+            .push(" RETURNING exceptions.id");
+        let marked: HashSet<i64> = q
+            .build_query_scalar()
+            .fetch_all(&mut **tx)
+            .await
+            .context("Failed to mark escalations")?
+            .into_iter()
+            .collect();
+        let marked: Vec<&&CandidateRow> = chunk.iter().filter(|r| marked.contains(&r.id)).collect();
+        if marked.is_empty() {
+            continue;
+        }
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO escalation_steps (exception_id, clock, level, fired_at) ");
+        q.push_values(marked, |mut b, row| {
+            b.push_bind(row.id).push_bind(row.clock().as_str()).push_bind(level.as_str()).push_bind(to_millis(at));
+        });
+        q.push(" ON CONFLICT (exception_id, clock, level) DO NOTHING RETURNING exception_id");
+        let recorded: Vec<i64> =
+            q.build_query_scalar().fetch_all(&mut **tx).await.context("Failed to record escalation steps")?;
+        fired.extend(recorded);
     }
-    let done = sqlx::query(
-        "INSERT INTO escalation_steps (exception_id, clock, level, fired_at) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (exception_id, clock, level) DO NOTHING",
-    )
-    .bind(row.id)
-    .bind(row.clock().as_str())
-    .bind(level.as_str())
-    .bind(to_millis(at))
-    .execute(&mut **tx)
-    .await
-    .context("Failed to record an escalation step")?;
-    Ok(done.rows_affected() == 1)
+    Ok(fired)
 }
 
 /// Raises an exception's severity, with the clocks its new targets give.
