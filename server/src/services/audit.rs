@@ -40,7 +40,7 @@ impl Services {
         filter: &AuditFilter,
         after: Option<i64>,
     ) -> Result<AuditPage, ServiceError> {
-        let records = store::audit::page(&self.pool, filter, after, None, AUDIT_PAGE + 1).await?;
+        let records = store::audit::console_page(&self.pool, filter, after, AUDIT_PAGE + 1).await?;
         let more = records.len() > AUDIT_PAGE as usize;
         let lines: Vec<AuditLine> = records.into_iter().take(AUDIT_PAGE as usize).map(line).collect();
         let next = if more { lines.last().map(|l| l.seq) } else { None };

@@ -331,3 +331,36 @@ async fn every_accepted_event_leaves_what_it_became_and_why_in_the_trail() {
     assert_eq!(became(recorded, "event.type"), "receipt.posted");
     assert_eq!(app.services.verify_audit_chain(None).await.unwrap().broken, None);
 }
+
+#[tokio::test]
+async fn a_span_of_days_pages_in_the_order_of_time_and_misses_nothing() {
+    let app = spawn_app_with_demo().await;
+    let alex = app.signed_in("alex").await;
+    let today = chrono::Utc::now().date_naive();
+    let span = format!("from={}&to={today}", today - chrono::Duration::days(30));
+    let since = (today - chrono::Duration::days(30)).and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+    let expected = app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE at >= {since}")).await;
+    for order in ["", "&order=oldest"] {
+        let (mut seen, mut after) = (Vec::new(), None::<i64>);
+        loop {
+            let query = match after {
+                Some(a) => format!("{span}{order}&after={a}"),
+                None => format!("{span}{order}"),
+            };
+            let p = page(&alex, &query).await;
+            seen.extend(p.lines.iter().map(|l| (l.at, l.seq)));
+            match p.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        if order.is_empty() {
+            sorted.reverse();
+        }
+        assert_eq!(seen, sorted, "in the order of time, then record number{order}");
+        sorted.dedup();
+        assert_eq!(sorted.len() as i64, expected, "each record once{order}");
+    }
+}

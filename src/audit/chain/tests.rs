@@ -45,6 +45,40 @@ fn the_canonical_form_is_the_documented_one() {
     assert_eq!("xyz".parse::<ChainHash>(), Err(NotAHash));
 }
 
+/// The canonical form as the whole object canonicalised at once.
+fn canonical_of_the_whole(seq: i64, entry: &AuditEntry, prev: ChainHash) -> Vec<u8> {
+    let form = serde_json::json!({
+        "seq": seq, "at": entry.at.timestamp_millis(), "actor": entry.actor.to_string(),
+        "action": entry.action.as_str(), "entity": entry.entity.as_str(), "entity_id": entry.entity_id,
+        "before": entry.before, "after": entry.after, "reason": entry.reason, "prev": prev.to_string(),
+    });
+    serde_json_canonicalizer::to_vec(&form).unwrap()
+}
+
+#[test]
+fn the_canonical_form_written_key_by_key_is_the_whole_object_canonicalised() {
+    let odd = [
+        "",
+        "plain",
+        "quote \" and \\ back",
+        "tab\tnew\nline\r\u{8}\u{c}",
+        "\u{1}\u{1f}\u{7f}",
+        "é ü ß 中文",
+        "😀 \u{2028}\u{2029}",
+        "</script>",
+    ];
+    for (i, text) in odd.iter().enumerate() {
+        let e = AuditEntry::new(entry(1).at, Actor::Source((*text).into()), AuditAction::MessageCorrected, Entity::Exception, *text)
+            .before(serde_json::json!({"b": [1, 2.5, -0.0, 1e21, 3.0], (*text): text, "a": null, "😀": {"z": true, "é": false}}))
+            .after(serde_json::json!(text))
+            .reason(*text);
+        let prev = seal(i as i64, &entry(1), ChainHash::GENESIS);
+        assert_eq!(canonical(7, &e, prev), canonical_of_the_whole(7, &e, prev), "{text:?}");
+        let bare = AuditEntry::new(e.at, e.actor.clone(), e.action, e.entity, "9");
+        assert_eq!(canonical(i as i64, &bare, prev), canonical_of_the_whole(i as i64, &bare, prev));
+    }
+}
+
 #[test]
 fn an_untouched_chain_walks_to_its_head() {
     let records = chain(5);
