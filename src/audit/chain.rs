@@ -70,26 +70,73 @@ impl<'de> serde::Deserialize<'de> for ChainHash {
 /// canonicalised in place, the same bytes as canonicalising the whole object
 /// but without building and sorting it for every record a walk checks.
 pub fn canonical(seq: i64, entry: &AuditEntry, prev: ChainHash) -> Vec<u8> {
+    let before = entry.before.as_ref().map(canonical_json);
+    let after = entry.after.as_ref().map(canonical_json);
+    canonical_parts(&Parts {
+        seq,
+        at: entry.at.timestamp_millis(),
+        actor: &entry.actor.to_string(),
+        action: entry.action.as_str(),
+        entity: entry.entity.as_str(),
+        entity_id: &entry.entity_id,
+        before: before.as_deref(),
+        after: after.as_deref(),
+        reason: entry.reason.as_deref(),
+        prev,
+    })
+}
+
+/// A JSON value in its canonical form (RFC 8785), as the trail stores it.
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    // Canonicalising a JSON value does not fail: every value has a form.
+    serde_json_canonicalizer::to_string(v).unwrap_or_default()
+}
+
+/// A record as stored: its fields as text, `before` and `after` already
+/// in canonical JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub prev: ChainHash,
+}
+
+/// The canonical bytes of a record from its stored text; the same as
+/// [`canonical`] of the record it reads as, when its values were stored in
+/// canonical JSON (as the trail writes them).
+pub fn canonical_parts(p: &Parts<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(384);
     out.extend_from_slice(b"{\"action\":");
-    text(&mut out, entry.action.as_str());
+    text(&mut out, p.action);
     out.extend_from_slice(b",\"actor\":");
-    text(&mut out, &entry.actor.to_string());
+    text(&mut out, p.actor);
     out.extend_from_slice(b",\"after\":");
-    value(&mut out, entry.after.as_ref());
-    out.extend_from_slice(format!(",\"at\":{},\"before\":", entry.at.timestamp_millis()).as_bytes());
-    value(&mut out, entry.before.as_ref());
+    out.extend_from_slice(p.after.unwrap_or("null").as_bytes());
+    out.extend_from_slice(format!(",\"at\":{},\"before\":", p.at).as_bytes());
+    out.extend_from_slice(p.before.unwrap_or("null").as_bytes());
     out.extend_from_slice(b",\"entity\":");
-    text(&mut out, entry.entity.as_str());
+    text(&mut out, p.entity);
     out.extend_from_slice(b",\"entity_id\":");
-    text(&mut out, &entry.entity_id);
-    out.extend_from_slice(format!(",\"prev\":\"{prev}\",\"reason\":").as_bytes());
-    match &entry.reason {
+    text(&mut out, p.entity_id);
+    out.extend_from_slice(format!(",\"prev\":\"{}\",\"reason\":", p.prev).as_bytes());
+    match p.reason {
         Some(reason) => text(&mut out, reason),
         None => out.extend_from_slice(b"null"),
     }
-    out.extend_from_slice(format!(",\"seq\":{seq}}}").as_bytes());
+    out.extend_from_slice(format!(",\"seq\":{}}}", p.seq).as_bytes());
     out
+}
+
+/// The hash that seals a record, from its stored text.
+pub fn seal_parts(p: &Parts<'_>) -> ChainHash {
+    ChainHash(Sha256::digest(canonical_parts(p)).into())
 }
 
 /// A string as RFC 8785 writes it (the escapes of ECMAScript's
@@ -99,18 +146,17 @@ fn text(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(&mut *out, s).unwrap_or_default();
 }
 
-/// A JSON value in its canonical form, or `null`.
-fn value(out: &mut Vec<u8>, v: Option<&serde_json::Value>) {
-    match v {
-        // Canonicalising a JSON value does not fail: every value has a form.
-        Some(v) => out.extend_from_slice(&serde_json_canonicalizer::to_vec(v).unwrap_or_default()),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
 /// The hash that seals record `seq` following `prev`.
 pub fn seal(seq: i64, entry: &AuditEntry, prev: ChainHash) -> ChainHash {
     ChainHash(Sha256::digest(canonical(seq, entry, prev)).into())
+}
+
+/// A record's place in the chain: its number, the hash before it and its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub seq: i64,
+    pub prev: ChainHash,
+    pub hash: ChainHash,
 }
 
 /// A record with its seal, as stored and exported.
@@ -192,7 +238,13 @@ impl ChainWalk {
     /// Checks the next record, whose seal was checked already (`intact`):
     /// seals can be computed in parallel, links only in order.
     pub fn step_sealed(&mut self, r: &SealedRecord, intact: bool) -> Result<(), ChainBreak> {
-        let seq = r.record.id;
+        self.step_link(Link { seq: r.record.id, prev: r.prev, hash: r.hash }, intact)
+    }
+
+    /// Checks the next record by its number and hashes alone, its seal
+    /// checked already (`intact`).
+    pub fn step_link(&mut self, r: Link, intact: bool) -> Result<(), ChainBreak> {
+        let seq = r.seq;
         if !intact {
             return Err(ChainBreak::Edited(seq));
         }

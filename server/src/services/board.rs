@@ -99,14 +99,39 @@ impl Services {
 
     /// The week's medians per row, read again at most once a minute: they
     /// move slowly, and reading a week of work on every refresh of every
-    /// board would cost more than the rest of the board.
+    /// board would cost more than the rest of the board. Once they are a
+    /// minute old, a read answers them as they are and reads them again
+    /// in the background, so no board waits for the week but the first.
     async fn week_medians(&self, grouping: BoardGrouping, since: DateTime<Utc>) -> anyhow::Result<Medians> {
-        let fresh = |(at, _): &(std::time::Instant, Medians)| at.elapsed() < MEDIANS_KEPT;
-        if let Some((_, medians)) =
-            self.board_medians.lock().unwrap_or_else(|p| p.into_inner()).get(&grouping).filter(|c| fresh(c))
-        {
-            return Ok(medians.clone());
+        let cached = {
+            let mut cache = self.board_medians.lock().unwrap_or_else(|p| p.into_inner());
+            cache.get_mut(&grouping).map(|(at, medians)| {
+                let stale = at.elapsed() >= MEDIANS_KEPT;
+                if stale {
+                    // Marked fresh at once, so that one reader refreshes them.
+                    *at = std::time::Instant::now();
+                }
+                (stale, medians.clone())
+            })
+        };
+        match cached {
+            Some((stale, medians)) => {
+                if stale {
+                    let services = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = services.read_week_medians(grouping, since).await {
+                            tracing::warn!(error = format!("{e:#}"), "the board's medians were not read again");
+                        }
+                    });
+                }
+                Ok(medians)
+            }
+            None => self.read_week_medians(grouping, since).await,
         }
+    }
+
+    /// Reads the week's medians and keeps them.
+    async fn read_week_medians(&self, grouping: BoardGrouping, since: DateTime<Utc>) -> anyhow::Result<Medians> {
         let acknowledged = store::board::acknowledged_since(&self.pool, since).await?;
         let closed = store::board::closed_since(&self.pool, since).await?;
         let medians = board::medians(grouping, &acknowledged, &closed);

@@ -5,7 +5,9 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::audit::chain::{ChainBreak, ChainHash, ChainWalk, KeptHead, SealedRecord};
+use crossdock::audit::chain::{
+    ChainBreak, ChainHash, ChainWalk, KeptHead, Link, Parts, SealedRecord, canonical_json, seal_parts,
+};
 use crossdock::audit::query::{ActorFilter, AuditFilter, AuditOrder};
 use crossdock::audit::{AuditEntry, AuditRecord, Entity};
 use futures::TryStreamExt;
@@ -107,8 +109,9 @@ pub async fn append(tx: &mut Tx<'_>, entries: &[AuditEntry]) -> anyhow::Result<(
                 .push_bind(e.action.as_str())
                 .push_bind(e.entity.as_str())
                 .push_bind(e.entity_id.clone())
-                .push_bind(e.before.as_ref().map(serde_json::Value::to_string))
-                .push_bind(e.after.as_ref().map(serde_json::Value::to_string))
+                // In canonical form, so that a walk hashes the text as stored.
+                .push_bind(e.before.as_ref().map(canonical_json))
+                .push_bind(e.after.as_ref().map(canonical_json))
                 .push_bind(e.reason.clone())
                 .push_bind(prev.to_string())
                 .push_bind(hash.to_string());
@@ -190,7 +193,7 @@ pub async fn verify(pool: &Pool, kept: Option<KeptHead>) -> anyhow::Result<Chain
         for (id, sealed) in checked {
             // A record that no longer reads was changed by hand.
             let step = match sealed {
-                Some((sealed, intact)) => walk.step_sealed(&sealed, intact),
+                Some((link, intact)) => walk.step_link(link, intact),
                 None => Err(ChainBreak::Edited(id)),
             };
             if let Err(b) = step {
@@ -208,37 +211,56 @@ pub async fn verify(pool: &Pool, kept: Option<KeptHead>) -> anyhow::Result<Chain
     Ok(ChainReport { checked: walk.checked(), verified: walk.head(), broken })
 }
 
-/// A record's number, and the record with whether it matches its seal
-/// (`None` when it no longer reads).
-type Checked = (i64, Option<(SealedRecord, bool)>);
-
 /// Records a walk reads before checking their seals together.
 const VERIFY_BATCH: usize = 4096;
 
-/// Each row as a sealed record and whether it matches its seal, in order;
-/// the seals are computed on every core.
-fn seal_checked(rows: Vec<Row>) -> anyhow::Result<Vec<Checked>> {
-    let check = |rows: &[Row]| -> Vec<Checked> {
-        rows.iter()
-            .map(|row| {
-                let sealed = row.sealed().ok().flatten().map(|s| {
-                    let intact = s.intact();
-                    (s, intact)
-                });
-                (row.id, sealed)
-            })
-            .collect()
-    };
+/// Each row's place in the chain and whether it matches its seal (`None`
+/// when it no longer reads), in order; the seals are computed on every core.
+fn seal_checked(rows: Vec<Row>) -> anyhow::Result<Vec<(i64, Option<(Link, bool)>)>> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let part = rows.len().div_ceil(cores.max(1)).max(1);
     std::thread::scope(|scope| {
-        let parts: Vec<_> = rows.chunks(part).map(|chunk| scope.spawn(move || check(chunk))).collect();
+        let parts: Vec<_> = rows
+            .chunks(part)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(Row::checked).collect::<Vec<_>>()))
+            .collect();
         let mut checked = Vec::with_capacity(rows.len());
         for p in parts {
             checked.extend(p.join().map_err(|_| anyhow::anyhow!("a seal check panicked"))?);
         }
         Ok(checked)
     })
+}
+
+impl Row {
+    /// Its place in the chain and whether it matches its seal: hashed from
+    /// the text as stored (the trail stores values in canonical JSON), or,
+    /// for a record written before it did, from the values it reads as.
+    fn checked(&self) -> (i64, Option<(Link, bool)>) {
+        let link = |prev: &Option<String>, hash: &Option<String>| -> Option<Link> {
+            Some(Link { seq: self.id, prev: prev.as_deref()?.parse().ok()?, hash: hash.as_deref()?.parse().ok()? })
+        };
+        let Some(link) = link(&self.prev_hash, &self.hash) else { return (self.id, None) };
+        let parts = Parts {
+            seq: self.id,
+            at: self.at,
+            actor: &self.actor,
+            action: &self.action,
+            entity: &self.entity,
+            entity_id: &self.entity_id,
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+            reason: self.reason.as_deref(),
+            prev: link.prev,
+        };
+        if seal_parts(&parts) == link.hash {
+            return (self.id, Some((link, true)));
+        }
+        match self.sealed() {
+            Ok(Some(sealed)) => (self.id, Some((link, sealed.intact()))),
+            _ => (self.id, None),
+        }
+    }
 }
 
 /// Adds `filter`'s conditions to a query over what [`source`] names.

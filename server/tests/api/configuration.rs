@@ -234,6 +234,10 @@ async fn a_changed_rule_set_shows_and_then_moves_the_open_exceptions_it_sends_el
         .scalar("SELECT COUNT(*) FROM exceptions WHERE kind = 'exception.partial_receipt' AND status NOT IN ('resolved', 'dismissed')")
         .await;
     assert!(receipts > 0);
+    // What the escalation sweep moved out of its routed queue (the demo's
+    // billing breaches, by the time of day it is seeded) would go back too;
+    // this test follows the receipts.
+    let impact: Vec<MoveView> = impact.into_iter().filter(|m| m.from == "receiving").collect();
     assert_eq!(impact.len() as i64, receipts, "the open demo partial receipts");
     assert!(impact.iter().all(|m| m.from == "receiving" && m.to == "purchasing" && m.outcome.is_none()));
     let in_receiving =
@@ -242,10 +246,11 @@ async fn a_changed_rule_set_shows_and_then_moves_the_open_exceptions_it_sends_el
 
     let saved: Vec<MoveView> =
         admin.server_fn_json("save_routing", &json!({"rules": rules, "reroute": true})).await.json().await.unwrap();
-    assert_eq!(saved.len() as i64, receipts);
     assert!(saved.iter().all(|m| m.outcome.as_deref() == Some("moved")));
+    assert_eq!(saved.iter().filter(|m| m.from == "receiving").count() as i64, receipts);
     assert_eq!(app.scalar(in_receiving).await, 0);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'exception.rerouted'").await, receipts);
+    let rerouted = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'exception.rerouted'").await;
+    assert_eq!(rerouted, saved.len() as i64);
 }
 
 #[tokio::test]

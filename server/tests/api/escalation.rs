@@ -26,6 +26,9 @@ async fn each_level_fires_once_and_does_what_the_queue_policy_says() {
     let billing_open = app
         .scalar("SELECT COUNT(*) FROM exceptions WHERE queue = 'billing' AND status IN ('new', 'acknowledged', 'in_progress') AND (escalated & 2) = 0")
         .await;
+    let moves = "SELECT COUNT(*) FROM audit_log WHERE actor = 'system:escalation' AND action = 'exception.assigned'";
+    // The demo morning may have moved some already, by the time of day it is seeded.
+    let moved_before = app.scalar(moves).await;
     let report = app.services.sweep_escalations(later).await.unwrap().expect("the lease");
     assert!(report.breached > 0, "{report:?}");
     let again = app.services.sweep_escalations(later).await.unwrap().expect("the lease");
@@ -48,11 +51,7 @@ async fn each_level_fires_once_and_does_what_the_queue_policy_says() {
     // Billing's breaches move to purchasing, unassigned; transportation's
     // become more severe.
     if billing_open > 0 {
-        let moved = app
-            .scalar(
-                "SELECT COUNT(*) FROM audit_log WHERE actor = 'system:escalation' AND action = 'exception.assigned'",
-            )
-            .await;
+        let moved = app.scalar(moves).await - moved_before;
         assert_eq!(moved, billing_open, "each billing breach moved once");
     }
     let raised = app
