@@ -211,12 +211,16 @@ pub async fn verify(pool: &Pool, kept: Option<KeptHead>) -> anyhow::Result<Chain
     Ok(ChainReport { checked: walk.checked(), verified: walk.head(), broken })
 }
 
+/// A record's number, and its place in the chain with whether it matches
+/// its seal (`None` when it no longer reads).
+type Checked = (i64, Option<(Link, bool)>);
+
 /// Records a walk reads before checking their seals together.
 const VERIFY_BATCH: usize = 4096;
 
 /// Each row's place in the chain and whether it matches its seal (`None`
 /// when it no longer reads), in order; the seals are computed on every core.
-fn seal_checked(rows: Vec<Row>) -> anyhow::Result<Vec<(i64, Option<(Link, bool)>)>> {
+fn seal_checked(rows: Vec<Row>) -> anyhow::Result<Vec<Checked>> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let part = rows.len().div_ceil(cores.max(1)).max(1);
     std::thread::scope(|scope| {
@@ -236,7 +240,7 @@ impl Row {
     /// Its place in the chain and whether it matches its seal: hashed from
     /// the text as stored (the trail stores values in canonical JSON), or,
     /// for a record written before it did, from the values it reads as.
-    fn checked(&self) -> (i64, Option<(Link, bool)>) {
+    fn checked(&self) -> Checked {
         let link = |prev: &Option<String>, hash: &Option<String>| -> Option<Link> {
             Some(Link { seq: self.id, prev: prev.as_deref()?.parse().ok()?, hash: hash.as_deref()?.parse().ok()? })
         };
