@@ -9,6 +9,10 @@
 //! process's peak memory growth; and the cost of chaining, side by side with
 //! the same records written unchained, in transactions of one record (a
 //! triage action) and of 200 (an ingest group commit).
+//!
+//! BENCH_KEEP_DIR=<dir> keeps the filled file there and reuses it on the next
+//! run; BENCH_ONLY=<parts> (of chaining, pages, verify, export, by commas)
+//! runs only those parts.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -22,7 +26,7 @@ use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
 use crossdock_server::services::Services;
 use crossdock_server::store::{self, Pool};
 use sqlx::{QueryBuilder, Sqlite};
-use support::{Rng, report, user};
+use support::{Rng, report, sign_in, user};
 
 const ACTIONS: [(AuditAction, u64); 8] = [
     (AuditAction::ExceptionFiled, 30),
@@ -137,14 +141,20 @@ async fn scratch(dir: &std::path::Path, name: &str) -> Pool {
 fn main() {
     let total: u64 = std::env::var("BENCH_AUDIT_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000_000);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let dir = tempfile::tempdir().expect("temp dir");
+    let temp = tempfile::tempdir().expect("temp dir");
+    let kept = std::env::var("BENCH_KEEP_DIR").ok().map(std::path::PathBuf::from);
+    let dir = kept.clone().unwrap_or_else(|| temp.path().to_owned());
+    std::fs::create_dir_all(&dir).expect("the bench's directory");
+    let only = std::env::var("BENCH_ONLY").ok();
+    let runs = |part: &str| only.as_deref().is_none_or(|o| o.split(',').any(|p| p.trim() == part));
     runtime.block_on(async {
         // The cost of chaining first, on small fresh files, as the product writes them.
+        if runs("chaining") {
         println!("chaining, records written per second (fresh files, synchronous=FULL):");
         for (per, what) in [(1, "one record per transaction (a triage action)"), (200, "200 per transaction (ingest)")] {
             let records = if per == 1 { 1_000 } else { 40_000 };
             let (plain_file, sealed_file) =
-                (scratch(dir.path(), &format!("plain{per}")).await, scratch(dir.path(), &format!("sealed{per}")).await);
+                (scratch(temp.path(), &format!("plain{per}")).await, scratch(temp.path(), &format!("sealed{per}")).await);
             // Turn about, five rounds each, so that the disk's moods fall on both; the medians.
             let (mut plain, mut sealed) = (Vec::new(), Vec::new());
             for _ in 0..5 {
@@ -161,14 +171,22 @@ fn main() {
                 (1.0 / sealed - 1.0 / plain) * 1e6
             );
         }
+        }
 
-        let url: DatabaseUrl = format!("sqlite://{}/audit.db", dir.path().display()).parse().expect("url");
+        let filled = kept.is_some() && dir.join("audit.db").exists();
+        let url: DatabaseUrl = format!("sqlite://{}/audit.db", dir.display()).parse().expect("url");
         let pool = store::open(&url, Synchronous::Normal).await.expect("db");
         let config = Config::defaults(url.clone());
         let sealer = crossdock_server::secrets::Sealer::load(&config.key_source()).expect("a key");
         let services = Services::start(pool.clone(), config.service_settings(), sealer).await.expect("services");
-        fill(&pool, total).await;
-        let auditor = user(&services, "audra", "auditor", &[]).await;
+        let auditor = if filled {
+            let total: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.expect("count");
+            println!("reusing {total} records in {}", dir.display());
+            sign_in(&services, "audra").await
+        } else {
+            fill(&pool, total).await;
+            user(&services, "audra", "auditor", &[]).await
+        };
         let reader = auditor.audit_reader().expect("an auditor reads the trail");
         let last = total as i64;
 
@@ -191,7 +209,7 @@ fn main() {
             ("a common word in the reason", "q=recount".to_owned()),
             ("a rare word in the reason (one PO)", "q=PO-512345".to_owned()),
         ];
-        for (name, query) in scenarios {
+        for (name, query) in scenarios.into_iter().filter(|_| runs("pages")) {
             let filter = AuditFilter::parse_query(&query).expect("filter");
             let depths: Vec<Option<i64>> =
                 std::iter::once(None).chain((1..=20).map(|i| Some(1 + last * i / 21))).collect();
@@ -206,11 +224,20 @@ fn main() {
             report(name, samples);
         }
 
-        let started = Instant::now();
-        let walked = services.verify_audit_chain(None).await.expect("verify");
-        let secs = started.elapsed().as_secs_f64();
-        assert!(walked.broken.is_none(), "the chain holds");
-        println!("verify: walked {} records in {secs:.1} s ({:.0} records/s)", walked.checked, walked.checked as f64 / secs);
+        if runs("verify") {
+            let started = Instant::now();
+            let walked = services.verify_audit_chain(None).await.expect("verify");
+            let secs = started.elapsed().as_secs_f64();
+            assert!(walked.broken.is_none(), "the chain holds");
+            println!(
+                "verify: walked {} records in {secs:.1} s ({:.0} records/s)",
+                walked.checked,
+                walked.checked as f64 / secs
+            );
+        }
+        if !runs("export") {
+            return;
+        }
 
         // About a fifth of the year: a million of five million.
         let to = year_start + chrono::Duration::days(72);

@@ -29,14 +29,22 @@ pub fn report(name: &str, mut samples: Vec<Duration>) {
 /// A person of `role` (working in `queues`), created and signed in.
 #[allow(dead_code, reason = "not every benchmark signs people in")]
 pub async fn user(services: &Services, name: &str, role: &str, queues: &[&str]) -> CurrentUser {
-    let password = "forklift-orbit-tangerine-42";
     let new = NewUser {
         username: name.into(),
         display_name: name.into(),
         role: role.into(),
-        password: password.into(),
+        password: PASSWORD.into(),
         queues: queues.iter().map(|q| (*q).to_owned()).collect(),
     };
     services.create_user(&Operator::command_line(), &new).await.expect("user created");
-    services.login(name, secrecy::SecretString::from(password), "bench").await.expect("login").0
+    sign_in(services, name).await
+}
+
+/// Every bench person's password.
+const PASSWORD: &str = "forklift-orbit-tangerine-42";
+
+/// A person made by [`user`] in an earlier run, signed in again.
+#[allow(dead_code, reason = "not every benchmark keeps its file")]
+pub async fn sign_in(services: &Services, name: &str) -> CurrentUser {
+    services.login(name, secrecy::SecretString::from(PASSWORD), "bench").await.expect("login").0
 }
