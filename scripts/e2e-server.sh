@@ -12,6 +12,13 @@ export CROSSDOCK_LOG="${CROSSDOCK_LOG:-warn}"
 # moved the clock days ahead.
 export CROSSDOCK_TEST_CLOCK=true
 export CROSSDOCK_ESCALATION_SWEEP_SECONDS=0
+# Events also arrive from NATS JetStream (the machine's server), on a stream
+# of the specs' own.
+export CROSSDOCK_NATS_URL="${CROSSDOCK_NATS_URL:-nats://127.0.0.1:4222}"
+export CROSSDOCK_NATS_STREAM=CROSSDOCK_E2E
+export CROSSDOCK_NATS_SUBJECTS='e2e.events.>'
+export CROSSDOCK_NATS_CONSUMER=crossdock-e2e
+export CROSSDOCK_NATS_DEAD_LETTER_SUBJECT=e2e.dead-letter
 # The demo connectors replay to a demo target of the specs' own.
 target_port="${CROSSDOCK_E2E_TARGET_PORT:-3901}"
 "$ROOT/target/bin/crossdock" seed-demo --replay-target "http://127.0.0.1:$target_port" >/dev/null

@@ -10,6 +10,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod subject;
+pub use subject::SubjectPattern;
+
 /// The name of a registered source: 1 to 64 letters, digits, dots, dashes or
 /// underscores.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -42,6 +42,21 @@ pub struct SourceEntry {
     pub burst: u32,
     pub signed: bool,
     pub created_at: DateTime<Utc>,
+    /// The NATS subjects its messages are published on, if any.
+    pub nats_subject: Option<String>,
+    /// Its messages from NATS that were set aside.
+    pub dead_letters: i64,
+}
+
+/// A message from NATS that could never be accepted, as admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterEntry {
+    pub at: DateTime<Utc>,
+    pub subject: String,
+    pub stream_seq: u64,
+    pub reason: String,
+    /// The body as received (its first 64 KiB).
+    pub body: String,
 }
 
 /// A queue as the admin page lists it.

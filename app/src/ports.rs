@@ -27,9 +27,9 @@ use leptos::prelude::use_context;
 use crate::AppError;
 use crate::dto::{
     AssigneeOption, BoardLinkEntry, BulkTarget, ChannelsView, ConfigVersionView, ConnectorEntry, ConnectorTestView,
-    ExceptionDetailView, KpiView, LineageView, Me, MovePreviewView, MoveView, Notifications, OutwardChoice,
-    QueueChoices, QueueEntry, RawEventView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry, SourceEntry,
-    TransactionQuery, TransactionSummary, UserEntry, WallBoard,
+    DeadLetterEntry, ExceptionDetailView, KpiView, LineageView, Me, MovePreviewView, MoveView, Notifications,
+    OutwardChoice, QueueChoices, QueueEntry, RawEventView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry,
+    SourceEntry, TransactionQuery, TransactionSummary, UserEntry, WallBoard,
 };
 
 /// A user as the admin form enters it.
@@ -50,6 +50,8 @@ pub struct SourceInput {
     pub prefixes: String,
     pub rate_per_sec: f64,
     pub burst: u32,
+    /// The NATS subject pattern as typed; empty: none.
+    pub nats_subject: String,
 }
 
 /// A queue as the admin form enters it.
@@ -118,6 +120,8 @@ pub trait SourcesPort: Send + Sync + 'static {
     /// Issues a new key (shown once); the old ones stay valid for the grace hours.
     async fn rotate_source_key(&self, name: String, grace_hours: u32) -> Result<String, AppError>;
     async fn revoke_source_keys(&self, name: String) -> Result<u64, AppError>;
+    /// The newest of a source's messages from NATS that were set aside.
+    async fn dead_letters(&self, name: String) -> Result<Vec<DeadLetterEntry>, AppError>;
     /// Adds a signing secret (shown once). The others are dropped at once
     /// (`replace`), retired after `retire_after_hours`, or kept.
     async fn add_signing_secret(

@@ -11,7 +11,13 @@
 //! receipts (each opens an exception) and half receipt milestones, a new
 //! purchase order every two events.
 //!
-//! Sizes can be set with BENCH_BATCHED_EVENTS and BENCH_SINGLE_EVENTS.
+//! Then (c), when a NATS server answers at BENCH_NATS_URL (default
+//! nats://127.0.0.1:4222): the same events published to a JetStream stream
+//! beforehand, taken by a fresh server's durable consumer, from the first
+//! event stored to the last; and its ratio to (a) and (b).
+//!
+//! Sizes can be set with BENCH_BATCHED_EVENTS, BENCH_SINGLE_EVENTS and
+//! BENCH_NATS_EVENTS.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -62,8 +68,15 @@ fn crossdock(db: &str) -> Command {
 }
 
 fn start(db: &str) -> (Server, String) {
+    start_with(db, &[], &[])
+}
+
+/// A server on `db` with the bench source (created with `source_args` more)
+/// and `serve_args`.
+fn start_with(db: &str, source_args: &[&str], serve_args: &[&str]) -> (Server, String) {
     let out = crossdock(db)
         .args(["source", "create", "bench", "--prefix", "bench/", "--rate", "1000000", "--burst", "1000000"])
+        .args(source_args)
         .output()
         .expect("source created");
     let key = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned();
@@ -72,6 +85,7 @@ fn start(db: &str) -> (Server, String) {
         .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
         .env("CROSSDOCK_INGEST_QUEUE", "4096")
         .arg("serve")
+        .args(serve_args)
         .stdout(Stdio::null())
         .spawn()
         .expect("server started");
@@ -104,13 +118,20 @@ impl Run {
         l.sort();
         let pct = |p: f64| l.get(((l.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
         let rate = self.events as f64 / self.elapsed.as_secs_f64();
+        let latency = if l.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "   p50 {:>7.2} ms   p99 {:>7.2} ms",
+                pct(0.50).as_secs_f64() * 1000.0,
+                pct(0.99).as_secs_f64() * 1000.0
+            )
+        };
         println!(
-            "{name:<34} {:>9} events in {:>6.2} s = {:>8.0} events/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
+            "{name:<34} {:>9} events in {:>6.2} s = {:>8.0} events/s{latency}",
             self.events,
             self.elapsed.as_secs_f64(),
             rate,
-            pct(0.50).as_secs_f64() * 1000.0,
-            pct(0.99).as_secs_f64() * 1000.0
         );
         rate
     }
@@ -207,6 +228,53 @@ fn item(n: usize, lineage: bool) -> IngestItem {
     }
 }
 
+/// Publishes `events` events to a stream of its own, then starts a server
+/// taking them through a durable consumer and times them into the database,
+/// from the first stored to the last.
+async fn jetstream(url: &str, db: &str, events: usize) -> anyhow::Result<Run> {
+    let client = async_nats::connect(url).await?;
+    let js = async_nats::jetstream::new(client);
+    let (stream, root) = (format!("BENCH{}", std::process::id()), format!("bench{}", std::process::id()));
+    let subjects = format!("{root}.>");
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: stream.clone(),
+        subjects: vec![subjects.clone()],
+        ..Default::default()
+    })
+    .await?;
+    let mut acks = Vec::with_capacity(events);
+    for n in 0..events {
+        acks.push(js.publish(format!("{root}.wms"), event(20_000_000 + n).to_string().into()).await?);
+    }
+    for ack in acks {
+        ack.await?;
+    }
+    let source_subject = format!("{root}.wms");
+    let server = start_with(
+        db,
+        &["--nats-subject", &source_subject],
+        &["--nats-url", url, "--nats-stream", &stream, "--nats-subjects", &subjects],
+    );
+    let reader = sqlx::sqlite::SqlitePoolOptions::new().connect(&format!("{db}?mode=ro")).await?;
+    let stored = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events").fetch_one(&reader).await.unwrap_or(0) as usize
+    };
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while stored().await == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let started = Instant::now();
+    while stored().await < events && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    let done = stored().await;
+    drop(server);
+    let _ = js.delete_stream(&stream).await;
+    anyhow::ensure!(done == events, "only {done} of {events} events were stored");
+    Ok(Run { events, elapsed, latencies: Vec::new() })
+}
+
 fn main() {
     let batched = env_usize("BENCH_BATCHED_EVENTS", 100_000);
     let single = env_usize("BENCH_SINGLE_EVENTS", 30_000);
@@ -232,9 +300,20 @@ fn main() {
     let singles: Vec<(String, &'static str, usize)> =
         (0..single).map(|i| (event(10_000_000 + i).to_string(), "application/cloudevents+json", 1)).collect();
     let b = runtime.block_on(drive(&server.url, &key, singles, 64));
-    b.report("(b) single events, 64 connections");
+    let single_rate = b.report("(b) single events, 64 connections");
     println!("server peak memory (VmHWM)          {:>8.1} MB", peak_rss_mb(server.child.id()));
     drop(server);
+
+    let nats_url = std::env::var("BENCH_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let nats_events = env_usize("BENCH_NATS_EVENTS", 30_000);
+    let db = format!("sqlite://{}/nats.db", dir.path().display());
+    match runtime.block_on(jetstream(&nats_url, &db, nats_events)) {
+        Ok(run) => {
+            let rate = run.report("(c) JetStream, one durable consumer");
+            println!("ratio of (c) to (a) {:>6.2}, to (b) {:>6.2}", rate / batched_rate, rate / single_rate);
+        }
+        Err(e) => println!("(c) JetStream: skipped ({e:#})"),
+    }
 
     // The same rows, straight into the same schema, in transactions of 100;
     // and again on a fresh file without lineage (no keys: nothing placed).

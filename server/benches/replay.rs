@@ -82,6 +82,7 @@ async fn main() {
         prefixes: crossdock::source::Prefixes::parse_list("bench").expect("a prefix"),
         rate_per_sec: 1e6,
         burst: 1_000_000,
+        nats_subject: None,
     };
     let key =
         secrecy::ExposeSecret::expose_secret(&services.create_source(&operator, &settings).await.expect("source").key)

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser, Subcommand};
 use crossdock::audit::chain::KeptHead;
-use crossdock::source::Prefixes;
+use crossdock::source::{Prefixes, SubjectPattern};
 
 use crate::auth::Operator;
 use crate::config::Config;
@@ -114,6 +114,10 @@ pub enum SourceCommand {
         /// Events the source may send at once.
         #[arg(long, default_value_t = 1000)]
         burst: u32,
+        /// The NATS subjects its messages are published on, when it sends
+        /// through JetStream, e.g. `crossdock.events.wms.>`.
+        #[arg(long)]
+        nats_subject: Option<String>,
     },
     /// Issue a new API key (printed once, as the last line); the old ones stay
     /// valid for the grace period.
@@ -297,10 +301,13 @@ async fn services(config: &Config) -> anyhow::Result<Services> {
 async fn source(services: &Services, command: SourceCommand) -> anyhow::Result<()> {
     let actor = Operator::command_line();
     match command {
-        SourceCommand::Create { name, prefixes, rate, burst } => {
+        SourceCommand::Create { name, prefixes, rate, burst, nats_subject } => {
             let typed = if prefixes.is_empty() { name.clone() } else { prefixes.join(" ") };
             let prefixes = Prefixes::parse_list(&typed).map_err(|e| anyhow::anyhow!("--prefix: {e}"))?;
-            let settings = SourceSettings { name, prefixes, rate_per_sec: rate, burst };
+            let nats_subject = nats_subject
+                .map(|s| SubjectPattern::parse(&s).map_err(|rule| anyhow::anyhow!("--nats-subject: {rule}")))
+                .transpose()?;
+            let settings = SourceSettings { name, prefixes, rate_per_sec: rate, burst, nats_subject };
             let issued = services.create_source(&actor, &settings).await.map_err(explain)?;
             println!("created source {} for events whose source is under {}", issued.source, settings.prefixes);
             println!("API key (shown once; store it now):");

@@ -148,6 +148,36 @@ pub struct Config {
     #[arg(long, env = "CROSSDOCK_METRICS_TOKEN", hide_env_values = true, global = true)]
     pub metrics_token: Option<secrecy::SecretString>,
 
+    /// A NATS server to take events from through JetStream, beside the HTTP
+    /// API (e.g. `nats://127.0.0.1:4222`); without it, events arrive over
+    /// HTTP only.
+    #[arg(long, env = "CROSSDOCK_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
+
+    /// The JetStream stream the events are in; created with `--nats-subjects`
+    /// when it is missing.
+    #[arg(long, env = "CROSSDOCK_NATS_STREAM", default_value = "CROSSDOCK", global = true)]
+    pub nats_stream: String,
+
+    /// The subjects of the stream when Crossdock creates it (comma-separated).
+    #[arg(
+        long,
+        env = "CROSSDOCK_NATS_SUBJECTS",
+        value_delimiter = ',',
+        default_value = "crossdock.events.>",
+        global = true
+    )]
+    pub nats_subjects: Vec<String>,
+
+    /// The durable consumer every instance shares.
+    #[arg(long, env = "CROSSDOCK_NATS_CONSUMER", default_value = "crossdock", global = true)]
+    pub nats_consumer: String,
+
+    /// Where a message that can never be accepted is published, with the
+    /// reason in its `Crossdock-Reason` header; outside the stream's subjects.
+    #[arg(long, env = "CROSSDOCK_NATS_DEAD_LETTER_SUBJECT", default_value = "crossdock.dead-letter", global = true)]
+    pub nats_dead_letter_subject: String,
+
     /// For end-to-end tests only: a clock that `POST /api/v1/test/clock`
     /// (from the server's own machine) moves, so SLA deadlines pass in
     /// seconds. Never in production.
@@ -203,6 +233,19 @@ impl Config {
     }
 
     /// How many background workers of each kind run.
+    /// Where events come from on NATS, when a server is given.
+    pub fn nats_settings(&self) -> anyhow::Result<Option<crate::nats::NatsSettings>> {
+        let Some(url) = self.nats_url.clone() else { return Ok(None) };
+        crate::nats::NatsSettings::new(
+            url,
+            self.nats_stream.clone(),
+            &self.nats_subjects,
+            self.nats_consumer.clone(),
+            self.nats_dead_letter_subject.clone(),
+        )
+        .map(Some)
+    }
+
     pub fn workers(&self) -> Workers {
         Workers {
             replays: self.replay_workers as usize,

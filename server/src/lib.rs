@@ -8,6 +8,7 @@ pub mod demo_target;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod nats;
 pub mod secrets;
 pub mod services;
 pub mod startup;

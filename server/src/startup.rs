@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::jobs::{self, Workers};
+use crate::nats::NatsIngest;
 use crate::secrets::Sealer;
 use crate::services::Services;
 use crate::store;
@@ -22,6 +23,7 @@ pub struct Application {
     state: AppState,
     workers: Workers,
     read_timeout: std::time::Duration,
+    nats: Option<NatsIngest>,
 }
 
 impl Application {
@@ -33,6 +35,10 @@ impl Application {
         let pool = store::open(&config.database_url, config.sqlite_synchronous).await?;
         let sealer = Sealer::load(&config.key_source())?;
         let services = Services::start(pool, config.service_settings(), sealer).await?;
+        let nats = match config.nats_settings()? {
+            Some(settings) => Some(NatsIngest::connect(settings).await?),
+            None => None,
+        };
 
         let mut leptos_options = get_configuration(None).context("invalid LEPTOS_* environment")?.leptos_options;
         leptos_options.site_root = config.site_root.to_string_lossy().as_ref().into();
@@ -54,6 +60,7 @@ impl Application {
             services,
             workers: config.workers(),
             read_timeout: config.read_timeout(),
+            nats,
         })
     }
 
@@ -79,11 +86,15 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "crossdock is listening");
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let workers = tokio::spawn(jobs::run(self.services.clone(), self.workers, stopped));
+        let workers = tokio::spawn(jobs::run(self.services.clone(), self.workers, stopped.clone()));
+        let nats = self.nats.map(|nats| tokio::spawn(nats.run(self.services.clone(), stopped)));
         let app = http::router(self.state, self.read_timeout);
         http::serve::serve(self.listener, app, self.read_timeout, shutdown).await;
         let _ = stop.send(true);
         let _ = workers.await;
+        if let Some(nats) = nats {
+            let _ = nats.await;
+        }
         tracing::info!("crossdock stopped");
         Ok(())
     }

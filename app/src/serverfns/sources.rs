@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::AppError;
-use crate::dto::SourceEntry;
+use crate::dto::{DeadLetterEntry, SourceEntry};
 
 #[server(prefix = "/console", endpoint = "list_sources")]
 pub async fn list_sources() -> Result<Vec<SourceEntry>, AppError> {
@@ -12,13 +12,33 @@ pub async fn list_sources() -> Result<Vec<SourceEntry>, AppError> {
 
 /// Registers a source; answers its API key, shown once.
 #[server(prefix = "/console", endpoint = "create_source")]
-pub async fn create_source(name: String, prefixes: String, rate_per_sec: f64, burst: u32) -> Result<String, AppError> {
-    crate::ports::console()?.create_source(crate::ports::SourceInput { name, prefixes, rate_per_sec, burst }).await
+pub async fn create_source(
+    name: String,
+    prefixes: String,
+    rate_per_sec: f64,
+    burst: u32,
+    #[server(default)] nats_subject: String,
+) -> Result<String, AppError> {
+    let input = crate::ports::SourceInput { name, prefixes, rate_per_sec, burst, nats_subject };
+    crate::ports::console()?.create_source(input).await
 }
 
 #[server(prefix = "/console", endpoint = "update_source")]
-pub async fn update_source(name: String, prefixes: String, rate_per_sec: f64, burst: u32) -> Result<(), AppError> {
-    crate::ports::console()?.update_source(crate::ports::SourceInput { name, prefixes, rate_per_sec, burst }).await
+pub async fn update_source(
+    name: String,
+    prefixes: String,
+    rate_per_sec: f64,
+    burst: u32,
+    #[server(default)] nats_subject: String,
+) -> Result<(), AppError> {
+    let input = crate::ports::SourceInput { name, prefixes, rate_per_sec, burst, nats_subject };
+    crate::ports::console()?.update_source(input).await
+}
+
+/// The newest of a source's messages from NATS that were set aside.
+#[server(prefix = "/console", endpoint = "source_dead_letters")]
+pub async fn source_dead_letters(name: String) -> Result<Vec<DeadLetterEntry>, AppError> {
+    crate::ports::console()?.dead_letters(name).await
 }
 
 /// Issues a new key, shown once; the old ones stay valid for `grace_hours`.

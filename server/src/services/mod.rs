@@ -159,6 +159,7 @@ pub struct Services {
     /// in memory is replaced, so memory follows the order of the commits.
     config_saves: Arc<tokio::sync::Mutex<()>>,
     source_cache: Arc<ingest::source::SourceCache>,
+    subject_cache: Arc<ingest::source::SubjectCache>,
     throttle: Arc<Throttle>,
     webhook_ids: Arc<ingest::signature::WebhookIds>,
     settings: IngestSettings,
@@ -205,6 +206,7 @@ impl Services {
             config: Arc::new(RwLock::new(Arc::new(configuration))),
             config_saves: Arc::default(),
             source_cache: Arc::default(),
+            subject_cache: Arc::default(),
             throttle: Arc::default(),
             webhook_ids: Arc::default(),
             settings: settings.ingest,

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 
 use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity};
-use crossdock::source::{Prefixes, SourceName};
+use crossdock::source::{Prefixes, SourceName, SubjectPattern};
 use secrecy::SecretString;
 
 use super::ingest::source::key_hash;
@@ -34,6 +34,8 @@ pub struct SourceSettings {
     pub prefixes: Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
+    /// The NATS subjects its messages are published on, if it sends that way.
+    pub nats_subject: Option<SubjectPattern>,
 }
 
 /// A key as issued: shown once, never stored.
@@ -52,6 +54,9 @@ pub struct SourceSummary {
     pub burst: u32,
     pub signed: bool,
     pub created_at: DateTime<Utc>,
+    pub nats_subject: Option<SubjectPattern>,
+    /// Its messages from NATS that were set aside.
+    pub dead_letters: i64,
 }
 
 pub(super) fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
@@ -83,12 +88,20 @@ fn validate(settings: &SourceSettings) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Refuses prefixes that overlap another source's: every `source` value has
-/// one owner.
+/// Refuses prefixes or a NATS subject that overlap another source's: every
+/// `source` value and every subject has one owner.
 async fn check_overlap(tx: &mut store::Tx<'_>, settings: &SourceSettings) -> Result<(), ServiceError> {
     for other in store::sources::all(&mut **tx).await? {
         if other.name == settings.name {
             continue;
+        }
+        if let (Some(ours), Some(theirs)) = (&settings.nats_subject, &other.nats_subject)
+            && ours.overlaps(theirs)
+        {
+            return Err(ServiceError::invalid(
+                "nats_subject",
+                format!("`{ours}` overlaps `{theirs}` of source {}: no two sources share a subject", other.name),
+            ));
         }
         if let Some((ours, theirs)) = settings.prefixes.overlap_with(&other.prefixes) {
             return Err(ServiceError::invalid(
@@ -122,6 +135,7 @@ impl Services {
             prefixes: &settings.prefixes,
             rate_per_sec: settings.rate_per_sec,
             burst: settings.burst,
+            nats_subject: settings.nats_subject.as_ref(),
             at: now,
         };
         let id = store::sources::insert(&mut tx, &new).await?.ok_or_else(|| {
@@ -130,11 +144,12 @@ impl Services {
         store::sources::insert_key(&mut tx, id, &key_hash(&key), &key_prefix(&key), now).await?;
         let after = serde_json::json!({
             "prefixes": settings.prefixes, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst,
-            "key": key_prefix(&key),
+            "nats_subject": settings.nats_subject, "key": key_prefix(&key),
         });
         store::audit::append(&mut tx, &[audit(by.actor(), AuditAction::SourceCreated, &settings.name, after, now)])
             .await?;
         tx.commit().await.context("Failed to commit the source")?;
+        self.subject_cache.clear();
         Ok(NewSourceKey { source: settings.name.clone(), key: SecretString::from(key) })
     }
 
@@ -235,16 +250,20 @@ impl Services {
 
     pub async fn list_sources(&self, _by: &impl Configurer) -> Result<Vec<SourceSummary>, ServiceError> {
         let sources = store::sources::list(&self.pool).await?;
+        let set_aside = store::dead_letters::counts(&self.pool).await?;
+        let set_aside = |id: i64| set_aside.iter().find(|(s, _)| *s == Some(id)).map_or(0, |c| c.1);
         Ok(sources
             .into_iter()
             .filter(|s| s.name != super::SYSTEM_SOURCE)
             .map(|s| SourceSummary {
+                dead_letters: set_aside(s.id),
                 signed: !s.signing_secrets.is_empty(),
                 created_at: s.created_at,
                 name: s.name,
                 prefixes: s.prefixes,
                 rate_per_sec: s.rate_per_sec,
                 burst: s.burst,
+                nats_subject: s.nats_subject,
             })
             .collect())
     }
@@ -259,15 +278,24 @@ impl Services {
         let mut tx = crate::store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         let source = self.source_named(&mut tx, &settings.name).await?;
         check_overlap(&mut tx, settings).await?;
-        store::sources::update_settings(&mut tx, source.id, &settings.prefixes, settings.rate_per_sec, settings.burst)
-            .await?;
-        let after = serde_json::json!({"prefixes": settings.prefixes, "rate_per_sec": settings.rate_per_sec, "burst": settings.burst});
-        let entry = audit(by.actor(), AuditAction::SourceUpdated, &settings.name, after, now).before(
-            serde_json::json!({"prefixes": source.prefixes, "rate_per_sec": source.rate_per_sec, "burst": source.burst}),
-        );
+        store::sources::update_settings(
+            &mut tx,
+            source.id,
+            &settings.prefixes,
+            settings.rate_per_sec,
+            settings.burst,
+            settings.nats_subject.as_ref(),
+        )
+        .await?;
+        let after = serde_json::json!({"prefixes": settings.prefixes, "rate_per_sec": settings.rate_per_sec,
+            "burst": settings.burst, "nats_subject": settings.nats_subject});
+        let entry = audit(by.actor(), AuditAction::SourceUpdated, &settings.name, after, now)
+            .before(serde_json::json!({"prefixes": source.prefixes, "rate_per_sec": source.rate_per_sec,
+                "burst": source.burst, "nats_subject": source.nats_subject}));
         store::audit::append(&mut tx, &[entry]).await?;
         tx.commit().await.context("Failed to commit the source")?;
         self.source_cache.clear();
+        self.subject_cache.clear();
         self.throttle.reset(source.id);
         Ok(())
     }

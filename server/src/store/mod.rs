@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod channels;
 pub mod config;
 pub mod connectors;
+pub mod dead_letters;
 pub mod escalation;
 pub mod events;
 pub mod exceptions;

@@ -4,7 +4,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use crate::secrets::Sealed;
-use crossdock::source::Prefixes;
+use crossdock::source::{Prefixes, SubjectPattern};
 
 use super::{Pool, Tx, from_millis, to_millis};
 
@@ -20,6 +20,8 @@ pub struct StoredSource {
     pub signing_secrets: Vec<SigningSecret>,
     pub created_at: DateTime<Utc>,
     pub disabled: bool,
+    /// The NATS subjects its messages are published on, if it sends that way.
+    pub nats_subject: Option<SubjectPattern>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,10 +34,11 @@ struct SourceRow {
     signing_secrets: String,
     created_at: i64,
     disabled_at: Option<i64>,
+    nats_subject: Option<String>,
 }
 
 const COLUMNS: &str =
-    "s.id, s.name, s.prefixes, s.rate_per_sec, s.burst, s.signing_secrets, s.created_at, s.disabled_at";
+    "s.id, s.name, s.prefixes, s.rate_per_sec, s.burst, s.signing_secrets, s.created_at, s.disabled_at, s.nats_subject";
 
 impl SourceRow {
     fn into_source(self) -> anyhow::Result<StoredSource> {
@@ -50,6 +53,12 @@ impl SourceRow {
             signing_secrets: secrets.into_iter().map(StoredSecret::into_secret).collect::<anyhow::Result<_>>()?,
             created_at: from_millis(self.created_at)?,
             disabled: self.disabled_at.is_some(),
+            nats_subject: self
+                .nats_subject
+                .as_deref()
+                .map(SubjectPattern::parse)
+                .transpose()
+                .map_err(|rule| anyhow::anyhow!("stored NATS subject: {rule}"))?,
         })
     }
 }
@@ -114,19 +123,21 @@ pub struct NewSource<'a> {
     pub prefixes: &'a Prefixes,
     pub rate_per_sec: f64,
     pub burst: u32,
+    pub nats_subject: Option<&'a SubjectPattern>,
     pub at: DateTime<Utc>,
 }
 
 /// Inserts a source; `None` when the name is taken.
 pub async fn insert(tx: &mut Tx<'_>, new: &NewSource<'_>) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar(
-        "INSERT INTO sources (name, prefixes, rate_per_sec, burst, created_at) VALUES (?, ?, ?, ?, ?) \
-         ON CONFLICT (name) DO NOTHING RETURNING id",
+        "INSERT INTO sources (name, prefixes, rate_per_sec, burst, nats_subject, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id",
     )
     .bind(new.name)
     .bind(serde_json::to_string(new.prefixes).context("Failed to encode prefixes")?)
     .bind(new.rate_per_sec)
     .bind(i64::from(new.burst))
+    .bind(new.nats_subject.map(SubjectPattern::as_str))
     .bind(to_millis(new.at))
     .fetch_optional(&mut **tx)
     .await
@@ -254,11 +265,13 @@ pub async fn update_settings(
     prefixes: &Prefixes,
     rate_per_sec: f64,
     burst: u32,
+    nats_subject: Option<&SubjectPattern>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sources SET prefixes = ?, rate_per_sec = ?, burst = ? WHERE id = ?")
+    sqlx::query("UPDATE sources SET prefixes = ?, rate_per_sec = ?, burst = ?, nats_subject = ? WHERE id = ?")
         .bind(serde_json::to_string(prefixes).context("Failed to encode prefixes")?)
         .bind(rate_per_sec)
         .bind(i64::from(burst))
+        .bind(nats_subject.map(SubjectPattern::as_str))
         .bind(id)
         .execute(&mut **tx)
         .await

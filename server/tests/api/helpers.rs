@@ -139,7 +139,7 @@ impl TestApp {
     /// Registers a source and returns its API key.
     pub async fn source(&self, name: &str, prefix: &str, rate: f64, burst: u32) -> String {
         let prefixes = crossdock::source::Prefixes::parse_list(prefix).expect("prefixes");
-        let settings = SourceSettings { name: name.into(), prefixes, rate_per_sec: rate, burst };
+        let settings = SourceSettings { name: name.into(), prefixes, rate_per_sec: rate, burst, nats_subject: None };
         let issued = self.services.create_source(&Operator::command_line(), &settings).await.expect("source created");
         secrecy::ExposeSecret::expose_secret(&issued.key).to_owned()
     }

@@ -18,6 +18,7 @@ mod ingest_bad_input;
 mod kpis;
 mod lineage;
 mod metrics;
+mod nats;
 mod replay;
 mod store;
 mod triage;

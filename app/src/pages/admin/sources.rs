@@ -6,9 +6,9 @@ use leptos::prelude::*;
 
 use crate::components::forms::{ConfirmButton, FieldMessage, FormError, last_error};
 use crate::components::loaded::Loaded;
-use crate::dto::SourceEntry;
+use crate::dto::{DeadLetterEntry, SourceEntry};
 use crate::serverfns::sources::{
-    AddSigningSecret, CreateSource, RevokeSourceKeys, RotateSourceKey, UpdateSource, list_sources,
+    AddSigningSecret, CreateSource, RevokeSourceKeys, RotateSourceKey, UpdateSource, list_sources, source_dead_letters,
 };
 
 #[component]
@@ -18,8 +18,14 @@ pub fn SourcesPage() -> impl IntoView {
     let rotate = ServerAction::<RotateSourceKey>::new();
     let revoke = ServerAction::<RevokeSourceKeys>::new();
     let sign = ServerAction::<AddSigningSecret>::new();
+    // Read again after a change that took: a refused one leaves the form
+    // open with its message.
+    let saved = Memo::new(move |last: Option<&usize>| {
+        let version = update.version().get();
+        if update.value().with(|v| matches!(v, Some(Ok(())))) { version } else { last.copied().unwrap_or(0) }
+    });
     let sources = Resource::new(
-        move || (create.version().get(), update.version().get(), sign.version().get(), revoke.version().get()),
+        move || (create.version().get(), saved.get(), sign.version().get(), revoke.version().get()),
         |_| list_sources(),
     );
     // The newest key or secret, to copy now: it is not shown again.
@@ -56,6 +62,7 @@ pub fn SourcesPage() -> impl IntoView {
                                                 <th scope="col">"Events/s"</th>
                                                 <th scope="col">"Burst"</th>
                                                 <th scope="col">"Signed"</th>
+                                                <th scope="col">"NATS subject"</th>
                                                 <th scope="col">"Actions"</th>
                                             </tr>
                                         </thead>
@@ -87,6 +94,7 @@ fn SourceRow(
     let prefixes = RwSignal::new(source.prefixes.join(" "));
     let rate = RwSignal::new(source.rate_per_sec.to_string());
     let burst = RwSignal::new(source.burst.to_string());
+    let subject = RwSignal::new(source.nats_subject.clone().unwrap_or_default());
     let grace = RwSignal::new("24".to_owned());
     let error = last_error(update.value());
     let save = move |ev: SubmitEvent| {
@@ -96,9 +104,11 @@ fn SourceRow(
             prefixes: prefixes.get(),
             rate_per_sec: rate.get().trim().parse().unwrap_or(-1.0),
             burst: burst.get().trim().parse().unwrap_or(0),
+            nats_subject: subject.get(),
         });
     };
     let n = source.name.clone();
+    let set_aside = source.dead_letters;
     view! {
         <tr>
             <td>{source.name.clone()}</td>
@@ -106,13 +116,17 @@ fn SourceRow(
             <td>{source.rate_per_sec}</td>
             <td>{source.burst}</td>
             <td>{if source.signed { "yes" } else { "no" }}</td>
+            <td>
+                {source.nats_subject.clone().map(|s| view! { <code>{s}</code> })}
+                {(set_aside > 0).then(|| view! { <span class="badge danger">{format!("{set_aside} set aside")}</span> })}
+            </td>
             <td class="actions">
                 <button type="button" on:click=move |_| editing.update(|e| *e = !*e)>{format!("Manage {n}")}</button>
             </td>
         </tr>
         <Show when=move || editing.get()>
             <tr class="editor">
-                <td colspan="6">
+                <td colspan="7">
                     <form class="form inline" on:submit=save>
                         <div class="field">
                             <label for=format!("prefix-{}", name.get_value())>"Source prefixes (space-separated)"</label>
@@ -128,6 +142,11 @@ fn SourceRow(
                             <label for=format!("burst-{}", name.get_value())>"Burst"</label>
                             <input id=format!("burst-{}", name.get_value()) inputmode="numeric" prop:value=burst on:input=move |ev| burst.set(event_target_value(&ev)) />
                             <FieldMessage error field="burst" id="edit-burst-error" />
+                        </div>
+                        <div class="field">
+                            <label for=format!("subject-{}", name.get_value())>"NATS subject (empty: not on NATS)"</label>
+                            <input id=format!("subject-{}", name.get_value()) placeholder="crossdock.events.wms.>" prop:value=subject on:input=move |ev| subject.set(event_target_value(&ev)) />
+                            <FieldMessage error field="nats_subject" id="edit-subject-error" />
                         </div>
                         <button type="submit">"Save"</button>
                     </form>
@@ -160,10 +179,53 @@ fn SourceRow(
                             "Replace signing secrets"
                         </button>
                     </div>
+                    <DeadLetters name=name.get_value() />
                 </td>
             </tr>
         </Show>
     }
+}
+
+/// A source's messages from NATS that were set aside, newest first.
+#[component]
+fn DeadLetters(name: String) -> impl IntoView {
+    let letters = Resource::new(move || name.clone(), source_dead_letters);
+    let show = |list: Vec<DeadLetterEntry>| {
+        if list.is_empty() {
+            return view! { <p class="muted">"No message from NATS was set aside."</p> }.into_any();
+        }
+        let rows = list
+            .into_iter()
+            .map(|l| {
+                view! {
+                    <tr>
+                        <td>{l.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
+                        <td><code>{l.subject}</code></td>
+                        <td>{l.stream_seq}</td>
+                        <td>{l.reason}</td>
+                        <td><code class="body">{l.body}</code></td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="grid" aria-label="Messages set aside">
+                <caption>"Messages from NATS set aside (newest first): never accepted, published on the dead-letter subject"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Subject"</th>
+                        <th scope="col">"Stream sequence"</th>
+                        <th scope="col">"Why"</th>
+                        <th scope="col">"Body"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+            .into_any()
+    };
+    view! { <Loaded resource=letters what="messages set aside" show /> }
 }
 
 #[component]
@@ -172,6 +234,7 @@ fn CreateSourceForm(create: ServerAction<CreateSource>) -> impl IntoView {
     let prefixes = RwSignal::new(String::new());
     let rate = RwSignal::new("100".to_owned());
     let burst = RwSignal::new("1000".to_owned());
+    let subject = RwSignal::new(String::new());
     let error = last_error(create.value());
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -180,6 +243,7 @@ fn CreateSourceForm(create: ServerAction<CreateSource>) -> impl IntoView {
             prefixes: prefixes.get(),
             rate_per_sec: rate.get().trim().parse().unwrap_or(-1.0),
             burst: burst.get().trim().parse().unwrap_or(0),
+            nats_subject: subject.get(),
         });
     };
     view! {
@@ -204,6 +268,11 @@ fn CreateSourceForm(create: ServerAction<CreateSource>) -> impl IntoView {
                 <label for="source-burst">"Burst"</label>
                 <input id="source-burst" inputmode="numeric" prop:value=burst on:input=move |ev| burst.set(event_target_value(&ev)) />
                 <FieldMessage error field="burst" id="source-burst-error" />
+            </div>
+            <div class="field">
+                <label for="source-subject">"NATS subject, when it publishes to JetStream (`*` one token, a last `>` the rest)"</label>
+                <input id="source-subject" placeholder="crossdock.events.wms.>" prop:value=subject on:input=move |ev| subject.set(event_target_value(&ev)) />
+                <FieldMessage error field="nats_subject" id="source-subject-error" />
             </div>
             <FormError error />
             <button type="submit">"Create source"</button>

@@ -1,8 +1,8 @@
 //! Sources and their keys, for admins.
 
-use crossdock::source::Prefixes;
+use crossdock::source::{Prefixes, SubjectPattern};
 use crossdock_app::AppError;
-use crossdock_app::dto::SourceEntry;
+use crossdock_app::dto::{DeadLetterEntry, SourceEntry};
 use crossdock_app::ports::{SourceInput, SourcesPort};
 use secrecy::ExposeSecret;
 
@@ -11,7 +11,17 @@ use crate::services::{PreviousSecrets, SourceSettings};
 
 fn settings(input: SourceInput) -> Result<SourceSettings, AppError> {
     let prefixes = Prefixes::parse_list(&input.prefixes).map_err(|e| AppError::invalid("prefixes", e))?;
-    Ok(SourceSettings { name: input.name, prefixes, rate_per_sec: input.rate_per_sec, burst: input.burst })
+    let subject = input.nats_subject.trim();
+    let nats_subject = (!subject.is_empty())
+        .then(|| SubjectPattern::parse(subject).map_err(|rule| AppError::invalid("nats_subject", rule)))
+        .transpose()?;
+    Ok(SourceSettings {
+        name: input.name,
+        prefixes,
+        rate_per_sec: input.rate_per_sec,
+        burst: input.burst,
+        nats_subject,
+    })
 }
 
 #[async_trait::async_trait]
@@ -28,6 +38,8 @@ impl SourcesPort for ConsoleServices {
                     burst: s.burst,
                     signed: s.signed,
                     created_at: s.created_at,
+                    nats_subject: s.nats_subject.map(String::from),
+                    dead_letters: s.dead_letters,
                 })
                 .collect())
         })
@@ -57,6 +69,23 @@ impl SourcesPort for ConsoleServices {
 
     async fn revoke_source_keys(&self, name: String) -> Result<u64, AppError> {
         answer(async { Ok(self.services.revoke_source_keys(&self.as_admin().await?, &name).await?) }).await
+    }
+
+    async fn dead_letters(&self, name: String) -> Result<Vec<DeadLetterEntry>, AppError> {
+        answer(async {
+            let (letters, _) = self.services.dead_letters_of(&self.as_admin().await?, Some(&name)).await?;
+            Ok(letters
+                .into_iter()
+                .map(|l| DeadLetterEntry {
+                    at: l.at,
+                    subject: l.subject,
+                    stream_seq: l.stream_seq,
+                    reason: l.reason,
+                    body: l.body,
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn add_signing_secret(

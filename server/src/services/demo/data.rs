@@ -206,7 +206,13 @@ pub fn sources() -> Vec<SourceSettings> {
     [("wms", "wms"), ("erp", "erp"), ("portal", "portal"), ("tms", "tms"), ("middleware", "mw")]
         .into_iter()
         .filter_map(|(name, prefix)| Some((name, crossdock::source::Prefixes::parse_list(prefix).ok()?)))
-        .map(|(name, prefixes)| SourceSettings { name: name.into(), prefixes, rate_per_sec: 200.0, burst: 1000 })
+        .map(|(name, prefixes)| SourceSettings {
+            name: name.into(),
+            prefixes,
+            rate_per_sec: 200.0,
+            burst: 1000,
+            nats_subject: None,
+        })
         .collect()
 }
 

@@ -1,6 +1,7 @@
 //! Ingest: parse events, check they belong to their source, route exceptions
 //! and start their SLA clocks, then commit through the group-commit writer.
 
+mod dead_letters;
 pub mod signature;
 pub mod source;
 pub mod throttle;
@@ -216,7 +217,7 @@ impl Services {
             if !source.prefixes.cover(&event.source) {
                 let problem = FieldProblem {
                     pointer: "/source".into(),
-                    message: format!("`{}` is not a source this API key may write as", event.source),
+                    message: format!("`{}` is not under the prefixes of source {}", event.source, source.name),
                 };
                 results[i] = Some(reject(&value, RejectReason::ForeignSource, vec![problem]));
                 continue;

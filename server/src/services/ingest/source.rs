@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Utc;
-use crossdock::source::SourceName;
+use crossdock::source::{SourceName, SubjectPattern};
 use secrecy::{ExposeSecret, SecretSlice};
 use sha2::{Digest, Sha256};
 
@@ -14,6 +14,7 @@ use super::signature;
 use crate::secrets::Purpose;
 use crate::services::Services;
 use crate::store;
+use crate::store::sources::StoredSource;
 
 /// How long an authenticated key is remembered before it is looked up again;
 /// a revocation made on another server instance takes effect within this.
@@ -95,33 +96,83 @@ impl Services {
         let Some(found) = found.filter(|m| m.is_valid_at(Utc::now())) else {
             return Err(AuthError::Refused);
         };
-        // A stored secret that does not open or decode must not make the
-        // source unsigned: the request fails instead.
+        let source = Arc::new(self.authenticated(found.source).map_err(AuthError::Internal)?);
+        self.source_cache.put(hash, source.clone());
+        Ok(source)
+    }
+
+    /// A stored source as ingest knows it, its signing secrets opened. A
+    /// stored secret that does not open or decode must not make the source
+    /// unsigned: the lookup fails instead.
+    fn authenticated(&self, found: StoredSource) -> anyhow::Result<AuthenticatedSource> {
         let now = Utc::now();
         let secrets = found
-            .source
             .signing_secrets
             .iter()
             .filter(|s| s.in_force_at(now))
             .map(|s| {
-                let opened = self.sealer.open(Purpose::SigningSecret, &s.sealed).map_err(anyhow::Error::from)?;
-                let decoded = signature::decode_secret(opened.expose_secret())
-                    .ok_or_else(|| anyhow::anyhow!("a stored signing secret does not decode"))?;
-                Ok(SecretSlice::from(decoded))
+                let opened = self.sealer.open(Purpose::SigningSecret, &s.sealed)?;
+                signature::decode_secret(opened.expose_secret())
+                    .map(SecretSlice::from)
+                    .ok_or_else(|| anyhow::anyhow!("a stored signing secret does not decode"))
             })
-            .collect::<anyhow::Result<Vec<_>>>()
-            .map_err(AuthError::Internal)?;
-        let source = Arc::new(AuthenticatedSource {
-            signs: !found.source.signing_secrets.is_empty(),
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(AuthenticatedSource {
+            signs: !found.signing_secrets.is_empty(),
             secrets,
-            id: found.source.id,
-            name: SourceName::parse(&found.source.name)
-                .map_err(|rule| AuthError::Internal(anyhow::anyhow!("stored source name: {rule}")))?,
-            prefixes: found.source.prefixes,
-            rate_per_sec: found.source.rate_per_sec,
-            burst: found.source.burst,
-        });
-        self.source_cache.put(hash, source.clone());
-        Ok(source)
+            id: found.id,
+            name: SourceName::parse(&found.name).map_err(|rule| anyhow::anyhow!("stored source name: {rule}"))?,
+            prefixes: found.prefixes,
+            rate_per_sec: found.rate_per_sec,
+            burst: found.burst,
+        })
+    }
+
+    /// The enabled source whose NATS subject pattern takes `subject`, if
+    /// any. The sources are looked up again after [`SUBJECTS_TTL`], so a
+    /// change made on another instance is in force within it.
+    pub async fn source_for_subject(&self, subject: &str) -> anyhow::Result<Option<Arc<AuthenticatedSource>>> {
+        let fresh = self.subject_cache.fresh();
+        let sources = match fresh {
+            Some(sources) => sources,
+            None => {
+                let mut sources = Vec::new();
+                for found in store::sources::list(&self.pool).await? {
+                    let Some(pattern) = found.nats_subject.clone().filter(|_| !found.disabled) else { continue };
+                    sources.push((pattern, Arc::new(self.authenticated(found)?)));
+                }
+                self.subject_cache.put(sources)
+            }
+        };
+        Ok(sources.iter().find(|(pattern, _)| pattern.takes(subject)).map(|(_, source)| source.clone()))
+    }
+}
+
+/// How long the sources' NATS subjects are remembered before they are
+/// read again.
+const SUBJECTS_TTL: StdDuration = StdDuration::from_secs(1);
+
+type Subjects = Arc<Vec<(SubjectPattern, Arc<AuthenticatedSource>)>>;
+
+/// The sources that take NATS subjects, as last read.
+#[derive(Default)]
+pub(in crate::services) struct SubjectCache {
+    read: Mutex<Option<(Instant, Subjects)>>,
+}
+
+impl SubjectCache {
+    fn fresh(&self) -> Option<Subjects> {
+        let read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        read.as_ref().filter(|(at, _)| at.elapsed() < SUBJECTS_TTL).map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, sources: Vec<(SubjectPattern, Arc<AuthenticatedSource>)>) -> Subjects {
+        let sources = Arc::new(sources);
+        *self.read.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), sources.clone()));
+        sources
+    }
+
+    pub(in crate::services) fn clear(&self) {
+        *self.read.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
