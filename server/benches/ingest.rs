@@ -242,12 +242,15 @@ async fn jetstream(url: &str, db: &str, events: usize) -> anyhow::Result<Run> {
         ..Default::default()
     })
     .await?;
-    let mut acks = Vec::with_capacity(events);
-    for n in 0..events {
-        acks.push(js.publish(format!("{root}.wms"), event(20_000_000 + n).to_string().into()).await?);
-    }
-    for ack in acks {
-        ack.await?;
+    // Acknowledged a thousand at a time: the client holds only so many open.
+    for chunk in (0..events).collect::<Vec<_>>().chunks(1_000) {
+        let mut acks = Vec::with_capacity(chunk.len());
+        for n in chunk {
+            acks.push(js.publish(format!("{root}.wms"), event(20_000_000 + n).to_string().into()).await?);
+        }
+        for ack in acks {
+            ack.await?;
+        }
     }
     let source_subject = format!("{root}.wms");
     let server = start_with(
