@@ -120,8 +120,9 @@ pub trait SourcesPort: Send + Sync + 'static {
     /// Issues a new key (shown once); the old ones stay valid for the grace hours.
     async fn rotate_source_key(&self, name: String, grace_hours: u32) -> Result<String, AppError>;
     async fn revoke_source_keys(&self, name: String) -> Result<u64, AppError>;
-    /// The newest of a source's messages from NATS that were set aside.
-    async fn dead_letters(&self, name: String) -> Result<Vec<DeadLetterEntry>, AppError>;
+    /// The newest of a source's messages from NATS that were set aside, or
+    /// (`None`) of those on subjects no source takes.
+    async fn dead_letters(&self, name: Option<String>) -> Result<Vec<DeadLetterEntry>, AppError>;
     /// Adds a signing secret (shown once). The others are dropped at once
     /// (`replace`), retired after `retire_after_hours`, or kept.
     async fn add_signing_secret(

@@ -31,6 +31,7 @@ test('an admin gives a source a NATS subject; its events are filed and a poison 
     for (const [k, v] of [['ce-specversion', '1.0'], ['ce-id', `poison-${run}`], ['ce-source', 'erp/orders'],
       ['ce-type', 'exception.partial_receipt'], ['ce-time', new Date().toISOString()]]) h.set(k, v);
     nc.publish('e2e.events.wms.dc-atl', JSON.stringify({ ...good.data, po: `PO-X${run}` }), { headers: h });
+    nc.publish('e2e.events.nobody.here', JSON.stringify({ ...good, id: `stray-${run}` }));
     await nc.flush();
   } finally {
     await nc.close();
@@ -52,4 +53,8 @@ test('an admin gives a source a NATS subject; its events are filed and a poison 
   const aside = page.getByRole('table', { name: 'Messages set aside' });
   await expect(aside).toContainText('is not under the prefixes of source wms');
   await expect(aside).toContainText('e2e.events.wms.dc-atl');
+
+  const stray = page.getByRole('table', { name: 'Messages no source takes' });
+  await expect(stray).toContainText('no source takes the subject `e2e.events.nobody.here`');
+  await expect(stray).toContainText(`stray-${run}`);
 });

@@ -35,9 +35,10 @@ pub async fn update_source(
     crate::ports::console()?.update_source(input).await
 }
 
-/// The newest of a source's messages from NATS that were set aside.
+/// The newest of a source's messages from NATS that were set aside, or
+/// (no name) of those on subjects no source takes.
 #[server(prefix = "/console", endpoint = "source_dead_letters")]
-pub async fn source_dead_letters(name: String) -> Result<Vec<DeadLetterEntry>, AppError> {
+pub async fn source_dead_letters(#[server(default)] name: Option<String>) -> Result<Vec<DeadLetterEntry>, AppError> {
     crate::ports::console()?.dead_letters(name).await
 }
 

@@ -77,6 +77,8 @@ pub fn SourcesPage() -> impl IntoView {
                                     .into_any()
                             } />
             <CreateSourceForm create />
+            <h2>"Messages on subjects no source takes"</h2>
+            <DeadLetters source=None />
         </section>
     }
 }
@@ -179,18 +181,20 @@ fn SourceRow(
                             "Replace signing secrets"
                         </button>
                     </div>
-                    <DeadLetters name=name.get_value() />
+                    <DeadLetters source=Some(name.get_value()) />
                 </td>
             </tr>
         </Show>
     }
 }
 
-/// A source's messages from NATS that were set aside, newest first.
+/// A source's messages from NATS that were set aside, newest first; with no
+/// source, those on subjects no source takes.
 #[component]
-fn DeadLetters(name: String) -> impl IntoView {
-    let letters = Resource::new(move || name.clone(), source_dead_letters);
-    let show = |list: Vec<DeadLetterEntry>| {
+fn DeadLetters(source: Option<String>) -> impl IntoView {
+    let label = if source.is_some() { "Messages set aside" } else { "Messages no source takes" };
+    let letters = Resource::new(move || source.clone(), source_dead_letters);
+    let show = move |list: Vec<DeadLetterEntry>| {
         if list.is_empty() {
             return view! { <p class="muted">"No message from NATS was set aside."</p> }.into_any();
         }
@@ -209,7 +213,7 @@ fn DeadLetters(name: String) -> impl IntoView {
             })
             .collect_view();
         view! {
-            <table class="grid" aria-label="Messages set aside">
+            <table class="grid" aria-label=label>
                 <caption>"Messages from NATS set aside (newest first): never accepted, published on the dead-letter subject"</caption>
                 <thead>
                     <tr>

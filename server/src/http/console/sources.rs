@@ -71,9 +71,9 @@ impl SourcesPort for ConsoleServices {
         answer(async { Ok(self.services.revoke_source_keys(&self.as_admin().await?, &name).await?) }).await
     }
 
-    async fn dead_letters(&self, name: String) -> Result<Vec<DeadLetterEntry>, AppError> {
+    async fn dead_letters(&self, name: Option<String>) -> Result<Vec<DeadLetterEntry>, AppError> {
         answer(async {
-            let (letters, _) = self.services.dead_letters_of(&self.as_admin().await?, Some(&name)).await?;
+            let (letters, _) = self.services.dead_letters_of(&self.as_admin().await?, name.as_deref()).await?;
             Ok(letters
                 .into_iter()
                 .map(|l| DeadLetterEntry {
