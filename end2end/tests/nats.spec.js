@@ -54,7 +54,11 @@ test('an admin gives a source a NATS subject; its events are filed and a poison 
   await expect(aside).toContainText('is not under the prefixes of source wms');
   await expect(aside).toContainText('e2e.events.wms.dc-atl');
 
-  const stray = page.getByRole('table', { name: 'Messages no source takes' });
-  await expect(stray).toContainText('no source takes the subject `e2e.events.nobody.here`');
-  await expect(stray).toContainText(`stray-${run}`);
+  await expect(async () => {
+    await page.goto('/admin/sources');
+    await hydrated(page);
+    const stray = page.getByRole('table', { name: 'Messages no source takes' });
+    await expect(stray).toContainText(`stray-${run}`, { timeout: 1000 });
+    await expect(stray).toContainText('no source takes the subject `e2e.events.nobody.here`', { timeout: 1000 });
+  }).toPass({ timeout: 20000 });
 });

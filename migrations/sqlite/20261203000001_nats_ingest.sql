@@ -16,3 +16,6 @@ CREATE TABLE dead_letters (
     body        TEXT    NOT NULL
 );
 CREATE INDEX dead_letters_of_source ON dead_letters (source_id, id);
+-- A message delivered again after it was set aside (a crash before its
+-- termination reached the server) is kept once.
+CREATE UNIQUE INDEX dead_letters_once ON dead_letters (subject, stream_seq);

@@ -232,7 +232,6 @@ impl Config {
         std::time::Duration::from_secs(u64::from(self.read_timeout_seconds))
     }
 
-    /// How many background workers of each kind run.
     /// Where events come from on NATS, when a server is given.
     pub fn nats_settings(&self) -> anyhow::Result<Option<crate::nats::NatsSettings>> {
         let Some(url) = self.nats_url.clone() else { return Ok(None) };
@@ -246,6 +245,7 @@ impl Config {
         .map(Some)
     }
 
+    /// How many background workers of each kind run.
     pub fn workers(&self) -> Workers {
         Workers {
             replays: self.replay_workers as usize,

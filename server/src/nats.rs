@@ -16,18 +16,19 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use async_nats::HeaderMap;
 use async_nats::jetstream::consumer::{AckPolicy, PullConsumer, pull};
 use async_nats::jetstream::message::{AckKind, Message};
 use async_nats::jetstream::stream;
 use chrono::Utc;
 use crossdock::source::SubjectPattern;
-use futures::{StreamExt, TryStreamExt};
-use serde_json::Value;
+use futures::StreamExt;
 use tokio::sync::watch;
 
 use crate::services::{EventResult, ServiceError, Services};
 use crate::store::dead_letters::NewDeadLetter;
+
+mod message;
+use message::{event_of, headers_for_dead_letter};
 
 /// Messages handled at once by one instance; the group commit of the
 /// ingest writer batches them.
@@ -41,6 +42,11 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 const RETRY_WHEN_BUSY: Duration = Duration::from_secs(1);
 /// How long a failed consumer waits before it binds again.
 const RESTART_PAUSE: Duration = Duration::from_secs(2);
+/// Deliveries after which a message that keeps failing (not for want of
+/// allowance or room) is set aside rather than tried again.
+const MAX_FAILED_DELIVERIES: i64 = 20;
+/// Errors of the pull in a row after which the consumer is bound again.
+const MAX_PULL_ERRORS: usize = 20;
 
 /// Where events come from on NATS, as the flags give it.
 #[derive(Debug, Clone)]
@@ -142,21 +148,51 @@ impl NatsIngest {
         let stopped = async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         };
+        // A failed pull (a missed heartbeat, a lost connection being made
+        // again) is logged and passed over; the messages in hand go on. Many
+        // in a row end the pull, and the consumer is bound again.
+        let errors = std::sync::atomic::AtomicUsize::new(0);
+        let errors = &errors;
         messages
             .take_until(stopped)
-            .map_err(|e| anyhow::anyhow!("the NATS consumer failed: {e}"))
-            .try_for_each_concurrent(IN_FLIGHT, |message| async move {
-                self.handle(services, message).await;
-                Ok(())
+            .take_while(|_| std::future::ready(errors.load(std::sync::atomic::Ordering::Relaxed) < MAX_PULL_ERRORS))
+            .filter_map(|message| async move {
+                match message {
+                    Ok(message) => {
+                        errors.store(0, std::sync::atomic::Ordering::Relaxed);
+                        Some(message)
+                    }
+                    Err(e) => {
+                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tracing::warn!(error = %e, "a pull from the NATS consumer failed");
+                        None
+                    }
+                }
             })
-            .await
+            .for_each_concurrent(IN_FLIGHT, |message| async move { self.handle(services, message).await })
+            .await;
+        anyhow::ensure!(
+            errors.load(std::sync::atomic::Ordering::Relaxed) < MAX_PULL_ERRORS,
+            "{MAX_PULL_ERRORS} pulls from the NATS consumer failed in a row"
+        );
+        Ok(())
     }
 
     /// Ingests one message and settles it with the server.
     async fn handle(&self, services: &Services, message: Message) {
-        let settled = match self.ingest(services, &message).await {
+        let mut settle = self.ingest(services, &message).await;
+        if let Settle::Fail(failure) = &settle {
+            let delivered = message.info().map(|i| i.delivered).unwrap_or_default();
+            if delivered >= MAX_FAILED_DELIVERIES {
+                let source_id = services.source_for_subject(&message.subject).await.ok().flatten().map(|s| s.id);
+                let reason = format!("failed {delivered} times; the last time: {failure}");
+                settle = Settle::Refuse { source_id, reason };
+            }
+        }
+        let settled = match settle {
             Settle::Ack => message.ack().await,
             Settle::Retry(delay) => message.ack_with(AckKind::Nak(Some(delay))).await,
+            Settle::Fail(_) => message.ack_with(AckKind::Nak(Some(RETRY_AFTER_FAILURE))).await,
             Settle::Refuse { source_id, reason } => {
                 match self.set_aside(services, &message, source_id, &reason).await {
                     Ok(()) => message.ack_with(AckKind::Term).await,
@@ -182,7 +218,7 @@ impl NatsIngest {
             }
             Err(e) => {
                 tracing::error!(error = format!("{e:#}"), "cannot look up the source of a NATS subject");
-                return Settle::Retry(RETRY_AFTER_FAILURE);
+                return Settle::Fail(format!("the source could not be looked up: {e}"));
             }
         };
         let event = match event_of(message.headers.as_ref(), &message.payload) {
@@ -206,13 +242,13 @@ impl NatsIngest {
                         .join("; ");
                     Settle::Refuse { source_id: Some(source.id), reason }
                 }
-                None => Settle::Retry(RETRY_AFTER_FAILURE),
+                None => Settle::Fail("the event had no answer".into()),
             },
             Err(ServiceError::Throttled(wait)) => Settle::Retry(wait.max(Duration::from_millis(100))),
             Err(ServiceError::Overloaded) => Settle::Retry(RETRY_WHEN_BUSY),
             Err(e) => {
                 tracing::error!(error = %e, "cannot ingest a NATS message");
-                Settle::Retry(RETRY_AFTER_FAILURE)
+                Settle::Fail(e.to_string())
             }
         }
     }
@@ -236,10 +272,7 @@ impl NatsIngest {
             body: &message.payload,
         };
         services.record_dead_letter(&letter).await?;
-        let mut headers = message.headers.clone().unwrap_or_default();
-        headers.insert("Crossdock-Reason", one_line(reason).as_str());
-        headers.insert("Crossdock-Subject", message.subject.as_str());
-        headers.insert("Crossdock-Stream-Sequence", stream_seq.to_string().as_str());
+        let headers = headers_for_dead_letter(message.headers.as_ref(), reason, &message.subject, stream_seq);
         self.client
             .publish_with_headers(self.settings.dead_letter.clone(), headers, message.payload.clone())
             .await
@@ -253,8 +286,11 @@ impl NatsIngest {
 /// What becomes of a message.
 enum Settle {
     Ack,
-    /// Delivered again after the delay.
+    /// Delivered again after the delay: the allowance spent, the writer full.
     Retry(Duration),
+    /// Failed (the database, the writer): delivered again after a pause, and
+    /// set aside after [`MAX_FAILED_DELIVERIES`].
+    Fail(String),
     /// Never accepted: set aside.
     Refuse {
         source_id: Option<i64>,
@@ -288,35 +324,6 @@ async fn bind(client: &async_nats::Client, settings: &NatsSettings) -> anyhow::R
         .with_context(|| format!("cannot bind the durable consumer {}", settings.consumer))
 }
 
-/// The CloudEvent a message carries: in binary mode when it has a
-/// `ce-specversion` header, in structured mode otherwise.
-fn event_of(headers: Option<&HeaderMap>, payload: &[u8]) -> Result<Value, String> {
-    let pairs: Vec<(String, &str)> = headers
-        .into_iter()
-        .flat_map(HeaderMap::iter)
-        .filter_map(|(name, values)| Some((AsRef::<str>::as_ref(name).to_ascii_lowercase(), values.first()?.as_str())))
-        .collect();
-    let body: Value = serde_json::from_slice(payload).map_err(|e| format!("the body is not valid JSON: {e}"))?;
-    if !pairs.iter().any(|(name, _)| name == "ce-specversion") {
-        if body.is_array() {
-            return Err("a message carries one event, not a batch".into());
-        }
-        return Ok(body);
-    }
-    if let Some((_, content_type)) = pairs.iter().find(|(name, _)| name == "content-type")
-        && !content_type.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json")
-    {
-        return Err(format!("binary mode carries `data` as application/json, not {content_type}"));
-    }
-    crossdock::wire::binary::event_from(pairs.iter().map(|(n, v)| (n.as_str(), v.as_bytes())), body)
-        .map_err(|bad| format!("header {}: {}", bad.header, bad.detail))
-}
-
-/// A reason fit for a header: one line.
-fn one_line(reason: &str) -> String {
-    reason.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,28 +340,11 @@ mod tests {
     }
 
     #[test]
-    fn a_dead_letter_subject_outside_the_stream_and_concrete() {
+    fn the_dead_letter_subject_is_concrete_and_outside_the_stream() {
         assert!(settings(&["crossdock.events.>"], "crossdock.dead-letter").is_ok());
         let looping = settings(&["crossdock.>"], "crossdock.dead-letter").unwrap_err().to_string();
         assert!(looping.contains("would come back"), "{looping}");
         assert!(settings(&["crossdock.events.>"], "dead.*").is_err());
         assert!(settings(&["a..b"], "dead").is_err());
-    }
-
-    #[test]
-    fn a_message_is_read_in_structured_or_binary_mode() {
-        let structured = event_of(None, br#"{"specversion":"1.0","id":"e1"}"#).unwrap();
-        assert_eq!(structured["id"], "e1");
-        assert!(event_of(None, b"[]").unwrap_err().contains("batch"));
-        assert!(event_of(None, b"not json").unwrap_err().contains("not valid JSON"));
-
-        let mut headers = HeaderMap::new();
-        headers.insert("ce-specversion", "1.0");
-        headers.insert("ce-id", "PO%2010045");
-        let binary = event_of(Some(&headers), br#"{"qty":3}"#).unwrap();
-        assert_eq!(binary["id"], "PO 10045");
-        assert_eq!(binary["data"]["qty"], 3);
-        headers.insert("content-type", "text/plain");
-        assert!(event_of(Some(&headers), br#"{"qty":3}"#).unwrap_err().contains("application/json"));
     }
 }

@@ -40,11 +40,13 @@ struct Row {
     body: String,
 }
 
-/// Keeps a message that was set aside, its body cut to [`BODY_KEPT`].
+/// Keeps a message that was set aside, its body cut to [`BODY_KEPT`]; once,
+/// however often it is delivered.
 pub async fn insert(pool: &Pool, letter: &NewDeadLetter<'_>) -> anyhow::Result<()> {
     let body = &letter.body[..letter.body.len().min(BODY_KEPT)];
     sqlx::query(
-        "INSERT INTO dead_letters (at, source_id, subject, stream_seq, reason, body) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO dead_letters (at, source_id, subject, stream_seq, reason, body) VALUES (?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (subject, stream_seq) DO NOTHING",
     )
     .bind(to_millis(letter.at))
     .bind(letter.source_id)
@@ -83,8 +85,7 @@ pub async fn newest_of(pool: &Pool, source_id: Option<i64>, limit: i64) -> anyho
         .collect()
 }
 
-/// How many messages of each source were set aside, by source id (`None`:
-/// of no source).
+/// How many messages of each source were set aside, by source id.
 pub async fn counts(pool: &Pool) -> anyhow::Result<Vec<(Option<i64>, i64)>> {
     sqlx::query_as("SELECT source_id, count(*) FROM dead_letters GROUP BY source_id")
         .fetch_all(pool)

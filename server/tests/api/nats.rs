@@ -185,10 +185,10 @@ async fn a_message_that_can_never_be_accepted_is_set_aside_with_its_reason() {
     .await;
     assert!(settled, "the poison messages were terminated and the good one stored");
     let admin = Operator::command_line();
-    let (of_source, total) = app.services.dead_letters_of(&admin, Some("test-wms")).await.unwrap();
-    assert_eq!((of_source.len(), total), (2, 2), "the source's page lists its two");
+    let of_source = app.services.dead_letters_of(&admin, Some("test-wms")).await.unwrap();
+    assert_eq!(of_source.len(), 2, "the source's page lists its two");
     assert!(of_source.iter().any(|l| l.body == "{not json"), "the body is kept as received");
-    let (of_nobody, _) = app.services.dead_letters_of(&admin, None).await.unwrap();
+    let of_nobody = app.services.dead_letters_of(&admin, None).await.unwrap();
     assert_eq!(of_nobody.len(), 1);
     names.delete().await;
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::forms::{ConfirmButton, FieldMessage, FormError, last_error};
 use crate::components::loaded::Loaded;
+use crate::components::time::LocalTime;
 use crate::dto::{DeadLetterEntry, SourceEntry};
 use crate::serverfns::sources::{
     AddSigningSecret, CreateSource, RevokeSourceKeys, RotateSourceKey, UpdateSource, list_sources, source_dead_letters,
@@ -203,7 +204,7 @@ fn DeadLetters(source: Option<String>) -> impl IntoView {
             .map(|l| {
                 view! {
                     <tr>
-                        <td>{l.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
+                        <td><LocalTime at=l.at /></td>
                         <td><code>{l.subject}</code></td>
                         <td>{l.stream_seq}</td>
                         <td>{l.reason}</td>

@@ -73,7 +73,7 @@ impl SourcesPort for ConsoleServices {
 
     async fn dead_letters(&self, name: Option<String>) -> Result<Vec<DeadLetterEntry>, AppError> {
         answer(async {
-            let (letters, _) = self.services.dead_letters_of(&self.as_admin().await?, name.as_deref()).await?;
+            let letters = self.services.dead_letters_of(&self.as_admin().await?, name.as_deref()).await?;
             Ok(letters
                 .into_iter()
                 .map(|l| DeadLetterEntry {

@@ -14,13 +14,13 @@ impl Services {
         store::dead_letters::insert(&self.pool, letter).await
     }
 
-    /// The newest messages of a source that were set aside, and how many
-    /// there are in all; `None` names the messages no source took.
+    /// The newest messages of a source that were set aside; `None` names
+    /// the messages no source took.
     pub async fn dead_letters_of(
         &self,
         _by: &impl Configurer,
         source: Option<&str>,
-    ) -> Result<(Vec<DeadLetter>, i64), ServiceError> {
+    ) -> Result<Vec<DeadLetter>, ServiceError> {
         let id = match source {
             None => None,
             Some(name) => Some(
@@ -30,9 +30,6 @@ impl Services {
                     .id,
             ),
         };
-        let newest = store::dead_letters::newest_of(&self.pool, id, SHOWN).await?;
-        let total =
-            store::dead_letters::counts(&self.pool).await?.into_iter().find(|(s, _)| *s == id).map_or(0, |c| c.1);
-        Ok((newest, total))
+        Ok(store::dead_letters::newest_of(&self.pool, id, SHOWN).await?)
     }
 }

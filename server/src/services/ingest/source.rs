@@ -130,21 +130,46 @@ impl Services {
 
     /// The enabled source whose NATS subject pattern takes `subject`, if
     /// any. The sources are looked up again after [`SUBJECTS_TTL`], so a
-    /// change made on another instance is in force within it.
+    /// change made on another instance is in force within it; one caller
+    /// reads them while the others wait for its answer.
     pub async fn source_for_subject(&self, subject: &str) -> anyhow::Result<Option<Arc<AuthenticatedSource>>> {
-        let fresh = self.subject_cache.fresh();
-        let sources = match fresh {
+        let sources = match self.subject_cache.fresh() {
             Some(sources) => sources,
             None => {
-                let mut sources = Vec::new();
-                for found in store::sources::list(&self.pool).await? {
-                    let Some(pattern) = found.nats_subject.clone().filter(|_| !found.disabled) else { continue };
-                    sources.push((pattern, Arc::new(self.authenticated(found)?)));
+                let _reading = self.subject_cache.reading.lock().await;
+                match self.subject_cache.fresh() {
+                    Some(sources) => sources,
+                    None => self.subject_cache.put(self.broker_sources().await?),
                 }
-                self.subject_cache.put(sources)
             }
         };
         Ok(sources.iter().find(|(pattern, _)| pattern.takes(subject)).map(|(_, source)| source.clone()))
+    }
+
+    /// The enabled sources that publish to NATS. The broker authenticates
+    /// publishers, so their signing secrets are not opened; a source whose
+    /// stored name no longer reads is left out (and logged) rather than
+    /// stopping the others.
+    async fn broker_sources(&self) -> anyhow::Result<Vec<(SubjectPattern, Arc<AuthenticatedSource>)>> {
+        let mut sources = Vec::new();
+        for found in store::sources::list(&self.pool).await? {
+            let Some(pattern) = found.nats_subject.clone().filter(|_| !found.disabled) else { continue };
+            let Ok(name) = SourceName::parse(&found.name) else {
+                tracing::error!(source = found.name, "a stored source name does not read; its NATS subject is ignored");
+                continue;
+            };
+            let source = AuthenticatedSource {
+                id: found.id,
+                name,
+                prefixes: found.prefixes,
+                rate_per_sec: found.rate_per_sec,
+                burst: found.burst,
+                signs: false,
+                secrets: Vec::new(),
+            };
+            sources.push((pattern, Arc::new(source)));
+        }
+        Ok(sources)
     }
 }
 
@@ -158,6 +183,8 @@ type Subjects = Arc<Vec<(SubjectPattern, Arc<AuthenticatedSource>)>>;
 #[derive(Default)]
 pub(in crate::services) struct SubjectCache {
     read: Mutex<Option<(Instant, Subjects)>>,
+    /// Held by the one caller reading the sources again.
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl SubjectCache {
