@@ -37,7 +37,18 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Config), sessions: Option<Ses
 }
 
 async fn start_in(dir: TempDir, tune: impl FnOnce(&mut Config), sessions: Option<SessionSettings>) -> TestApp {
-    let mut config = Config::defaults(DatabaseUrl::SqliteFile(dir.path().join("crossdock.db")));
+    let db = dir.path().join("crossdock.db");
+    start_on(db, dir, tune, sessions).await
+}
+
+/// Starts a server on the database file `db`, holding `dir` while it runs.
+async fn start_on(
+    db: std::path::PathBuf,
+    dir: TempDir,
+    tune: impl FnOnce(&mut Config),
+    sessions: Option<SessionSettings>,
+) -> TestApp {
+    let mut config = Config::defaults(DatabaseUrl::SqliteFile(db));
     config.bind = "127.0.0.1:0".parse().expect("address");
     tune(&mut config);
     let mut app = Application::build(&config).await.expect("the server builds");
@@ -98,6 +109,13 @@ pub fn demo_password(username: &str) -> &'static str {
 }
 
 impl TestApp {
+    /// A second server on the same database file, as a second instance
+    /// beside this one (`tune` configures it).
+    pub async fn beside(&self, tune: impl FnOnce(&mut Config)) -> TestApp {
+        let db = self._dir.path().join("crossdock.db");
+        start_on(db, tempfile::tempdir().expect("temp dir"), tune, None).await
+    }
+
     /// The services started again on the same database, as after a restart
     /// (with a throwaway secret key).
     pub async fn restarted_services(&self) -> Services {

@@ -193,6 +193,42 @@ async fn a_message_that_can_never_be_accepted_is_set_aside_with_its_reason() {
     names.delete().await;
 }
 
+#[tokio::test]
+async fn two_instances_share_the_durable_consumer_and_store_each_event_once() {
+    const EVENTS: usize = 600;
+    let names = Names::new();
+    let first = app_on_nats(&names).await;
+    let second = first.beside(|c| names.configure(c)).await;
+    let (_, js) = names.jetstream().await;
+    let subject = format!("{}.wms.dc-atl", names.root);
+    let mut acks = Vec::new();
+    for n in 0..EVENTS {
+        // Every event twice: the copy is a duplicate, whichever instance takes it.
+        let body = serde_json::to_vec(&partial_receipt(&format!("s-{n}"), &format!("PO-{n}"))).unwrap();
+        for _ in 0..2 {
+            acks.push(js.publish(subject.clone(), body.clone().into()).await.expect("published"));
+        }
+    }
+    for ack in acks {
+        ack.await.expect("stored in the stream");
+    }
+    let done = eventually(Duration::from_secs(60), || async {
+        first.scalar("SELECT count(*) FROM events WHERE source LIKE 't-wms/%'").await == EVENTS as i64
+            && unsettled(&js, &names).await == (0, 0)
+    })
+    .await;
+    assert!(done, "every event stored and every message acknowledged");
+    assert_eq!(
+        first.scalar("SELECT count(DISTINCT event_id) FROM events WHERE source LIKE 't-wms/%'").await,
+        EVENTS as i64
+    );
+    let stream = js.get_stream(&names.stream).await.unwrap();
+    let mut consumer: PullConsumer = stream.get_consumer("crossdock").await.unwrap();
+    assert_eq!(consumer.info().await.unwrap().delivered.stream_sequence, 2 * EVENTS as u64, "all delivered");
+    second.stop().await.expect("the second instance stops");
+    names.delete().await;
+}
+
 /// The `crossdock` binary with a clean environment.
 fn crossdock(db: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
