@@ -3,7 +3,16 @@
 source "$(dirname "$0")/common.sh"
 db_dir="$ROOT/target/e2e"
 rm -rf "$db_dir" && mkdir -p "$db_dir"
-export CROSSDOCK_DATABASE_URL="sqlite://$db_dir/crossdock.db"
+if [ -n "${CROSSDOCK_E2E_DATABASE_URL:-}" ]; then
+  # On PostgreSQL: a schema of the specs' own, made afresh.
+  psql -q -v ON_ERROR_STOP=1 "$CROSSDOCK_E2E_DATABASE_URL" \
+    -c 'DROP SCHEMA IF EXISTS crossdock_e2e CASCADE' -c 'CREATE SCHEMA crossdock_e2e' >/dev/null
+  case "$CROSSDOCK_E2E_DATABASE_URL" in *\?*) joint='&' ;; *) joint='?' ;; esac
+  export CROSSDOCK_DATABASE_URL="$CROSSDOCK_E2E_DATABASE_URL${joint}options=-c%20search_path%3Dcrossdock_e2e"
+  export CROSSDOCK_SECRET_KEY_FILE="$db_dir/crossdock.key"
+else
+  export CROSSDOCK_DATABASE_URL="sqlite://$db_dir/crossdock.db"
+fi
 export CROSSDOCK_BIND="127.0.0.1:${CROSSDOCK_E2E_PORT:-3100}"
 export CROSSDOCK_SITE_ROOT="$SITE_ROOT"
 export CROSSDOCK_LOG="${CROSSDOCK_LOG:-warn}"

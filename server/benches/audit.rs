@@ -24,8 +24,8 @@ use crossdock::audit::query::{AuditFilter, ExportRow};
 use crossdock::audit::{Actor, AuditAction, AuditEntry, Entity, SystemAgent};
 use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
 use crossdock_server::services::Services;
+use crossdock_server::store::sql::Builder;
 use crossdock_server::store::{self, Pool};
-use sqlx::{QueryBuilder, Sqlite};
 use support::{Rng, report, sign_in, user};
 
 const ACTIONS: [(AuditAction, u64); 8] = [
@@ -113,9 +113,8 @@ async fn write_rate(pool: &Pool, records: u64, per: u64, sealed: bool) -> f64 {
         if sealed {
             store::audit::append(&mut tx, &batch).await.expect("append");
         } else {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after, reason) ",
-            );
+            let mut q =
+                Builder::new("INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after, reason) ");
             q.push_values(&batch, |mut b, e| {
                 b.push_bind(e.at.timestamp_millis())
                     .push_bind(e.actor.to_string())

@@ -16,6 +16,11 @@
 //! beforehand, taken by a fresh server's durable consumer, from the first
 //! event stored to the last; and its ratio to (a) and (b).
 //!
+//! Then, when a PostgreSQL server answers at BENCH_POSTGRES_URL (default
+//! postgres://postgres@127.0.0.1:5432/test), (a) and (b) again on it (each
+//! run in a fresh schema), with one instance and with two instances on the
+//! same database (the connections shared between them), and (c) on it.
+//!
 //! Sizes can be set with BENCH_BATCHED_EVENTS, BENCH_SINGLE_EVENTS and
 //! BENCH_NATS_EVENTS.
 
@@ -63,7 +68,8 @@ impl Drop for Server {
 
 fn crossdock(db: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
-    cmd.env("CROSSDOCK_DATABASE_URL", db).env("CROSSDOCK_LOG", "warn");
+    let key = std::env::temp_dir().join(format!("crossdock-bench-{}.key", std::process::id()));
+    cmd.env("CROSSDOCK_DATABASE_URL", db).env("CROSSDOCK_LOG", "warn").env("CROSSDOCK_SECRET_KEY_FILE", key);
     cmd
 }
 
@@ -80,6 +86,11 @@ fn start_with(db: &str, source_args: &[&str], serve_args: &[&str]) -> (Server, S
         .output()
         .expect("source created");
     let key = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned();
+    (serve(db, serve_args), key)
+}
+
+/// A server on `db`, as it is.
+fn serve(db: &str, serve_args: &[&str]) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let child = crossdock(db)
         .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
@@ -95,7 +106,7 @@ fn start_with(db: &str, source_args: &[&str], serve_args: &[&str]) -> (Server, S
         assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    (Server { child, url }, key)
+    Server { child, url }
 }
 
 fn peak_rss_mb(pid: u32) -> f64 {
@@ -137,13 +148,16 @@ impl Run {
     }
 }
 
-async fn drive(url: &str, key: &str, bodies: Vec<(String, &'static str, usize)>, connections: usize) -> Run {
+/// Sends `bodies` over `connections` connections, spread over the servers
+/// at `urls` in turn.
+async fn drive(urls: &[&str], key: &str, bodies: Vec<(String, &'static str, usize)>, connections: usize) -> Run {
     let bodies = Arc::new(bodies);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let (bodies, next, url, key) = (bodies.clone(), next.clone(), format!("{url}/api/v1/events"), key.to_owned());
+    for c in 0..connections {
+        let url = format!("{}/api/v1/events", urls[c % urls.len()]);
+        let (bodies, next, key) = (bodies.clone(), next.clone(), key.to_owned());
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
             let mut latencies = Vec::new();
@@ -258,7 +272,7 @@ async fn jetstream(url: &str, db: &str, events: usize) -> anyhow::Result<Run> {
         &["--nats-subject", &source_subject],
         &["--nats-url", url, "--nats-stream", &stream, "--nats-subjects", &subjects],
     );
-    let reader = sqlx::sqlite::SqlitePoolOptions::new().connect(&format!("{db}?mode=ro")).await?;
+    let reader = crossdock_server::store::open(&db.parse().map_err(anyhow::Error::msg)?, Synchronous::Full).await?;
     let stored = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events").fetch_one(&reader).await.unwrap_or(0) as usize
     };
@@ -291,19 +305,7 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
-    let batches: Vec<(String, &'static str, usize)> = (0..batched / 100)
-        .map(|b| {
-            let events: Vec<_> = (0..100).map(|i| event(b * 100 + i)).collect();
-            (serde_json::Value::Array(events).to_string(), "application/cloudevents-batch+json", 100)
-        })
-        .collect();
-    let a = runtime.block_on(drive(&server.url, &key, batches, 8));
-    let batched_rate = a.report("(a) batches of 100, 8 connections");
-
-    let singles: Vec<(String, &'static str, usize)> =
-        (0..single).map(|i| (event(10_000_000 + i).to_string(), "application/cloudevents+json", 1)).collect();
-    let b = runtime.block_on(drive(&server.url, &key, singles, 64));
-    let single_rate = b.report("(b) single events, 64 connections");
+    let (batched_rate, single_rate) = http_runs(&runtime, &[&server.url], &key, batched, single, "");
     println!("server peak memory (VmHWM)          {:>8.1} MB", peak_rss_mb(server.child.id()));
     drop(server);
 
@@ -338,4 +340,71 @@ fn main() {
     println!("{:<34} {:>9} events at {:>8.0} events/s", "direct inserts, 100 per transaction", batched, direct_rate);
     println!("{:<34} {:>9} events at {:>8.0} events/s", "  the same without lineage", batched, plain_rate);
     println!("ratio of (a) to direct inserts      {:>8.2}", batched_rate / direct_rate);
+
+    let postgres =
+        std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let Some(schema) = runtime.block_on(fresh_schema(&postgres, "bench_ingest_one")) else {
+        println!("PostgreSQL: skipped (nothing answers at {postgres})");
+        return;
+    };
+    println!("on PostgreSQL ({postgres}):");
+    let (server, key) = start(&schema);
+    let (pg_batched, pg_single) = http_runs(&runtime, &[&server.url], &key, batched, single, "one instance ");
+    drop(server);
+    println!("ratio to SQLite: (a) {:>6.2}, (b) {:>6.2}", pg_batched / batched_rate, pg_single / single_rate);
+    if let Some(schema) = runtime.block_on(fresh_schema(&postgres, "bench_ingest_two")) {
+        let (first, key) = start(&schema);
+        let second = serve(&schema, &[]);
+        let (two_batched, two_single) =
+            http_runs(&runtime, &[&first.url, &second.url], &key, batched, single, "two instances ");
+        println!(
+            "ratio of two instances to one: (a) {:>6.2}, (b) {:>6.2}",
+            two_batched / pg_batched,
+            two_single / pg_single
+        );
+    }
+    if let Some(schema) = runtime.block_on(fresh_schema(&postgres, "bench_ingest_nats")) {
+        match runtime.block_on(jetstream(&nats_url, &schema, nats_events)) {
+            Ok(run) => {
+                let rate = run.report("(c) JetStream on PostgreSQL");
+                println!("ratio of (c) to (a) {:>6.2}, to (b) {:>6.2}", rate / pg_batched, rate / pg_single);
+            }
+            Err(e) => println!("(c) JetStream on PostgreSQL: skipped ({e:#})"),
+        }
+    }
+}
+
+/// (a) and (b) against the servers at `urls`; their rates.
+fn http_runs(
+    runtime: &tokio::runtime::Runtime,
+    urls: &[&str],
+    key: &str,
+    batched: usize,
+    single: usize,
+    label: &str,
+) -> (f64, f64) {
+    let batches: Vec<(String, &'static str, usize)> = (0..batched / 100)
+        .map(|b| {
+            let events: Vec<_> = (0..100).map(|i| event(b * 100 + i)).collect();
+            (serde_json::Value::Array(events).to_string(), "application/cloudevents-batch+json", 100)
+        })
+        .collect();
+    let a = runtime.block_on(drive(urls, key, batches, 8));
+    let batched_rate = a.report(&format!("(a) {label}batches of 100, 8 conn."));
+    let singles: Vec<(String, &'static str, usize)> =
+        (0..single).map(|i| (event(10_000_000 + i).to_string(), "application/cloudevents+json", 1)).collect();
+    let b = runtime.block_on(drive(urls, key, singles, 64));
+    let single_rate = b.report(&format!("(b) {label}single events, 64 conn."));
+    (batched_rate, single_rate)
+}
+
+/// A fresh schema named `name` on the PostgreSQL server at `server`, and the
+/// URL that works in it; `None` when the server does not answer.
+async fn fresh_schema(server: &str, name: &str) -> Option<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(server).await.ok()?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn).await.ok()?;
+    sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&mut conn).await.ok()?;
+    let joint = if server.contains('?') { '&' } else { '?' };
+    Some(format!("{server}{joint}options=-c%20search_path%3D{name}"))
 }

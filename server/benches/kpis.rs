@@ -24,7 +24,7 @@ use crossdock_server::auth::Operator;
 use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
 use crossdock_server::services::{ConfigDocs, Services};
 use crossdock_server::store::kpi::Counted;
-use sqlx::{QueryBuilder, Sqlite};
+use crossdock_server::store::sql::Builder;
 use support::{Rng, report, user};
 
 const SITES: [&str; 3] = ["DC-ATL", "DC-DAL", "DC-RNO"];
@@ -94,8 +94,7 @@ async fn fill_daily(pool: &crossdock_server::store::Pool) -> u64 {
     let count = rows.len() as u64;
     let mut tx = pool.begin().await.expect("a transaction");
     for chunk in rows.chunks(500) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("INSERT INTO kpi_daily (supplier, day, kpi, site, n, num, den, hits, b3) ");
+        let mut q = Builder::new("INSERT INTO kpi_daily (supplier, day, kpi, site, n, num, den, hits, b3) ");
         q.push_values(chunk, |mut b, r| {
             b.push_bind(&r.0)
                 .push_bind(&r.1)

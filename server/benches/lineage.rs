@@ -22,8 +22,8 @@ use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
 use crossdock_server::services::ingest::writer::{IngestItem, commit_items};
 use crossdock_server::services::{Services, TransactionQuery};
 use crossdock_server::store::events::EventRecord;
+use crossdock_server::store::sql::Builder;
 use serde_json::{Value, json};
-use sqlx::{QueryBuilder, Sqlite};
 use support::{Rng, report, user};
 
 const SITES: [&str; 3] = ["DC-ATL", "DC-DAL", "DC-RNO"];
@@ -155,7 +155,7 @@ async fn fill(pool: &crossdock_server::store::Pool, transactions: i64) {
         let plans: Vec<Planned> = (t..(t + CHUNK).min(transactions)).map(|t| plan(t, now, &mut rng)).collect();
         t += plans.len() as i64;
         let mut tx = pool.begin().await.expect("tx");
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Builder::new(
             "INSERT INTO transactions (id, name, flow, stage, site, supplier, customer, first_at, last_milestone_at, updated_at) ",
         );
         q.push_values(&plans, |mut b, p| {
@@ -176,7 +176,7 @@ async fn fill(pool: &crossdock_server::store::Pool, transactions: i64) {
         let all_keys: Vec<(&str, String, i64)> =
             plans.iter().flat_map(|p| keys(p.flow, p.id - 1).into_iter().map(move |(k, v)| (k, v, p.id))).collect();
         for part in all_keys.chunks(3_000) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO transaction_keys (kind, value, transaction_id) ");
+            let mut q = Builder::new("INSERT INTO transaction_keys (kind, value, transaction_id) ");
             q.push_values(part, |mut b, (k, v, id)| {
                 b.push_bind(*k).push_bind(v.clone()).push_bind(*id);
             });
@@ -195,7 +195,7 @@ async fn fill(pool: &crossdock_server::store::Pool, transactions: i64) {
             }
         }
         for part in rows.chunks(2_000) {
-            let mut q = QueryBuilder::<Sqlite>::new(
+            let mut q = Builder::new(
                 "INSERT INTO events (id, source_id, source, event_id, type, time, received_at, site, body, transaction_id) ",
             );
             q.push_values(part, |mut b, (id, kind, time, site, body, txn)| {
@@ -213,9 +213,7 @@ async fn fill(pool: &crossdock_server::store::Pool, transactions: i64) {
             q.build().execute(&mut *tx).await.expect("events");
         }
         // One open expectation each; the first thousand are overdue.
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO expectations (transaction_id, after, expect, since, due_at, state) ",
-        );
+        let mut q = Builder::new("INSERT INTO expectations (transaction_id, after, expect, since, due_at, state) ");
         q.push_values(&plans, |mut b, p| {
             let overdue = p.id <= OVERDUE;
             let (after, expect) = match p.flow {

@@ -12,6 +12,10 @@
 //! Filling takes minutes: with `BENCH_KEEP_DIR=<dir>` the filled file is
 //! kept there (one per size and share open) and copied in again on the
 //! next run instead of filling.
+//!
+//! With `BENCH_DATABASE_URL=postgres://…` the same runs on PostgreSQL, in a
+//! fresh schema `bench_triage` of that database (filled every time, then
+//! analysed).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -27,7 +31,7 @@ use crossdock::triage::{Cursor, QueueFilter};
 use crossdock_server::auth::{CurrentUser, Operator};
 use crossdock_server::config::{Config, DatabaseUrl, Synchronous};
 use crossdock_server::services::{ConfigDocs, Services};
-use sqlx::{QueryBuilder, Sqlite};
+use crossdock_server::store::sql::Builder;
 use support::{Rng, report, user};
 
 const QUEUES: [&str; 10] = [
@@ -123,7 +127,7 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64, open_percent: u6
                     ),
                 ));
             }
-            let mut q = QueryBuilder::<Sqlite>::new(
+            let mut q = Builder::new(
                 "INSERT INTO exceptions (id, kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
                  assignee, sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order, fingerprint, \
                  acknowledged_at, ack_seconds, closed_at, resolve_seconds, escalated) ",
@@ -154,7 +158,7 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64, open_percent: u6
                     .push_bind(v.15.4);
             });
             q.build().execute(&mut *tx).await.expect("exceptions");
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO exception_refs (exception_id, kind, value) ");
+            let mut q = Builder::new("INSERT INTO exception_refs (exception_id, kind, value) ");
             q.push_values(
                 values.iter().flat_map(|v| {
                     [(v.0, "po", format!("PO-{}", 99_999 + v.0)), (v.0, "supplier", format!("SUP-{:03}", v.0 % 200))]
@@ -233,19 +237,37 @@ fn main() {
     let file = dir.path().join("triage.db");
     let kept = std::env::var_os("BENCH_KEEP_DIR")
         .map(|d| std::path::PathBuf::from(d).join(format!("triage-{total}-{open_percent}.db")));
+    let postgres = std::env::var("BENCH_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
+    let kept = kept.filter(|_| postgres.is_none());
     let reused = kept.as_ref().is_some_and(|k| k.exists());
     if let Some(kept) = kept.as_ref().filter(|_| reused) {
         std::fs::copy(kept, &file).expect("the kept file copied in");
         println!("reusing the filled file {}", kept.display());
     }
     runtime.block_on(async {
-        let url: DatabaseUrl = format!("sqlite://{}", file.display()).parse().expect("url");
+        let url: DatabaseUrl = match &postgres {
+            Some(server) => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(server).await.expect("PostgreSQL answers");
+                for sql in ["DROP SCHEMA IF EXISTS bench_triage CASCADE", "CREATE SCHEMA bench_triage"] {
+                    sqlx::query(sql).execute(&mut conn).await.expect("a fresh schema");
+                }
+                let joint = if server.contains('?') { '&' } else { '?' };
+                println!("on PostgreSQL ({server})");
+                format!("{server}{joint}options=-c%20search_path%3Dbench_triage").parse().expect("url")
+            }
+            None => format!("sqlite://{}", file.display()).parse().expect("url"),
+        };
         let pool = crossdock_server::store::open(&url, Synchronous::Normal).await.expect("db");
-        let config = Config::defaults(url.clone());
+        let mut config = Config::defaults(url.clone());
+        config.secret_key_file = Some(dir.path().join("bench.key"));
         let sealer = crossdock_server::secrets::Sealer::load(&config.key_source()).expect("a key");
         let services = Services::start(pool.clone(), config.service_settings(), sealer).await.expect("services");
         if !reused {
             fill(&pool, total, open_percent).await;
+            if postgres.is_some() {
+                sqlx::query("ANALYZE").execute(&pool).await.expect("analysed");
+            }
             if let Some(kept) = &kept {
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.expect("checkpoint");
                 std::fs::copy(&file, kept).expect("the filled file kept");

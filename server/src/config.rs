@@ -224,6 +224,9 @@ impl Config {
         match &self.database_url {
             DatabaseUrl::SqliteFile(db) => KeySource::File(db.with_file_name("crossdock.key")),
             DatabaseUrl::SqliteMemory => KeySource::Ephemeral,
+            // Instances sharing a PostgreSQL database must share the key:
+            // give it (CROSSDOCK_SECRET_KEY or _FILE); this file serves one.
+            DatabaseUrl::Postgres(_) => KeySource::File(PathBuf::from("data/crossdock.key")),
         }
     }
 

@@ -9,13 +9,14 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::auth::{CurrentUser, UserId};
 use crate::http::problem::Problem;
 use crate::services::{ServiceError, Services, SessionStamp};
-use crate::store::Pool;
+use crate::store::{self, Pool};
 
 /// Session lifetimes and cookie settings.
 #[derive(Debug, Clone)]
@@ -65,14 +66,62 @@ struct SessionData {
 
 /// The session layer: HttpOnly, SameSite=Lax, Secure over https, expiring
 /// after the idle time.
-pub fn layer(pool: Pool, settings: &SessionSettings) -> SessionManagerLayer<SqliteStore> {
+pub fn layer(pool: Pool, settings: &SessionSettings) -> SessionManagerLayer<Sessions> {
     let idle = time::Duration::seconds(settings.idle.num_seconds());
-    SessionManagerLayer::new(SqliteStore::new(pool))
+    SessionManagerLayer::new(Sessions { pool })
         .with_name("crossdock_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookie)
         .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// The session records, in the database every instance shares.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    pool: Pool,
+}
+
+fn backend(err: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn encoded(record: &Record) -> session_store::Result<(String, String, i64)> {
+    let data = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let expires_at = (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64;
+    Ok((record.id.to_string(), data, expires_at))
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let now = Utc::now().timestamp_millis();
+        loop {
+            let (id, data, expires_at) = encoded(record)?;
+            if store::sessions::create(&self.pool, &id, &data, expires_at, now).await.map_err(backend)? {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let (id, data, expires_at) = encoded(record)?;
+        store::sessions::save(&self.pool, &id, &data, expires_at).await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = Utc::now().timestamp_millis();
+        let Some(data) = store::sessions::load(&self.pool, &id.to_string(), now).await.map_err(backend)? else {
+            return Ok(None);
+        };
+        // A record this version cannot read is no session: sign in again.
+        Ok(serde_json::from_str(&data).ok())
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        store::sessions::delete(&self.pool, &id.to_string()).await.map_err(backend)
+    }
 }
 
 /// Starts a signed-in session with a fresh id.

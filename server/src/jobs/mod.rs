@@ -28,7 +28,12 @@ pub enum Kind {
     Escalation,
     /// A walk over the audit trail's hash chain.
     AuditCheck,
+    /// Taking up a configuration saved through another instance.
+    Configuration,
 }
+
+/// How often an instance looks for a configuration saved elsewhere.
+const CONFIGURATION_EVERY: Duration = Duration::from_secs(1);
 
 /// How many workers of each kind run.
 #[derive(Debug, Clone, Copy)]
@@ -66,12 +71,16 @@ impl Kind {
                 services.check_audit_chain(None).await?;
                 false
             }
+            Kind::Configuration => {
+                services.follow_configuration().await?;
+                false
+            }
         })
     }
 
     /// Whether the kind is a sweep that keeps its own pace.
     const fn is_sweep(self) -> bool {
-        matches!(self, Kind::Lineage | Kind::Escalation | Kind::AuditCheck)
+        matches!(self, Kind::Lineage | Kind::Escalation | Kind::AuditCheck | Kind::Configuration)
     }
 }
 
@@ -90,6 +99,7 @@ impl Supervisor {
             Kind::Lineage => self.workers.lineage_every,
             Kind::Escalation => self.workers.escalation_every,
             Kind::AuditCheck => self.workers.audit_check_every,
+            Kind::Configuration => Some(CONFIGURATION_EVERY),
             Kind::Replays | Kind::BulkActions | Kind::Deliveries => None,
         }
         .unwrap_or(IDLE_POLL);
@@ -113,6 +123,7 @@ pub async fn run(services: Services, workers: Workers, stop: watch::Receiver<boo
         (Kind::Lineage, usize::from(workers.lineage_every.is_some())),
         (Kind::Escalation, usize::from(workers.escalation_every.is_some())),
         (Kind::AuditCheck, usize::from(workers.audit_check_every.is_some())),
+        (Kind::Configuration, 1),
     ];
     for (kind, count) in kinds {
         for _ in 0..count {

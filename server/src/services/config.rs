@@ -93,14 +93,21 @@ fn build(spec: ConfigurationSpec) -> Result<Configuration, Vec<crossdock::FieldP
 }
 
 /// Loads the current configuration, first writing the bootstrap one into a
-/// database that has none.
-pub(super) async fn bootstrap_and_load(pool: &Pool) -> anyhow::Result<Configuration> {
+/// database that has none; with the newest version it was built from.
+pub(super) async fn bootstrap_and_load(pool: &Pool) -> anyhow::Result<(Configuration, i64)> {
     let mut tx = crate::store::begin(pool).await.context("Failed to begin a transaction")?;
     if store::config::count(&mut *tx).await? == 0 {
         save_docs(&mut tx, &bootstrap_docs(), &Actor::System(SystemAgent::Bootstrap)).await?;
     }
-    let rows = store::config::current(&mut *tx).await?;
+    let (rows, newest) = (store::config::current(&mut *tx).await?, store::config::newest_id(&mut *tx).await?);
     tx.commit().await.context("Failed to commit the bootstrap configuration")?;
+    let configuration = checked(rows)?;
+    Ok((configuration, newest))
+}
+
+/// The configuration the stored documents make, which they were checked to
+/// make when saved.
+fn checked(rows: Vec<store::config::ConfigVersion>) -> anyhow::Result<Configuration> {
     build(spec_of(rows)?).map_err(|problems| {
         anyhow::anyhow!(
             "the stored configuration is invalid: {}",
@@ -161,9 +168,35 @@ impl Services {
         save_docs(&mut tx, docs, &by.actor()).await?;
         let rows = store::config::current(&mut *tx).await?;
         let configuration = build(spec_of(rows)?).map_err(ServiceError::Problems)?;
+        let newest = store::config::newest_id(&mut *tx).await?;
         tx.commit().await.context("Failed to commit the configuration")?;
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(configuration);
+        self.put_configuration(configuration, newest);
         Ok(())
+    }
+
+    fn put_configuration(&self, configuration: Configuration, version: i64) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(configuration);
+        self.config_version.store(version, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Takes up a configuration saved through another instance on the same
+    /// database (each instance asks every second); whether there was one.
+    pub async fn follow_configuration(&self) -> anyhow::Result<bool> {
+        let seen = self.config_version.load(std::sync::atomic::Ordering::Acquire);
+        if store::config::newest_id(&self.pool).await? <= seen {
+            return Ok(false);
+        }
+        let _one_at_a_time = self.config_saves.lock().await;
+        // Both read in one transaction: the documents are those of the id.
+        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let (rows, newest) = (store::config::current(&mut *tx).await?, store::config::newest_id(&mut *tx).await?);
+        tx.commit().await.context("Failed to end a read")?;
+        if newest <= self.config_version.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(false);
+        }
+        self.put_configuration(checked(rows)?, newest);
+        tracing::info!(version = newest, "took up a configuration saved elsewhere");
+        Ok(true)
     }
 }
 

@@ -158,6 +158,8 @@ pub struct Services {
     /// Held from a configuration save's transaction until the configuration
     /// in memory is replaced, so memory follows the order of the commits.
     config_saves: Arc<tokio::sync::Mutex<()>>,
+    /// The newest configuration version the one in memory was built from.
+    config_version: Arc<std::sync::atomic::AtomicI64>,
     source_cache: Arc<ingest::source::SourceCache>,
     subject_cache: Arc<ingest::source::SubjectCache>,
     throttle: Arc<Throttle>,
@@ -192,7 +194,7 @@ impl Services {
     /// Loads the configuration (writing a minimal one into an empty database)
     /// and starts the ingest writer.
     pub async fn start(pool: Pool, settings: ServiceSettings, sealer: Sealer) -> anyhow::Result<Self> {
-        let configuration = config::bootstrap_and_load(&pool).await?;
+        let (configuration, config_version) = config::bootstrap_and_load(&pool).await?;
         sources::seal_plain_secrets(&pool, &sealer).await?;
         lineage::backfill(&pool).await?;
         crate::store::audit::seal_unsealed(&pool).await?;
@@ -205,6 +207,7 @@ impl Services {
             writer,
             config: Arc::new(RwLock::new(Arc::new(configuration))),
             config_saves: Arc::default(),
+            config_version: Arc::new(config_version.into()),
             source_cache: Arc::default(),
             subject_cache: Arc::default(),
             throttle: Arc::default(),

@@ -3,15 +3,15 @@
 //! the hash of the record before it, in the transaction of the change it
 //! records. SQLite has one writer at a time, so the chain is a single line.
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::audit::chain::{
     ChainBreak, ChainHash, ChainWalk, KeptHead, Link, Parts, SealedRecord, canonical_json, seal_parts,
 };
 use crossdock::audit::{AuditEntry, AuditRecord, Entity};
-use sqlx::{QueryBuilder, Sqlite};
 
-use super::{Pool, Tx, from_millis, to_millis};
+use super::{Backend, Pool, Tx, from_millis, to_millis};
 
 mod filter;
 pub use filter::{console_page, count, page};
@@ -73,7 +73,7 @@ fn records(rows: Vec<Row>) -> anyhow::Result<Vec<AuditRecord>> {
 }
 
 /// The chain's last record and its hash; `(0, genesis)` for an empty trail.
-pub async fn head<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<(i64, ChainHash)> {
+pub async fn head<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>) -> anyhow::Result<(i64, ChainHash)> {
     let row: Option<(i64, Option<String>)> = sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
         .fetch_optional(db)
         .await
@@ -100,7 +100,7 @@ pub async fn append(tx: &mut Tx<'_>, entries: &[AuditEntry]) -> anyhow::Result<(
             sealed.push((seq, e, prev, hash));
             prev = hash;
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Builder::new(
             "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, before, after, reason, prev_hash, hash) ",
         );
         q.push_values(sealed, |mut b, (seq, e, prev, hash)| {
@@ -132,7 +132,7 @@ pub async fn seal_unsealed(pool: &Pool) -> anyhow::Result<u64> {
         .context("Failed to find unsealed audit records")?;
     let Some(first) = first else { return Ok(0) };
     let mut prev: ChainHash = match sqlx::query_scalar::<_, Option<String>>(
-        "SELECT hash FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 1",
+        "SELECT hash FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT 1",
     )
     .bind(first)
     .fetch_optional(&mut *tx)
@@ -143,7 +143,7 @@ pub async fn seal_unsealed(pool: &Pool) -> anyhow::Result<u64> {
         Some(hash) => hash.parse().context("stored hash is unreadable")?,
         None => ChainHash::GENESIS,
     };
-    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log a WHERE a.id >= ? ORDER BY a.id"))
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log a WHERE a.id >= $1 ORDER BY a.id"))
         .bind(first)
         .fetch_all(&mut *tx)
         .await
@@ -151,7 +151,7 @@ pub async fn seal_unsealed(pool: &Pool) -> anyhow::Result<u64> {
     let sealed = rows.len() as u64;
     for row in rows {
         let hash = crossdock::audit::chain::seal(row.id, &row.entry()?, prev);
-        sqlx::query("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?")
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE id = $3")
             .bind(prev.to_string())
             .bind(hash.to_string())
             .bind(row.id)
@@ -214,10 +214,12 @@ const VERIFY_PAGE: i64 = 4096;
 /// JSON array; a page that does not read that way (a value of the wrong
 /// type put in by hand) is read row by row, as any other read would.
 async fn verify_page(pool: &Pool, after: i64) -> anyhow::Result<Vec<Row>> {
-    let whole: Result<String, _> = sqlx::query_scalar(
+    let whole: Result<String, _> = sqlx::query_scalar(Backend::of(pool).pick(
         "SELECT json_group_array(json_array(id, at, actor, action, entity, entity_id, before, after, reason, \
-         prev_hash, hash)) FROM (SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?)",
-    )
+         prev_hash, hash)) FROM (SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2) page",
+        "SELECT json_agg(json_build_array(id, at, actor, action, entity, entity_id, before, after, reason, \
+         prev_hash, hash))::text FROM (SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2) page",
+    ))
     .bind(after)
     .bind(VERIFY_PAGE)
     .fetch_one(pool)
@@ -227,7 +229,7 @@ async fn verify_page(pool: &Pool, after: i64) -> anyhow::Result<Vec<Row>> {
         rows.sort_by_key(|r| r.id);
         return Ok(rows);
     }
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log a WHERE a.id > ? ORDER BY a.id LIMIT ?"))
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log a WHERE a.id > $1 ORDER BY a.id LIMIT $2"))
         .bind(after)
         .bind(VERIFY_PAGE)
         .fetch_all(pool)
@@ -296,7 +298,7 @@ const RECURRED: &str = "exception.recurred";
 /// page counts them).
 pub async fn of(pool: &Pool, entity: Entity, id: &str) -> anyhow::Result<Vec<AuditRecord>> {
     let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = ? AND a.entity_id = ? AND a.action <> '{RECURRED}' \
+        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = $1 AND a.entity_id = $2 AND a.action <> '{RECURRED}' \
          ORDER BY a.id"
     ))
     .bind(entity.as_str())
@@ -311,7 +313,7 @@ pub async fn of(pool: &Pool, entity: Entity, id: &str) -> anyhow::Result<Vec<Aud
 /// occurrence changes nobody's work).
 pub async fn last_of(tx: &mut Tx<'_>, entity: Entity, id: &str) -> anyhow::Result<Option<AuditRecord>> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = ? AND a.entity_id = ? AND a.action <> '{RECURRED}' \
+        "SELECT {COLUMNS} FROM audit_log a WHERE a.entity = $1 AND a.entity_id = $2 AND a.action <> '{RECURRED}' \
          ORDER BY a.id DESC LIMIT 1"
     ))
     .bind(entity.as_str())
@@ -343,7 +345,7 @@ pub async fn record_check(
 ) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO audit_checks (started_at, finished_at, checked, verified_seq, verified_hash, broken, requested_by) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(to_millis(started))
     .bind(to_millis(finished))

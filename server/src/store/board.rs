@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crossdock::board::{BoardGrouping, Dated, OpenTally, SinceCount};
 
 use super::exceptions::NO_DUE;
-use super::{Pool, Tx, from_millis, to_millis};
+use super::{Backend, Flag, Pool, Tx, from_millis, to_millis};
 
 const OPEN: &str = "('new', 'acknowledged', 'in_progress', 'waiting')";
 
@@ -78,9 +78,11 @@ pub async fn earliest_breaches(
         BoardGrouping::Site => ("site", "exceptions_open_site_due"),
         BoardGrouping::Assignee => ("assignee", "exceptions_open_assignee_due"),
     };
+    let backend = Backend::of(pool);
+    let (indexed, is) = (backend.indexed_by(index), backend.is());
     let rows: Vec<(String, Option<i64>)> = sqlx::query_as(&format!(
-        "SELECT k.key, (SELECT e.sla_sort FROM exceptions e INDEXED BY {index} \
-            WHERE e.status IN {OPEN} AND e.{column} IS NULLIF(k.key, '') ORDER BY e.sla_sort LIMIT 1) \
+        "SELECT k.key, (SELECT e.sla_sort FROM exceptions e {indexed} \
+            WHERE e.status IN {OPEN} AND e.{column} {is} NULLIF(k.key, '') ORDER BY e.sla_sort LIMIT 1) \
          FROM (SELECT DISTINCT {column} AS key FROM open_tallies WHERE open > 0) k"
     ))
     .fetch_all(pool)
@@ -103,10 +105,12 @@ async fn tally_clock(tx: &mut Tx<'_>) -> anyhow::Result<i64> {
 /// Running clocks that turned at risk, and that fell due, in `(from, to]`, per row.
 async fn turns(tx: &mut Tx<'_>, from: i64, to: i64) -> anyhow::Result<HashMap<Key, (i64, i64)>> {
     let mut turns: HashMap<Key, (i64, i64)> = HashMap::new();
+    let backend = Backend::of_tx(tx);
     for (index, column) in [("exceptions_turn_risk", "sla_risk_at"), ("exceptions_turn_due", "sla_sort")] {
+        let indexed = backend.indexed_by(index);
         let rows: Vec<(String, String, String, i64)> = sqlx::query_as(&format!(
-            "SELECT queue, site, COALESCE(assignee, ''), COUNT(*) FROM exceptions INDEXED BY {index} \
-             WHERE status IN {OPEN} AND sla_sort < {NO_DUE} AND {column} > ? AND {column} <= ? \
+            "SELECT queue, site, COALESCE(assignee, ''), COUNT(*) FROM exceptions {indexed} \
+             WHERE status IN {OPEN} AND sla_sort < {NO_DUE} AND {column} > $1 AND {column} <= $2 \
              GROUP BY queue, site, assignee"
         ))
         .bind(from)
@@ -137,8 +141,8 @@ pub async fn advance_tally_clock(pool: &Pool, to: DateTime<Utc>) -> anyhow::Resu
     }
     for ((queue, site, assignee), (risk, due)) in turns(&mut tx, clock, to).await? {
         sqlx::query(
-            "UPDATE open_tallies SET risk_passed = risk_passed + ?, due_passed = due_passed + ? \
-             WHERE queue = ? AND site = ? AND assignee = ?",
+            "UPDATE open_tallies SET risk_passed = risk_passed + $1, due_passed = due_passed + $2 \
+             WHERE queue = $3 AND site = $4 AND assignee = $5",
         )
         .bind(risk)
         .bind(due)
@@ -149,7 +153,7 @@ pub async fn advance_tally_clock(pool: &Pool, to: DateTime<Utc>) -> anyhow::Resu
         .await
         .context("Failed to fold turned clocks into the tallies")?;
     }
-    sqlx::query("UPDATE open_tally_clock SET at = ? WHERE id = 1")
+    sqlx::query("UPDATE open_tally_clock SET at = $1 WHERE id = 1")
         .bind(to)
         .execute(&mut *tx)
         .await
@@ -157,12 +161,12 @@ pub async fn advance_tally_clock(pool: &Pool, to: DateTime<Utc>) -> anyhow::Resu
     tx.commit().await.context("Failed to commit the tally clock")
 }
 
-type DatedRow = (i64, String, String, Option<String>, Option<i64>, bool);
+type DatedRow = (i64, String, String, Option<String>, Option<i64>, Flag);
 
 fn dated(rows: Vec<DatedRow>) -> anyhow::Result<Vec<Dated>> {
     rows.into_iter()
         .map(|(at, queue, site, assignee, seconds, resolved)| {
-            Ok(Dated { at: from_millis(at)?, queue, site, assignee, seconds, resolved })
+            Ok(Dated { at: from_millis(at)?, queue, site, assignee, seconds, resolved: resolved.0 })
         })
         .collect()
 }
@@ -176,20 +180,27 @@ pub async fn counted_since(
     starts: &BTreeSet<DateTime<Utc>>,
 ) -> anyhow::Result<(Vec<SinceCount>, Vec<SinceCount>)> {
     let (mut opened, mut resolved) = (Vec::new(), Vec::new());
+    let backend = Backend::of(pool);
     for since in starts {
         for (sql, into) in [
             (
-                "SELECT queue, site, assignee, COUNT(*) FROM exceptions INDEXED BY exceptions_opened \
-                 WHERE created_at >= ? GROUP BY queue, site, assignee",
+                format!(
+                    "SELECT queue, site, assignee, COUNT(*) FROM exceptions {} \
+                     WHERE created_at >= $1 GROUP BY queue, site, assignee",
+                    backend.indexed_by("exceptions_opened")
+                ),
                 &mut opened,
             ),
             (
-                "SELECT queue, site, assignee, COUNT(*) FROM exceptions INDEXED BY exceptions_closed \
-                 WHERE closed_at >= ? AND status = 'resolved' GROUP BY queue, site, assignee",
+                format!(
+                    "SELECT queue, site, assignee, COUNT(*) FROM exceptions {} \
+                     WHERE closed_at >= $1 AND status = 'resolved' GROUP BY queue, site, assignee",
+                    backend.indexed_by("exceptions_closed")
+                ),
                 &mut resolved,
             ),
         ] {
-            let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(sql)
+            let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(&sql)
                 .bind(to_millis(*since))
                 .fetch_all(pool)
                 .await
@@ -208,10 +219,10 @@ pub async fn counted_since(
 
 /// Exceptions first acknowledged since `since`, with the business seconds it took.
 pub async fn acknowledged_since(pool: &Pool, since: DateTime<Utc>) -> anyhow::Result<Vec<Dated>> {
-    let rows = sqlx::query_as(
-        "SELECT acknowledged_at, queue, site, assignee, ack_seconds, 0 FROM exceptions \
-         INDEXED BY exceptions_acknowledged WHERE acknowledged_at >= ?",
-    )
+    let rows = sqlx::query_as(&format!(
+        "SELECT acknowledged_at, queue, site, assignee, ack_seconds, 0 FROM exceptions {} WHERE acknowledged_at >= $1",
+        Backend::of(pool).indexed_by("exceptions_acknowledged")
+    ))
     .bind(to_millis(since))
     .fetch_all(pool)
     .await
@@ -222,10 +233,11 @@ pub async fn acknowledged_since(pool: &Pool, since: DateTime<Utc>) -> anyhow::Re
 /// Exceptions closed since `since` and still closed, with the business
 /// seconds their resolve clock ran and whether they were resolved.
 pub async fn closed_since(pool: &Pool, since: DateTime<Utc>) -> anyhow::Result<Vec<Dated>> {
-    let rows = sqlx::query_as(
-        "SELECT closed_at, queue, site, assignee, resolve_seconds, status = 'resolved' FROM exceptions \
-         INDEXED BY exceptions_closed WHERE closed_at >= ?",
-    )
+    let rows = sqlx::query_as(&format!(
+        "SELECT closed_at, queue, site, assignee, resolve_seconds, status = 'resolved' FROM exceptions {} \
+         WHERE closed_at >= $1",
+        Backend::of(pool).indexed_by("exceptions_closed")
+    ))
     .bind(to_millis(since))
     .fetch_all(pool)
     .await
@@ -262,7 +274,7 @@ pub async fn create_link(
     at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO board_links (name, token_hash, grouping, created_by, created_at) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO board_links (name, token_hash, grouping, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
          RETURNING id",
     )
     .bind(name)
@@ -284,7 +296,7 @@ pub async fn links(pool: &Pool) -> anyhow::Result<Vec<LinkRow>> {
 }
 
 pub async fn link(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<Option<LinkRow>> {
-    sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM board_links WHERE id = ?"))
+    sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM board_links WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut **tx)
         .await
@@ -293,7 +305,7 @@ pub async fn link(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<Option<LinkRow>> {
 
 /// The live link a token opens.
 pub async fn live_link_by_hash(pool: &Pool, token_hash: &str) -> anyhow::Result<Option<LinkRow>> {
-    sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM board_links WHERE token_hash = ? AND revoked_at IS NULL"))
+    sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM board_links WHERE token_hash = $1 AND revoked_at IS NULL"))
         .bind(token_hash)
         .fetch_optional(pool)
         .await
@@ -302,12 +314,13 @@ pub async fn live_link_by_hash(pool: &Pool, token_hash: &str) -> anyhow::Result<
 
 /// Revokes a live link; `false` when it was revoked already.
 pub async fn revoke_link(tx: &mut Tx<'_>, id: i64, by: &str, at: DateTime<Utc>) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE board_links SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL")
-        .bind(to_millis(at))
-        .bind(by)
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .context("Failed to revoke a board link")?;
+    let done =
+        sqlx::query("UPDATE board_links SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
+            .bind(to_millis(at))
+            .bind(by)
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .context("Failed to revoke a board link")?;
     Ok(done.rows_affected() == 1)
 }

@@ -53,7 +53,7 @@ pub async fn create(
     at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO bulk_jobs (user_id, action, total, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO bulk_jobs (user_id, action, total, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(user)
     .bind(serde_json::to_string(action).context("Failed to encode a bulk action")?)
@@ -63,7 +63,7 @@ pub async fn create(
     .await
     .context("Failed to create a bulk job")?;
     for chunk in ids.chunks(300) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO bulk_job_items (job_id, exception_id) ");
+        let mut q = crate::store::sql::Builder::new("INSERT INTO bulk_job_items (job_id, exception_id) ");
         q.push_values(chunk, |mut b, e| {
             b.push_bind(id).push_bind(e.get());
         });
@@ -73,7 +73,7 @@ pub async fn create(
 }
 
 pub async fn job(pool: &Pool, id: i64) -> anyhow::Result<Option<StoredBulk>> {
-    let row: Option<JobRow> = sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM bulk_jobs WHERE id = ?"))
+    let row: Option<JobRow> = sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM bulk_jobs WHERE id = $1"))
         .bind(id)
         .fetch_optional(pool)
         .await
@@ -84,7 +84,7 @@ pub async fn job(pool: &Pool, id: i64) -> anyhow::Result<Option<StoredBulk>> {
 /// The items not done yet, in order.
 pub async fn pending(pool: &Pool, job: i64) -> anyhow::Result<Vec<ExceptionId>> {
     let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT exception_id FROM bulk_job_items WHERE job_id = ? AND outcome IS NULL ORDER BY exception_id",
+        "SELECT exception_id FROM bulk_job_items WHERE job_id = $1 AND outcome IS NULL ORDER BY exception_id",
     )
     .bind(job)
     .fetch_all(pool)
@@ -97,7 +97,7 @@ pub async fn pending(pool: &Pool, job: i64) -> anyhow::Result<Vec<ExceptionId>> 
 /// `false` when the lease was lost.
 pub async fn record(pool: &Pool, job: i64, lease: &Lease, item: &BulkItem) -> anyhow::Result<bool> {
     let mut tx = super::begin(pool).await.context("Failed to begin a transaction")?;
-    let held: Option<i64> = sqlx::query_scalar("SELECT 1 FROM bulk_jobs WHERE id = ? AND lease_token = ?")
+    let held: Option<i64> = sqlx::query_scalar("SELECT 1 FROM bulk_jobs WHERE id = $1 AND lease_token = $2")
         .bind(job)
         .bind(&lease.token)
         .fetch_optional(&mut *tx)
@@ -107,7 +107,7 @@ pub async fn record(pool: &Pool, job: i64, lease: &Lease, item: &BulkItem) -> an
         return Ok(false);
     }
     let changed = sqlx::query(
-        "UPDATE bulk_job_items SET outcome = ?, message = ? WHERE job_id = ? AND exception_id = ? AND outcome IS NULL",
+        "UPDATE bulk_job_items SET outcome = $1, message = $2 WHERE job_id = $3 AND exception_id = $4 AND outcome IS NULL",
     )
     .bind(item.outcome.map(BulkOutcome::as_str))
     .bind(item.message.as_deref())
@@ -117,7 +117,7 @@ pub async fn record(pool: &Pool, job: i64, lease: &Lease, item: &BulkItem) -> an
     .await
     .context("Failed to record a bulk item")?;
     if changed.rows_affected() == 1 {
-        sqlx::query("UPDATE bulk_jobs SET done = done + 1 WHERE id = ?")
+        sqlx::query("UPDATE bulk_jobs SET done = done + 1 WHERE id = $1")
             .bind(job)
             .execute(&mut *tx)
             .await
@@ -130,7 +130,7 @@ pub async fn record(pool: &Pool, job: i64, lease: &Lease, item: &BulkItem) -> an
 /// Ends a job held under `lease`.
 pub async fn finish(pool: &Pool, job: i64, lease: &Lease, at: DateTime<Utc>) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE bulk_jobs SET finished_at = ?, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?",
+        "UPDATE bulk_jobs SET finished_at = $1, lease_token = NULL, lease_until = NULL WHERE id = $2 AND lease_token = $3",
     )
     .bind(to_millis(at))
     .bind(job)
@@ -144,7 +144,7 @@ pub async fn finish(pool: &Pool, job: i64, lease: &Lease, at: DateTime<Utc>) -> 
 /// Every item with its outcome.
 pub async fn items(pool: &Pool, job: i64) -> anyhow::Result<Vec<BulkItem>> {
     let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT exception_id, outcome, message FROM bulk_job_items WHERE job_id = ? ORDER BY exception_id",
+        "SELECT exception_id, outcome, message FROM bulk_job_items WHERE job_id = $1 ORDER BY exception_id",
     )
     .bind(job)
     .fetch_all(pool)

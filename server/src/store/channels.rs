@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::channel::{ChannelSpec, Delivery, DeliveryAttempt, DeliveryState};
 use crossdock::escalation::EscalationLevel;
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::leases::Lease;
 use super::{Pool, Tx, from_millis, to_millis};
@@ -45,7 +45,7 @@ impl ChannelRow {
 const CHANNEL_COLUMNS: &str = "id, spec, secret, deleted_at";
 
 /// The channels not deleted, by name.
-pub async fn channels<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<Vec<Channel>> {
+pub async fn channels<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>) -> anyhow::Result<Vec<Channel>> {
     let rows: Vec<ChannelRow> = sqlx::query_as(&format!(
         "SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE deleted_at IS NULL ORDER BY name"
     ))
@@ -58,7 +58,7 @@ pub async fn channels<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<V
 /// A channel by id, deleted or not.
 pub async fn channel(pool: &Pool, id: i64) -> anyhow::Result<Option<Channel>> {
     let row: Option<ChannelRow> =
-        sqlx::query_as(&format!("SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE id = ?"))
+        sqlx::query_as(&format!("SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE id = $1"))
             .bind(id)
             .fetch_optional(pool)
             .await
@@ -69,7 +69,7 @@ pub async fn channel(pool: &Pool, id: i64) -> anyhow::Result<Option<Channel>> {
 /// A channel not deleted, by name.
 pub async fn named(tx: &mut Tx<'_>, name: &str) -> anyhow::Result<Option<Channel>> {
     let row: Option<ChannelRow> = sqlx::query_as(&format!(
-        "SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE name = ? AND deleted_at IS NULL"
+        "SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE name = $1 AND deleted_at IS NULL"
     ))
     .bind(name)
     .fetch_optional(&mut **tx)
@@ -85,7 +85,7 @@ pub async fn insert(
     at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO notification_channels (name, spec, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO notification_channels (name, spec, secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) \
          RETURNING id",
     )
     .bind(&spec.name)
@@ -106,28 +106,30 @@ pub async fn update(
     secret: Option<&Sealed>,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE notification_channels SET spec = ?, secret = COALESCE(?, secret), updated_at = ? WHERE id = ?")
-        .bind(serde_json::to_string(spec)?)
-        .bind(secret.map(Sealed::as_stored))
-        .bind(to_millis(at))
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .context("Failed to save a notification channel")?;
+    sqlx::query(
+        "UPDATE notification_channels SET spec = $1, secret = COALESCE($2, secret), updated_at = $3 WHERE id = $4",
+    )
+    .bind(serde_json::to_string(spec)?)
+    .bind(secret.map(Sealed::as_stored))
+    .bind(to_millis(at))
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to save a notification channel")?;
     Ok(())
 }
 
 /// Deletes a channel; its deliveries are kept, and those not yet made fail.
 pub async fn delete(tx: &mut Tx<'_>, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
-    sqlx::query("UPDATE notification_channels SET deleted_at = ? WHERE id = ?")
+    sqlx::query("UPDATE notification_channels SET deleted_at = $1 WHERE id = $2")
         .bind(to_millis(at))
         .bind(id)
         .execute(&mut **tx)
         .await
         .context("Failed to delete a notification channel")?;
     sqlx::query(
-        "UPDATE notification_deliveries SET state = 'failed', finished_at = ?, lease_token = NULL, \
-         lease_until = NULL, last_error = 'the channel was deleted' WHERE channel_id = ? AND state = 'pending'",
+        "UPDATE notification_deliveries SET state = 'failed', finished_at = $1, lease_token = NULL, \
+         lease_until = NULL, last_error = 'the channel was deleted' WHERE channel_id = $2 AND state = 'pending'",
     )
     .bind(to_millis(at))
     .bind(id)
@@ -147,7 +149,7 @@ pub async fn outward_levels(pool: &Pool) -> anyhow::Result<HashMap<i64, i64>> {
 }
 
 pub async fn outward_of(pool: &Pool, user_id: i64) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT outward_levels FROM users WHERE id = ?")
+    sqlx::query_scalar("SELECT outward_levels FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(pool)
         .await
@@ -155,7 +157,7 @@ pub async fn outward_of(pool: &Pool, user_id: i64) -> anyhow::Result<i64> {
 }
 
 pub async fn set_outward(tx: &mut Tx<'_>, user_id: i64, bits: i64) -> anyhow::Result<i64> {
-    sqlx::query_scalar("UPDATE users SET outward_levels = ? WHERE id = ? RETURNING outward_levels")
+    sqlx::query_scalar("UPDATE users SET outward_levels = $1 WHERE id = $2 RETURNING outward_levels")
         .bind(bits)
         .bind(user_id)
         .fetch_one(&mut **tx)
@@ -177,7 +179,7 @@ pub struct NewDelivery {
 pub async fn enqueue(tx: &mut Tx<'_>, deliveries: &[NewDelivery], at: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(deliveries.len());
     for chunk in deliveries.chunks(100) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Builder::new(
             "INSERT INTO notification_deliveries (channel_id, exception_id, level, body, recipients, state, \
              next_attempt_at, created_at) ",
         );
@@ -211,7 +213,7 @@ pub struct HeldDelivery {
 /// The delivery a worker just claimed under `lease`.
 pub async fn held(pool: &Pool, id: i64, lease: &Lease) -> anyhow::Result<Option<HeldDelivery>> {
     sqlx::query_as(
-        "SELECT id, channel_id, body, attempts FROM notification_deliveries WHERE id = ? AND lease_token = ?",
+        "SELECT id, channel_id, body, attempts FROM notification_deliveries WHERE id = $1 AND lease_token = $2",
     )
     .bind(id)
     .bind(&lease.token)
@@ -250,17 +252,17 @@ pub async fn recent(pool: &Pool, channel: Option<i64>, limit: u32) -> anyhow::Re
         "SELECT d.id, c.name AS channel, d.level, d.exception_id, d.recipients, d.state, d.created_at, \
          d.next_attempt_at, d.last_error FROM notification_deliveries d \
          JOIN notification_channels c ON c.id = d.channel_id \
-         WHERE (?1 IS NULL OR d.channel_id = ?1) ORDER BY d.id DESC LIMIT ?2",
+         WHERE ($1 IS NULL OR d.channel_id = $1) ORDER BY d.id DESC LIMIT $2",
     )
     .bind(channel)
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .context("Failed to read notification deliveries")?;
     let (Some(first), Some(last)) = (rows.last(), rows.first()) else { return Ok(Vec::new()) };
     let attempts: Vec<AttemptRow> = sqlx::query_as(
         "SELECT delivery_id, attempt, started_at, latency_ms, outcome, http_status, response_head \
-         FROM notification_attempts WHERE delivery_id BETWEEN ? AND ? ORDER BY delivery_id, attempt",
+         FROM notification_attempts WHERE delivery_id BETWEEN $1 AND $2 ORDER BY delivery_id, attempt",
     )
     .bind(first.id)
     .bind(last.id)

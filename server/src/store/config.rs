@@ -59,7 +59,7 @@ fn versions(rows: Vec<VersionRow>) -> anyhow::Result<Vec<ConfigVersion>> {
 }
 
 /// The newest version of every document that has not been removed.
-pub async fn current<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<Vec<ConfigVersion>> {
+pub async fn current<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>) -> anyhow::Result<Vec<ConfigVersion>> {
     let rows = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM config_versions c \
          WHERE c.version = (SELECT MAX(v.version) FROM config_versions v WHERE v.kind = c.kind AND v.key = c.key) \
@@ -72,8 +72,17 @@ pub async fn current<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<Ve
     versions(rows)
 }
 
+/// The id of the newest version saved (0 with none): another instance's
+/// save shows as a larger one.
+pub async fn newest_id<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM config_versions")
+        .fetch_one(db)
+        .await
+        .context("Failed to read the newest configuration version")
+}
+
 /// How many configuration versions exist in all.
-pub async fn count<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<i64> {
+pub async fn count<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM config_versions")
         .fetch_one(db)
         .await
@@ -91,7 +100,7 @@ pub async fn save(
     at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     let next: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE kind = ? AND key = ?")
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE kind = $1 AND key = $2")
             .bind(kind.as_str())
             .bind(key)
             .fetch_one(&mut **tx)
@@ -99,7 +108,7 @@ pub async fn save(
             .context("Failed to read the configuration version")?;
     sqlx::query_scalar(
         "INSERT INTO config_versions (kind, key, version, spec, actor, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(key)
@@ -115,7 +124,7 @@ pub async fn save(
 /// The newest version of one document, removed or not.
 pub async fn latest(tx: &mut Tx<'_>, kind: ConfigKind, key: &str) -> anyhow::Result<Option<ConfigVersion>> {
     let row: Option<VersionRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM config_versions WHERE kind = ? AND key = ? ORDER BY version DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM config_versions WHERE kind = $1 AND key = $2 ORDER BY version DESC LIMIT 1"
     ))
     .bind(kind.as_str())
     .bind(key)
@@ -125,8 +134,11 @@ pub async fn latest(tx: &mut Tx<'_>, kind: ConfigKind, key: &str) -> anyhow::Res
     row.map(VersionRow::into_version).transpose()
 }
 
-pub async fn by_id<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow::Result<Option<ConfigVersion>> {
-    let row: Option<VersionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM config_versions WHERE id = ?"))
+pub async fn by_id<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: i64,
+) -> anyhow::Result<Option<ConfigVersion>> {
+    let row: Option<VersionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM config_versions WHERE id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await
@@ -138,7 +150,7 @@ pub async fn by_id<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow::Re
 pub async fn history(pool: &Pool, kind: ConfigKind, key: Option<&str>) -> anyhow::Result<Vec<ConfigVersion>> {
     let rows = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM config_versions \
-         WHERE kind = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY created_at DESC, id DESC LIMIT 500"
+         WHERE kind = $1 AND ($2 IS NULL OR key = $2) ORDER BY created_at DESC, id DESC LIMIT 500"
     ))
     .bind(kind.as_str())
     .bind(key)

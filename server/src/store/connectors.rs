@@ -52,9 +52,12 @@ pub async fn connectors(pool: &Pool) -> anyhow::Result<Vec<Connector>> {
     rows.into_iter().map(ConnectorRow::into_connector).collect()
 }
 
-pub async fn connector<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow::Result<Option<Connector>> {
+pub async fn connector<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: i64,
+) -> anyhow::Result<Option<Connector>> {
     let row =
-        sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE id = ? AND deleted_at IS NULL"))
+        sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE id = $1 AND deleted_at IS NULL"))
             .bind(id)
             .fetch_optional(db)
             .await
@@ -62,9 +65,12 @@ pub async fn connector<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> anyhow
     connector_of(row)
 }
 
-pub async fn connector_named<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyhow::Result<Option<Connector>> {
+pub async fn connector_named<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    name: &str,
+) -> anyhow::Result<Option<Connector>> {
     let row =
-        sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE name = ? AND deleted_at IS NULL"))
+        sqlx::query_as(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE name = $1 AND deleted_at IS NULL"))
             .bind(name)
             .fetch_optional(db)
             .await
@@ -75,12 +81,12 @@ pub async fn connector_named<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) 
 /// The connector for a system and operation: the exact one, else the
 /// system's catch-all (`*`).
 pub async fn connector_for<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     system: &str,
     operation: &str,
 ) -> anyhow::Result<Option<Connector>> {
     let row = sqlx::query_as(&format!(
-        "SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE system = ? AND operation IN (?, '*') \
+        "SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE system = $1 AND operation IN ($2, '*') \
          AND deleted_at IS NULL ORDER BY operation = '*' LIMIT 1"
     ))
     .bind(system)
@@ -99,7 +105,7 @@ pub async fn save_connector(
     at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO connectors (name, system, operation, spec, secret, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
+        "INSERT INTO connectors (name, system, operation, spec, secret, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (name) DO UPDATE SET system = excluded.system, operation = excluded.operation, spec = excluded.spec, \
          secret = COALESCE(excluded.secret, connectors.secret), updated_at = excluded.updated_at RETURNING id",
     )
@@ -116,7 +122,7 @@ pub async fn save_connector(
 
 /// How many replays waiting or under way a connector delivers.
 pub async fn jobs_using(tx: &mut Tx<'_>, connector: i64) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM replay_jobs WHERE connector_id = ? AND state IN ('pending', 'running')")
+    sqlx::query_scalar("SELECT COUNT(*) FROM replay_jobs WHERE connector_id = $1 AND state IN ('pending', 'running')")
         .bind(connector)
         .fetch_one(&mut **tx)
         .await
@@ -127,8 +133,8 @@ pub async fn jobs_using(tx: &mut Tx<'_>, connector: i64) -> anyhow::Result<i64> 
 /// delivered; its name and target are free again.
 pub async fn delete(tx: &mut Tx<'_>, connector: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE connectors SET deleted_at = ?1, name = name || '#deleted-' || id, \
-         operation = operation || '#deleted-' || id WHERE id = ?2 AND deleted_at IS NULL",
+        "UPDATE connectors SET deleted_at = $1, name = name || '#deleted-' || id, \
+         operation = operation || '#deleted-' || id WHERE id = $2 AND deleted_at IS NULL",
     )
     .bind(to_millis(at))
     .bind(connector)
@@ -145,7 +151,7 @@ pub async fn update_breaker(
     connector: i64,
     next: impl FnOnce(Breaker) -> Breaker,
 ) -> anyhow::Result<()> {
-    let stored: Option<String> = sqlx::query_scalar("SELECT breaker FROM connectors WHERE id = ?")
+    let stored: Option<String> = sqlx::query_scalar("SELECT breaker FROM connectors WHERE id = $1")
         .bind(connector)
         .fetch_optional(&mut **tx)
         .await
@@ -154,7 +160,7 @@ pub async fn update_breaker(
     let current: Breaker = serde_json::from_str(&stored).context("stored circuit breaker is unreadable")?;
     let updated = next(current);
     if updated != current {
-        sqlx::query("UPDATE connectors SET breaker = ? WHERE id = ?")
+        sqlx::query("UPDATE connectors SET breaker = $1 WHERE id = $2")
             .bind(serde_json::to_string(&updated).context("Failed to encode a circuit breaker")?)
             .bind(connector)
             .execute(&mut **tx)
@@ -166,13 +172,13 @@ pub async fn update_breaker(
 
 /// Moves a breaker from `from` to `to`; `false` when it was no longer `from`.
 pub async fn swap_breaker<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     connector: i64,
     from: &Breaker,
     to: &Breaker,
 ) -> anyhow::Result<bool> {
     let encode = |b: &Breaker| serde_json::to_string(b).context("Failed to encode a circuit breaker");
-    let done = sqlx::query("UPDATE connectors SET breaker = ? WHERE id = ? AND breaker = ?")
+    let done = sqlx::query("UPDATE connectors SET breaker = $1 WHERE id = $2 AND breaker = $3")
         .bind(encode(to)?)
         .bind(connector)
         .bind(encode(from)?)
@@ -194,8 +200,11 @@ pub async fn policies(pool: &Pool) -> anyhow::Result<Vec<RetryPolicySpec>> {
     rows.iter().map(|s| policy_of(s)).collect()
 }
 
-pub async fn policy<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyhow::Result<Option<RetryPolicySpec>> {
-    let spec: Option<String> = sqlx::query_scalar("SELECT spec FROM retry_policies WHERE name = ?")
+pub async fn policy<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    name: &str,
+) -> anyhow::Result<Option<RetryPolicySpec>> {
+    let spec: Option<String> = sqlx::query_scalar("SELECT spec FROM retry_policies WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -212,7 +221,7 @@ pub async fn save_policy(
     let name = spec.name.trim();
     let before = policy(&mut **tx, name).await?;
     sqlx::query(
-        "INSERT INTO retry_policies (name, spec, updated_at) VALUES (?, ?, ?) \
+        "INSERT INTO retry_policies (name, spec, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
     )
     .bind(name)
@@ -232,8 +241,11 @@ pub async fn queue_policies(pool: &Pool) -> anyhow::Result<Vec<(String, String)>
         .context("Failed to read queue retry policies")
 }
 
-pub async fn queue_policy<'e>(db: impl sqlx::SqliteExecutor<'e>, queue: &str) -> anyhow::Result<Option<String>> {
-    sqlx::query_scalar("SELECT policy FROM queue_retry_policies WHERE queue = ?")
+pub async fn queue_policy<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    queue: &str,
+) -> anyhow::Result<Option<String>> {
+    sqlx::query_scalar("SELECT policy FROM queue_retry_policies WHERE queue = $1")
         .bind(queue)
         .fetch_optional(db)
         .await
@@ -243,13 +255,13 @@ pub async fn queue_policy<'e>(db: impl sqlx::SqliteExecutor<'e>, queue: &str) ->
 pub async fn set_queue_policy(tx: &mut Tx<'_>, queue: &str, policy: Option<&str>) -> anyhow::Result<()> {
     match policy {
         Some(p) => sqlx::query(
-            "INSERT INTO queue_retry_policies (queue, policy) VALUES (?, ?) ON CONFLICT (queue) DO UPDATE SET policy = excluded.policy",
+            "INSERT INTO queue_retry_policies (queue, policy) VALUES ($1, $2) ON CONFLICT (queue) DO UPDATE SET policy = excluded.policy",
         )
         .bind(queue)
         .bind(p)
         .execute(&mut **tx)
         .await,
-        None => sqlx::query("DELETE FROM queue_retry_policies WHERE queue = ?").bind(queue).execute(&mut **tx).await,
+        None => sqlx::query("DELETE FROM queue_retry_policies WHERE queue = $1").bind(queue).execute(&mut **tx).await,
     }
     .context("Failed to attach a retry policy to a queue")?;
     Ok(())
@@ -266,7 +278,7 @@ pub async fn secrets(tx: &mut Tx<'_>) -> anyhow::Result<Vec<(i64, Sealed)>> {
 }
 
 pub async fn set_secret(tx: &mut Tx<'_>, connector: i64, secret: &Sealed) -> anyhow::Result<()> {
-    sqlx::query("UPDATE connectors SET secret = ? WHERE id = ?")
+    sqlx::query("UPDATE connectors SET secret = $1 WHERE id = $2")
         .bind(secret.as_stored())
         .bind(connector)
         .execute(&mut **tx)

@@ -45,7 +45,7 @@ struct Row {
 pub async fn insert(pool: &Pool, letter: &NewDeadLetter<'_>) -> anyhow::Result<()> {
     let body = &letter.body[..letter.body.len().min(BODY_KEPT)];
     sqlx::query(
-        "INSERT INTO dead_letters (at, source_id, subject, stream_seq, reason, body) VALUES (?, ?, ?, ?, ?, ?) \
+        "INSERT INTO dead_letters (at, source_id, subject, stream_seq, reason, body) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (subject, stream_seq) DO NOTHING",
     )
     .bind(to_millis(letter.at))
@@ -62,10 +62,11 @@ pub async fn insert(pool: &Pool, letter: &NewDeadLetter<'_>) -> anyhow::Result<(
 
 /// The newest `limit` messages set aside of one source, or of no source.
 pub async fn newest_of(pool: &Pool, source_id: Option<i64>, limit: i64) -> anyhow::Result<Vec<DeadLetter>> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT id, at, subject, stream_seq, reason, body FROM dead_letters \
-         WHERE source_id IS ? ORDER BY id DESC LIMIT ?",
-    )
+         WHERE source_id {} $1 ORDER BY id DESC LIMIT $2",
+        super::Backend::of(pool).is()
+    ))
     .bind(source_id)
     .bind(limit)
     .fetch_all(pool)

@@ -9,9 +9,9 @@ use crossdock::escalation::EscalationLevel;
 use crossdock::sla::ClockKind;
 use crossdock::{Severity, Status};
 
-use super::exceptions::{SET_SLA, SlaColumns, bind_sla};
-use super::{Pool, Tx, from_millis, to_millis};
-use sqlx::{QueryBuilder, Sqlite};
+use super::exceptions::{SlaColumns, bind_sla, set_sla};
+use super::{Backend, Pool, Tx, from_millis, to_millis};
+use crate::store::sql::Builder;
 
 const OPEN: &str = "status IN ('new', 'acknowledged', 'in_progress', 'waiting')";
 const COLUMNS: &str = "id, queue, assignee, severity, summary, status, created_at, sla_due_at, sla_risk_at, sla_frozen, sla_policy_version";
@@ -75,15 +75,16 @@ async fn past(
         _ => ("exceptions_escalate_breach", "sla_sort"),
     };
     let bit = level.bit();
+    let indexed = Backend::of(pool).indexed_by(index);
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM exceptions INDEXED BY {index} \
-         WHERE {OPEN} AND (escalated & {bit}) = 0 AND {key} <= ? AND ({key}, id) > (?, ?) \
-         ORDER BY {key}, id LIMIT ?"
+        "SELECT {COLUMNS} FROM exceptions {indexed} \
+         WHERE {OPEN} AND (escalated & {bit}) = 0 AND {key} <= $1 AND ({key}, id) > ($2, $3) \
+         ORDER BY {key}, id LIMIT $4"
     ))
     .bind(to_millis(now))
     .bind(place.0)
     .bind(place.1)
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .with_context(|| format!("Failed to read the exceptions {}", level.as_str()))
@@ -110,16 +111,17 @@ pub async fn unacknowledged(
     place: Place,
     limit: u32,
 ) -> anyhow::Result<Vec<CandidateRow>> {
+    let indexed = Backend::of(pool).indexed_by("exceptions_escalate_unacknowledged");
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM exceptions INDEXED BY exceptions_escalate_unacknowledged \
-         WHERE status = 'new' AND (escalated & 4) = 0 AND queue = ? AND created_at <= ? \
-         AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?"
+        "SELECT {COLUMNS} FROM exceptions {indexed} \
+         WHERE status = 'new' AND (escalated & 4) = 0 AND queue = $1 AND created_at <= $2 \
+         AND (created_at, id) > ($3, $4) ORDER BY created_at, id LIMIT $5"
     ))
     .bind(queue)
     .bind(to_millis(opened_by))
     .bind(place.0)
     .bind(place.1)
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .context("Failed to read the exceptions not acknowledged")
@@ -143,7 +145,7 @@ pub async fn fire(
     };
     let mut fired = HashSet::new();
     for chunk in rows.chunks(100) {
-        let mut q = QueryBuilder::<Sqlite>::new("WITH c (id, is_new) AS (");
+        let mut q = Builder::new("WITH c (id, is_new) AS (");
         q.push_values(chunk, |mut b, row| {
             b.push_bind(row.id).push_bind(row.is_new());
         });
@@ -165,7 +167,7 @@ pub async fn fire(
         if marked.is_empty() {
             continue;
         }
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO escalation_steps (exception_id, clock, level, fired_at) ");
+        let mut q = Builder::new("INSERT INTO escalation_steps (exception_id, clock, level, fired_at) ");
         q.push_values(marked, |mut b, row| {
             b.push_bind(row.id).push_bind(row.clock().as_str()).push_bind(level.as_str()).push_bind(to_millis(at));
         });
@@ -186,8 +188,9 @@ pub async fn set_severity(
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let statement = format!(
-        "UPDATE exceptions SET severity = ?, severity_order = ?, version = version + 1, updated_at = ?, {SET_SLA} \
-         WHERE id = ?"
+        "UPDATE exceptions SET severity = $1, severity_order = $2, version = version + 1, updated_at = $3, {} \
+         WHERE id = $14",
+        set_sla(4)
     );
     let query = sqlx::query(&statement)
         .bind(severity.as_str())
@@ -206,8 +209,8 @@ pub async fn claim_sweep(
     until: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE sweep_leases SET lease_token = ?, lease_until = ? \
-         WHERE name = ? AND (lease_until IS NULL OR lease_until < ? OR lease_token = ?)",
+        "UPDATE sweep_leases SET lease_token = $1, lease_until = $2 \
+         WHERE name = $3 AND (lease_until IS NULL OR lease_until < $4 OR lease_token = $5)",
     )
     .bind(token)
     .bind(to_millis(until))
@@ -223,7 +226,7 @@ pub async fn claim_sweep(
 /// Renews a sweep's lease in the transaction that writes its work; `false`
 /// when another instance took it over (the work must not be written).
 pub async fn hold_sweep(tx: &mut Tx<'_>, name: &str, token: &str, until: DateTime<Utc>) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE sweep_leases SET lease_until = ? WHERE name = ? AND lease_token = ?")
+    let done = sqlx::query("UPDATE sweep_leases SET lease_until = $1 WHERE name = $2 AND lease_token = $3")
         .bind(to_millis(until))
         .bind(name)
         .bind(token)
@@ -234,7 +237,7 @@ pub async fn hold_sweep(tx: &mut Tx<'_>, name: &str, token: &str, until: DateTim
 }
 
 pub async fn release_sweep(pool: &Pool, name: &str, token: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sweep_leases SET lease_token = NULL, lease_until = NULL WHERE name = ? AND lease_token = ?")
+    sqlx::query("UPDATE sweep_leases SET lease_token = NULL, lease_until = NULL WHERE name = $1 AND lease_token = $2")
         .bind(name)
         .bind(token)
         .execute(pool)

@@ -40,9 +40,9 @@ pub struct ReceivedEvent {
 pub async fn recent_exceptions(pool: &super::Pool, limit: u32) -> anyhow::Result<Vec<ReceivedEvent>> {
     use anyhow::Context;
     sqlx::query_as(
-        "SELECT type, source, event_id, body FROM events WHERE type LIKE 'exception.%' ORDER BY id DESC LIMIT ?",
+        "SELECT type, source, event_id, body FROM events WHERE type LIKE 'exception.%' ORDER BY id DESC LIMIT $1",
     )
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .context("Failed to read recent events")

@@ -32,13 +32,27 @@ pub struct Milestones {
     pub closed: Option<Option<(DateTime<Utc>, Option<i64>)>>,
 }
 
-/// The `SET` assignments of the SLA columns, in the order [`bind_sla`] binds them.
-pub(super) const SET_SLA: &str = "ack_due_at = ?, ack_risk_at = ?, ack_frozen = ?, resolve_due_at = ?, resolve_risk_at = ?, \
-     resolve_frozen = ?, sla_due_at = ?, sla_risk_at = ?, sla_frozen = ?, sla_sort = ?";
+/// The `SET` assignments of the SLA columns, in the order [`bind_sla`] binds
+/// them, their placeholders numbered from `first`.
+pub(super) fn set_sla(first: usize) -> String {
+    const COLUMNS: [&str; 10] = [
+        "ack_due_at",
+        "ack_risk_at",
+        "ack_frozen",
+        "resolve_due_at",
+        "resolve_risk_at",
+        "resolve_frozen",
+        "sla_due_at",
+        "sla_risk_at",
+        "sla_frozen",
+        "sla_sort",
+    ];
+    COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", first + i)).collect::<Vec<_>>().join(", ")
+}
 
-pub(super) type Update<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+pub(super) type Update<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds the SLA columns of [`SET_SLA`].
+/// Binds the SLA columns of [`set_sla`].
 pub(super) fn bind_sla<'q>(query: Update<'q>, sla: &SlaColumns) -> Update<'q> {
     let millis = |t: Option<DateTime<Utc>>| t.map(to_millis);
     let (ack, resolve) = (sla.ack.unwrap_or_default(), sla.resolve.unwrap_or_default());
@@ -221,7 +235,7 @@ pub async fn detail(pool: &Pool, id: ExceptionId) -> anyhow::Result<Option<Excep
     let row: Option<DetailRow> = sqlx::query_as(&format!(
         "SELECT {ITEM_COLUMNS}, e.payload, e.correlation_id, e.sla_policy_version, \
          e.ack_due_at, e.ack_risk_at, e.ack_frozen, e.resolve_due_at, e.resolve_risk_at, e.resolve_frozen, \
-         v.body AS event_body FROM exceptions e LEFT JOIN events v ON v.id = e.event_id WHERE e.id = ?"
+         v.body AS event_body FROM exceptions e LEFT JOIN events v ON v.id = e.event_id WHERE e.id = $1"
     ))
     .bind(id.get())
     .fetch_optional(pool)
@@ -256,7 +270,7 @@ struct StateRow {
 pub async fn state(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<Option<ExceptionState>> {
     let row: Option<StateRow> = sqlx::query_as(
         "SELECT id, queue, status, severity, assignee, version, sla_policy_version, ack_due_at, resolve_due_at \
-         FROM exceptions WHERE id = ?",
+         FROM exceptions WHERE id = $1",
     )
     .bind(id.get())
     .fetch_optional(&mut **tx)
@@ -289,12 +303,13 @@ pub async fn update(
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let statement = format!(
-        "UPDATE exceptions SET status = ?, assignee = ?, queue = ?, version = version + 1, updated_at = ?, {SET_SLA}, \
-         acknowledged_at = COALESCE(acknowledged_at, ?), ack_seconds = COALESCE(ack_seconds, ?), \
-         closed_at = CASE WHEN ? THEN ? ELSE closed_at END, \
-         resolve_seconds = CASE WHEN ? THEN ? ELSE resolve_seconds END, \
-         escalated = CASE WHEN ? THEN escalated & ~3 ELSE escalated END \
-         WHERE id = ? AND version = ?"
+        "UPDATE exceptions SET status = $1, assignee = $2, queue = $3, version = version + 1, updated_at = $4, {}, \
+         acknowledged_at = COALESCE(acknowledged_at, $15), ack_seconds = COALESCE(ack_seconds, $16), \
+         closed_at = CASE WHEN $17 THEN $18 ELSE closed_at END, \
+         resolve_seconds = CASE WHEN $19 THEN $20 ELSE resolve_seconds END, \
+         escalated = CASE WHEN $21 THEN escalated & ~3 ELSE escalated END \
+         WHERE id = $22 AND version = $23",
+        set_sla(5)
     );
     let query = sqlx::query(&statement)
         .bind(after.status.as_str())
@@ -328,7 +343,7 @@ pub async fn record_status(
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO exception_status_history (exception_id, at, status, actor) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO exception_status_history (exception_id, at, status, actor) VALUES ($1, $2, $3, $4)")
         .bind(id.get())
         .bind(to_millis(at))
         .bind(status.as_str())
@@ -342,7 +357,7 @@ pub async fn record_status(
 /// Every status an exception has been in, oldest first.
 pub async fn status_history(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<Vec<StatusChange>> {
     let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT at, status FROM exception_status_history WHERE exception_id = ? ORDER BY at, id")
+        sqlx::query_as("SELECT at, status FROM exception_status_history WHERE exception_id = $1 ORDER BY at, id")
             .bind(id.get())
             .fetch_all(&mut **tx)
             .await
@@ -357,7 +372,7 @@ pub async fn status_history(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<
 /// The events counted on an exception, newest first.
 pub async fn occurrences(pool: &Pool, id: ExceptionId) -> anyhow::Result<Vec<Occurrence>> {
     let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT received_at, source, event_id FROM events WHERE exception_id = ? ORDER BY id DESC LIMIT 100",
+        "SELECT received_at, source, event_id FROM events WHERE exception_id = $1 ORDER BY id DESC LIMIT 100",
     )
     .bind(id.get())
     .fetch_all(pool)
@@ -371,7 +386,7 @@ pub async fn occurrences(pool: &Pool, id: ExceptionId) -> anyhow::Result<Vec<Occ
 /// The active person of this name who may be given exceptions, if any.
 pub async fn candidate(tx: &mut Tx<'_>, username: &str) -> anyhow::Result<Option<Candidate>> {
     let row: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT id, username, role FROM users WHERE username = ? AND disabled_at IS NULL")
+        sqlx::query_as("SELECT id, username, role FROM users WHERE username = $1 AND disabled_at IS NULL")
             .bind(username)
             .fetch_optional(&mut **tx)
             .await
@@ -385,7 +400,7 @@ pub async fn candidate(tx: &mut Tx<'_>, username: &str) -> anyhow::Result<Option
     }))
 }
 
-pub async fn count<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<i64> {
+pub async fn count<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM exceptions").fetch_one(db).await.context("Failed to count exceptions")
 }
 
@@ -445,8 +460,9 @@ pub async fn move_to_queue(
     at: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let statement = format!(
-        "UPDATE exceptions SET queue = ?, version = version + 1, updated_at = ?, {SET_SLA} \
-         WHERE id = ? AND queue = ? AND status NOT IN ('resolved', 'dismissed')"
+        "UPDATE exceptions SET queue = $1, version = version + 1, updated_at = $2, {} \
+         WHERE id = $13 AND queue = $14 AND status NOT IN ('resolved', 'dismissed')",
+        set_sla(3)
     );
     let query = sqlx::query(&statement).bind(to).bind(to_millis(at));
     let done = bind_sla(query, sla)

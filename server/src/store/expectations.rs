@@ -41,8 +41,8 @@ pub async fn claim_sweep(
     until: DateTime<Utc>,
 ) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar(
-        "UPDATE lineage_sweep SET lease_token = ?, lease_until = ? \
-         WHERE id = 1 AND (lease_until IS NULL OR lease_until < ? OR lease_token = ?) RETURNING last_event",
+        "UPDATE lineage_sweep SET lease_token = $1, lease_until = $2 \
+         WHERE id = 1 AND (lease_until IS NULL OR lease_until < $3 OR lease_token = $4) RETURNING last_event",
     )
     .bind(token)
     .bind(to_millis(until))
@@ -55,7 +55,7 @@ pub async fn claim_sweep(
 
 /// Gives the lease back.
 pub async fn release_sweep(pool: &Pool, token: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE lineage_sweep SET lease_token = NULL, lease_until = NULL WHERE id = 1 AND lease_token = ?")
+    sqlx::query("UPDATE lineage_sweep SET lease_token = NULL, lease_until = NULL WHERE id = 1 AND lease_token = $1")
         .bind(token)
         .execute(pool)
         .await
@@ -65,7 +65,7 @@ pub async fn release_sweep(pool: &Pool, token: &str) -> anyhow::Result<()> {
 
 /// Moves the sweep's place on, if the lease is still ours.
 pub async fn advance(tx: &mut Tx<'_>, token: &str, last_event: i64) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE lineage_sweep SET last_event = ? WHERE id = 1 AND lease_token = ?")
+    let done = sqlx::query("UPDATE lineage_sweep SET last_event = $1 WHERE id = 1 AND lease_token = $2")
         .bind(last_event)
         .bind(token)
         .execute(&mut **tx)
@@ -82,9 +82,9 @@ pub async fn milestones_after(
     limit: u32,
 ) -> anyhow::Result<(Vec<NewMilestone>, Option<i64>)> {
     let last: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(id) FROM (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)")
+        sqlx::query_scalar("SELECT MAX(id) FROM (SELECT id FROM events WHERE id > $1 ORDER BY id LIMIT $2) page")
             .bind(after)
-            .bind(limit)
+            .bind(i64::from(limit))
             .fetch_one(&mut **tx)
             .await
             .context("Failed to read the event log")?;
@@ -92,7 +92,7 @@ pub async fn milestones_after(
     let rows: Vec<MilestoneRow> = sqlx::query_as(
         "SELECT e.id, e.type, e.time, e.transaction_id, t.name, t.site, e.body FROM events e \
          JOIN transactions t ON t.id = e.transaction_id \
-         WHERE e.id > ? AND e.id <= ? AND e.type NOT LIKE 'exception.%' ORDER BY e.id",
+         WHERE e.id > $1 AND e.id <= $2 AND e.type NOT LIKE 'exception.%' ORDER BY e.id",
     )
     .bind(after)
     .bind(last)
@@ -122,7 +122,7 @@ pub async fn milestone_time(
     transaction: i64,
     kind: MilestoneKind,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let at: Option<i64> = sqlx::query_scalar("SELECT MIN(time) FROM events WHERE transaction_id = ? AND type = ?")
+    let at: Option<i64> = sqlx::query_scalar("SELECT MIN(time) FROM events WHERE transaction_id = $1 AND type = $2")
         .bind(transaction)
         .bind(kind.as_str())
         .fetch_one(&mut **tx)
@@ -142,7 +142,7 @@ pub async fn expect(
     due_at: DateTime<Utc>,
 ) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar(
-        "INSERT INTO expectations (transaction_id, after, expect, since, due_at, state) VALUES (?, ?, ?, ?, ?, 'open') \
+        "INSERT INTO expectations (transaction_id, after, expect, since, due_at, state) VALUES ($1, $2, $3, $4, $5, 'open') \
          ON CONFLICT (transaction_id, expect) DO NOTHING RETURNING id",
     )
     .bind(transaction)
@@ -162,7 +162,7 @@ pub async fn open_for(
     kind: MilestoneKind,
 ) -> anyhow::Result<Option<(i64, DateTime<Utc>)>> {
     let row: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT id, due_at FROM expectations WHERE transaction_id = ? AND expect = ? AND met_at IS NULL",
+        "SELECT id, due_at FROM expectations WHERE transaction_id = $1 AND expect = $2 AND met_at IS NULL",
     )
     .bind(transaction)
     .bind(kind.as_str())
@@ -177,8 +177,8 @@ pub async fn open_for(
 /// its exception to be filed (if not yet) and settled.
 pub async fn arrived(tx: &mut Tx<'_>, id: i64, at: DateTime<Utc>, late: bool) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE expectations SET state = CASE WHEN ? THEN 'overdue' WHEN state = 'open' THEN 'met' ELSE state END, \
-         met_at = ? WHERE id = ?",
+        "UPDATE expectations SET state = CASE WHEN $1 THEN 'overdue' WHEN state = 'open' THEN 'met' ELSE state END, \
+         met_at = $2 WHERE id = $3",
     )
     .bind(late)
     .bind(to_millis(at))
@@ -193,7 +193,7 @@ pub async fn arrived(tx: &mut Tx<'_>, id: i64, at: DateTime<Utc>, late: bool) ->
 pub async fn by_id(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<Option<Overdue>> {
     sqlx::query_as(
         "SELECT x.id, x.transaction_id, t.name, t.site, x.after, x.expect, x.due_at FROM expectations x \
-         JOIN transactions t ON t.id = x.transaction_id WHERE x.id = ?",
+         JOIN transactions t ON t.id = x.transaction_id WHERE x.id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -217,18 +217,18 @@ pub struct Overdue {
 pub async fn overdue(tx: &mut Tx<'_>, now: DateTime<Utc>, limit: u32) -> anyhow::Result<Vec<Overdue>> {
     sqlx::query_as(
         "SELECT x.id, x.transaction_id, t.name, t.site, x.after, x.expect, x.due_at FROM expectations x \
-         JOIN transactions t ON t.id = x.transaction_id WHERE x.state = 'open' AND x.due_at <= ? \
-         ORDER BY x.due_at LIMIT ?",
+         JOIN transactions t ON t.id = x.transaction_id WHERE x.state = 'open' AND x.due_at <= $1 \
+         ORDER BY x.due_at LIMIT $2",
     )
     .bind(to_millis(now))
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(&mut **tx)
     .await
     .context("Failed to read overdue expectations")
 }
 
 pub async fn mark_overdue(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE expectations SET state = 'overdue' WHERE id = ? AND state = 'open'")
+    sqlx::query("UPDATE expectations SET state = 'overdue' WHERE id = $1 AND state = 'open'")
         .bind(id)
         .execute(&mut **tx)
         .await
@@ -238,7 +238,7 @@ pub async fn mark_overdue(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<()> {
 
 /// Keeps a finding to file: a whole event of Crossdock's own.
 pub async fn find(tx: &mut Tx<'_>, event: &serde_json::Value, expectation: Option<i64>) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO lineage_findings (event, expectation_id) VALUES (?, ?)")
+    sqlx::query("INSERT INTO lineage_findings (event, expectation_id) VALUES ($1, $2)")
         .bind(event.to_string())
         .bind(expectation)
         .execute(&mut **tx)
@@ -249,8 +249,8 @@ pub async fn find(tx: &mut Tx<'_>, event: &serde_json::Value, expectation: Optio
 
 /// Findings not yet filed, oldest first.
 pub async fn unfiled(pool: &Pool, limit: u32) -> anyhow::Result<Vec<(i64, String, Option<i64>)>> {
-    sqlx::query_as("SELECT id, event, expectation_id FROM lineage_findings WHERE filed_at IS NULL ORDER BY id LIMIT ?")
-        .bind(limit)
+    sqlx::query_as("SELECT id, event, expectation_id FROM lineage_findings WHERE filed_at IS NULL ORDER BY id LIMIT $1")
+        .bind(i64::from(limit))
         .fetch_all(pool)
         .await
         .context("Failed to read findings")
@@ -265,14 +265,14 @@ pub async fn filed(
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let mut tx = super::begin(pool).await.context("Failed to begin a transaction")?;
-    sqlx::query("UPDATE lineage_findings SET filed_at = ? WHERE id = ?")
+    sqlx::query("UPDATE lineage_findings SET filed_at = $1 WHERE id = $2")
         .bind(to_millis(at))
         .bind(finding)
         .execute(&mut *tx)
         .await
         .context("Failed to mark a finding filed")?;
     if let (Some(x), Some(e)) = (expectation, exception) {
-        sqlx::query("UPDATE expectations SET exception_id = COALESCE(exception_id, ?) WHERE id = ?")
+        sqlx::query("UPDATE expectations SET exception_id = COALESCE(exception_id, $1) WHERE id = $2")
             .bind(e.get())
             .bind(x)
             .execute(&mut *tx)
@@ -287,9 +287,9 @@ pub async fn filed(
 pub async fn to_settle(pool: &Pool, limit: u32) -> anyhow::Result<Vec<(i64, ExceptionId, String)>> {
     let rows: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT id, exception_id, expect FROM expectations \
-         WHERE met_at IS NOT NULL AND settled = 0 AND state = 'overdue' AND exception_id IS NOT NULL LIMIT ?",
+         WHERE met_at IS NOT NULL AND settled = 0 AND state = 'overdue' AND exception_id IS NOT NULL LIMIT $1",
     )
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .context("Failed to read expectations to settle")?;
@@ -297,7 +297,7 @@ pub async fn to_settle(pool: &Pool, limit: u32) -> anyhow::Result<Vec<(i64, Exce
 }
 
 pub async fn settle(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE expectations SET settled = 1 WHERE id = ?")
+    sqlx::query("UPDATE expectations SET settled = 1 WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await
@@ -308,7 +308,7 @@ pub async fn settle(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<()> {
 /// The stages of a transaction whose milestone is overdue now.
 pub async fn overdue_of(pool: &Pool, transaction: i64) -> anyhow::Result<Vec<MilestoneKind>> {
     let kinds: Vec<String> = sqlx::query_scalar(
-        "SELECT expect FROM expectations WHERE transaction_id = ? AND state = 'overdue' AND met_at IS NULL",
+        "SELECT expect FROM expectations WHERE transaction_id = $1 AND state = 'overdue' AND met_at IS NULL",
     )
     .bind(transaction)
     .fetch_all(pool)
@@ -325,7 +325,7 @@ pub async fn earlier_dispatch(
 ) -> anyhow::Result<Option<(String, String)>> {
     sqlx::query_as(
         "SELECT e.event_id, e.body FROM event_refs r JOIN events e ON e.id = r.event_id \
-         WHERE r.kind = 'shipment' AND r.value = ? AND e.type = 'shipment.dispatched' AND e.id < ? \
+         WHERE r.kind = 'shipment' AND r.value = $1 AND e.type = 'shipment.dispatched' AND e.id < $2 \
          ORDER BY e.id LIMIT 1",
     )
     .bind(shipment)
@@ -342,7 +342,7 @@ pub async fn shipped_by_item(
     before: i64,
 ) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
     let bodies: Vec<String> =
-        sqlx::query_scalar("SELECT body FROM events WHERE transaction_id = ? AND type = 'asn.received' AND id < ?")
+        sqlx::query_scalar("SELECT body FROM events WHERE transaction_id = $1 AND type = 'asn.received' AND id < $2")
             .bind(transaction)
             .bind(before)
             .fetch_all(&mut **tx)
@@ -366,7 +366,7 @@ pub async fn shipped_by_item(
 pub async fn exception_of_finding(pool: &Pool, event_id: &str) -> anyhow::Result<Option<ExceptionId>> {
     // The event's own row names the exception it opened or recurred on.
     let id: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT exception_id FROM events WHERE source = 'crossdock/lineage' AND event_id = ?")
+        sqlx::query_scalar("SELECT exception_id FROM events WHERE source = 'crossdock/lineage' AND event_id = $1")
             .bind(event_id)
             .fetch_optional(pool)
             .await
@@ -376,7 +376,7 @@ pub async fn exception_of_finding(pool: &Pool, event_id: &str) -> anyhow::Result
 
 /// Whether a finding was kept for an expectation already.
 pub async fn filed_for(tx: &mut Tx<'_>, expectation: i64) -> anyhow::Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM lineage_findings WHERE expectation_id = ? LIMIT 1")
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM lineage_findings WHERE expectation_id = $1 LIMIT 1")
         .bind(expectation)
         .fetch_optional(&mut **tx)
         .await

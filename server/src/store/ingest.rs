@@ -4,10 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::ExceptionId;
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::events::EventRecord;
 use super::exceptions::NewException;
@@ -66,7 +66,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
     // nothing logs one in between.
     let mut stored: HashSet<(String, String)> = HashSet::new();
     for chunk in items.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("WITH v (source, event_id) AS (");
+        let mut q = Builder::new("WITH v (source, event_id) AS (");
         q.push_values(chunk, |mut b, item| {
             b.push_bind(&item.event.source).push_bind(&item.event.event_id);
         });
@@ -109,7 +109,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
     let mut logged: HashMap<(&str, &str), i64> = HashMap::new();
     let mut transaction_of: HashMap<i64, i64> = HashMap::new();
     for (n, chunk) in fresh.chunks(CHUNK).enumerate() {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Builder::new(
             "INSERT INTO events (source_id, source, event_id, type, time, received_at, subject, correlation_id, site, body, \
              transaction_id) ",
         );
@@ -158,7 +158,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
         }
     }
     for chunk in refs.chunks(CHUNK * 3) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO event_refs (event_id, kind, value) ");
+        let mut q = Builder::new("INSERT INTO event_refs (event_id, kind, value) ");
         q.push_values(chunk, |mut b, (id, kind, value)| {
             b.push_bind(*id).push_bind(*kind).push_bind(*value);
         });
@@ -176,7 +176,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
     let fingerprints: Vec<&str> =
         filing.iter().map(|(_, _, e)| e.fingerprint.as_str()).collect::<HashSet<_>>().into_iter().collect();
     for chunk in fingerprints.chunks(CHUNK * 3) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Builder::new(
             "SELECT fingerprint, id FROM exceptions WHERE status NOT IN ('resolved', 'dismissed') AND fingerprint IN (",
         );
         let mut list = q.separated(", ");
@@ -198,7 +198,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
         }
     }
     for chunk in opening.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Builder::new(
             "INSERT INTO exceptions (kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
              fingerprint, occurrences, last_seen_at, event_id, source, correlation_id, assignee, sla_policy_version, \
              ack_due_at, ack_risk_at, ack_frozen, resolve_due_at, resolve_risk_at, resolve_frozen, \
@@ -265,15 +265,16 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
         exception_of.insert(*i, (ExceptionId::new(id), opened));
     }
     let repeats: Vec<(i64, (i64, i64))> = repeats.into_iter().collect();
+    let max = super::Backend::of_tx(tx).pick("MAX", "GREATEST");
     for chunk in repeats.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("WITH r (id, n, seen) AS (");
+        let mut q = Builder::new("WITH r (id, n, seen) AS (");
         q.push_values(chunk, |mut b, (id, (n, seen))| {
             b.push_bind(*id).push_bind(*n).push_bind(*seen);
         });
-        q.push(
+        q.push(format!(
             ") UPDATE exceptions SET occurrences = occurrences + r.n, \
-             last_seen_at = MAX(COALESCE(last_seen_at, 0), r.seen) FROM r WHERE exceptions.id = r.id",
-        );
+             last_seen_at = {max}(COALESCE(last_seen_at, 0), r.seen) FROM r WHERE exceptions.id = r.id"
+        ));
         q.build().execute(&mut **tx).await.context("Failed to count occurrences")?;
     }
 
@@ -281,8 +282,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
     let new_ids: Vec<(i64, &IngestItem, &NewException)> =
         opening.iter().filter_map(|(i, e)| Some((*open.get(&e.fingerprint)?, items[*i], e))).collect();
     for chunk in new_ids.chunks(CHUNK) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("INSERT INTO exception_status_history (exception_id, at, status, actor) ");
+        let mut q = Builder::new("INSERT INTO exception_status_history (exception_id, at, status, actor) ");
         q.push_values(chunk, |mut b, (id, item, e)| {
             b.push_bind(*id).push_bind(to_millis(e.opened_at)).push_bind("new").push_bind(item.actor.to_string());
         });
@@ -291,7 +291,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
         let keys: Vec<(i64, &str, &str)> =
             chunk.iter().flat_map(|(id, _, e)| e.refs.iter().map(move |(k, v)| (*id, k.as_str(), v))).collect();
         for keys in keys.chunks(CHUNK * 3) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO exception_refs (exception_id, kind, value) ");
+            let mut q = Builder::new("INSERT INTO exception_refs (exception_id, kind, value) ");
             q.push_values(keys, |mut b, (id, kind, value)| {
                 b.push_bind(*id).push_bind(*kind).push_bind(*value);
             });
@@ -303,7 +303,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
     let links: Vec<(i64, i64)> =
         filing.iter().filter_map(|(i, event_id, _)| Some((*event_id, exception_of.get(i)?.0.get()))).collect();
     for chunk in links.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("WITH l (event, exception) AS (");
+        let mut q = Builder::new("WITH l (event, exception) AS (");
         q.push_values(chunk, |mut b, (event, exception)| {
             b.push_bind(*event).push_bind(*exception);
         });

@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use crossdock::kpi::{
     BUCKETS, Contribution, DailyRow, Kpi, OrderState, PoLineState, ShipmentState, Signal, Totals, allocation,
 };
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::{Pool, Tx, to_millis};
 
@@ -97,20 +97,20 @@ fn add(deltas: &mut Deltas, contributions: &[Contribution], sign: i64) {
 async fn load(tx: &mut Tx<'_>, key: &Key) -> anyhow::Result<Option<(State, Tz, Option<i64>)>> {
     let row: Option<(String, String, Option<i64>)> = match key {
         Key::PoLine(po, line) => {
-            sqlx::query_as("SELECT state, tz, transaction_id FROM kpi_po_lines WHERE po = ? AND line = ?")
+            sqlx::query_as("SELECT state, tz, transaction_id FROM kpi_po_lines WHERE po = $1 AND line = $2")
                 .bind(po)
-                .bind(line)
+                .bind(i64::from(*line))
                 .fetch_optional(&mut **tx)
                 .await
         }
         Key::Order(order) => {
-            sqlx::query_as("SELECT state, tz, transaction_id FROM kpi_orders WHERE order_key = ?")
+            sqlx::query_as("SELECT state, tz, transaction_id FROM kpi_orders WHERE order_key = $1")
                 .bind(order)
                 .fetch_optional(&mut **tx)
                 .await
         }
         Key::Shipment(shipment) => {
-            sqlx::query_as("SELECT state, tz, transaction_id FROM kpi_shipments WHERE shipment = ?")
+            sqlx::query_as("SELECT state, tz, transaction_id FROM kpi_shipments WHERE shipment = $1")
                 .bind(shipment)
                 .fetch_optional(&mut **tx)
                 .await
@@ -134,22 +134,24 @@ async fn save(tx: &mut Tx<'_>, key: &Key, held: &Held) -> anyhow::Result<()> {
     let zone = held.zone.name();
     let q = match key {
         Key::PoLine(po, line) => sqlx::query(
-            "INSERT INTO kpi_po_lines (po, line, state, tz, site, counted_at, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO kpi_po_lines (po, line, state, tz, site, counted_at, transaction_id) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (po, line) DO UPDATE SET state = excluded.state, tz = excluded.tz, site = excluded.site, \
-             counted_at = excluded.counted_at, transaction_id = COALESCE(transaction_id, excluded.transaction_id)",
+             counted_at = excluded.counted_at, \
+             transaction_id = COALESCE(kpi_po_lines.transaction_id, excluded.transaction_id)",
         )
         .bind(po)
-        .bind(line),
+        .bind(i64::from(*line)),
         Key::Order(order) => sqlx::query(
-            "INSERT INTO kpi_orders (order_key, state, tz, site, counted_at, transaction_id) VALUES (?, ?, ?, ?, ?, ?) \
+            "INSERT INTO kpi_orders (order_key, state, tz, site, counted_at, transaction_id) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (order_key) DO UPDATE SET state = excluded.state, tz = excluded.tz, site = excluded.site, \
-             counted_at = excluded.counted_at, transaction_id = COALESCE(transaction_id, excluded.transaction_id)",
+             counted_at = excluded.counted_at, transaction_id = COALESCE(kpi_orders.transaction_id, excluded.transaction_id)",
         )
         .bind(order),
         Key::Shipment(shipment) => sqlx::query(
-            "INSERT INTO kpi_shipments (shipment, state, tz, site, counted_at, transaction_id) VALUES (?, ?, ?, ?, ?, ?) \
+            "INSERT INTO kpi_shipments (shipment, state, tz, site, counted_at, transaction_id) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (shipment) DO UPDATE SET state = excluded.state, tz = excluded.tz, site = excluded.site, \
-             counted_at = excluded.counted_at, transaction_id = COALESCE(transaction_id, excluded.transaction_id)",
+             counted_at = excluded.counted_at, \
+             transaction_id = COALESCE(kpi_shipments.transaction_id, excluded.transaction_id)",
         )
         .bind(shipment),
     };
@@ -247,7 +249,7 @@ async fn apply(tx: &mut Tx<'_>, deltas: Deltas) -> anyhow::Result<()> {
     let suppliers: std::collections::BTreeSet<&str> =
         rows.iter().map(|((supplier, ..), _)| supplier.as_str()).filter(|s| !s.is_empty()).collect();
     for chunk in suppliers.into_iter().collect::<Vec<_>>().chunks(100) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO kpi_suppliers (supplier) ");
+        let mut q = Builder::new("INSERT INTO kpi_suppliers (supplier) ");
         q.push_values(chunk, |mut b, s| {
             b.push_bind(*s);
         });
@@ -255,8 +257,8 @@ async fn apply(tx: &mut Tx<'_>, deltas: Deltas) -> anyhow::Result<()> {
         q.build().execute(&mut **tx).await.context("Failed to record the suppliers measured")?;
     }
     for chunk in rows.chunks(50) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO kpi_daily (supplier, day, kpi, site, n, num, den, hits, b0, b1, b2, b3, b4, b5, b6) ",
+        let mut q = Builder::new(
+            "INSERT INTO kpi_daily AS d (supplier, day, kpi, site, n, num, den, hits, b0, b1, b2, b3, b4, b5, b6) ",
         );
         q.push_values(chunk, |mut b, ((supplier, day, kpi, site), t)| {
             b.push_bind(supplier)
@@ -272,10 +274,10 @@ async fn apply(tx: &mut Tx<'_>, deltas: Deltas) -> anyhow::Result<()> {
             }
         });
         q.push(
-            " ON CONFLICT (supplier, day, kpi, site) DO UPDATE SET n = n + excluded.n, num = num + excluded.num, \
-             den = den + excluded.den, hits = hits + excluded.hits, b0 = b0 + excluded.b0, b1 = b1 + excluded.b1, \
-             b2 = b2 + excluded.b2, b3 = b3 + excluded.b3, b4 = b4 + excluded.b4, b5 = b5 + excluded.b5, \
-             b6 = b6 + excluded.b6",
+            " ON CONFLICT (supplier, day, kpi, site) DO UPDATE SET n = d.n + excluded.n, num = d.num + excluded.num, \
+             den = d.den + excluded.den, hits = d.hits + excluded.hits, b0 = d.b0 + excluded.b0, \
+             b1 = d.b1 + excluded.b1, b2 = d.b2 + excluded.b2, b3 = d.b3 + excluded.b3, b4 = d.b4 + excluded.b4, \
+             b5 = d.b5 + excluded.b5, b6 = d.b6 + excluded.b6",
         );
         q.build().execute(&mut **tx).await.context("Failed to update the KPI totals")?;
     }
@@ -311,7 +313,7 @@ pub async fn daily(
 ) -> anyhow::Result<Vec<DailyRow>> {
     let rows: Vec<TotalsRow> = sqlx::query_as(
         "SELECT kpi, site, day, n, num, den, hits, b0, b1, b2, b3, b4, b5, b6 FROM kpi_daily \
-         WHERE supplier = ?1 AND day BETWEEN ?2 AND ?3 AND (?4 IS NULL OR site = ?4) AND n <> 0",
+         WHERE supplier = $1 AND day BETWEEN $2 AND $3 AND ($4 IS NULL OR site = $4) AND n <> 0",
     )
     .bind(supplier)
     .bind(from.to_string())
@@ -362,25 +364,25 @@ pub async fn transactions_behind(
         Kpi::AllocationFailures => {
             return sqlx::query_scalar(
                 "SELECT DISTINCT transaction_id FROM events WHERE type IN ('order.allocated', 'exception.allocation_failed') \
-                 AND site = ? AND time >= ? AND time < ? AND transaction_id IS NOT NULL ORDER BY transaction_id DESC LIMIT ?",
+                 AND site = $1 AND time >= $2 AND time < $3 AND transaction_id IS NOT NULL ORDER BY transaction_id DESC LIMIT $4",
             )
             .bind(site)
             .bind(to_millis(from))
             .bind(to_millis(to))
-            .bind(limit)
+            .bind(i64::from(limit))
             .fetch_all(pool)
             .await
             .context("Failed to read the transactions behind a KPI");
         }
     };
     sqlx::query_scalar(&format!(
-        "SELECT DISTINCT transaction_id FROM {table} WHERE site = ? AND counted_at >= ? AND counted_at < ? \
-         AND transaction_id IS NOT NULL ORDER BY transaction_id DESC LIMIT ?"
+        "SELECT DISTINCT transaction_id FROM {table} WHERE site = $1 AND counted_at >= $2 AND counted_at < $3 \
+         AND transaction_id IS NOT NULL ORDER BY transaction_id DESC LIMIT $4"
     ))
     .bind(site)
     .bind(to_millis(from))
     .bind(to_millis(to))
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .context("Failed to read the transactions behind a KPI")
@@ -398,7 +400,7 @@ pub async fn backfill(pool: &Pool) -> anyhow::Result<(i64, i64)> {
 
 /// Saves how far the backfill has counted, in the transaction of that slice.
 pub async fn counted_through(tx: &mut Tx<'_>, event: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE kpi_backfill SET counted_through = ?")
+    sqlx::query("UPDATE kpi_backfill SET counted_through = $1")
         .bind(event)
         .execute(&mut **tx)
         .await
@@ -423,9 +425,9 @@ pub async fn events_to_count(
     limit: i64,
 ) -> anyhow::Result<Vec<(i64, String, Option<i64>)>> {
     sqlx::query_as(
-        "SELECT id, body, transaction_id FROM events WHERE id > ? AND id <= ? AND type IN ('po.created', \
+        "SELECT id, body, transaction_id FROM events WHERE id > $1 AND id <= $2 AND type IN ('po.created', \
          'po.acknowledged', 'receipt.posted', 'order.released', 'order.allocated', 'exception.allocation_failed', \
-         'shipment.dispatched', 'delivery.confirmed') ORDER BY id LIMIT ?",
+         'shipment.dispatched', 'delivery.confirmed') ORDER BY id LIMIT $3",
     )
     .bind(after)
     .bind(up_to)

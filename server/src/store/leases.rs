@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crossdock::replay::AttemptOutcome;
 
-use super::{Pool, Tx, to_millis};
+use super::{Backend, Pool, Tx, to_millis};
 
 /// A claim on one row, held until `until` by whoever knows `token`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,13 +47,13 @@ impl Work {
         }
     }
 
-    /// Which rows are due at `?1`.
+    /// Which rows are due at `$1`.
     const fn due(self) -> &'static str {
         match self {
             Work::Replays | Work::Deliveries => {
-                "(state = 'pending' AND next_attempt_at <= ?1) OR (state = 'running' AND lease_until < ?1)"
+                "(state = 'pending' AND next_attempt_at <= $1) OR (state = 'running' AND lease_until < $1)"
             }
-            Work::BulkActions => "finished_at IS NULL AND (lease_until IS NULL OR lease_until < ?1)",
+            Work::BulkActions => "finished_at IS NULL AND (lease_until IS NULL OR lease_until < $1)",
         }
     }
 
@@ -95,11 +95,15 @@ pub async fn claim(pool: &Pool, work: Work, now: DateTime<Utc>, lease: &Lease) -
     if any.is_none() {
         return Ok(None);
     }
+    // On PostgreSQL claims run side by side (on SQLite they take turns):
+    // a row another claim holds is passed over, and one it took meanwhile
+    // is no longer due when rechecked under the lock.
     let statement = format!(
-        "UPDATE {table} SET {claimed}lease_token = ?2, lease_until = ?3 \
-         WHERE id = (SELECT id FROM {table} WHERE {due} ORDER BY {order} LIMIT 1) RETURNING id",
+        "UPDATE {table} SET {claimed}lease_token = $2, lease_until = $3 \
+         WHERE id = (SELECT id FROM {table} WHERE {due} ORDER BY {order} LIMIT 1{skip_locked}) RETURNING id",
         claimed = work.claimed(),
         order = work.order(),
+        skip_locked = Backend::of(pool).pick("", " FOR UPDATE SKIP LOCKED"),
     );
     sqlx::query_scalar(&statement)
         .bind(to_millis(now))
@@ -115,7 +119,7 @@ pub async fn claim(pool: &Pool, work: Work, now: DateTime<Utc>, lease: &Lease) -
 pub async fn release(pool: &Pool, work: Work, id: i64, lease: &Lease) -> anyhow::Result<bool> {
     let table = work.table();
     let done = sqlx::query(&format!(
-        "UPDATE {table} SET lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?"
+        "UPDATE {table} SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2"
     ))
     .bind(id)
     .bind(&lease.token)
@@ -128,7 +132,7 @@ pub async fn release(pool: &Pool, work: Work, id: i64, lease: &Lease) -> anyhow:
 /// Extends a lease that is still held until `until`; `false` when it was lost.
 pub async fn renew(pool: &Pool, work: Work, id: i64, lease: &mut Lease, until: DateTime<Utc>) -> anyhow::Result<bool> {
     let table = work.table();
-    let done = sqlx::query(&format!("UPDATE {table} SET lease_until = ? WHERE id = ? AND lease_token = ?"))
+    let done = sqlx::query(&format!("UPDATE {table} SET lease_until = $1 WHERE id = $2 AND lease_token = $3"))
         .bind(to_millis(until))
         .bind(id)
         .bind(&lease.token)
@@ -162,7 +166,7 @@ pub async fn record_attempt(
 ) -> anyhow::Result<bool> {
     let (table, (attempts, owner)) = (work.table(), work.attempts());
     let held = sqlx::query(&format!(
-        "UPDATE {table} SET attempts = ? WHERE id = ? AND state = 'running' AND lease_token = ? AND attempts = ?"
+        "UPDATE {table} SET attempts = $1 WHERE id = $2 AND state = 'running' AND lease_token = $3 AND attempts = $4"
     ))
     .bind(a.number)
     .bind(id)
@@ -176,7 +180,7 @@ pub async fn record_attempt(
     }
     sqlx::query(&format!(
         "INSERT INTO {attempts} ({owner}, attempt, started_at, latency_ms, outcome, http_status, response_head) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
     ))
     .bind(id)
     .bind(a.number)
@@ -203,8 +207,8 @@ pub async fn reschedule(
 ) -> anyhow::Result<bool> {
     let table = work.table();
     let done = sqlx::query(&format!(
-        "UPDATE {table} SET state = 'pending', next_attempt_at = ?, lease_token = NULL, lease_until = NULL, \
-         last_error = COALESCE(?, last_error) WHERE id = ? AND lease_token = ? AND state = 'running'"
+        "UPDATE {table} SET state = 'pending', next_attempt_at = $1, lease_token = NULL, lease_until = NULL, \
+         last_error = COALESCE($2, last_error) WHERE id = $3 AND lease_token = $4 AND state = 'running'"
     ))
     .bind(to_millis(next))
     .bind(error)
@@ -229,8 +233,8 @@ pub async fn finish(
 ) -> anyhow::Result<bool> {
     let table = work.table();
     let done = sqlx::query(&format!(
-        "UPDATE {table} SET state = ?, finished_at = ?, lease_token = NULL, lease_until = NULL, last_error = ? \
-         WHERE id = ? AND lease_token = ? AND state = 'running'"
+        "UPDATE {table} SET state = $1, finished_at = $2, lease_token = NULL, lease_until = NULL, last_error = $3 \
+         WHERE id = $4 AND lease_token = $5 AND state = 'running'"
     ))
     .bind(state)
     .bind(to_millis(at))

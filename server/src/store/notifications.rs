@@ -1,9 +1,9 @@
 //! Notifications in the console: what each person was told, read or not.
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::escalation::EscalationLevel;
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::{Pool, Tx, to_millis};
 
@@ -18,8 +18,7 @@ pub struct NewNotification {
 
 pub async fn insert(tx: &mut Tx<'_>, notes: &[NewNotification], at: DateTime<Utc>) -> anyhow::Result<()> {
     for chunk in notes.chunks(100) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("INSERT INTO notifications (user_id, exception_id, kind, title, created_at) ");
+        let mut q = Builder::new("INSERT INTO notifications (user_id, exception_id, kind, title, created_at) ");
         q.push_values(chunk, |mut b, n| {
             b.push_bind(n.user_id)
                 .push_bind(n.exception_id)
@@ -47,17 +46,17 @@ pub struct NotificationRow {
 pub async fn recent(pool: &Pool, user_id: i64, limit: u32) -> anyhow::Result<Vec<NotificationRow>> {
     sqlx::query_as(
         "SELECT id, exception_id, kind, title, created_at, read_at FROM notifications \
-         WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+         WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(user_id)
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .context("Failed to read notifications")
 }
 
 pub async fn unread(pool: &Pool, user_id: i64) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL")
+    sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
         .bind(user_id)
         .fetch_one(pool)
         .await
@@ -67,7 +66,7 @@ pub async fn unread(pool: &Pool, user_id: i64) -> anyhow::Result<i64> {
 /// Marks one of a person's notifications read, or all of them; how many were unread.
 pub async fn mark_read(pool: &Pool, user_id: i64, id: Option<i64>, at: DateTime<Utc>) -> anyhow::Result<u64> {
     let done = sqlx::query(
-        "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND (? IS NULL OR id = ?)",
+        "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL AND ($3 IS NULL OR id = $4)",
     )
     .bind(to_millis(at))
     .bind(user_id)

@@ -1,15 +1,15 @@
 //! Queue views: filtered, sorted, keyset-paginated pages of exceptions, and
 //! the counts beside them.
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::RefKind;
 use crossdock::sla::SlaState;
 use crossdock::triage::{AssigneeFilter, Cursor, QueueFilter, QueuePage, SortOrder};
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::exceptions::{ITEM_COLUMNS, ItemRow};
-use super::{Pool, to_millis};
+use super::{Backend, Pool, to_millis};
 
 const OPEN: &str = "('new', 'acknowledged', 'in_progress', 'waiting')";
 
@@ -33,10 +33,10 @@ pub(super) fn escape_like(text: &str) -> String {
 }
 
 fn push_in<'a, T: 'a>(
-    q: &mut QueryBuilder<'a, Sqlite>,
+    q: &mut Builder<'a>,
     column: &str,
     values: impl IntoIterator<Item = T>,
-    bind: impl Fn(&mut QueryBuilder<'a, Sqlite>, T),
+    bind: impl Fn(&mut Builder<'a>, T),
 ) {
     q.push(format!(" AND {column} IN ("));
     let mut first = true;
@@ -65,7 +65,7 @@ pub enum TextMatch {
 /// matched through its index; anything else against the summaries.
 async fn text_match(pool: &Pool, filter: &QueueFilter) -> anyhow::Result<Option<TextMatch>> {
     let Some(text) = filter.text.clone() else { return Ok(None) };
-    let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM exception_refs WHERE value = ? LIMIT 1")
+    let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM exception_refs WHERE value = $1 LIMIT 1")
         .bind(&text)
         .fetch_optional(pool)
         .await
@@ -75,11 +75,12 @@ async fn text_match(pool: &Pool, filter: &QueueFilter) -> anyhow::Result<Option<
 
 /// The WHERE clause of a view (without keyset), after `WHERE 1 = 1`.
 fn push_filter<'a>(
-    q: &mut QueryBuilder<'a, Sqlite>,
+    q: &mut Builder<'a>,
     reach: &Reach<'a>,
     filter: &'a QueueFilter,
     text: &'a Option<TextMatch>,
     now: i64,
+    backend: Backend,
 ) {
     if let Some(queues) = reach.queues {
         push_in(q, "e.queue", queues.iter(), |q, v| {
@@ -139,7 +140,7 @@ fn push_filter<'a>(
         }
     }
     if !filter.sla.is_empty() {
-        q.push(" AND (0");
+        q.push(" AND (1 = 0");
         for state in &filter.sla {
             q.push(" OR ");
             match state {
@@ -166,7 +167,8 @@ fn push_filter<'a>(
         }
         // Words of the summary.
         Some(TextMatch::Words(words)) => {
-            q.push(" AND e.summary LIKE ");
+            // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE does.
+            q.push(format!(" AND e.summary {} ", backend.pick("LIKE", "ILIKE")));
             q.push_bind(format!("%{}%", escape_like(words)));
             q.push(" ESCAPE '\\'");
         }
@@ -195,8 +197,8 @@ pub async fn page(
     let now = to_millis(now);
     let sort = filter.sort();
     let text = text_match(pool, filter).await?;
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {ITEM_COLUMNS} FROM exceptions e WHERE 1 = 1"));
-    push_filter(&mut q, reach, filter, &text, now);
+    let mut q = Builder::new(format!("SELECT {ITEM_COLUMNS} FROM exceptions e WHERE 1 = 1"));
+    push_filter(&mut q, reach, filter, &text, now, Backend::of(pool));
     if let Some(c) = after {
         match sort {
             SortOrder::SlaDue => {
@@ -233,8 +235,8 @@ pub async fn page(
 /// How many exceptions a view holds in all (for a bulk action's preview).
 pub async fn count(pool: &Pool, reach: &Reach<'_>, filter: &QueueFilter, now: DateTime<Utc>) -> anyhow::Result<i64> {
     let text = text_match(pool, filter).await?;
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, reach, filter, &text, to_millis(now));
+    let mut q = Builder::new("SELECT COUNT(*) FROM exceptions e WHERE 1 = 1");
+    push_filter(&mut q, reach, filter, &text, to_millis(now), Backend::of(pool));
     q.build_query_scalar().fetch_one(pool).await.context("Failed to count a view")
 }
 
@@ -247,8 +249,8 @@ pub async fn ids(
     max: u32,
 ) -> anyhow::Result<Vec<i64>> {
     let text = text_match(pool, filter).await?;
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT e.id FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, reach, filter, &text, to_millis(now));
+    let mut q = Builder::new("SELECT e.id FROM exceptions e WHERE 1 = 1");
+    push_filter(&mut q, reach, filter, &text, to_millis(now), Backend::of(pool));
     q.push(" ORDER BY e.id LIMIT ").push_bind(i64::from(max));
     q.build_query_scalar().fetch_all(pool).await.context("Failed to list a view")
 }

@@ -8,7 +8,7 @@ use crossdock::{ExceptionId, ExceptionKind, Status};
 use serde_json::Value;
 
 use super::leases::{self, Lease, Work};
-use super::{Pool, Tx, from_millis, to_millis};
+use super::{Flag, Pool, Tx, from_millis, to_millis};
 
 /// The columns of a job, in the order [`JobRow`] reads them.
 const JOB_COLUMNS: &str = "id, exception_id, connector_id, payload, content_type, payload_version, idempotency_key, \
@@ -29,7 +29,7 @@ struct JobRow {
     attempts: i64,
     next_attempt_at: i64,
     requested_by: String,
-    automatic: bool,
+    automatic: Flag,
     created_at: i64,
     finished_at: Option<i64>,
     last_error: Option<String>,
@@ -45,7 +45,7 @@ impl JobRow {
             attempts: self.attempts,
             next_attempt_at: (state == JobState::Pending).then(|| from_millis(self.next_attempt_at)).transpose()?,
             requested_by: self.requested_by.clone(),
-            automatic: self.automatic,
+            automatic: self.automatic.0,
             message_version: self.payload_version,
             idempotency_key: self.idempotency_key.clone(),
             created_at: from_millis(self.created_at)?,
@@ -71,7 +71,7 @@ pub struct HeldReplay {
 /// The job a worker just claimed under `lease`.
 pub async fn held(pool: &Pool, id: i64, lease: Lease) -> anyhow::Result<Option<HeldReplay>> {
     let row: Option<JobRow> =
-        sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM replay_jobs WHERE id = ? AND lease_token = ?"))
+        sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM replay_jobs WHERE id = $1 AND lease_token = $2"))
             .bind(id)
             .bind(&lease.token)
             .fetch_optional(pool)
@@ -107,7 +107,7 @@ pub struct NewJob<'a> {
 /// Queues a replay; `None` when one is already under way for the exception.
 pub async fn create_job(tx: &mut Tx<'_>, j: &NewJob<'_>) -> anyhow::Result<Option<i64>> {
     let busy: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM replay_jobs WHERE exception_id = ? AND state IN ('pending', 'running')")
+        sqlx::query_scalar("SELECT id FROM replay_jobs WHERE exception_id = $1 AND state IN ('pending', 'running')")
             .bind(j.exception.get())
             .fetch_optional(&mut **tx)
             .await
@@ -117,7 +117,7 @@ pub async fn create_job(tx: &mut Tx<'_>, j: &NewJob<'_>) -> anyhow::Result<Optio
     }
     let id = sqlx::query_scalar(
         "INSERT INTO replay_jobs (exception_id, connector_id, payload, content_type, payload_version, idempotency_key, traceparent, policy, \
-         state, next_attempt_at, requested_by, automatic, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
+         state, next_attempt_at, requested_by, automatic, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12) RETURNING id",
     )
     .bind(j.exception.get())
     .bind(j.connector)
@@ -129,7 +129,7 @@ pub async fn create_job(tx: &mut Tx<'_>, j: &NewJob<'_>) -> anyhow::Result<Optio
     .bind(serde_json::to_string(j.policy).context("Failed to encode a retry policy")?)
     .bind(to_millis(j.at))
     .bind(j.requested_by)
-    .bind(j.automatic)
+    .bind(i64::from(j.automatic))
     .bind(to_millis(j.at))
     .fetch_one(&mut **tx)
     .await
@@ -171,7 +171,7 @@ pub async fn finish(
 /// The newest replays of an exception.
 pub async fn jobs_of(pool: &Pool, exception: ExceptionId) -> anyhow::Result<Vec<ReplayJob>> {
     let rows: Vec<JobRow> = sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM replay_jobs WHERE exception_id = ? ORDER BY id DESC LIMIT 20"
+        "SELECT {JOB_COLUMNS} FROM replay_jobs WHERE exception_id = $1 ORDER BY id DESC LIMIT 20"
     ))
     .bind(exception.get())
     .fetch_all(pool)
@@ -188,7 +188,7 @@ struct AttemptRow {
     latency_ms: Option<i64>,
     outcome: String,
     http_status: Option<i64>,
-    answered: bool,
+    answered: Flag,
 }
 
 /// The newest delivery attempts of an exception's replays (without what
@@ -197,7 +197,7 @@ pub async fn attempts_of(pool: &Pool, exception: ExceptionId) -> anyhow::Result<
     let rows: Vec<AttemptRow> = sqlx::query_as(
         "SELECT a.job_id, a.attempt, a.started_at, a.latency_ms, a.outcome, a.http_status, \
          COALESCE(a.response_head, '') <> '' AS answered \
-         FROM replay_attempts a JOIN replay_jobs j ON j.id = a.job_id WHERE j.exception_id = ? ORDER BY a.id DESC LIMIT 100",
+         FROM replay_attempts a JOIN replay_jobs j ON j.id = a.job_id WHERE j.exception_id = $1 ORDER BY a.id DESC LIMIT 100",
     )
     .bind(exception.get())
     .fetch_all(pool)
@@ -212,7 +212,7 @@ pub async fn attempts_of(pool: &Pool, exception: ExceptionId) -> anyhow::Result<
                 latency_ms: r.latency_ms,
                 outcome: r.outcome.parse().context("stored attempt outcome is invalid")?,
                 http_status: r.http_status,
-                answered: r.answered,
+                answered: r.answered.0,
             })
         })
         .collect()
@@ -228,7 +228,7 @@ pub async fn answer_of(
 ) -> anyhow::Result<Option<Option<String>>> {
     let row: Option<(Option<String>,)> = sqlx::query_as(
         "SELECT a.response_head FROM replay_attempts a JOIN replay_jobs j ON j.id = a.job_id \
-         WHERE j.exception_id = ? AND a.job_id = ? AND a.attempt = ?",
+         WHERE j.exception_id = $1 AND a.job_id = $2 AND a.attempt = $3",
     )
     .bind(exception.get())
     .bind(job)
@@ -247,7 +247,7 @@ pub async fn mark_exception(
     note: Option<&str>,
     next: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE exceptions SET replay_state = ?, replay_note = ?, next_replay_at = ? WHERE id = ?")
+    sqlx::query("UPDATE exceptions SET replay_state = $1, replay_note = $2, next_replay_at = $3 WHERE id = $4")
         .bind(state.map(ReplayState::as_str))
         .bind(note)
         .bind(next.map(to_millis))
@@ -261,7 +261,7 @@ pub async fn mark_exception(
 /// Stores a corrected message and bumps the message version; the new version.
 pub async fn correct_payload(tx: &mut Tx<'_>, exception: ExceptionId, payload: &Value) -> anyhow::Result<i64> {
     sqlx::query_scalar(
-        "UPDATE exceptions SET corrected_payload = ?, payload_version = payload_version + 1 WHERE id = ? RETURNING payload_version",
+        "UPDATE exceptions SET corrected_payload = $1, payload_version = payload_version + 1 WHERE id = $2 RETURNING payload_version",
     )
     .bind(payload.to_string())
     .bind(exception.get())
@@ -312,14 +312,14 @@ struct FactsRow {
 }
 
 pub async fn facts<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     exception: ExceptionId,
 ) -> anyhow::Result<Option<ReplayFacts>> {
     let row: Option<FactsRow> = sqlx::query_as(
         "SELECT e.id, e.kind, e.status, e.queue, e.version, e.payload, e.payload_version, e.corrected_payload, e.replay_state, \
          e.replay_note, e.next_replay_at, v.body AS event_body, s.name AS filed_by \
          FROM exceptions e LEFT JOIN events v ON v.id = e.event_id LEFT JOIN sources s ON s.id = v.source_id \
-         WHERE e.id = ?",
+         WHERE e.id = $1",
     )
     .bind(exception.get())
     .fetch_optional(db)

@@ -11,14 +11,26 @@ pub enum DatabaseUrl {
     SqliteFile(PathBuf),
     /// A private in-memory SQLite database (tests and tools only).
     SqliteMemory,
+    /// A PostgreSQL database (`postgres://user:password@host:port/name?…`).
+    Postgres(String),
 }
 
 impl FromStr for DatabaseUrl {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            let parsed = url::Url::parse(s).map_err(|e| format!("not a valid PostgreSQL URL: {e}"))?;
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err("the PostgreSQL URL names no host".into());
+            }
+            return Ok(DatabaseUrl::Postgres(s.to_owned()));
+        }
         let Some(rest) = s.strip_prefix("sqlite:") else {
-            return Err("only sqlite: URLs are supported, e.g. sqlite://data/crossdock.db".into());
+            return Err(
+                "must be a sqlite: or postgres: URL, e.g. sqlite://data/crossdock.db or postgres://crossdock@db/crossdock"
+                    .into(),
+            );
         };
         if rest == ":memory:" || rest == "//:memory:" {
             return Ok(DatabaseUrl::SqliteMemory);
@@ -37,6 +49,16 @@ impl std::fmt::Display for DatabaseUrl {
         match self {
             DatabaseUrl::SqliteFile(path) => write!(f, "sqlite://{}", path.display()),
             DatabaseUrl::SqliteMemory => f.write_str("sqlite::memory:"),
+            // The password is never shown.
+            DatabaseUrl::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    write!(f, "{parsed}")
+                }
+                Err(_) => f.write_str("postgres://…"),
+            },
         }
     }
 }
@@ -84,6 +106,14 @@ mod tests {
             Ok(DatabaseUrl::SqliteFile("/var/lib/crossdock.db".into()))
         );
         assert_eq!("sqlite::memory:".parse(), Ok(DatabaseUrl::SqliteMemory));
+    }
+
+    #[test]
+    fn postgres_urls_are_kept_and_shown_without_their_password() {
+        let url: DatabaseUrl = "postgres://crossdock:secret@db.internal:5432/crossdock".parse().unwrap();
+        assert_eq!(url, DatabaseUrl::Postgres("postgres://crossdock:secret@db.internal:5432/crossdock".into()));
+        assert_eq!(url.to_string(), "postgres://crossdock:***@db.internal:5432/crossdock");
+        assert!("postgres:///nohost".parse::<DatabaseUrl>().is_err());
     }
 
     #[test]

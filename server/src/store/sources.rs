@@ -131,7 +131,7 @@ pub struct NewSource<'a> {
 pub async fn insert(tx: &mut Tx<'_>, new: &NewSource<'_>) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar(
         "INSERT INTO sources (name, prefixes, rate_per_sec, burst, nats_subject, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id",
     )
     .bind(new.name)
     .bind(serde_json::to_string(new.prefixes).context("Failed to encode prefixes")?)
@@ -144,8 +144,11 @@ pub async fn insert(tx: &mut Tx<'_>, new: &NewSource<'_>) -> anyhow::Result<Opti
     .context("Failed to insert a source")
 }
 
-pub async fn by_name<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyhow::Result<Option<StoredSource>> {
-    let row: Option<SourceRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM sources s WHERE s.name = ?"))
+pub async fn by_name<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    name: &str,
+) -> anyhow::Result<Option<StoredSource>> {
+    let row: Option<SourceRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM sources s WHERE s.name = $1"))
         .bind(name)
         .fetch_optional(db)
         .await
@@ -154,7 +157,7 @@ pub async fn by_name<'e>(db: impl sqlx::SqliteExecutor<'e>, name: &str) -> anyho
 }
 
 /// Every source, inside a transaction.
-pub async fn all<'e>(db: impl sqlx::SqliteExecutor<'e>) -> anyhow::Result<Vec<StoredSource>> {
+pub async fn all<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>) -> anyhow::Result<Vec<StoredSource>> {
     let rows: Vec<SourceRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM sources s ORDER BY s.name"))
         .fetch_all(db)
         .await
@@ -177,7 +180,7 @@ pub async fn insert_key(
     key_prefix: &str,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO source_keys (source_id, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO source_keys (source_id, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4)")
         .bind(source_id)
         .bind(key_hash)
         .bind(key_prefix)
@@ -191,8 +194,8 @@ pub async fn insert_key(
 /// Lets the source's current keys expire at `until` (rotation); returns how many.
 pub async fn expire_keys(tx: &mut Tx<'_>, source_id: i64, until: DateTime<Utc>) -> anyhow::Result<u64> {
     let done = sqlx::query(
-        "UPDATE source_keys SET expires_at = ? \
-         WHERE source_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+        "UPDATE source_keys SET expires_at = $1 \
+         WHERE source_id = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
     )
     .bind(to_millis(until))
     .bind(source_id)
@@ -205,7 +208,7 @@ pub async fn expire_keys(tx: &mut Tx<'_>, source_id: i64, until: DateTime<Utc>) 
 
 /// Revokes every key of the source at once; returns how many.
 pub async fn revoke_keys(tx: &mut Tx<'_>, source_id: i64, at: DateTime<Utc>) -> anyhow::Result<u64> {
-    let done = sqlx::query("UPDATE source_keys SET revoked_at = ? WHERE source_id = ? AND revoked_at IS NULL")
+    let done = sqlx::query("UPDATE source_keys SET revoked_at = $1 WHERE source_id = $2 AND revoked_at IS NULL")
         .bind(to_millis(at))
         .bind(source_id)
         .execute(&mut **tx)
@@ -223,7 +226,7 @@ pub async fn set_signing_secrets(tx: &mut Tx<'_>, source_id: i64, secrets: &[Sig
             retires_at: s.retires_at.map(to_millis),
         })
         .collect();
-    sqlx::query("UPDATE sources SET signing_secrets = ? WHERE id = ?")
+    sqlx::query("UPDATE sources SET signing_secrets = $1 WHERE id = $2")
         .bind(serde_json::to_string(&secrets).context("Failed to encode the signing secrets")?)
         .bind(source_id)
         .execute(&mut **tx)
@@ -236,7 +239,7 @@ pub async fn set_signing_secrets(tx: &mut Tx<'_>, source_id: i64, secrets: &[Sig
 pub async fn by_key_hash(pool: &Pool, key_hash: &str) -> anyhow::Result<Option<KeyMatch>> {
     let row: Option<KeyRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS}, k.expires_at AS key_expires_at, k.revoked_at AS key_revoked_at \
-         FROM source_keys k JOIN sources s ON s.id = k.source_id WHERE k.key_hash = ?"
+         FROM source_keys k JOIN sources s ON s.id = k.source_id WHERE k.key_hash = $1"
     ))
     .bind(key_hash)
     .fetch_optional(pool)
@@ -267,7 +270,7 @@ pub async fn update_settings(
     burst: u32,
     nats_subject: Option<&SubjectPattern>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sources SET prefixes = ?, rate_per_sec = ?, burst = ?, nats_subject = ? WHERE id = ?")
+    sqlx::query("UPDATE sources SET prefixes = $1, rate_per_sec = $2, burst = $3, nats_subject = $4 WHERE id = $5")
         .bind(serde_json::to_string(prefixes).context("Failed to encode prefixes")?)
         .bind(rate_per_sec)
         .bind(i64::from(burst))

@@ -6,7 +6,7 @@ use crossdock::accounts::{Density, Role, UserId, Username};
 use crossdock::queue::QueueKey;
 use secrecy::SecretString;
 
-use super::{Pool, Tx, from_millis, to_millis};
+use super::{Flag, Pool, Tx, from_millis, to_millis};
 
 /// A user as stored.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ struct UserRow {
     display_name: String,
     role: String,
     password_hash: String,
-    demo: bool,
+    demo: Flag,
     session_epoch: i64,
     created_at: i64,
     disabled_at: Option<i64>,
@@ -49,7 +49,7 @@ impl UserRow {
             display_name: self.display_name,
             role: self.role.parse().context("stored role is invalid")?,
             password_hash: SecretString::from(self.password_hash),
-            demo: self.demo,
+            demo: self.demo.0,
             session_epoch: self.session_epoch,
             created_at: from_millis(self.created_at)?,
             disabled_at: self.disabled_at.map(from_millis).transpose()?,
@@ -75,13 +75,13 @@ pub struct NewUserRow<'a> {
 pub async fn insert(tx: &mut Tx<'_>, new: &NewUserRow<'_>) -> anyhow::Result<Option<UserId>> {
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO users (username, display_name, role, password_hash, demo, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO NOTHING RETURNING id",
     )
     .bind(new.username.as_str())
     .bind(new.display_name)
     .bind(new.role.as_str())
     .bind(new.password_hash)
-    .bind(new.demo)
+    .bind(i64::from(new.demo))
     .bind(to_millis(new.at))
     .bind(to_millis(new.at))
     .fetch_optional(&mut **tx)
@@ -90,8 +90,11 @@ pub async fn insert(tx: &mut Tx<'_>, new: &NewUserRow<'_>) -> anyhow::Result<Opt
     Ok(id.map(UserId))
 }
 
-pub async fn by_username<'e>(db: impl sqlx::SqliteExecutor<'e>, username: &str) -> anyhow::Result<Option<StoredUser>> {
-    let row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"))
+pub async fn by_username<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    username: &str,
+) -> anyhow::Result<Option<StoredUser>> {
+    let row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
         .bind(username)
         .fetch_optional(db)
         .await
@@ -99,8 +102,11 @@ pub async fn by_username<'e>(db: impl sqlx::SqliteExecutor<'e>, username: &str) 
     user_of(row)
 }
 
-pub async fn by_id<'e>(db: impl sqlx::SqliteExecutor<'e>, id: UserId) -> anyhow::Result<Option<StoredUser>> {
-    let row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+pub async fn by_id<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: UserId,
+) -> anyhow::Result<Option<StoredUser>> {
+    let row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id.0)
         .fetch_optional(db)
         .await
@@ -120,8 +126,11 @@ fn queue_key(q: &str) -> anyhow::Result<QueueKey> {
     QueueKey::parse(q).with_context(|| format!("stored queue membership `{q}` is invalid"))
 }
 
-pub async fn queues_of<'e>(db: impl sqlx::SqliteExecutor<'e>, user: UserId) -> anyhow::Result<Vec<QueueKey>> {
-    let queues: Vec<String> = sqlx::query_scalar("SELECT queue FROM queue_members WHERE user_id = ? ORDER BY queue")
+pub async fn queues_of<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user: UserId,
+) -> anyhow::Result<Vec<QueueKey>> {
+    let queues: Vec<String> = sqlx::query_scalar("SELECT queue FROM queue_members WHERE user_id = $1 ORDER BY queue")
         .bind(user.0)
         .fetch_all(db)
         .await
@@ -139,13 +148,13 @@ pub async fn all_memberships(pool: &Pool) -> anyhow::Result<Vec<(UserId, QueueKe
 }
 
 pub async fn set_queues(tx: &mut Tx<'_>, user: UserId, queues: &[QueueKey]) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM queue_members WHERE user_id = ?")
+    sqlx::query("DELETE FROM queue_members WHERE user_id = $1")
         .bind(user.0)
         .execute(&mut **tx)
         .await
         .context("Failed to clear queue memberships")?;
     for queue in queues {
-        sqlx::query("INSERT INTO queue_members (user_id, queue) VALUES (?, ?)")
+        sqlx::query("INSERT INTO queue_members (user_id, queue) VALUES ($1, $2)")
             .bind(user.0)
             .bind(queue.as_str())
             .execute(&mut **tx)
@@ -165,7 +174,7 @@ pub async fn set_profile(
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE users SET display_name = ?, role = ?, session_epoch = session_epoch + ?, updated_at = ? WHERE id = ?",
+        "UPDATE users SET display_name = $1, role = $2, session_epoch = session_epoch + $3, updated_at = $4 WHERE id = $5",
     )
     .bind(display_name)
     .bind(role.as_str())
@@ -181,8 +190,8 @@ pub async fn set_profile(
 /// Disables a user (ending their sessions) or enables them again.
 pub async fn set_disabled(tx: &mut Tx<'_>, user: UserId, disabled: bool, at: DateTime<Utc>) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE users SET disabled_at = CASE WHEN ?1 THEN COALESCE(disabled_at, ?2) END, \
-         session_epoch = session_epoch + ?1, updated_at = ?2 WHERE id = ?3",
+        "UPDATE users SET disabled_at = CASE WHEN $1 THEN COALESCE(disabled_at, $2) END, \
+         session_epoch = session_epoch + CASE WHEN $1 THEN 1 ELSE 0 END, updated_at = $2 WHERE id = $3",
     )
     .bind(disabled)
     .bind(to_millis(at))
@@ -195,19 +204,21 @@ pub async fn set_disabled(tx: &mut Tx<'_>, user: UserId, disabled: bool, at: Dat
 
 /// Sets a new password hash, ending the user's sessions; nothing else changes.
 pub async fn set_password(tx: &mut Tx<'_>, user: UserId, hash: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
-    sqlx::query("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?")
-        .bind(hash)
-        .bind(to_millis(at))
-        .bind(user.0)
-        .execute(&mut **tx)
-        .await
-        .context("Failed to set a password")?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(hash)
+    .bind(to_millis(at))
+    .bind(user.0)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to set a password")?;
     Ok(())
 }
 
 /// Remembers how a person likes their queue list.
 pub async fn set_density(pool: &Pool, user: UserId, density: Density) -> anyhow::Result<()> {
-    sqlx::query("UPDATE users SET density = ? WHERE id = ?")
+    sqlx::query("UPDATE users SET density = $1 WHERE id = $2")
         .bind(density.as_str())
         .bind(user.0)
         .execute(pool)
@@ -226,13 +237,13 @@ pub async fn failures_since(
     since: DateTime<Utc>,
 ) -> anyhow::Result<(Vec<i64>, i64)> {
     let by_name: Vec<i64> =
-        sqlx::query_scalar("SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at DESC")
+        sqlx::query_scalar("SELECT at FROM login_failures WHERE username = $1 AND at >= $2 ORDER BY at DESC")
             .bind(username)
             .bind(to_millis(since))
             .fetch_all(&mut **tx)
             .await
             .context("Failed to count login failures")?;
-    let by_address: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE address = ? AND at >= ?")
+    let by_address: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE address = $1 AND at >= $2")
         .bind(address)
         .bind(to_millis(since))
         .fetch_one(&mut **tx)
@@ -243,7 +254,7 @@ pub async fn failures_since(
 
 /// Counts an attempt as a failure, until a right password clears it.
 pub async fn record_failure(tx: &mut Tx<'_>, username: &str, address: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO login_failures (username, address, at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
         .bind(username)
         .bind(address)
         .bind(to_millis(at))
@@ -254,7 +265,7 @@ pub async fn record_failure(tx: &mut Tx<'_>, username: &str, address: &str, at: 
 }
 
 pub async fn clear_failures(tx: &mut Tx<'_>, username: &str) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = ?")
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
         .bind(username)
         .execute(&mut **tx)
         .await

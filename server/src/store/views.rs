@@ -19,7 +19,7 @@ pub struct ViewRow {
 pub async fn list(pool: &Pool, user: i64) -> anyhow::Result<Vec<ViewRow>> {
     sqlx::query_as(
         "SELECT id, name, owner, team, query, created_by FROM saved_views \
-         WHERE owner = ? OR team IS NOT NULL ORDER BY team IS NOT NULL, team, name",
+         WHERE owner = $1 OR team IS NOT NULL ORDER BY team IS NOT NULL, team, name",
     )
     .bind(user)
     .fetch_all(pool)
@@ -38,7 +38,7 @@ pub async fn insert(
     at: DateTime<Utc>,
 ) -> anyhow::Result<Option<i64>> {
     let taken: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM saved_views WHERE name = ? AND (owner = ? OR (team IS NOT NULL AND team = ?))",
+        "SELECT COUNT(*) FROM saved_views WHERE name = $1 AND (owner = $2 OR (team IS NOT NULL AND team = $3))",
     )
     .bind(name)
     .bind(owner)
@@ -50,7 +50,7 @@ pub async fn insert(
         return Ok(None);
     }
     sqlx::query_scalar(
-        "INSERT INTO saved_views (name, owner, team, query, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO saved_views (name, owner, team, query, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(name)
     .bind(owner)
@@ -64,7 +64,7 @@ pub async fn insert(
 }
 
 pub async fn by_id(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<Option<ViewRow>> {
-    sqlx::query_as("SELECT id, name, owner, team, query, created_by FROM saved_views WHERE id = ?")
+    sqlx::query_as("SELECT id, name, owner, team, query, created_by FROM saved_views WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await
@@ -72,7 +72,7 @@ pub async fn by_id(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<Option<ViewRow>> 
 }
 
 pub async fn delete(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM saved_views WHERE id = ?")
+    sqlx::query("DELETE FROM saved_views WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await

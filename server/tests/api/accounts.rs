@@ -136,13 +136,12 @@ async fn behind_a_trusted_proxy_the_client_is_the_one_it_names() {
     };
     let audited = |app: &crate::helpers::TestApp| {
         let pool = app.services.pool().clone();
+        let address = if app.on_postgres() { "after::json->>'address'" } else { "json_extract(after, '$.address')" };
         async move {
-            sqlx::query_scalar::<_, String>(
-                "SELECT json_extract(after, '$.address') FROM audit_log WHERE action = 'login.failed'",
-            )
-            .fetch_all(&pool)
-            .await
-            .unwrap()
+            sqlx::query_scalar::<_, String>(&format!("SELECT {address} FROM audit_log WHERE action = 'login.failed'"))
+                .fetch_all(&pool)
+                .await
+                .unwrap()
         }
     };
     let behind = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()], None).await;
@@ -177,7 +176,7 @@ async fn a_password_reset_never_undoes_a_disable_made_while_it_hashed() {
         );
         reset.expect("reset");
         disabled.expect("disabled");
-        let disabled_at: Option<i64> = sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = ?")
+        let disabled_at: Option<i64> = sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1")
             .bind(pat.0)
             .fetch_one(app.services.pool())
             .await
@@ -232,7 +231,7 @@ async fn a_session_ends_after_the_idle_time_and_after_the_absolute_time() {
 }
 
 async fn user_id(app: &crate::helpers::TestApp, username: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(app.services.pool())
         .await

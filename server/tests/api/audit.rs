@@ -17,8 +17,9 @@ async fn sql(app: &TestApp, statement: &str) {
 
 /// Lifts the database's own guard, as someone with the file could.
 async fn unguard(app: &TestApp) {
-    sql(app, "DROP TRIGGER IF EXISTS audit_log_no_update").await;
-    sql(app, "DROP TRIGGER IF EXISTS audit_log_no_delete").await;
+    let on = if app.on_postgres() { " ON audit_log" } else { "" };
+    sql(app, &format!("DROP TRIGGER IF EXISTS audit_log_no_update{on}")).await;
+    sql(app, &format!("DROP TRIGGER IF EXISTS audit_log_no_delete{on}")).await;
 }
 
 async fn broken(app: &TestApp) -> Option<ChainBreak> {
@@ -44,7 +45,7 @@ async fn the_trail_is_one_chain_and_a_walk_names_the_first_record_changed_behind
         sqlx::query_scalar("SELECT reason FROM audit_log WHERE id = 5").fetch_one(app.services.pool()).await.unwrap();
     sql(&app, "UPDATE audit_log SET reason = 'nothing to see' WHERE id = 5").await;
     assert_eq!(broken(&app).await, Some(ChainBreak::Edited(5)));
-    sqlx::query("UPDATE audit_log SET reason = ? WHERE id = 5")
+    sqlx::query("UPDATE audit_log SET reason = $1 WHERE id = 5")
         .bind(reason)
         .execute(app.services.pool())
         .await
@@ -91,8 +92,9 @@ async fn records_written_before_the_chain_are_sealed_once_at_start() {
     let before = app.scalar("SELECT COUNT(*) FROM audit_log").await;
     sql(
         &app,
-        "INSERT INTO audit_log (at, actor, action, entity, entity_id, reason) \
-         VALUES (1764600000000, 'user:sam', 'exception.commented', 'exception', '1', 'written by an older version')",
+        "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, reason) \
+         SELECT MAX(id) + 1, 1764600000000, 'user:sam', 'exception.commented', 'exception', '1', \
+         'written by an older version' FROM audit_log",
     )
     .await;
     assert!(app.services.verify_audit_chain(None).await.unwrap().broken.is_some());

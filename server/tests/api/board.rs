@@ -183,12 +183,12 @@ async fn scanned_tallies(app: &TestApp, now: DateTime<Utc>) -> Vec<OpenTally> {
     type Row = (String, String, Option<String>, i64, i64, i64, i64, i64, i64);
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT queue, site, assignee, COUNT(*), \
-           SUM(sla_frozen IS NULL AND sla_sort < 9007199254740991 AND sla_risk_at > {now}), \
-           SUM(sla_frozen IS NULL AND sla_sort > {now} AND sla_risk_at <= {now}), \
-           SUM((sla_frozen IS NULL AND sla_sort <= {now}) OR sla_frozen IS 'breached'), \
-           SUM(sla_frozen IS 'paused'), SUM(status = 'waiting') \
+           COUNT(CASE WHEN sla_frozen IS NULL AND sla_sort < 9007199254740991 AND sla_risk_at > {now} THEN 1 END), \
+           COUNT(CASE WHEN sla_frozen IS NULL AND sla_sort > {now} AND sla_risk_at <= {now} THEN 1 END), \
+           COUNT(CASE WHEN (sla_frozen IS NULL AND sla_sort <= {now}) OR sla_frozen = 'breached' THEN 1 END), \
+           COUNT(CASE WHEN sla_frozen = 'paused' THEN 1 END), COUNT(CASE WHEN status = 'waiting' THEN 1 END) \
          FROM exceptions WHERE status IN ('new', 'acknowledged', 'in_progress', 'waiting') \
-         GROUP BY queue, site, assignee ORDER BY queue, site, assignee",
+         GROUP BY queue, site, assignee ORDER BY queue, site, COALESCE(assignee, '')",
         now = now.timestamp_millis()
     ))
     .fetch_all(app.services.pool())
@@ -219,7 +219,7 @@ async fn scanned_earliest(app: &TestApp, grouping: BoardGrouping, now: DateTime<
     sqlx::query_as(&format!(
         "SELECT {column}, MIN(sla_sort) FROM exceptions \
          WHERE status IN ('new', 'acknowledged', 'in_progress', 'waiting') AND sla_frozen IS NULL \
-           AND sla_sort <= {} GROUP BY {column} ORDER BY {column}",
+           AND sla_sort <= {} GROUP BY {column} ORDER BY COALESCE({column}, '')",
         now.timestamp_millis()
     ))
     .fetch_all(app.services.pool())

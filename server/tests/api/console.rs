@@ -62,7 +62,10 @@ async fn the_filter_matches_words_of_the_summary_in_any_case() {
         app.signed_in("alex").await.server_fn("queue_page", &[("query", "q=RATING+api")]).await.json().await.unwrap();
     let items = page.items;
     let matching = app
-        .scalar("SELECT COUNT(*) FROM exceptions WHERE summary LIKE '%rating api%' AND status NOT IN ('resolved', 'dismissed')")
+        .scalar(
+            "SELECT COUNT(*) FROM exceptions WHERE lower(summary) LIKE '%rating api%' \
+             AND status NOT IN ('resolved', 'dismissed')",
+        )
         .await;
     assert!(matching > 0);
     assert_eq!(items.len() as i64, matching);
@@ -98,7 +101,7 @@ async fn demo_data_is_added_to_an_empty_database_only() {
     assert_eq!(exceptions, app.scalar("SELECT COUNT(*) FROM exceptions").await);
     assert!(exceptions > 0);
     assert_eq!(keys.len(), 5, "one demo source per system");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM users WHERE demo").await, 4, "one demo user per role");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM users WHERE demo = 1").await, 4, "one demo user per role");
     let second = app.services.seed_demo(&operator, chrono::Utc::now()).await.unwrap();
     assert!(matches!(second, SeedOutcome::NotEmpty(n) if n == exceptions), "{second:?}");
 }

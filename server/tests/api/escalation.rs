@@ -38,7 +38,7 @@ async fn each_level_fires_once_and_does_what_the_queue_policy_says() {
     assert_eq!(after_restart.breached + after_restart.at_risk, 0, "a restart fires nothing again");
 
     let duplicates = app
-        .scalar("SELECT COUNT(*) FROM (SELECT user_id, exception_id, kind FROM notifications GROUP BY 1, 2, 3 HAVING COUNT(*) > 1)")
+        .scalar("SELECT COUNT(*) FROM (SELECT user_id, exception_id, kind FROM notifications GROUP BY 1, 2, 3 HAVING COUNT(*) > 1) twice")
         .await;
     assert_eq!(duplicates, 0);
     let escalated = app
@@ -80,7 +80,7 @@ async fn two_instances_sweeping_at_once_fire_each_step_once() {
     assert!(fired > 0);
     assert_eq!(fired as i64, steps, "every breach recorded once: {a:?} {b:?}");
     let duplicates = app
-        .scalar("SELECT COUNT(*) FROM (SELECT user_id, exception_id, kind FROM notifications GROUP BY 1, 2, 3 HAVING COUNT(*) > 1)")
+        .scalar("SELECT COUNT(*) FROM (SELECT user_id, exception_id, kind FROM notifications GROUP BY 1, 2, 3 HAVING COUNT(*) > 1) twice")
         .await;
     assert_eq!(duplicates, 0);
 }

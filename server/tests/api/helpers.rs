@@ -6,12 +6,18 @@ use crossdock_server::startup::Application;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
-/// A server running on 127.0.0.1 with its own database file.
+/// A server running on 127.0.0.1 with a database of its own: a SQLite file,
+/// or, when `CROSSDOCK_TEST_DATABASE_URL` names a PostgreSQL server, a fresh
+/// schema there (dropped when the test ends).
 pub struct TestApp {
     pub address: String,
     /// A plain client: no cookies, no Origin header.
     pub client: reqwest::Client,
     pub services: Services,
+    /// The database this server runs on.
+    pub database: DatabaseUrl,
+    /// The PostgreSQL schema this app created, to drop when it ends.
+    schema: Option<String>,
     _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     /// How the server ended, once it has.
@@ -37,18 +43,30 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Config), sessions: Option<Ses
 }
 
 async fn start_in(dir: TempDir, tune: impl FnOnce(&mut Config), sessions: Option<SessionSettings>) -> TestApp {
-    let db = dir.path().join("crossdock.db");
-    start_on(db, dir, tune, sessions).await
+    let (database, schema) = match postgres::server() {
+        Some(server) => {
+            let (url, schema) = postgres::fresh_schema(&server).await;
+            (DatabaseUrl::Postgres(url), Some(schema))
+        }
+        None => (DatabaseUrl::SqliteFile(dir.path().join("crossdock.db")), None),
+    };
+    let key = dir.path().join("crossdock.key");
+    let mut app = start_on(database, key, dir, tune, sessions).await;
+    app.schema = schema;
+    app
 }
 
-/// Starts a server on the database file `db`, holding `dir` while it runs.
+/// Starts a server on `database`, with the secret key in `key`, holding
+/// `dir` while it runs.
 async fn start_on(
-    db: std::path::PathBuf,
+    database: DatabaseUrl,
+    key: std::path::PathBuf,
     dir: TempDir,
     tune: impl FnOnce(&mut Config),
     sessions: Option<SessionSettings>,
 ) -> TestApp {
-    let mut config = Config::defaults(DatabaseUrl::SqliteFile(db));
+    let mut config = Config::defaults(database.clone());
+    config.secret_key_file = Some(key);
     config.bind = "127.0.0.1:0".parse().expect("address");
     tune(&mut config);
     let mut app = Application::build(&config).await.expect("the server builds");
@@ -73,7 +91,33 @@ async fn start_on(
         }));
         let _ = ended_tx.send(result);
     });
-    TestApp { address, client: reqwest::Client::new(), services, _dir: dir, shutdown: Some(tx), ended: Some(ended) }
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        services,
+        database,
+        schema: None,
+        _dir: dir,
+        shutdown: Some(tx),
+        ended: Some(ended),
+    }
+}
+
+/// Starts a server on `database` (a fresh PostgreSQL schema from
+/// [`postgres_schema`] is dropped when the app ends), with the secret key
+/// in the file `key`.
+pub async fn spawn_app_on(database: DatabaseUrl, schema: Option<String>, key: std::path::PathBuf) -> TestApp {
+    init_logs();
+    let mut app = start_on(database, key, tempfile::tempdir().expect("temp dir"), |_| {}, None).await;
+    app.schema = schema;
+    app
+}
+
+/// A fresh schema on the test PostgreSQL server, with the URL that works in
+/// it; `None` when the suite runs without one.
+pub async fn postgres_schema() -> Option<(String, String)> {
+    let server = postgres::server()?;
+    Some(postgres::fresh_schema(&server).await)
 }
 
 /// Starts a server whose database holds the demo data (and demo accounts).
@@ -112,8 +156,13 @@ impl TestApp {
     /// A second server on the same database file, as a second instance
     /// beside this one (`tune` configures it).
     pub async fn beside(&self, tune: impl FnOnce(&mut Config)) -> TestApp {
-        let db = self._dir.path().join("crossdock.db");
-        start_on(db, tempfile::tempdir().expect("temp dir"), tune, None).await
+        let key = self._dir.path().join("crossdock.key");
+        start_on(self.database.clone(), key, tempfile::tempdir().expect("temp dir"), tune, None).await
+    }
+
+    /// True when the suite runs on PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        matches!(self.database, DatabaseUrl::Postgres(_))
     }
 
     /// The services started again on the same database, as after a restart
@@ -182,8 +231,11 @@ impl TestApp {
         self.post_events(Some(key), "application/cloudevents+json", event.to_string()).await
     }
 
+    /// One number (or yes/no, as 1 or 0) read from the database.
     pub async fn scalar(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.services.pool()).await.expect("query")
+        use sqlx::Row;
+        let row = sqlx::query(sql).fetch_one(self.services.pool()).await.expect("query");
+        row.try_get::<i64, _>(0).or_else(|_| row.try_get::<bool, _>(0).map(i64::from)).expect("a number")
     }
 
     /// Stops the server and starts a new one over the same database file,
@@ -191,8 +243,12 @@ impl TestApp {
     pub async fn restart(mut self, tune: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let dir = std::mem::replace(&mut self._dir, dir);
+        let (database, schema) = (self.database.clone(), self.schema.take());
         self.stop().await.expect("the server stops cleanly");
-        start_in(dir, tune, None).await
+        let key = dir.path().join("crossdock.key");
+        let mut app = start_on(database, key, dir, tune, None).await;
+        app.schema = schema;
+        app
     }
 
     /// Stops accepting, waits for in-flight requests, and reports how the
@@ -205,6 +261,73 @@ impl TestApp {
             Some(ended) => ended.await.expect("the server thread ends"),
             None => Ok(()),
         }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(schema) = self.schema.take() {
+            postgres::drop_schema(schema);
+        }
+    }
+}
+
+/// Each test's own PostgreSQL schema.
+mod postgres {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use sqlx::{Connection, PgConnection};
+
+    /// The PostgreSQL server to run on, when the suite is asked to.
+    pub fn server() -> Option<String> {
+        std::env::var("CROSSDOCK_TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty())
+    }
+
+    const PREFIX: &str = "crossdock_test_";
+
+    /// Creates an empty schema and gives the URL that works in it. Schemas
+    /// that an earlier run of the suite left behind go first.
+    pub async fn fresh_schema(server: &str) -> (String, String) {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+        let mut conn = PgConnection::connect(server).await.expect("the test PostgreSQL server answers");
+        let pid = std::process::id();
+        SWEPT
+            .get_or_init(|| async {
+                let stale: Vec<String> = sqlx::query_scalar(
+                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 AND nspname NOT LIKE $2",
+                )
+                .bind(format!("{PREFIX}%"))
+                .bind(format!("{PREFIX}{pid}_%"))
+                .fetch_all(&mut conn)
+                .await
+                .expect("schemas listed");
+                for schema in stale {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn).await;
+                }
+            })
+            .await;
+        let schema = format!("{PREFIX}{pid}_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("a schema of the test's own");
+        let joint = if server.contains('?') { '&' } else { '?' };
+        (format!("{server}{joint}options=-c%20search_path%3D{schema}"), schema)
+    }
+
+    /// Drops the schema, in the background: the server may still be ending.
+    pub fn drop_schema(schema: String) {
+        let Some(server) = server() else { return };
+        std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                if let Ok(mut conn) = PgConnection::connect(&server).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn).await;
+                }
+            });
+        });
     }
 }
 

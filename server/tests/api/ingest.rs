@@ -34,7 +34,7 @@ async fn demo_with_wms_key() -> (TestApp, String) {
 }
 
 async fn queue_of(app: &TestApp, exception_id: i64) -> String {
-    sqlx::query_scalar("SELECT queue FROM exceptions WHERE id = ?")
+    sqlx::query_scalar("SELECT queue FROM exceptions WHERE id = $1")
         .bind(exception_id)
         .fetch_one(app.services.pool())
         .await
@@ -52,7 +52,7 @@ async fn a_structured_event_is_accepted_routed_and_its_sla_clock_started() {
     let id = body["exception_id"].as_i64().unwrap();
     assert_eq!(queue_of(&app, id).await, "receiving");
     let (severity, resolve_due, policy): (String, Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT severity, resolve_due_at, sla_policy_version FROM exceptions WHERE id = ?")
+        sqlx::query_as("SELECT severity, resolve_due_at, sla_policy_version FROM exceptions WHERE id = $1")
             .bind(id)
             .fetch_one(app.services.pool())
             .await
@@ -452,7 +452,7 @@ mod signatures {
         let app = spawn_app().await;
         let (key, _) = signed_source(&app).await;
         let plain = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-        sqlx::query("UPDATE sources SET signing_secrets = ? WHERE name = 'portal'")
+        sqlx::query("UPDATE sources SET signing_secrets = $1 WHERE name = 'portal'")
             .bind(json!([plain]).to_string())
             .execute(app.services.pool())
             .await
@@ -491,9 +491,12 @@ mod signatures {
         );
         // The grace is over.
         let past = chrono::Utc::now().timestamp_millis() - 1000;
-        sqlx::query(
-            "UPDATE sources SET signing_secrets = json_set(signing_secrets, '$[0].retires_at', ?) WHERE name = 'portal'",
-        )
+        sqlx::query(if app.on_postgres() {
+            "UPDATE sources SET signing_secrets = \
+             jsonb_set(signing_secrets::jsonb, '{0,retires_at}', to_jsonb($1::bigint))::text WHERE name = 'portal'"
+        } else {
+            "UPDATE sources SET signing_secrets = json_set(signing_secrets, '$[0].retires_at', $1) WHERE name = 'portal'"
+        })
         .bind(past)
         .execute(app.services.pool())
         .await

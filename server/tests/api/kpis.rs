@@ -229,8 +229,9 @@ async fn targets_mark_points_and_a_recount_from_the_log_gives_the_same_totals() 
     // Nor does it leave transactions quiet for longer than the demo's own
     // stuck PO (a week): what is not at its flow's end moved since.
     let week_ago = (app.services.now() - chrono::Duration::days(7)).timestamp_millis();
+    let joined = if app.on_postgres() { "string_agg" } else { "group_concat" };
     let stuck: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT group_concat(name || ' at ' || stage, ', ') FROM transactions WHERE (name LIKE 'po:PO-2%' AND stage < 5 \
+        "SELECT {joined}(name || ' at ' || stage, ', ') FROM transactions WHERE (name LIKE 'po:PO-2%' AND stage < 5 \
          OR name LIKE 'order:SO-6%' AND stage < 7) AND last_milestone_at < {week_ago}"
     ))
     .fetch_one(app.services.pool())
@@ -243,7 +244,8 @@ async fn targets_mark_points_and_a_recount_from_the_log_gives_the_same_totals() 
     assert_eq!(r.status(), 400, "a range that ends before it starts");
 
     // Recount everything from the event log, as an upgrade does.
-    let totals = "SELECT COUNT(*) || ':' || SUM(n) || ':' || ROUND(SUM(num), 3) || ':' || ROUND(SUM(den), 3) || ':' || \
+    let totals = "SELECT COUNT(*) || ':' || SUM(n) || ':' || ROUND(CAST(SUM(num) AS NUMERIC), 3) || ':' || \
+                  ROUND(CAST(SUM(den) AS NUMERIC), 3) || ':' || \
                   SUM(hits) || ':' || SUM(b0 + 2*b1 + 3*b2 + 4*b3 + 5*b4 + 6*b5 + 7*b6) FROM kpi_daily WHERE n <> 0";
     let pool = app.services.pool().clone();
     let before: String = sqlx::query_scalar(totals).fetch_one(&pool).await.unwrap();

@@ -20,5 +20,6 @@ mod lineage;
 mod metrics;
 mod nats;
 mod replay;
+mod scale;
 mod store;
 mod triage;

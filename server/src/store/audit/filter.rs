@@ -2,16 +2,16 @@
 //! filter holds, a page of them in the chain's order or in the order of
 //! time, and how many an export will hold.
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use crossdock::audit::chain::SealedRecord;
 use crossdock::audit::query::{ActorFilter, AuditFilter, AuditOrder};
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::{COLUMNS, Row};
-use crate::store::{Pool, Tx, to_millis};
+use crate::store::{Backend, Pool, Tx, to_millis};
 
 /// Adds `filter`'s conditions to a query over what [`source`] names.
-fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, filter: &'a AuditFilter) {
+fn push_filter<'a>(q: &mut Builder<'a>, filter: &'a AuditFilter, backend: Backend) {
     match &filter.actor {
         Some(ActorFilter::Exactly(actor)) => {
             q.push(" AND a.actor = ").push_bind(actor.to_string());
@@ -59,9 +59,13 @@ fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, filter: &'a AuditFilter) {
         q.push(" AND a.at < ").push_bind(to_millis(end));
     }
     if let Some(words) = &filter.words {
-        match match_words(words) {
-            Some(query) => q.push(" AND w.audit_words MATCH ").push_bind(query),
-            None => q.push(" AND 0"),
+        match (match_words(words), backend) {
+            (Some(query), Backend::Sqlite) => q.push(" AND w.audit_words MATCH ").push_bind(query),
+            (Some(_), Backend::Postgres) => q
+                .push(" AND a.reason IS NOT NULL AND to_tsvector('simple', a.reason) @@ to_tsquery('simple', ")
+                .push_bind(ts_words(words))
+                .push(")"),
+            (None, _) => q.push(" AND 1 = 0"),
         };
     }
 }
@@ -70,10 +74,12 @@ fn push_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, filter: &'a AuditFilter) {
 /// the log, or with words the words index joined to the log, in record
 /// order (the index hands its matches over by rowid, so a page reads no
 /// further than it shows, however common the word).
-fn source(filter: &AuditFilter) -> (&'static str, &'static str) {
-    match filter.words {
-        Some(_) => ("audit_words w CROSS JOIN audit_log a ON a.id = w.rowid", "w.rowid"),
-        None => ("audit_log a", "a.id"),
+/// On PostgreSQL the log is read with its word index (a GIN index of the
+/// reasons' words).
+fn source(filter: &AuditFilter, backend: Backend) -> (&'static str, &'static str) {
+    match (&filter.words, backend) {
+        (Some(_), Backend::Sqlite) => ("audit_words w CROSS JOIN audit_log a ON a.id = w.rowid", "w.rowid"),
+        _ => ("audit_log a", "a.id"),
     }
 }
 
@@ -89,11 +95,23 @@ fn match_words(words: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// Words as a PostgreSQL text query, as [`match_words`]: each a quoted
+/// prefix, all of them required.
+fn ts_words(words: &str) -> String {
+    words
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .map(|w| format!("'{}':*", w.to_lowercase().replace('\\', "\\\\").replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
 /// How many records `filter` holds up to record `through`.
 pub async fn count(tx: &mut Tx<'_>, filter: &AuditFilter, through: i64) -> anyhow::Result<i64> {
-    let (from, key) = source(filter);
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {from} WHERE 1 = 1"));
-    push_filter(&mut q, filter);
+    let backend = Backend::of_tx(tx);
+    let (from, key) = source(filter, backend);
+    let mut q = Builder::new(format!("SELECT COUNT(*) FROM {from} WHERE 1 = 1"));
+    push_filter(&mut q, filter, backend);
     q.push(format!(" AND {key} <= ")).push_bind(through);
     q.build_query_scalar().fetch_one(&mut **tx).await.context("Failed to count the records of an export")
 }
@@ -135,10 +153,11 @@ async fn read(
     limit: u32,
     by_time: bool,
 ) -> anyhow::Result<Vec<SealedRecord>> {
-    let (from, key) = source(filter);
-    let from = if by_time { "audit_log a INDEXED BY audit_log_at" } else { from };
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM {from} WHERE 1 = 1"));
-    push_filter(&mut q, filter);
+    let backend = Backend::of(pool);
+    let (from, key) = source(filter, backend);
+    let from = if by_time { format!("audit_log a {}", backend.indexed_by("audit_log_at")) } else { from.to_owned() };
+    let mut q = Builder::new(format!("SELECT {COLUMNS} FROM {from} WHERE 1 = 1"));
+    push_filter(&mut q, filter, backend);
     let (cmp, order) = match filter.order {
         AuditOrder::NewestFirst => ("<", "DESC"),
         AuditOrder::OldestFirst => (">", "ASC"),

@@ -1,11 +1,11 @@
 //! Lineage in the database: placing logged events in their transactions,
 //! and reading transactions, their keys, links, milestones and exceptions.
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::ExceptionListItem;
 use crossdock::lineage::{Flow, TRANSACTION_KEYS, TransactionCursor, TransactionKey};
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::exceptions::{ITEM_COLUMNS, ItemRow};
 use super::{Pool, from_millis, to_millis};
@@ -65,7 +65,7 @@ fn transactions_of(rows: Vec<TransactionRow>) -> anyhow::Result<Vec<Transaction>
 }
 
 pub async fn transaction(pool: &Pool, id: i64) -> anyhow::Result<Option<Transaction>> {
-    let row: Option<TransactionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM transactions t WHERE t.id = ?"))
+    let row: Option<TransactionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM transactions t WHERE t.id = $1"))
         .bind(id)
         .fetch_optional(pool)
         .await
@@ -76,7 +76,7 @@ pub async fn transaction(pool: &Pool, id: i64) -> anyhow::Result<Option<Transact
 /// The keys indexed to a transaction.
 pub async fn keys_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<TransactionKey>> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT kind, value FROM transaction_keys WHERE transaction_id = ? ORDER BY kind, value")
+        sqlx::query_as("SELECT kind, value FROM transaction_keys WHERE transaction_id = $1 ORDER BY kind, value")
             .bind(id)
             .fetch_all(pool)
             .await
@@ -89,8 +89,8 @@ pub async fn keys_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<TransactionKey>
 /// The transactions linked to one.
 pub async fn linked(pool: &Pool, id: i64) -> anyhow::Result<Vec<Transaction>> {
     let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM transaction_links l JOIN transactions t ON t.id = CASE WHEN l.a = ?1 THEN l.b ELSE l.a END \
-         WHERE l.a = ?1 OR l.b = ?1 ORDER BY t.name"
+        "SELECT {COLUMNS} FROM transaction_links l JOIN transactions t ON t.id = CASE WHEN l.a = $1 THEN l.b ELSE l.a END \
+         WHERE l.a = $1 OR l.b = $1 ORDER BY t.name"
     ))
     .bind(id)
     .fetch_all(pool)
@@ -121,7 +121,7 @@ const EVENT_COLUMNS: &str = "e.id, e.type, e.time, e.received_at, e.source, s.na
 pub async fn milestones_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<LoggedEvent>> {
     sqlx::query_as(&format!(
         "SELECT {EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id \
-         WHERE e.transaction_id = ? AND e.type NOT LIKE 'exception.%' ORDER BY e.time, e.id"
+         WHERE e.transaction_id = $1 AND e.type NOT LIKE 'exception.%' ORDER BY e.time, e.id"
     ))
     .bind(id)
     .fetch_all(pool)
@@ -133,7 +133,7 @@ pub async fn milestones_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<LoggedEve
 pub async fn milestone(pool: &Pool, transaction: i64, event: i64) -> anyhow::Result<Option<LoggedEvent>> {
     sqlx::query_as(&format!(
         "SELECT {EVENT_COLUMNS} FROM events e JOIN sources s ON s.id = e.source_id \
-         WHERE e.id = ? AND e.transaction_id = ? AND e.type NOT LIKE 'exception.%'"
+         WHERE e.id = $1 AND e.transaction_id = $2 AND e.type NOT LIKE 'exception.%'"
     ))
     .bind(event)
     .bind(transaction)
@@ -145,7 +145,7 @@ pub async fn milestone(pool: &Pool, transaction: i64, event: i64) -> anyhow::Res
 /// A transaction's exceptions, oldest first.
 pub async fn exceptions_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<ExceptionListItem>> {
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
-        "SELECT {ITEM_COLUMNS} FROM exceptions e WHERE e.transaction_id = ? ORDER BY e.created_at, e.id"
+        "SELECT {ITEM_COLUMNS} FROM exceptions e WHERE e.transaction_id = $1 ORDER BY e.created_at, e.id"
     ))
     .bind(id)
     .fetch_all(pool)
@@ -158,7 +158,7 @@ pub async fn exceptions_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<Exception
 /// whole key or name such as `po:PO-10045`), the most telling kind first.
 pub async fn find(pool: &Pool, typed: &str) -> anyhow::Result<Option<i64>> {
     let typed = typed.trim();
-    if let Some(id) = sqlx::query_scalar("SELECT id FROM transactions WHERE name = ?")
+    if let Some(id) = sqlx::query_scalar("SELECT id FROM transactions WHERE name = $1")
         .bind(typed)
         .fetch_optional(pool)
         .await
@@ -168,7 +168,7 @@ pub async fn find(pool: &Pool, typed: &str) -> anyhow::Result<Option<i64>> {
     }
     let value = TransactionKey::parse(typed).map_or(typed.to_owned(), |k| k.value);
     // Every kind is named so that the primary key (kind, value) answers.
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT kind, transaction_id FROM transaction_keys WHERE kind IN (");
+    let mut q = Builder::new("SELECT kind, transaction_id FROM transaction_keys WHERE kind IN (");
     let mut kinds = q.separated(", ");
     for kind in TRANSACTION_KEYS {
         kinds.push_bind(kind.as_str());
@@ -212,7 +212,7 @@ pub async fn list(pool: &Pool, filter: &TransactionFilter) -> anyhow::Result<Vec
             q.push(" AND t.last_milestone_at >= ").push_bind(at);
             q.push(" AND (t.last_milestone_at > ").push_bind(at).push(" OR t.id > ").push_bind(id).push(")");
         }
-        q.push(" ORDER BY t.last_milestone_at, t.id LIMIT ").push_bind(filter.limit);
+        q.push(" ORDER BY t.last_milestone_at, t.id LIMIT ").push_bind(i64::from(filter.limit));
         rows = q.build_query_as().fetch_all(pool).await.context("Failed to list transactions")?;
     }
     let room = u32::try_from(rows.len()).map_or(0, |n| filter.limit.saturating_sub(n));
@@ -222,15 +222,15 @@ pub async fn list(pool: &Pool, filter: &TransactionFilter) -> anyhow::Result<Vec
         if let Some(TransactionCursor { at: None, id }) = filter.after {
             q.push(" AND t.id > ").push_bind(id);
         }
-        q.push(" ORDER BY t.id LIMIT ").push_bind(room);
+        q.push(" ORDER BY t.id LIMIT ").push_bind(i64::from(room));
         let more: Vec<_> = q.build_query_as().fetch_all(pool).await.context("Failed to list transactions")?;
         rows.extend(more);
     }
     transactions_of(rows)
 }
 
-fn filtered(filter: &TransactionFilter) -> QueryBuilder<'static, Sqlite> {
-    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM transactions t WHERE 1 = 1"));
+fn filtered(filter: &TransactionFilter) -> Builder<'static> {
+    let mut q = Builder::new(format!("SELECT {COLUMNS} FROM transactions t WHERE 1 = 1"));
     if let Some(flow) = filter.flow {
         q.push(" AND t.flow = ").push_bind(flow.as_str());
     }
@@ -240,9 +240,16 @@ fn filtered(filter: &TransactionFilter) -> QueryBuilder<'static, Sqlite> {
         }
     }
     if let Some(ids) = &filter.ids {
-        q.push(" AND t.id IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(ids).unwrap_or_default())
-            .push("))");
+        if ids.is_empty() {
+            q.push(" AND 1 = 0");
+        } else {
+            q.push(" AND t.id IN (");
+            let mut list = q.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            q.push(")");
+        }
     }
     if let Some(stage) = filter.stage {
         q.push(" AND t.stage = ").push_bind(i64::try_from(stage).unwrap_or(i64::MAX));
@@ -258,7 +265,7 @@ fn filtered(filter: &TransactionFilter) -> QueryBuilder<'static, Sqlite> {
 
 /// The transaction of an exception, if it has one.
 pub async fn of_exception(pool: &Pool, exception: crossdock::ExceptionId) -> anyhow::Result<Option<i64>> {
-    let id: Option<Option<i64>> = sqlx::query_scalar("SELECT transaction_id FROM exceptions WHERE id = ?")
+    let id: Option<Option<i64>> = sqlx::query_scalar("SELECT transaction_id FROM exceptions WHERE id = $1")
         .bind(exception.get())
         .fetch_optional(pool)
         .await

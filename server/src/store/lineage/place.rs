@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use crossdock::lineage::{Facts, Found, Named, TransactionKey, place, stage_number};
-use sqlx::{QueryBuilder, Sqlite};
 
 use crate::store::{Tx, to_millis};
 
@@ -104,7 +104,7 @@ pub async fn place_events<K: Copy + Eq + std::hash::Hash>(
         Txn::New(i) => made[i],
     };
     for chunk in new_keys.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO transaction_keys (kind, value, transaction_id) ");
+        let mut q = Builder::new("INSERT INTO transaction_keys (kind, value, transaction_id) ");
         q.push_values(chunk, |mut b, (key, txn)| {
             b.push_bind(key.kind.as_str()).push_bind(&key.value).push_bind(id(*txn));
         });
@@ -115,7 +115,7 @@ pub async fn place_events<K: Copy + Eq + std::hash::Hash>(
         links.into_iter().map(|(a, b)| (id(a).min(id(b)), id(a).max(id(b)))).filter(|(a, b)| a != b).collect();
     let links: Vec<(i64, i64)> = links.into_iter().collect();
     for chunk in links.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO transaction_links (a, b) ");
+        let mut q = Builder::new("INSERT INTO transaction_links (a, b) ");
         q.push_values(chunk, |mut b, (x, y)| {
             b.push_bind(*x).push_bind(*y);
         });
@@ -130,9 +130,9 @@ pub async fn place_events<K: Copy + Eq + std::hash::Hash>(
             Txn::New(_) => None,
         })
         .collect();
+    let backend = super::super::Backend::of_tx(tx);
     for chunk in summaries.chunks(CHUNK) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("WITH v (id, flow, stage, first_at, last_at, site, supplier, customer) AS (");
+        let mut q = Builder::new("WITH v (id, flow, stage, first_at, last_at, site, supplier, customer) AS (");
         q.push_values(chunk, |mut b, (txn, s)| {
             b.push_bind(*txn)
                 .push_bind(s.flow)
@@ -143,16 +143,19 @@ pub async fn place_events<K: Copy + Eq + std::hash::Hash>(
                 .push_bind(&s.supplier)
                 .push_bind(&s.customer);
         });
-        q.push(
+        // The larger and smaller of two values: MAX and MIN on SQLite,
+        // GREATEST and LEAST on PostgreSQL (none of them is NULL here).
+        let (max, min) = (backend.pick("MAX", "GREATEST"), backend.pick("MIN", "LEAST"));
+        q.push(format!(
             ") UPDATE transactions SET flow = COALESCE(transactions.flow, v.flow), \
              stage = CASE WHEN COALESCE(transactions.flow, v.flow) = v.flow \
-                 THEN MAX(transactions.stage, v.stage) ELSE transactions.stage END, \
-             first_at = MIN(transactions.first_at, COALESCE(v.first_at, transactions.first_at)), \
+                 THEN {max}(transactions.stage, v.stage) ELSE transactions.stage END, \
+             first_at = {min}(transactions.first_at, COALESCE(v.first_at, transactions.first_at)), \
              last_milestone_at = CASE WHEN v.last_at IS NULL THEN transactions.last_milestone_at \
-                 ELSE MAX(COALESCE(transactions.last_milestone_at, v.last_at), v.last_at) END, \
+                 ELSE {max}(COALESCE(transactions.last_milestone_at, v.last_at), v.last_at) END, \
              site = COALESCE(transactions.site, v.site), supplier = COALESCE(transactions.supplier, v.supplier), \
-             customer = COALESCE(transactions.customer, v.customer), updated_at = ",
-        );
+             customer = COALESCE(transactions.customer, v.customer), updated_at = "
+        ));
         q.push_bind(to_millis(now)).push(" FROM v WHERE transactions.id = v.id");
         q.build().execute(&mut **tx).await.context("Failed to update transactions")?;
     }
@@ -169,7 +172,7 @@ pub async fn place_logged_events(
 ) -> anyhow::Result<usize> {
     let placed: Vec<(i64, i64)> = place_events(tx, events, now).await?.into_iter().collect();
     for chunk in placed.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("WITH v (e, t) AS (");
+        let mut q = Builder::new("WITH v (e, t) AS (");
         q.push_values(chunk, |mut b, (event, txn)| {
             b.push_bind(*event).push_bind(*txn);
         });
@@ -184,7 +187,7 @@ async fn indexed(tx: &mut Tx<'_>, keys: &BTreeSet<&TransactionKey>) -> anyhow::R
     let keys: Vec<&&TransactionKey> = keys.iter().collect();
     let mut found = HashMap::new();
     for chunk in keys.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("WITH v (kind, value) AS (");
+        let mut q = Builder::new("WITH v (kind, value) AS (");
         q.push_values(chunk, |mut b, key| {
             b.push_bind(key.kind.as_str()).push_bind(&key.value);
         });
@@ -207,7 +210,7 @@ async fn named(tx: &mut Tx<'_>, names: &BTreeSet<String>) -> anyhow::Result<Hash
     let names: Vec<&String> = names.iter().collect();
     let mut found = HashMap::new();
     for chunk in names.chunks(CHUNK * 3) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT name, id FROM transactions WHERE name IN (");
+        let mut q = Builder::new("SELECT name, id FROM transactions WHERE name IN (");
         let mut list = q.separated(", ");
         for name in chunk {
             list.push_bind(*name);
@@ -231,7 +234,7 @@ async fn create(
     let now = to_millis(now);
     let none = Summary::default();
     for (offset, chunk) in names.chunks(CHUNK).enumerate() {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Builder::new(
             "INSERT INTO transactions (name, flow, stage, site, supplier, customer, first_at, last_milestone_at, \
              updated_at) ",
         );
@@ -273,7 +276,7 @@ pub async fn events_to_place(
     up_to: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<(i64, String)>> {
-    sqlx::query_as("SELECT id, body FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?")
+    sqlx::query_as("SELECT id, body FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3")
         .bind(after)
         .bind(up_to)
         .bind(limit)

@@ -46,7 +46,7 @@ async fn an_overdue_milestone_opens_one_exception_and_its_late_arrival_resolves_
     assert_eq!(filed.len(), 1);
     assert_eq!(filed[0].1, "new");
     let on: Option<String> = sqlx::query_scalar(
-        "SELECT t.name FROM exceptions x JOIN transactions t ON t.id = x.transaction_id WHERE x.id = ?",
+        "SELECT t.name FROM exceptions x JOIN transactions t ON t.id = x.transaction_id WHERE x.id = $1",
     )
     .bind(filed[0].0)
     .fetch_one(app.services.pool())

@@ -17,7 +17,7 @@ async fn send(app: &TestApp, key: &str, event: &Value) {
 /// The transaction an event was placed in, by its id.
 async fn transaction_of(app: &TestApp, event: &str) -> Option<String> {
     sqlx::query_scalar(
-        "SELECT t.name FROM events e JOIN transactions t ON t.id = e.transaction_id WHERE e.event_id = ?",
+        "SELECT t.name FROM events e JOIN transactions t ON t.id = e.transaction_id WHERE e.event_id = $1",
     )
     .bind(event)
     .fetch_optional(app.services.pool())
@@ -26,7 +26,7 @@ async fn transaction_of(app: &TestApp, event: &str) -> Option<String> {
 }
 
 async fn stage_of(app: &TestApp, name: &str) -> (Option<String>, i64) {
-    sqlx::query_as("SELECT flow, stage FROM transactions WHERE name = ?")
+    sqlx::query_as("SELECT flow, stage FROM transactions WHERE name = $1")
         .bind(name)
         .fetch_one(app.services.pool())
         .await
@@ -36,7 +36,7 @@ async fn stage_of(app: &TestApp, name: &str) -> (Option<String>, i64) {
 async fn linked(app: &TestApp, name: &str) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT o.name FROM transactions t JOIN transaction_links l ON t.id IN (l.a, l.b) \
-         JOIN transactions o ON o.id = CASE WHEN l.a = t.id THEN l.b ELSE l.a END WHERE t.name = ? ORDER BY o.name",
+         JOIN transactions o ON o.id = CASE WHEN l.a = t.id THEN l.b ELSE l.a END WHERE t.name = $1 ORDER BY o.name",
     )
     .bind(name)
     .fetch_all(app.services.pool())
@@ -257,6 +257,10 @@ async fn events_logged_before_lineage_are_placed_at_the_next_start() {
     let pool = app.services.pool();
     for sql in [
         "UPDATE events SET transaction_id = NULL",
+        "UPDATE exceptions SET transaction_id = NULL",
+        "DELETE FROM lineage_findings",
+        "DELETE FROM expectations",
+        "DELETE FROM transaction_links",
         "DELETE FROM transaction_keys",
         "DELETE FROM transactions",
         "UPDATE lineage_backfill SET up_to_event = (SELECT MAX(id) FROM events)",
@@ -402,7 +406,7 @@ async fn the_transactions_list_pages_through_everything_once_in_order() {
         let last = (n < 100).then_some(1_700_000_000_000 + (n / 3) * 60_000);
         sqlx::query(
             "INSERT INTO transactions (name, flow, stage, first_at, last_milestone_at, updated_at) \
-             VALUES (?, 'order_to_cash', 1, 0, ?, 0)",
+             VALUES ($1, 'order_to_cash', 1, 0, $2, 0)",
         )
         .bind(format!("order:SO-P{n}"))
         .bind(last)

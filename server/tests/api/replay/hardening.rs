@@ -206,7 +206,7 @@ async fn a_failure_from_a_source_the_connector_does_not_trust_waits_for_a_superv
     assert_eq!(by_staff.status(), 403);
     ok(sam.server_fn_json("replay", &json!({"id": theirs, "confirm": true})).await).await;
     let after: String = sqlx::query_scalar(
-        "SELECT after FROM audit_log WHERE action = 'exception.replay_requested' AND entity_id = ? ORDER BY id DESC LIMIT 1",
+        "SELECT after FROM audit_log WHERE action = 'exception.replay_requested' AND entity_id = $1 ORDER BY id DESC LIMIT 1",
     )
     .bind(theirs.to_string())
     .fetch_one(app.services.pool())
