@@ -102,3 +102,48 @@ async fn an_installation_moves_to_postgres_with_everything_and_its_audit_chain()
         .await;
     assert_eq!(sent.status(), 200, "{:?}", sent.text().await);
 }
+
+#[tokio::test]
+async fn a_session_from_one_instance_works_on_another_which_shows_what_was_done_through_the_first() {
+    let first = spawn_app_with_demo().await;
+    let second = first.beside(|_| {}).await;
+    // Sam signs in through the first instance...
+    let sam_first = first.browser();
+    let login = sam_first.login("sam", crate::helpers::demo_password("sam")).await;
+    assert!(login.status().is_success());
+    let cookie = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("crossdock_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    // ...and the balancer sends his next requests to the second.
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, second.address.parse().expect("origin"));
+    headers.insert(reqwest::header::COOKIE, cookie.parse().expect("cookie"));
+    let sam_second = crate::helpers::Browser {
+        address: second.address.clone(),
+        client: reqwest::Client::builder().default_headers(headers).build().expect("client"),
+    };
+    let id = first
+        .scalar(
+            "SELECT id FROM exceptions WHERE status = 'new' AND queue = 'receiving' AND assignee IS NULL ORDER BY id",
+        )
+        .await;
+    let version = first.scalar(&format!("SELECT version FROM exceptions WHERE id = {id}")).await;
+    let claimed = sam_first
+        .server_fn_json("act", &serde_json::json!({"id": id, "seen": version, "action": {"kind": "claim"}}))
+        .await;
+    assert_eq!(claimed.status(), 200, "{:?}", claimed.text().await);
+    let r = sam_second.server_fn("exception_detail", &[("id", &id.to_string())]).await;
+    assert_eq!(r.status(), 200, "signed in on the second instance too");
+    let detail: crossdock_app::dto::ExceptionDetailView = r.json().await.expect("a detail");
+    assert_eq!(detail.item.assignee.as_deref(), Some("sam"), "the claim made through the first shows");
+    // Signing out through the second ends the session on the first.
+    let out = sam_second.server_fn("logout", &[]).await.status();
+    assert!(out.is_success() || out.is_redirection(), "{out}");
+    assert_eq!(sam_first.server_fn("exception_detail", &[("id", &id.to_string())]).await.status(), 401);
+}
