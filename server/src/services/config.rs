@@ -188,7 +188,7 @@ impl Services {
         }
         let _one_at_a_time = self.config_saves.lock().await;
         // Both read in one transaction: the documents are those of the id.
-        let mut tx = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut tx = crate::store::begin_read(&self.pool).await.context("Failed to begin a transaction")?;
         let (rows, newest) = (store::config::current(&mut *tx).await?, store::config::newest_id(&mut *tx).await?);
         tx.commit().await.context("Failed to end a read")?;
         if newest <= self.config_version.load(std::sync::atomic::Ordering::Acquire) {

@@ -30,7 +30,7 @@ type TallyRow = (String, String, String, i64, i64, i64, i64, i64, i64, i64);
 pub async fn open_tallies(pool: &Pool, now: DateTime<Utc>) -> anyhow::Result<(Vec<OpenTally>, DateTime<Utc>)> {
     let now = to_millis(now);
     // One snapshot: the clock, the tallies and the turns agree.
-    let mut tx = pool.begin().await.context("Failed to begin reading the tallies")?;
+    let mut tx = super::begin_read(pool).await.context("Failed to begin reading the tallies")?;
     let clock = tally_clock(&mut tx).await?;
     let rows: Vec<TallyRow> = sqlx::query_as(
         "SELECT queue, site, assignee, open, waiting, paused, frozen_breached, running, risk_passed, due_passed \

@@ -114,6 +114,16 @@ pub async fn begin(pool: &Pool) -> Result<Tx<'static>, sqlx::Error> {
     }
 }
 
+/// Begins a transaction that only reads and sees one snapshot throughout:
+/// SQLite's deferred transaction does; PostgreSQL's default (read committed)
+/// takes a new snapshot for each statement, so it asks for repeatable read.
+pub async fn begin_read(pool: &Pool) -> Result<Tx<'static>, sqlx::Error> {
+    match Backend::of(pool) {
+        Backend::Sqlite => pool.begin().await,
+        Backend::Postgres => pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+    }
+}
+
 /// The SQLite schema, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 /// The PostgreSQL schema, embedded in the binary.

@@ -253,8 +253,9 @@ async fn events_logged_before_lineage_are_placed_at_the_next_start() {
         ),
     )
     .await;
-    // As a database from before lineage: nothing placed, everything to catch up.
-    let pool = app.services.pool();
+    // As a database from before lineage: nothing placed, everything to catch
+    // up. In one write transaction, so the running sweep waits for it.
+    let mut tx = crossdock_server::store::begin(app.services.pool()).await.expect("begin");
     for sql in [
         "UPDATE events SET transaction_id = NULL",
         "UPDATE exceptions SET transaction_id = NULL",
@@ -265,8 +266,9 @@ async fn events_logged_before_lineage_are_placed_at_the_next_start() {
         "DELETE FROM transactions",
         "UPDATE lineage_backfill SET up_to_event = (SELECT MAX(id) FROM events)",
     ] {
-        sqlx::query(sql).execute(pool).await.expect("reset");
+        sqlx::query(sql).execute(&mut *tx).await.expect("reset");
     }
+    tx.commit().await.expect("reset committed");
     app.restarted_services().await;
     assert_eq!(transaction_of(&app, "p-9").await.as_deref(), Some("po:PO-9"));
     assert_eq!(app.scalar("SELECT up_to_event FROM lineage_backfill").await, 0, "done once");
