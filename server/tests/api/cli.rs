@@ -4,7 +4,8 @@ use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn crossdock() -> Command {
+/// The binary, without the CROSSDOCK_ settings of the test's own environment.
+pub(crate) fn crossdock() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
     for (key, _) in std::env::vars() {
         if key.starts_with("CROSSDOCK_") {

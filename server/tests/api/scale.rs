@@ -46,12 +46,7 @@ async fn the_same_event_sent_to_two_instances_at_once_is_stored_once() {
 }
 
 fn crossdock(database: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CROSSDOCK_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = crate::cli::crossdock();
     cmd.env("CROSSDOCK_DATABASE_URL", database).env("CROSSDOCK_LOG", "warn");
     cmd
 }
