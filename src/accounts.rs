@@ -104,6 +104,8 @@ pub enum AccountValueError {
     DisplayNameEmpty,
     #[error("a display name is at most 100 characters")]
     DisplayNameLength,
+    #[error("a display name holds no control characters")]
+    DisplayNameCharacters,
 }
 
 impl Username {
@@ -155,6 +157,9 @@ pub fn parse_display_name(s: &str) -> Result<String, AccountValueError> {
     if s.chars().count() > 100 {
         return Err(AccountValueError::DisplayNameLength);
     }
+    if !crate::text::is_one_line(s) {
+        return Err(AccountValueError::DisplayNameCharacters);
+    }
     Ok(s.to_owned())
 }
 
@@ -187,5 +192,6 @@ mod tests {
         assert_eq!(Username::parse("pat lee"), Err(AccountValueError::UsernameCharacters));
         assert!(Username::parse(&"a".repeat(65)).is_err());
         assert_eq!(parse_display_name("  "), Err(AccountValueError::DisplayNameEmpty));
+        assert_eq!(parse_display_name("Ada\u{0}"), Err(AccountValueError::DisplayNameCharacters));
     }
 }

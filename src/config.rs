@@ -179,10 +179,10 @@ impl Configuration {
                 }
             };
             for (field, value) in [("name", &q.name), ("team", &q.team)] {
-                if value.trim().is_empty() || value.chars().count() > 100 {
+                if value.trim().is_empty() || value.chars().count() > 100 || !crate::text::is_one_line(value) {
                     problems.push(FieldProblem {
                         pointer: format!("{at}/{field}"),
-                        message: "1 to 100 characters are required".into(),
+                        message: "1 to 100 characters, without control characters, are required".into(),
                     });
                 }
             }

@@ -26,6 +26,7 @@ pub mod severity;
 pub mod sla;
 pub mod source;
 pub mod summary;
+pub mod text;
 pub mod triage;
 pub mod wire;
 

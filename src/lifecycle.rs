@@ -145,6 +145,8 @@ pub enum ReasonError {
     Empty,
     #[error("the reason is longer than {max} characters")]
     TooLong { max: usize },
+    #[error("the reason holds control characters (only tabs and line breaks may be written)")]
+    Control,
 }
 
 impl Reason {
@@ -157,6 +159,9 @@ impl Reason {
         }
         if text.chars().count() > Self::MAX {
             return Err(ReasonError::TooLong { max: Self::MAX });
+        }
+        if !crate::text::is_free_text(text) {
+            return Err(ReasonError::Control);
         }
         Ok(Self(text.to_owned()))
     }
@@ -246,6 +251,8 @@ mod tests {
         assert_eq!(Reason::parse("  supplier called  ").unwrap().as_str(), "supplier called");
         assert_eq!(Reason::parse(" \n "), Err(ReasonError::Empty));
         assert!(matches!(Reason::parse(&"x".repeat(2001)), Err(ReasonError::TooLong { .. })));
+        assert_eq!(Reason::parse("called\r\n\tthey ship Friday").unwrap().as_str(), "called\r\n\tthey ship Friday");
+        assert_eq!(Reason::parse("called\u{0}"), Err(ReasonError::Control));
     }
 
     #[test]

@@ -65,10 +65,10 @@ impl RetryPolicySpec {
     pub fn validate(&self) -> Result<(), Vec<FieldProblem>> {
         let mut problems = self.schedule.validate().err().unwrap_or_default();
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
+        if name.is_empty() || name.chars().count() > 80 || !crate::text::is_one_line(name) {
             problems.push(FieldProblem {
                 pointer: "/name".into(),
-                message: "a name of 1 to 80 characters is required".into(),
+                message: "a name of 1 to 80 characters, without control characters, is required".into(),
             });
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
@@ -163,8 +163,8 @@ impl ConnectorSpec {
         let mut problems = Vec::new();
         let mut push =
             |pointer: &str, message: String| problems.push(FieldProblem { pointer: pointer.into(), message });
-        if self.name.trim().is_empty() || self.name.chars().count() > 80 {
-            push("/name", "a name of 1 to 80 characters is required".into());
+        if self.name.trim().is_empty() || self.name.chars().count() > 80 || !crate::text::is_one_line(&self.name) {
+            push("/name", "a name of 1 to 80 characters, without control characters, is required".into());
         }
         let op = self.operation.trim();
         if op.is_empty() || op.len() > 128 || op.contains(char::is_whitespace) {

@@ -212,6 +212,8 @@ impl RuleSet {
                 push(at("name"), "a name is required".into());
             } else if name.chars().count() > Self::MAX_NAME {
                 push(at("name"), format!("is longer than {} characters", Self::MAX_NAME));
+            } else if !crate::text::is_one_line(name) {
+                push(at("name"), "must not contain control characters".into());
             }
             let q = queue(at("queue"), &r.queue, &mut push);
             let assignee = match r.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty()) {

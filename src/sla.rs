@@ -99,6 +99,8 @@ impl SlaPolicy {
             push("/name".into(), "a name is required".into());
         } else if name.chars().count() > Self::MAX_NAME {
             push("/name".into(), format!("is longer than {} characters", Self::MAX_NAME));
+        } else if !crate::text::is_one_line(name) {
+            push("/name".into(), "must not contain control characters".into());
         }
         if !(1..=99).contains(&spec.at_risk_percent) {
             push("/at_risk_percent".into(), "must be between 1 and 99".into());

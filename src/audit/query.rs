@@ -101,6 +101,10 @@ impl AuditFilter {
                 problem(&name, "is too long");
                 continue;
             }
+            if !crate::text::is_one_line(value) {
+                problem(&name, "must not contain control characters");
+                continue;
+            }
             let text = Some(value.to_owned());
             match name.as_ref() {
                 "actor" => match value.parse() {

@@ -232,13 +232,17 @@ const SPACE: &str = r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029
 /// Control characters (Unicode category Cc).
 const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
 
-fn not_blank() -> String {
-    format!("[^{SPACE}]")
-}
+/// Control characters but tab, line feed and carriage return.
+const CONTROL_IN_TEXT: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
 
-/// A context attribute: not blank, no control characters.
+/// A context attribute or a key: not blank, no control characters.
 fn attribute_pattern() -> String {
     format!("^[^{CONTROL}]*[^{SPACE}{CONTROL}][^{CONTROL}]*$")
+}
+
+/// Free text: not blank, no control characters but tabs and line breaks.
+fn text_pattern() -> String {
+    format!("^[^{CONTROL_IN_TEXT}]*[^{SPACE}{CONTROL}][^{CONTROL_IN_TEXT}]*$")
 }
 
 /// A year of [`YEARS`], as a regular expression.
@@ -269,8 +273,8 @@ fn string(max: usize, pattern: String) -> Value {
 
 fn kind_schema(kind: Kind) -> Value {
     match kind {
-        Kind::Key => string(MAX_KEY, not_blank()),
-        Kind::Text => string(MAX_TEXT, not_blank()),
+        Kind::Key => string(MAX_KEY, attribute_pattern()),
+        Kind::Text => string(MAX_TEXT, text_pattern()),
         Kind::Quantity => json!({"type": "number", "minimum": 0, "maximum": MAX_QUANTITY}),
         Kind::Amount => json!({"type": "number", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}),
         Kind::Line => json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),

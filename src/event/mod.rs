@@ -426,9 +426,9 @@ fn read_refs(o: &mut Obj<'_>, p: &mut Problems) -> (BusinessRefs, Map<String, Va
             other.insert(key.clone(), v.clone());
             continue;
         };
-        match v.as_str().filter(|s| !s.trim().is_empty() && s.chars().count() <= reader::MAX_KEY) {
+        match v.as_str().filter(|s| reader::is_key(s)) {
             Some(s) => refs.insert(kind, s),
-            None => p.push(format!("{base}/{}", reader::escape(key)), "must be a non-empty string"),
+            None => p.push(format!("{base}/{}", reader::escape(key)), reader::NOT_A_KEY),
         }
     }
     (refs, other)

@@ -24,6 +24,33 @@ pub(crate) fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// Whether `s` fits a key-like field: not blank, at most [`MAX_KEY`]
+/// characters, no control character.
+pub(crate) fn is_key(s: &str) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= MAX_KEY && crate::text::is_one_line(s)
+}
+
+/// What is said of a value that [`is_key`] refuses.
+pub(crate) const NOT_A_KEY: &str = "must be a non-empty string of at most 256 characters, without control characters";
+
+/// The two kinds of string field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Shape {
+    /// Ids, codes, keys: one line, no control characters.
+    Key,
+    /// Messages, summaries: tabs and line breaks allowed.
+    Text,
+}
+
+impl Shape {
+    fn max(self) -> usize {
+        match self {
+            Shape::Key => MAX_KEY,
+            Shape::Text => MAX_TEXT,
+        }
+    }
+}
+
 /// Problems found so far.
 #[derive(Debug, Default)]
 pub(crate) struct Problems(pub(crate) Vec<FieldProblem>);
@@ -77,7 +104,7 @@ impl<'a> Obj<'a> {
         value
     }
 
-    fn string_of(&self, key: &str, value: &Value, max: usize, p: &mut Problems) -> Option<String> {
+    fn string_of(&self, key: &str, value: &Value, shape: Shape, p: &mut Problems) -> Option<String> {
         let Value::String(s) = value else {
             p.push(self.ptr(key), "must be a string");
             return None;
@@ -86,35 +113,46 @@ impl<'a> Obj<'a> {
             p.push(self.ptr(key), "must not be empty");
             return None;
         }
+        let max = shape.max();
         if s.chars().count() > max {
             p.push(self.ptr(key), format!("is longer than {max} characters"));
             return None;
         }
-        Some(s.clone())
+        match shape {
+            Shape::Key if !crate::text::is_one_line(s) => {
+                p.push(self.ptr(key), "must not contain control characters");
+                None
+            }
+            Shape::Text if !crate::text::is_free_text(s) => {
+                p.push(self.ptr(key), "must not contain control characters other than tab and line breaks");
+                None
+            }
+            _ => Some(s.clone()),
+        }
     }
 
     /// A required, non-empty key-like string.
     pub(crate) fn req_str(&mut self, key: &'static str, p: &mut Problems) -> Option<String> {
         let value = self.required(key, p)?;
-        self.string_of(key, value, MAX_KEY, p)
+        self.string_of(key, value, Shape::Key, p)
     }
 
     /// An optional, non-empty key-like string.
     pub(crate) fn opt_str(&mut self, key: &'static str, p: &mut Problems) -> Option<String> {
         let value = self.raw(key)?;
-        self.string_of(key, value, MAX_KEY, p)
+        self.string_of(key, value, Shape::Key, p)
     }
 
     /// A required free text.
     pub(crate) fn req_text(&mut self, key: &'static str, p: &mut Problems) -> Option<String> {
         let value = self.required(key, p)?;
-        self.string_of(key, value, MAX_TEXT, p)
+        self.string_of(key, value, Shape::Text, p)
     }
 
     /// An optional free text.
     pub(crate) fn opt_text(&mut self, key: &'static str, p: &mut Problems) -> Option<String> {
         let value = self.raw(key)?;
-        self.string_of(key, value, MAX_TEXT, p)
+        self.string_of(key, value, Shape::Text, p)
     }
 
     fn quantity_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<f64> {
@@ -305,9 +343,9 @@ impl<'a> Obj<'a> {
         let base = self.ptr(key);
         let mut out = Vec::with_capacity(values.len());
         for (i, v) in values.iter().enumerate() {
-            match v.as_str().filter(|s| !s.trim().is_empty() && s.chars().count() <= MAX_KEY) {
+            match v.as_str().filter(|s| is_key(s)) {
                 Some(s) => out.push(s.to_owned()),
-                None => p.push(format!("{base}/{i}"), "must be a non-empty string"),
+                None => p.push(format!("{base}/{i}"), NOT_A_KEY),
             }
         }
         (out.len() == values.len()).then_some(out)

@@ -364,6 +364,24 @@ fn attribute_names_are_lower_case_and_values_hold_no_control_characters() {
 }
 
 #[test]
+fn keys_and_texts_of_data_hold_no_control_characters_but_texts_keep_line_breaks() {
+    let with = |at: &[&str], value: &str| {
+        let mut event = envelope("exception.integration", examples()[13].1.clone());
+        let mut slot = &mut event["data"];
+        for key in at {
+            slot = &mut slot[*key];
+        }
+        *slot = json!(value);
+        parse(&event).map(|_| ()).map_err(|e| e.0.into_iter().map(|p| p.pointer).collect::<Vec<_>>())
+    };
+    assert_eq!(with(&["message"], "read timed out\r\n\tafter 30 s"), Ok(()));
+    assert_eq!(with(&["summary"], "a\u{0}b"), Err(vec!["/data/summary".to_owned()]));
+    assert_eq!(with(&["message"], "bell\u{7}"), Err(vec!["/data/message".to_owned()]));
+    assert_eq!(with(&["operation"], "tms.create\n"), Err(vec!["/data/operation".to_owned()]));
+    assert_eq!(with(&["refs", "shipment"], "SH\u{0}1"), Err(vec!["/data/refs/shipment".to_owned()]));
+}
+
+#[test]
 fn data_base64_is_read_as_the_json_it_encodes() {
     use base64::Engine;
     let mut event = valid_receipt();

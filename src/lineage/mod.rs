@@ -51,7 +51,8 @@ impl TransactionKey {
         let (kind, value) = text.split_once(':')?;
         let kind: RefKind = kind.trim().parse().ok()?;
         let value = value.trim();
-        (TRANSACTION_KEYS.contains(&kind) && !value.is_empty()).then(|| Self::new(kind, value))
+        (TRANSACTION_KEYS.contains(&kind) && !value.is_empty() && crate::text::is_one_line(value))
+            .then(|| Self::new(kind, value))
     }
 
     /// The transaction keys among an event's refs, most telling first.

@@ -97,6 +97,10 @@ impl QueueFilter {
                 problem(&name, format!("is longer than {} characters", Self::MAX_TEXT));
                 continue;
             }
+            if !crate::text::is_one_line(&value) {
+                problem(&name, "must not contain control characters".to_owned());
+                continue;
+            }
             match name.as_ref() {
                 "queue" => filter.queues.push(value),
                 "status" => match value.as_str() {

@@ -168,8 +168,11 @@ impl Services {
         grouping: BoardGrouping,
     ) -> Result<(i64, String), ServiceError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_LINK_NAME {
-            return Err(ServiceError::invalid("name", format!("name the screen in 1 to {MAX_LINK_NAME} characters")));
+        if name.is_empty() || name.chars().count() > MAX_LINK_NAME || !crossdock::text::is_one_line(name) {
+            return Err(ServiceError::invalid(
+                "name",
+                format!("name the screen in 1 to {MAX_LINK_NAME} characters, without control characters"),
+            ));
         }
         let mut bytes = [0u8; 24];
         getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;

@@ -210,6 +210,11 @@ impl Services {
         const SLICE: u32 = 100;
         const MOST_SLICES: usize = 20;
         let now = self.now();
+        for (field, value) in [("site", &query.site), ("supplier", &query.supplier), ("customer", &query.customer)] {
+            if value.as_deref().is_some_and(|v| !crossdock::text::is_one_line(v)) {
+                return Err(ServiceError::invalid(field, "must not contain control characters"));
+            }
+        }
         let text = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let mut filter = TransactionFilter {
             flow: query.flow.or_else(|| query.stage.and_then(Flow::of_milestone)),

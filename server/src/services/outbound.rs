@@ -108,7 +108,7 @@ impl Outbound for HttpOutbound {
                         _ => break,
                     }
                 }
-                let head = String::from_utf8_lossy(&head).into_owned();
+                let head = crossdock::text::storable(&String::from_utf8_lossy(&head)).into_owned();
                 (DeliveryOutcome::Http { status, retry_after_ms: retry_after }, Some(head))
             }
             Err(err) if err.is_timeout() => (DeliveryOutcome::Timeout, None),

@@ -66,8 +66,8 @@ impl Services {
         let user = viewer.user();
         let team = share.map(|(_, team)| team);
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(ServiceError::invalid("name", "a view name is 1 to 80 characters"));
+        if name.is_empty() || name.chars().count() > 80 || !crossdock::text::is_one_line(name) {
+            return Err(ServiceError::invalid("name", "a view name is 1 to 80 characters, without control characters"));
         }
         let filter = QueueFilter::parse_query(query).map_err(|p| {
             ServiceError::invalid(

@@ -52,8 +52,8 @@ pub async fn insert(pool: &Pool, letter: &NewDeadLetter<'_>) -> anyhow::Result<(
     .bind(letter.source_id)
     .bind(letter.subject)
     .bind(i64::try_from(letter.stream_seq).unwrap_or(i64::MAX))
-    .bind(letter.reason)
-    .bind(String::from_utf8_lossy(body).as_ref())
+    .bind(crossdock::text::storable(letter.reason).as_ref())
+    .bind(crossdock::text::storable(&String::from_utf8_lossy(body)).as_ref())
     .execute(pool)
     .await
     .context("Failed to keep a dead letter")?;

@@ -110,6 +110,32 @@ async fn a_batch_is_answered_event_by_event_and_stores_exactly_the_valid_ones() 
     assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id IN ('b-2', 'b-4')").await, 0);
 }
 
+/// PostgreSQL cannot store NUL in text: the contract refuses control
+/// characters in keys and texts, so such an event costs only itself, not the
+/// events written beside it.
+#[tokio::test]
+async fn control_characters_in_keys_and_texts_are_refused_event_by_event() {
+    let (app, key) = demo_with_wms_key().await;
+    let before = app.scalar("SELECT COUNT(*) FROM events").await;
+    let mut nul_summary = partial_receipt("c-2", "PO-912");
+    nul_summary["data"]["summary"] = json!("48 EA\u{0} short");
+    let mut broken_ref = carrier_timeout("c-3", "SHP-9\n1");
+    broken_ref["data"]["message"] = json!("no answer\r\n\tin 30 s");
+    let mut multi_line = carrier_timeout("c-4", "SHP-94");
+    multi_line["data"]["message"] = json!("no answer\r\n\tin 30 s");
+    let batch = json!([partial_receipt("c-1", "PO-911"), nul_summary, broken_ref, multi_line]);
+    let response = app.post_events(Some(&key), "application/cloudevents-batch+json", batch.to_string()).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let results = body["results"].as_array().unwrap();
+    let verdicts: Vec<_> = results.iter().map(|r| r["status"].as_str().unwrap_or_default()).collect();
+    assert_eq!(verdicts, ["accepted", "rejected", "rejected", "accepted"], "{body}");
+    assert_eq!(results[1]["errors"][0]["pointer"], "/1/data/summary");
+    assert_eq!(results[2]["errors"][0]["pointer"], "/2/data/refs/shipment");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events").await, before + 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE event_id IN ('c-1', 'c-4')").await, 2);
+}
+
 #[tokio::test]
 async fn binary_mode_reads_attributes_from_ce_headers() {
     let (app, key) = demo_with_wms_key().await;
