@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
     Auth::provide();
     components::sla_clock::Now::provide();
     components::time::Mounted::provide();
+    components::live::Changes::provide();
     components::bell::Alerts::provide();
     // Effects run only in the browser: mark the page once it is interactive,
     // so people's tools (and the end-to-end tests) can tell.

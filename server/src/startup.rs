@@ -87,11 +87,22 @@ impl Application {
         tracing::info!(address = %self.address, "crossdock is listening");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = tokio::spawn(jobs::run(self.services.clone(), self.workers, stopped.clone()));
+        let live = tokio::spawn({
+            let (services, stopped) = (self.services.clone(), stopped.clone());
+            async move { services.follow_changes(stopped).await }
+        });
         let nats = self.nats.map(|nats| tokio::spawn(nats.run(self.services.clone(), stopped)));
         let app = http::router(self.state, self.read_timeout);
+        // The consoles' streams end first, or the drain would wait for them.
+        let services = self.services.clone();
+        let shutdown = async move {
+            shutdown.await;
+            services.close_changes();
+        };
         http::serve::serve(self.listener, app, self.read_timeout, shutdown).await;
         let _ = stop.send(true);
         let _ = workers.await;
+        let _ = live.await;
         if let Some(nats) = nats {
             let _ = nats.await;
         }

@@ -1,6 +1,7 @@
 //! The bell in the top bar: the signed-in person's unread notifications,
 //! each linking to its exception and marked read when opened. It looks for
-//! new ones every 15 seconds with one timer, stopped when the app is left.
+//! new ones at each change the server tells of, and every 15 seconds with
+//! one timer, stopped when the app is left.
 
 use leptos::prelude::*;
 
@@ -33,6 +34,7 @@ impl Alerts {
             move || (wanted(), tick.get(), mark.version().get()),
             |(wanted, ..)| async move { if wanted { fetch_notifications().await } else { Ok(Notifications::default()) } },
         );
+        crate::components::live::Changes::on_change(move || tick.update(|t| *t += 1));
         Effect::new(move |_| {
             let every = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH);
             on_cleanup(move || {

@@ -11,6 +11,7 @@ pub mod bulk;
 pub mod filters;
 pub mod forms;
 pub mod keys;
+pub mod live;
 pub mod loaded;
 pub mod nav;
 pub mod replay_panel;

@@ -25,9 +25,11 @@ pub const REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
 /// Cells changed since the refresh before.
 pub type Changed = BTreeSet<(Option<String>, BoardColumn)>;
 
-/// A counter that goes up every [`REFRESH`] until the page is left.
+/// A counter that goes up every [`REFRESH`], and at each change heard, until
+/// the page is left.
 pub fn ticking() -> RwSignal<u64> {
     let tick = RwSignal::new(0u64);
+    crate::components::live::Changes::on_change(move || tick.update(|t| *t += 1));
     Effect::new(move |_| {
         let every = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH);
         on_cleanup(move || {

@@ -52,8 +52,14 @@ pub fn ExceptionPage() -> impl IntoView {
         let scheduled = replay.get().and_then(Result::ok).is_some_and(|v| v.state == Some(ReplayState::Scheduled));
         under_way.set(scheduled);
     });
-    // Others' changes show up, unless a note or a correction is being
-    // written; a replay under way is followed closely.
+    // Others' changes show up as they are heard and on a timer, unless a
+    // note or a correction is being written; a replay under way is followed
+    // closely.
+    crate::components::live::Changes::on_change(move || {
+        if form.fields.text.get_untracked().is_empty() && !replay_form.editing() {
+            refresh.update(|r| *r += 1);
+        }
+    });
     Effect::new(move |_| {
         let every = set_interval_with_handle(
             move || {

@@ -55,6 +55,7 @@ pub fn QueuePage() -> impl IntoView {
     let selected = RwSignal::new(BTreeSet::<i64>::new());
     let focused = RwSignal::new(None::<i64>);
 
+    crate::components::live::Changes::on_change(move || tick.update(|t| *t += 1));
     Effect::new(move |_| {
         let every = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH);
         on_cleanup(move || {

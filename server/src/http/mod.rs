@@ -4,6 +4,7 @@ mod audit_export;
 mod console;
 mod health;
 pub mod ingest;
+mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -55,6 +56,7 @@ pub fn router(state: AppState, read_timeout: std::time::Duration) -> Router {
         .merge(openapi::router())
         .merge(metrics::router())
         .merge(audit_export::router())
+        .merge(live::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn(metrics::count_requests))

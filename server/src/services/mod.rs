@@ -14,6 +14,7 @@ mod exceptions;
 pub mod ingest;
 mod kpi;
 mod lineage;
+pub mod live;
 mod measure;
 mod notifications;
 pub mod outbound;
@@ -177,6 +178,8 @@ pub struct Services {
     /// The SLA board's week of medians, read at most once a minute.
     board_medians: Arc<board::MedianCache>,
     public_origin: Arc<str>,
+    /// The pulse of changes the consoles follow.
+    changes: Arc<live::Changes>,
 }
 
 /// How the services are tuned.
@@ -221,6 +224,7 @@ impl Services {
             clock: settings.clock,
             board_medians: Arc::default(),
             public_origin: settings.public_origin.into(),
+            changes: Arc::default(),
         })
     }
 

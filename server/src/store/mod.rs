@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod kpi;
 pub mod leases;
 pub mod lineage;
+pub mod live;
 pub mod notifications;
 pub mod queue_views;
 pub mod replay;

@@ -17,6 +17,7 @@ mod ingest;
 mod ingest_bad_input;
 mod kpis;
 mod lineage;
+mod live;
 mod metrics;
 mod nats;
 mod replay;
