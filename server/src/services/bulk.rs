@@ -1,7 +1,9 @@
 //! Bulk actions: one action over many exceptions (selected rows or a whole
 //! view), run in the background item by item, each item with its own
 //! transaction, audit record and honest outcome. A bulk action is a leased
-//! row like a replay: a restart, or another instance, finishes it.
+//! row like a replay: a restart, or another instance, finishes it. A change
+//! and the record that its item is done commit together, so an action taken
+//! over after its worker died never does an item twice.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -21,6 +23,39 @@ const HOLD: Duration = Duration::seconds(30);
 /// How many items one step runs before giving the action back, so that a
 /// long action does not hold up a shutdown.
 const SLICE: usize = 50;
+
+/// Why an item was left to the worker that took the action over.
+pub(super) const TAKEN_OVER: &str = "another worker took over this bulk action";
+
+/// A bulk action held by this worker, whose items record themselves done in
+/// the transaction of their change.
+#[derive(Clone, Copy)]
+pub(super) struct Held<'a> {
+    job: i64,
+    lease: &'a Lease,
+}
+
+impl Held<'_> {
+    /// Records `exception` done in `tx`; `false` when the lease was lost.
+    pub(super) async fn record_in(
+        self,
+        tx: &mut store::Tx<'_>,
+        exception: ExceptionId,
+        acted: &Acted,
+    ) -> anyhow::Result<bool> {
+        let item = BulkItem { exception, outcome: Some(BulkOutcome::Done), message: Some(done_message(acted)) };
+        store::bulk::record_in(tx, self.job, self.lease, &item).await
+    }
+}
+
+/// What a done item says.
+fn done_message(acted: &Acted) -> String {
+    match acted {
+        Acted::Changed { what, .. } => what.clone(),
+        Acted::ReplayQueued { job, .. } => format!("replay #{job} queued"),
+        Acted::Noted { .. } => "comment added".to_owned(),
+    }
+}
 
 impl Services {
     /// Queues a bulk action over `ids` as `worker`; answers at once with its
@@ -68,7 +103,7 @@ impl Services {
                 tracing::warn!(job = id, "another worker took over a bulk action");
                 return Ok(Some(id));
             }
-            let item = self.bulk_item(owner.as_ref(), exception, &job.action).await;
+            let item = self.bulk_item(owner.as_ref(), exception, &job.action, Held { job: id, lease: &lease }).await;
             if !store::bulk::record(&self.pool, id, &lease, &item).await? {
                 tracing::warn!(job = id, "another worker took over a bulk action");
                 return Ok(Some(id));
@@ -90,14 +125,18 @@ impl Services {
         self.session_user(stamp).await.map_err(|e| anyhow::anyhow!("{e}"))
     }
 
-    async fn bulk_item(&self, owner: Option<&CurrentUser>, exception: ExceptionId, action: &TriageAction) -> BulkItem {
+    async fn bulk_item(
+        &self,
+        owner: Option<&CurrentUser>,
+        exception: ExceptionId,
+        action: &TriageAction,
+        held: Held<'_>,
+    ) -> BulkItem {
         let (outcome, message) = match owner.map(CurrentUser::worker) {
             None => (BulkOutcome::Refused, Some("the account that started this action is disabled".to_owned())),
             Some(Err(denied)) => (BulkOutcome::Refused, Some(denied.to_string())),
-            Some(Ok(worker)) => match self.act(&worker, exception, None, action).await {
-                Ok(Acted::Changed { what, .. }) => (BulkOutcome::Done, Some(what)),
-                Ok(Acted::ReplayQueued { job, .. }) => (BulkOutcome::Done, Some(format!("replay #{job} queued"))),
-                Ok(Acted::Noted { .. }) => (BulkOutcome::Done, Some("comment added".to_owned())),
+            Some(Ok(worker)) => match self.act_held(&worker, exception, action, held).await {
+                Ok(acted) => (BulkOutcome::Done, Some(done_message(&acted))),
                 Err(ActError::WrongState(m)) => (BulkOutcome::Skipped, Some(m)),
                 Err(ActError::NotAllowed(m)) => (BulkOutcome::Refused, Some(m)),
                 Err(ActError::Invalid { message, .. }) => (BulkOutcome::Skipped, Some(message)),
@@ -110,6 +149,24 @@ impl Services {
             },
         };
         BulkItem { exception, outcome: Some(outcome), message }
+    }
+
+    /// One item's action. A change commits together with its item's record;
+    /// a replay is queued on its own (while one is under way another is
+    /// refused, so a take-over does not queue a second).
+    async fn act_held(
+        &self,
+        worker: &Worker,
+        exception: ExceptionId,
+        action: &TriageAction,
+        held: Held<'_>,
+    ) -> Result<Acted, ActError> {
+        match action {
+            TriageAction::Change(change) => {
+                self.change_as_of(worker, exception, None, change, self.now(), Some(held)).await
+            }
+            TriageAction::Replay => self.act(worker, exception, None, action).await,
+        }
     }
 
     /// A bulk action and its items; only whoever started it (or an admin)

@@ -158,10 +158,12 @@ impl Services {
         seen: Option<i64>,
         change: &Change,
     ) -> Result<Acted, ActError> {
-        self.change_as_of(worker, id, seen, change, self.now()).await
+        self.change_as_of(worker, id, seen, change, self.now(), None).await
     }
 
-    /// A change as if made at `now` (the demo data dates people's work).
+    /// A change as if made at `now` (the demo data dates people's work);
+    /// as an item of the bulk action held in `bulk`, the item is recorded
+    /// done in the change's own transaction.
     pub(super) async fn change_as_of(
         &self,
         worker: &Worker,
@@ -169,6 +171,7 @@ impl Services {
         seen: Option<i64>,
         change: &Change,
         now: DateTime<Utc>,
+        bulk: Option<super::bulk::Held<'_>>,
     ) -> Result<Acted, ActError> {
         let me = worker.user();
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
@@ -189,12 +192,19 @@ impl Services {
             Err(refusal) => return Err(refusal.into()),
         };
         let version = self.apply(&mut tx, &state, &decision, &me.actor(), now).await?;
-        tx.commit().await.context("Failed to commit the action")?;
-        Ok(if decision.alters() {
+        let acted = if decision.alters() {
             Acted::Changed { version, what: decision.describe() }
         } else {
             Acted::Noted { version }
-        })
+        };
+        if let Some(held) = bulk
+            && !held.record_in(&mut tx, id, &acted).await?
+        {
+            // Rolled back: the worker that holds the action now does it.
+            return Err(ActError::Changed(super::bulk::TAKEN_OVER.to_owned()));
+        }
+        tx.commit().await.context("Failed to commit the action")?;
+        Ok(acted)
     }
 
     /// Writes a decision in the caller's transaction: the status it entered,

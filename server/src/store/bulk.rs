@@ -97,12 +97,26 @@ pub async fn pending(pool: &Pool, job: i64) -> anyhow::Result<Vec<ExceptionId>> 
 /// `false` when the lease was lost.
 pub async fn record(pool: &Pool, job: i64, lease: &Lease, item: &BulkItem) -> anyhow::Result<bool> {
     let mut tx = super::begin(pool).await.context("Failed to begin a transaction")?;
-    let held: Option<i64> = sqlx::query_scalar("SELECT 1 FROM bulk_jobs WHERE id = $1 AND lease_token = $2")
-        .bind(job)
-        .bind(&lease.token)
-        .fetch_optional(&mut *tx)
-        .await
-        .context("Failed to check a bulk lease")?;
+    if !record_in(&mut tx, job, lease, item).await? {
+        return Ok(false);
+    }
+    tx.commit().await.context("Failed to commit a bulk item")?;
+    Ok(true)
+}
+
+/// Records what became of one item in `tx`, the transaction that did it, so
+/// that the item is done and counted exactly when its change is; `false`
+/// (nothing written) when the lease was lost. The job's row stays locked
+/// until `tx` ends, so no other worker takes the job over meanwhile.
+pub async fn record_in(tx: &mut Tx<'_>, job: i64, lease: &Lease, item: &BulkItem) -> anyhow::Result<bool> {
+    let lock = super::Backend::of_tx(tx).pick("", " FOR UPDATE");
+    let held: Option<i64> =
+        sqlx::query_scalar(&format!("SELECT 1 FROM bulk_jobs WHERE id = $1 AND lease_token = $2{lock}"))
+            .bind(job)
+            .bind(&lease.token)
+            .fetch_optional(&mut **tx)
+            .await
+            .context("Failed to check a bulk lease")?;
     if held.is_none() {
         return Ok(false);
     }
@@ -113,17 +127,16 @@ pub async fn record(pool: &Pool, job: i64, lease: &Lease, item: &BulkItem) -> an
     .bind(item.message.as_deref())
     .bind(job)
     .bind(item.exception.get())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .context("Failed to record a bulk item")?;
     if changed.rows_affected() == 1 {
         sqlx::query("UPDATE bulk_jobs SET done = done + 1 WHERE id = $1")
             .bind(job)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .context("Failed to count a bulk item")?;
     }
-    tx.commit().await.context("Failed to commit a bulk item")?;
     Ok(true)
 }
 

@@ -120,6 +120,18 @@ pub async fn postgres_schema() -> Option<(String, String)> {
     Some(postgres::fresh_schema(&server).await)
 }
 
+/// A PostgreSQL schema from [`postgres_schema`] that no server owns, dropped
+/// when the test ends.
+pub struct DroppedSchema(pub Option<String>);
+
+impl Drop for DroppedSchema {
+    fn drop(&mut self) {
+        if let Some(schema) = self.0.take() {
+            postgres::drop_schema(schema);
+        }
+    }
+}
+
 /// Starts a server whose database holds the demo data (and demo accounts).
 pub async fn spawn_app_with_demo() -> TestApp {
     let app = spawn_app().await;

@@ -154,7 +154,8 @@ async fn a_message_that_can_never_be_accepted_is_set_aside_with_its_reason() {
     client.flush().await.unwrap();
 
     let ours = format!("{}.wms.dc-atl", names.root);
-    publish(&js, ours.clone(), HeaderMap::new(), b"{not json".to_vec()).await;
+    // NUL, which PostgreSQL text cannot hold, is kept as U+FFFD.
+    publish(&js, ours.clone(), HeaderMap::new(), b"{not\0json".to_vec()).await;
     let mut broken = partial_receipt("n-bad", "PO-80");
     broken["data"].as_object_mut().unwrap().remove("expected_qty");
     publish(&js, ours.clone(), HeaderMap::new(), serde_json::to_vec(&broken).unwrap()).await;
@@ -187,7 +188,7 @@ async fn a_message_that_can_never_be_accepted_is_set_aside_with_its_reason() {
     let admin = Operator::command_line();
     let of_source = app.services.dead_letters_of(&admin, Some("test-wms")).await.unwrap();
     assert_eq!(of_source.len(), 2, "the source's page lists its two");
-    assert!(of_source.iter().any(|l| l.body == "{not json"), "the body is kept as received");
+    assert!(of_source.iter().any(|l| l.body == "{not\u{fffd}json"), "the body is kept as received, NUL replaced");
     let of_nobody = app.services.dead_letters_of(&admin, None).await.unwrap();
     assert_eq!(of_nobody.len(), 1);
     names.delete().await;
@@ -248,8 +249,18 @@ async fn a_consumer_killed_mid_stream_loses_and_duplicates_nothing() {
     const EVENTS: i64 = 3_000;
     let names = Names::new();
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/c.db", dir.path().display());
+    // The suite's backend: a SQLite file, or a PostgreSQL schema of its own.
+    let (db, database, schema) = match crate::helpers::postgres_schema().await {
+        Some((url, schema)) => (url.clone(), crossdock_server::config::DatabaseUrl::Postgres(url), Some(schema)),
+        None => {
+            let file = dir.path().join("c.db");
+            (format!("sqlite://{}", file.display()), crossdock_server::config::DatabaseUrl::SqliteFile(file), None)
+        }
+    };
+    let _dropped = crate::helpers::DroppedSchema(schema);
+    let key_file = dir.path().join("crossdock.key");
     let created = crossdock(&db)
+        .env("CROSSDOCK_SECRET_KEY_FILE", &key_file)
         .args(["source", "create", "test-wms", "--prefix", "t-wms/"])
         .args(["--rate", "500", "--burst", "500", "--nats-subject", &format!("{}.wms.>", names.root)])
         .output()
@@ -279,6 +290,7 @@ async fn a_consumer_killed_mid_stream_loses_and_duplicates_nothing() {
 
     let serve = |port: u16| {
         crossdock(&db)
+            .env("CROSSDOCK_SECRET_KEY_FILE", &key_file)
             .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
             .args(["serve", "--nats-url", NATS, "--nats-stream", &names.stream])
             .args(["--nats-subjects", &format!("{}.>", names.root), "--nats-dead-letter-subject", &names.dead_letter])
@@ -288,11 +300,10 @@ async fn a_consumer_killed_mid_stream_loses_and_duplicates_nothing() {
             .unwrap()
     };
     let port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .connect(&format!("{db}?mode=ro"))
+    let pool = crossdock_server::store::open(&database, crossdock_server::config::Synchronous::Normal)
         .await
-        .expect("a reader of the server's file");
-    let stored = |pool: sqlx::SqlitePool| async move {
+        .expect("a reader of the server's database");
+    let stored = |pool: crossdock_server::store::Pool| async move {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events WHERE source LIKE 't-wms/%'")
             .fetch_one(&pool)
             .await

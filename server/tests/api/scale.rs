@@ -142,3 +142,132 @@ async fn a_session_from_one_instance_works_on_another_which_shows_what_was_done_
     assert!(out.is_success() || out.is_redirection(), "{out}");
     assert_eq!(sam_first.server_fn("exception_detail", &[("id", &id.to_string())]).await.status(), 401);
 }
+
+/// A bulk action whose instance is killed midway is finished by another
+/// instance once the lease runs out, and no item is done twice: a change and
+/// the record that its item is done commit together.
+#[tokio::test]
+async fn a_bulk_action_left_by_a_killed_instance_is_finished_by_another_each_item_once() {
+    const ITEMS: usize = 600;
+    const NOTE: &str = "counted again with the dock lead";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, database, schema) = match postgres_schema().await {
+        Some((url, schema)) => (url.clone(), DatabaseUrl::Postgres(url), Some(schema)),
+        None => {
+            let file = dir.path().join("crossdock.db");
+            (format!("sqlite://{}", file.display()), DatabaseUrl::SqliteFile(file), None)
+        }
+    };
+    let key_file = dir.path().join("crossdock.key");
+    let run = |args: &[&str]| {
+        let output = crossdock(&url).env("CROSSDOCK_SECRET_KEY_FILE", &key_file).args(args).output().expect("ran");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["seed-demo"]);
+    let created = run(&["source", "create", "test-wms", "--prefix", "t-wms/", "--rate", "10000", "--burst", "10000"]);
+    let key = created.lines().last().expect("a key").trim().to_owned();
+
+    // The first instance, a process of its own, is killed midway.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("address").port();
+    let mut first = crossdock(&url)
+        .env("CROSSDOCK_SECRET_KEY_FILE", &key_file)
+        .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
+        .env("CROSSDOCK_LINEAGE_SWEEP_SECONDS", "0")
+        .env("CROSSDOCK_ESCALATION_SWEEP_SECONDS", "0")
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the first instance starts");
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !client.get(format!("{address}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+        assert!(std::time::Instant::now() < deadline, "the first instance never became ready");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for batch in 0..ITEMS / 100 {
+        let events: Vec<Value> =
+            (0..100).map(|i| partial_receipt(&format!("bk-{batch}-{i}"), &format!("PO-BK{batch}{i:02}"))).collect();
+        let r = client
+            .post(format!("{address}/api/v1/events"))
+            .bearer_auth(&key)
+            .header("content-type", "application/cloudevents-batch+json")
+            .body(Value::Array(events).to_string())
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(r.status(), 200);
+    }
+    let pool = crossdock_server::store::open(&database, crossdock_server::config::Synchronous::Normal)
+        .await
+        .expect("the database opens");
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM exceptions WHERE refs LIKE '%PO-BK%' ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .expect("ids");
+    assert_eq!(ids.len(), ITEMS);
+    let sam = crate::helpers::Browser { address: address.clone(), client: signed_in_client(&address, "sam").await };
+    let body = serde_json::json!({"target": {"target": "selected", "ids": ids},
+        "action": {"kind": "comment", "text": NOTE}});
+    let started = sam.server_fn_json("start_bulk", &body).await;
+    assert_eq!(started.status(), 200);
+    let job: i64 = started.json().await.expect("a job");
+    let done = |pool: crossdock_server::store::Pool| async move {
+        sqlx::query_scalar::<_, i64>(&format!("SELECT done FROM bulk_jobs WHERE id = {job}"))
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0)
+    };
+    loop {
+        let n = done(pool.clone()).await;
+        if n > 0 {
+            assert!(n < ITEMS as i64, "the first instance finished before it could be killed");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the first instance never started the bulk action");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    first.kill().expect("killed");
+    first.wait().expect("reaped");
+    let at_kill = done(pool.clone()).await;
+
+    // Another instance takes the action up once the dead one's lease ends.
+    let second = spawn_app_on(database, schema, key_file.clone()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while second.scalar(&format!("SELECT COUNT(*) FROM bulk_jobs WHERE id = {job} AND finished_at IS NOT NULL")).await
+        == 0
+    {
+        assert!(std::time::Instant::now() < deadline, "the second instance never finished the action");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let count = |sql: String| {
+        let second = &second;
+        async move { second.scalar(&sql).await }
+    };
+    assert!(at_kill < ITEMS as i64, "killed midway ({at_kill} of {ITEMS} done)");
+    assert_eq!(count(format!("SELECT done FROM bulk_jobs WHERE id = {job}")).await, ITEMS as i64);
+    assert_eq!(
+        count(format!("SELECT COUNT(*) FROM bulk_job_items WHERE job_id = {job} AND outcome = 'done'")).await,
+        ITEMS as i64
+    );
+    let notes =
+        format!("SELECT COUNT(*) FROM audit_log WHERE action = 'exception.commented' AND after LIKE '%{NOTE}%'");
+    assert_eq!(count(notes).await, ITEMS as i64, "each exception noted once");
+    let noted = format!(
+        "SELECT COUNT(DISTINCT entity_id) FROM audit_log WHERE action = 'exception.commented' AND after LIKE '%{NOTE}%'"
+    );
+    assert_eq!(count(noted).await, ITEMS as i64);
+}
+
+/// A client signed in to `address` as a demo user.
+async fn signed_in_client(address: &str, username: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, address.parse().expect("origin"));
+    let client = reqwest::Client::builder().cookie_store(true).default_headers(headers).build().expect("a client");
+    let browser = crate::helpers::Browser { address: address.to_owned(), client: client.clone() };
+    let login = browser.login(username, crate::helpers::demo_password(username)).await;
+    assert!(login.status().is_success(), "{username} signs in");
+    client
+}

@@ -134,7 +134,7 @@ impl Services {
                 code: crossdock::lifecycle::ResolutionCode::Corrected,
                 note: crossdock::lifecycle::Reason::parse("stock moved from the reserve location").ok(),
             });
-            self.change_as_of(&worker, *id, None, &resolve, *at)
+            self.change_as_of(&worker, *id, None, &resolve, *at, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("resolving a demo allocation failure failed: {e}"))?;
         }
@@ -145,7 +145,7 @@ impl Services {
             let person = self.session_user(stamp).await?.context("a demo user is disabled")?;
             let worker = person.worker().map_err(|e| anyhow::anyhow!("{e}"))?;
             let at = now - chrono::Duration::minutes(scene.minutes_ago);
-            self.change_as_of(&worker, id, None, &scene.change, at)
+            self.change_as_of(&worker, id, None, &scene.change, at, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("the demo scene on {} failed: {e}", scene.event))?;
         }
