@@ -112,10 +112,10 @@ impl ChannelSpec {
         if self.queues.len() > Self::MAX_QUEUES {
             push("/queues", format!("at most {} queues", Self::MAX_QUEUES));
         }
-        if self.queues.iter().any(|q| q.trim().is_empty() || q.len() > 64) {
+        if self.queues.iter().any(|q| q.trim().is_empty() || q.len() > 64 || !crate::text::is_one_line(q)) {
             push("/queues", "each queue is a queue key".into());
         }
-        if self.retry_policy.as_deref().is_some_and(|p| p.trim().is_empty()) {
+        if self.retry_policy.as_deref().is_some_and(|p| p.trim().is_empty() || !crate::text::is_one_line(p)) {
             push("/retry_policy", "name a retry policy, or none for the standard one".into());
         }
         if !(Self::MIN_TIMEOUT_MS..=Self::MAX_TIMEOUT_MS).contains(&self.timeout_ms) {

@@ -140,14 +140,17 @@ impl Configuration {
         let mut sites = BTreeMap::new();
         for site in spec.sites {
             let at = format!("/sites/{}", site.code);
-            if site.code.trim().is_empty() || site.code.len() > 64 {
+            if site.code.trim().is_empty() || site.code.len() > 64 || !crate::text::is_one_line(&site.code) {
                 problems.push(FieldProblem {
                     pointer: format!("{at}/code"),
-                    message: "a site code of 1 to 64 characters is required".into(),
+                    message: "a site code of 1 to 64 characters, without control characters, is required".into(),
                 });
             }
-            if site.name.trim().is_empty() {
-                problems.push(FieldProblem { pointer: format!("{at}/name"), message: "a name is required".into() });
+            if site.name.trim().is_empty() || !crate::text::is_one_line(&site.name) {
+                problems.push(FieldProblem {
+                    pointer: format!("{at}/name"),
+                    message: "a name, without control characters, is required".into(),
+                });
             }
             match BusinessCalendar::from_spec(&site.calendar) {
                 Ok(cal) => {

@@ -167,7 +167,7 @@ impl ConnectorSpec {
             push("/name", "a name of 1 to 80 characters, without control characters, is required".into());
         }
         let op = self.operation.trim();
-        if op.is_empty() || op.len() > 128 || op.contains(char::is_whitespace) {
+        if op.is_empty() || op.len() > 128 || op.contains(|c: char| c.is_whitespace() || c.is_control()) {
             push("/operation", "an operation such as tms.create_shipment, or * for all".into());
         }
         if !is_http_url(&self.url) {

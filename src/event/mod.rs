@@ -428,7 +428,7 @@ fn read_refs(o: &mut Obj<'_>, p: &mut Problems) -> (BusinessRefs, Map<String, Va
         };
         match v.as_str().filter(|s| reader::is_key(s)) {
             Some(s) => refs.insert(kind, s),
-            None => p.push(format!("{base}/{}", reader::escape(key)), reader::NOT_A_KEY),
+            None => p.push(format!("{base}/{}", reader::escape(key)), reader::not_a_key()),
         }
     }
     (refs, other)

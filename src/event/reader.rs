@@ -31,7 +31,9 @@ pub(crate) fn is_key(s: &str) -> bool {
 }
 
 /// What is said of a value that [`is_key`] refuses.
-pub(crate) const NOT_A_KEY: &str = "must be a non-empty string of at most 256 characters, without control characters";
+pub(crate) fn not_a_key() -> String {
+    format!("must be a non-empty string of at most {MAX_KEY} characters, without control characters")
+}
 
 /// The two kinds of string field.
 #[derive(Debug, Clone, Copy)]
@@ -345,7 +347,7 @@ impl<'a> Obj<'a> {
         for (i, v) in values.iter().enumerate() {
             match v.as_str().filter(|s| is_key(s)) {
                 Some(s) => out.push(s.to_owned()),
-                None => p.push(format!("{base}/{i}"), NOT_A_KEY),
+                None => p.push(format!("{base}/{i}"), not_a_key()),
             }
         }
         (out.len() == values.len()).then_some(out)

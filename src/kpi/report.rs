@@ -57,6 +57,14 @@ impl KpiQuery {
                 message: format!("a report covers at most {} days", Self::MAX_DAYS),
             });
         }
+        for (pointer, value) in [("/site", &self.site), ("/supplier", &self.supplier)] {
+            if value.as_deref().is_some_and(|v| v.chars().count() > 256 || !crate::text::is_one_line(v)) {
+                problems.push(FieldProblem {
+                    pointer: pointer.into(),
+                    message: "at most 256 characters, without control characters".into(),
+                });
+            }
+        }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
 }

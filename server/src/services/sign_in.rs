@@ -86,8 +86,15 @@ impl Services {
     ) -> Result<(CurrentUser, SessionStamp), LoginError> {
         let policy = self.login_policy;
         let now = Utc::now();
-        let tried = username.trim().to_ascii_lowercase();
-        let tried = if tried.len() > 64 { tried.chars().take(64).collect() } else { tried };
+        // Counted and audited as typed, but for control characters (which no
+        // user name holds, and PostgreSQL text cannot keep when NUL).
+        let tried: String = username
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .take(64)
+            .map(|c| if c.is_control() { char::REPLACEMENT_CHARACTER } else { c })
+            .collect();
         let since = now - chrono::Duration::from_std(policy.window).unwrap_or_default();
         let window_ms = i64::try_from(policy.window.as_millis()).unwrap_or(i64::MAX);
 

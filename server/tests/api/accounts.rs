@@ -61,15 +61,18 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
     let app = spawn_app_with_demo().await;
     let wrong = app.browser().login("pat", "not-the-password-at-all").await;
     let unknown = app.browser().login("nobody-here", "not-the-password-at-all").await;
+    // A name no account can have (PostgreSQL text cannot even hold NUL).
+    let garbled = app.browser().login("pa\u{0}t\u{7}", "not-the-password-at-all").await;
     assert_eq!(wrong.status(), 400);
     assert_eq!(unknown.status(), 400);
+    assert_eq!(garbled.status(), 400);
     let wrong: AppError = wrong.json().await.unwrap();
     let unknown: AppError = unknown.json().await.unwrap();
     assert_eq!(wrong, unknown);
     assert_eq!(wrong.for_field("password").as_deref(), Some("wrong user name or password"));
     let failures =
         app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed' AND after LIKE '%127.0.0.1%'").await;
-    assert_eq!(failures, 2, "failures are audited with the address");
+    assert_eq!(failures, 3, "failures are audited with the address");
 }
 
 #[tokio::test]

@@ -196,6 +196,9 @@ impl Services {
         if self.configuration().queue(&key).is_none() {
             return Err(ServiceError::invalid("queue", format!("there is no queue `{queue}`")));
         }
+        if policy.is_some_and(|p| !crossdock::text::is_one_line(p)) {
+            return Err(ServiceError::invalid("policy", "a retry policy's name holds no control characters"));
+        }
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a transaction")?;
         if let Some(p) = policy
             && store::connectors::policy(&mut *tx, p).await?.is_none()
