@@ -3,8 +3,14 @@ const { DEMO, hydrated, signIn } = require('./helpers');
 
 // What one person does shows on another's open page without a reload: the
 // server tells every signed-in console of each change (/console/changes).
-// The watching page's own clock is paused once it is interactive, so its
-// timers (which read again every 10 s) cannot be what brings the change.
+// The watching page's own clock is paused once it is interactive and its
+// stream open, so its timers (which read again every 10 s) cannot be what
+// brings the change.
+
+async function following(page) {
+  await hydrated(page);
+  await expect(page.locator('body')).toHaveAttribute('data-live', 'open');
+}
 
 async function person(browser, who) {
   const context = await browser.newContext();
@@ -26,7 +32,7 @@ test('a claim made by one person shows at once on the exception page and the que
   await pat.goto(href);
   await hydrated(pat);
   await sam.goto(href);
-  await hydrated(sam);
+  await following(sam);
   await expect(sam.locator('.detail-head')).not.toContainText('assigned to');
   await sam.clock.pauseAt(Date.now() + 1_000);
 
@@ -39,7 +45,7 @@ test('a claim made by one person shows at once on the exception page and the que
 
   // The queue Sam goes back to drops the exception when Pat resolves it.
   await sam.goto('/?queue=receiving&assignee=pat');
-  await hydrated(sam);
+  await following(sam);
   const row = sam.locator(`tbody tr:has(td.id a[href="${href}"])`);
   await expect(row).toHaveCount(1);
   await sam.clock.pauseAt(Date.now() + 2_000);

@@ -1,6 +1,7 @@
 -- Consoles follow changes live. Every transaction that changes what a
 -- console shows (an exception opened or changed, a replay queued or done, a
--- notification, an audit record) notifies the channel `crossdock_changes`
+-- notification, an audit record of an exception, such as a comment)
+-- notifies the channel `crossdock_changes`
 -- once at its commit (PostgreSQL folds identical notifications of one
 -- transaction); each instance listens and tells the consoles connected to
 -- it. The payload names the schema, so that installations sharing a
@@ -19,4 +20,4 @@ CREATE TRIGGER replay_jobs_live AFTER INSERT OR UPDATE ON replay_jobs
 CREATE TRIGGER notifications_live AFTER INSERT ON notifications
     FOR EACH ROW EXECUTE FUNCTION live_change();
 CREATE TRIGGER audit_log_live AFTER INSERT ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION live_change();
+    FOR EACH ROW WHEN (NEW.entity = 'exception') EXECUTE FUNCTION live_change();

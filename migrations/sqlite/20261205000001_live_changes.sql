@@ -1,8 +1,8 @@
 -- Consoles follow changes live. Every change a console shows (an exception
 -- opened or changed, a replay queued or done, a notification, an audit
--- record) counts up one number in the same transaction; each instance reads
--- it a few times a second and tells the consoles connected to it when it
--- moved.
+-- record of an exception, such as a comment) counts up one number in the
+-- same transaction; each instance reads it a few times a second and tells
+-- the consoles connected to it when it moved.
 CREATE TABLE live_changes (
     id  INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
     n   INTEGER NOT NULL
@@ -29,7 +29,7 @@ CREATE TRIGGER notifications_live AFTER INSERT ON notifications
 BEGIN
     UPDATE live_changes SET n = n + 1 WHERE id = 1;
 END;
-CREATE TRIGGER audit_log_live AFTER INSERT ON audit_log
+CREATE TRIGGER audit_log_live AFTER INSERT ON audit_log WHEN NEW.entity = 'exception'
 BEGIN
     UPDATE live_changes SET n = n + 1 WHERE id = 1;
 END;

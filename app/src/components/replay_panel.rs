@@ -15,13 +15,18 @@ use crate::components::time::LocalTime;
 use crate::dto::{ConnectorEntry, ReplayView};
 use crate::serverfns::replays::{parse_message, replay, replay_answer};
 
-/// What the person is doing in the panel, kept across refreshes of the page.
+/// The answers read so far, by replay job and attempt.
+type Answers = RwSignal<std::collections::BTreeMap<(i64, i64), Result<String, AppError>>>;
+
+/// What the person is doing in the panel, kept across refreshes of the page
+/// (which come whenever anything changes).
 #[derive(Clone, Copy)]
 pub struct ReplayForm {
     editing: RwSignal<bool>,
     text: RwSignal<String>,
     error: RwSignal<Option<AppError>>,
     done: RwSignal<Option<String>>,
+    answers: Answers,
 }
 
 impl ReplayForm {
@@ -31,6 +36,7 @@ impl ReplayForm {
             text: RwSignal::new(String::new()),
             error: RwSignal::new(None),
             done: RwSignal::new(None),
+            answers: RwSignal::new(Default::default()),
         }
     }
 
@@ -117,12 +123,16 @@ fn changes_list(changes: &[JsonChange]) -> impl IntoView + use<> {
 /// What the target answered, read only when asked for: each reading is
 /// recorded in the audit trail.
 #[component]
-fn Answer(id: i64, job: i64, attempt: i64) -> impl IntoView {
-    let read: RwSignal<Option<Result<String, AppError>>> = RwSignal::new(None);
+fn Answer(id: i64, job: i64, attempt: i64, answers: Answers) -> impl IntoView {
     let show = move |_| {
-        leptos::task::spawn_local(async move { read.set(Some(replay_answer(id, job, attempt).await)) });
+        leptos::task::spawn_local(async move {
+            let read = replay_answer(id, job, attempt).await;
+            answers.update(|a| {
+                a.insert((job, attempt), read);
+            });
+        });
     };
-    move || match read.get() {
+    move || match answers.with(|a| a.get(&(job, attempt)).cloned()) {
         None => view! {
             <button type="button" class="secondary" title="Reading it is recorded in the audit trail" on:click=show>
                 "Show the answer"
@@ -134,11 +144,16 @@ fn Answer(id: i64, job: i64, attempt: i64) -> impl IntoView {
     }
 }
 
-fn attempts_table(id: i64, attempts: &[ReplayAttempt], zone: Option<String>) -> impl IntoView + use<> {
+fn attempts_table(
+    id: i64,
+    attempts: &[ReplayAttempt],
+    zone: Option<String>,
+    answers: Answers,
+) -> impl IntoView + use<> {
     let rows = attempts
         .iter()
         .map(|a| {
-            let answer = a.answered.then(|| view! { <Answer id job=a.job attempt=a.attempt /> });
+            let answer = a.answered.then(|| view! { <Answer id job=a.job attempt=a.attempt answers /> });
             view! {
                 <tr>
                     <td>{format!("#{} · {}", a.job, a.attempt)}</td>
@@ -181,7 +196,7 @@ fn ReplayBody(
     let may = move |p: Permission| auth.me.get().and_then(Result::ok).flatten().is_some_and(|me| me.may(p));
     let busy = v.state == Some(ReplayState::Scheduled);
     let can_replay = open && !busy && v.connector.is_some();
-    let ReplayForm { editing, text, error, done } = form;
+    let ReplayForm { editing, text, error, done, answers } = form;
     let original: serde_json::Value =
         serde_json::from_str(&v.original).unwrap_or_else(|_| serde_json::Value::String(v.original.clone()));
     let current = v.current.clone();
@@ -269,7 +284,7 @@ fn ReplayBody(
         <FormError error=error_signal />
         // "Queued" holds only while the replay is under way.
         {move || done.get().filter(|_| busy).map(|m| view! { <p role="status">{m}</p> })}
-        {(!v.attempts.is_empty()).then(|| attempts_table(id, &v.attempts, zone.clone()))}
+        {(!v.attempts.is_empty()).then(|| attempts_table(id, &v.attempts, zone.clone(), answers))}
         {v.attempts.is_empty().then(|| view! { <p class="muted">"No delivery attempts yet."</p> })}
     }
 }

@@ -51,6 +51,10 @@ async fn changes(State(state): State<AppState>, session: Session) -> Response {
         if spoken {
             tokio::time::sleep(AT_MOST_EVERY).await;
         }
+        // A stream opened while the instance stops ends at once.
+        if *pulse.borrow() == Pulse::Closing {
+            return None;
+        }
         pulse.changed().await.ok()?;
         let Pulse::At(n) = *pulse.borrow_and_update() else { return None };
         Some((Ok(Event::default().event("change").data(n.to_string())), (pulse, true)))
