@@ -3,7 +3,10 @@
 //! transaction, audit record and honest outcome. A bulk action is a leased
 //! row like a replay: a restart, or another instance, finishes it. A change
 //! and the record that its item is done commit together, so an action taken
-//! over after its worker died never does an item twice.
+//! over after its worker died never changes an exception twice. A bulk
+//! replay queues each replay in a transaction of its own: taken over between
+//! the two, an item whose replay is under way is skipped, and one whose
+//! replay already ended may be replayed again.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -104,7 +107,9 @@ impl Services {
                 return Ok(Some(id));
             }
             let item = self.bulk_item(owner.as_ref(), exception, &job.action, Held { job: id, lease: &lease }).await;
-            if !store::bulk::record(&self.pool, id, &lease, &item).await? {
+            // A change done was recorded with it.
+            let recorded = item.outcome == Some(BulkOutcome::Done) && matches!(job.action, TriageAction::Change(_));
+            if !recorded && !store::bulk::record(&self.pool, id, &lease, &item).await? {
                 tracing::warn!(job = id, "another worker took over a bulk action");
                 return Ok(Some(id));
             }

@@ -158,6 +158,8 @@ async fn a_bulk_action_left_by_a_killed_instance_is_finished_by_another_each_ite
             (format!("sqlite://{}", file.display()), DatabaseUrl::SqliteFile(file), None)
         }
     };
+    // Dropped however the test ends; the second instance is given none.
+    let _dropped = crate::helpers::DroppedSchema(schema);
     let key_file = dir.path().join("crossdock.key");
     let run = |args: &[&str]| {
         let output = crossdock(&url).env("CROSSDOCK_SECRET_KEY_FILE", &key_file).args(args).output().expect("ran");
@@ -170,16 +172,18 @@ async fn a_bulk_action_left_by_a_killed_instance_is_finished_by_another_each_ite
 
     // The first instance, a process of its own, is killed midway.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("address").port();
-    let mut first = crossdock(&url)
-        .env("CROSSDOCK_SECRET_KEY_FILE", &key_file)
-        .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
-        .env("CROSSDOCK_LINEAGE_SWEEP_SECONDS", "0")
-        .env("CROSSDOCK_ESCALATION_SWEEP_SECONDS", "0")
-        .arg("serve")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the first instance starts");
+    let mut first = Killed(
+        crossdock(&url)
+            .env("CROSSDOCK_SECRET_KEY_FILE", &key_file)
+            .env("CROSSDOCK_BIND", format!("127.0.0.1:{port}"))
+            .env("CROSSDOCK_LINEAGE_SWEEP_SECONDS", "0")
+            .env("CROSSDOCK_ESCALATION_SWEEP_SECONDS", "0")
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the first instance starts"),
+    );
     let address = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -218,7 +222,7 @@ async fn a_bulk_action_left_by_a_killed_instance_is_finished_by_another_each_ite
         sqlx::query_scalar::<_, i64>(&format!("SELECT done FROM bulk_jobs WHERE id = {job}"))
             .fetch_one(&pool)
             .await
-            .unwrap_or(0)
+            .expect("the count of items done")
     };
     loop {
         let n = done(pool.clone()).await;
@@ -229,12 +233,12 @@ async fn a_bulk_action_left_by_a_killed_instance_is_finished_by_another_each_ite
         assert!(std::time::Instant::now() < deadline, "the first instance never started the bulk action");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    first.kill().expect("killed");
-    first.wait().expect("reaped");
+    first.0.kill().expect("killed");
+    first.0.wait().expect("reaped");
     let at_kill = done(pool.clone()).await;
 
     // Another instance takes the action up once the dead one's lease ends.
-    let second = spawn_app_on(database, schema, key_file.clone()).await;
+    let second = spawn_app_on(database, None, key_file.clone()).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while second.scalar(&format!("SELECT COUNT(*) FROM bulk_jobs WHERE id = {job} AND finished_at IS NOT NULL")).await
         == 0
@@ -259,6 +263,16 @@ async fn a_bulk_action_left_by_a_killed_instance_is_finished_by_another_each_ite
         "SELECT COUNT(DISTINCT entity_id) FROM audit_log WHERE action = 'exception.commented' AND after LIKE '%{NOTE}%'"
     );
     assert_eq!(count(noted).await, ITEMS as i64);
+}
+
+/// A process killed when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A client signed in to `address` as a demo user.
