@@ -130,7 +130,7 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64, open_percent: u6
             let mut q = Builder::new(
                 "INSERT INTO exceptions (id, kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
                  assignee, sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order, fingerprint, \
-                 acknowledged_at, ack_seconds, closed_at, resolve_seconds, escalated) ",
+                 acknowledged_at, ack_seconds, closed_at, resolve_seconds, escalated, supplier) ",
             );
             q.push_values(&values, |mut b, v| {
                 b.push_bind(v.0)
@@ -155,7 +155,8 @@ async fn fill(pool: &crossdock_server::store::Pool, total: u64, open_percent: u6
                     .push_bind(v.15.1)
                     .push_bind(v.15.2)
                     .push_bind(v.15.3)
-                    .push_bind(v.15.4);
+                    .push_bind(v.15.4)
+                    .push_bind(format!("SUP-{:03}", v.0 % 200));
             });
             q.build().execute(&mut *tx).await.expect("exceptions");
             let mut q = Builder::new("INSERT INTO exception_refs (exception_id, kind, value) ");

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::ExceptionId;
+use crossdock::{ExceptionId, RefKind};
 
 use super::events::EventRecord;
 use super::exceptions::NewException;
@@ -202,7 +202,7 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
             "INSERT INTO exceptions (kind, status, severity, site, queue, summary, refs, payload, created_at, updated_at, \
              fingerprint, occurrences, last_seen_at, event_id, source, correlation_id, assignee, sla_policy_version, \
              ack_due_at, ack_risk_at, ack_frozen, resolve_due_at, resolve_risk_at, resolve_frozen, \
-             sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order, transaction_id) ",
+             sla_due_at, sla_risk_at, sla_frozen, sla_sort, severity_order, transaction_id, supplier) ",
         );
         let mut encoded = Vec::with_capacity(chunk.len());
         for (_, e) in chunk {
@@ -241,7 +241,8 @@ pub async fn write(tx: &mut Tx<'_>, items: &[&IngestItem]) -> anyhow::Result<Vec
                 .push_bind(effective.frozen)
                 .push_bind(effective.sort)
                 .push_bind(crossdock::triage::severity_order(e.severity))
-                .push_bind(e.transaction_id);
+                .push_bind(e.transaction_id)
+                .push_bind(e.refs.get(RefKind::Supplier));
         });
         q.push(" RETURNING fingerprint, id");
         let rows: Vec<(String, i64)> =

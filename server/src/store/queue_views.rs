@@ -4,7 +4,6 @@
 use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use crossdock::RefKind;
 use crossdock::sla::SlaState;
 use crossdock::triage::{AssigneeFilter, Cursor, QueueFilter, QueuePage, SortOrder};
 
@@ -118,12 +117,10 @@ fn push_filter<'a>(
         });
     }
     if let Some(supplier) = &filter.supplier {
-        // Driven by the business-key index: a supplier is a small share of all.
-        q.push(" AND e.id IN (SELECT r.exception_id FROM exception_refs r WHERE r.value = ");
+        // The supplier's own index, in the view's order: a supplier is a
+        // small share of all.
+        q.push(" AND e.supplier = ");
         q.push_bind(supplier.as_str());
-        q.push(" AND r.kind = ");
-        q.push_bind(RefKind::Supplier.as_str());
-        q.push(")");
     }
     match &filter.assignee {
         AssigneeFilter::Anyone => {}

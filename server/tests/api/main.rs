@@ -24,3 +24,4 @@ mod replay;
 mod scale;
 mod store;
 mod triage;
+mod views;
