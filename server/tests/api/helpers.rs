@@ -215,6 +215,22 @@ impl TestApp {
         browser
     }
 
+    /// Claims the first new, unassigned exception of the receiving queue
+    /// through `who`'s console; its id.
+    pub async fn claim_a_new_receipt(&self, who: &Browser) -> i64 {
+        let id = self
+            .scalar(
+                "SELECT id FROM exceptions WHERE status = 'new' AND queue = 'receiving' AND assignee IS NULL ORDER BY id",
+            )
+            .await;
+        let version = self.scalar(&format!("SELECT version FROM exceptions WHERE id = {id}")).await;
+        let claimed = who
+            .server_fn_json("act", &serde_json::json!({"id": id, "seen": version, "action": {"kind": "claim"}}))
+            .await;
+        assert_eq!(claimed.status(), 200, "{:?}", claimed.text().await);
+        id
+    }
+
     /// Registers a source and returns its API key.
     pub async fn source(&self, name: &str, prefix: &str, rate: f64, burst: u32) -> String {
         let prefixes = crossdock::source::Prefixes::parse_list(prefix).expect("prefixes");

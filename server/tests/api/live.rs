@@ -77,16 +77,7 @@ async fn a_console_hears_of_a_claim_made_through_another_instance() {
     assert!(said(&mut stream, Duration::from_secs(5)).await.contains("retry: 2000"), "the stream opens");
     quiet(&mut stream).await;
 
-    let id = first
-        .scalar(
-            "SELECT id FROM exceptions WHERE status = 'new' AND queue = 'receiving' AND assignee IS NULL ORDER BY id",
-        )
-        .await;
-    let version = first.scalar(&format!("SELECT version FROM exceptions WHERE id = {id}")).await;
-    let claimed = sam_first
-        .server_fn_json("act", &serde_json::json!({"id": id, "seen": version, "action": {"kind": "claim"}}))
-        .await;
-    assert_eq!(claimed.status(), 200, "{:?}", claimed.text().await);
+    first.claim_a_new_receipt(&sam_first).await;
     let heard = said(&mut stream, Duration::from_secs(10)).await;
     assert!(heard.contains("event: change"), "the second instance told of the claim: {heard:?}");
 }

@@ -123,16 +123,7 @@ async fn a_session_from_one_instance_works_on_another_which_shows_what_was_done_
         address: second.address.clone(),
         client: reqwest::Client::builder().default_headers(headers).build().expect("client"),
     };
-    let id = first
-        .scalar(
-            "SELECT id FROM exceptions WHERE status = 'new' AND queue = 'receiving' AND assignee IS NULL ORDER BY id",
-        )
-        .await;
-    let version = first.scalar(&format!("SELECT version FROM exceptions WHERE id = {id}")).await;
-    let claimed = sam_first
-        .server_fn_json("act", &serde_json::json!({"id": id, "seen": version, "action": {"kind": "claim"}}))
-        .await;
-    assert_eq!(claimed.status(), 200, "{:?}", claimed.text().await);
+    let id = first.claim_a_new_receipt(&sam_first).await;
     let r = sam_second.server_fn("exception_detail", &[("id", &id.to_string())]).await;
     assert_eq!(r.status(), 200, "signed in on the second instance too");
     let detail: crossdock_app::dto::ExceptionDetailView = r.json().await.expect("a detail");
