@@ -22,6 +22,7 @@ pub mod refs;
 pub mod replay;
 pub mod retry;
 pub mod routing;
+pub mod search;
 pub mod severity;
 pub mod sla;
 pub mod source;

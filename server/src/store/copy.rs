@@ -11,9 +11,10 @@ use sqlx::any::AnyRow;
 use super::sql::Builder;
 use super::{Backend, Pool};
 
-/// Tables not copied: the migrations' own record, and the open tallies,
-/// which the target's triggers rebuild from the exceptions as they arrive.
-const NOT_COPIED: [&str; 2] = ["_sqlx_migrations", "open_tallies"];
+/// Tables not copied: the migrations' own record, the open tallies, which
+/// the target's triggers rebuild from the exceptions as they arrive, and the
+/// words of each exception, written again once all is in.
+const NOT_COPIED: [&str; 3] = ["_sqlx_migrations", "open_tallies", "exception_words"];
 
 /// Tables the target's schema fills with a starting row; the source's rows
 /// take their place.
@@ -87,6 +88,10 @@ pub async fn copy_all(from: &Pool, to: &Pool) -> anyhow::Result<Vec<(String, i64
             .with_context(|| format!("Failed to move on the ids of {}", table.name))?;
         }
     }
+    sqlx::query("SELECT exception_words_rebuild()")
+        .execute(&mut *tx)
+        .await
+        .context("Failed to index the words of the exceptions copied")?;
     tx.commit().await.context("Failed to commit the copy")?;
     Ok(copied)
 }

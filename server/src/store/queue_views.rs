@@ -4,6 +4,7 @@
 use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use crossdock::search::Words;
 use crossdock::sla::SlaState;
 use crossdock::triage::{AssigneeFilter, Cursor, QueueFilter, QueuePage, SortOrder};
 
@@ -17,18 +18,6 @@ pub struct Reach<'a> {
     pub username: &'a str,
     /// Queues in reach; `None` for every queue.
     pub queues: Option<&'a [String]>,
-}
-
-/// Escapes the wildcards of LIKE so a search for `50%` means fifty percent.
-pub(super) fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn push_in<'a, T: 'a>(
@@ -56,12 +45,22 @@ fn push_in<'a, T: 'a>(
 pub enum TextMatch {
     /// It is a business key of some exception: match that key exactly.
     Key(String),
-    /// Otherwise: words of the summary.
-    Words(String),
+    /// Otherwise its words, through the full-text index of summaries,
+    /// business context and notes. `common` when they are found in so many
+    /// exceptions that reading the view in its order and looking each row
+    /// up in the index beats collecting every match first (decided on
+    /// SQLite; PostgreSQL's planner weighs that itself).
+    Words { words: Words, common: bool },
+    /// Text with no letter or digit in it: nothing to find.
+    Nothing,
 }
 
+/// From how many matches words count as common (see [`TextMatch::Words`]):
+/// a tenth of all exceptions, and at most this many.
+const COMMON_WORDS: i64 = 20_000;
+
 /// Decides how to match a view's search text: a known business key is
-/// matched through its index; anything else against the summaries.
+/// matched through its index; anything else as words.
 async fn text_match(pool: &Pool, filter: &QueueFilter) -> anyhow::Result<Option<TextMatch>> {
     let Some(text) = filter.text.clone() else { return Ok(None) };
     let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM exception_refs WHERE value = $1 LIMIT 1")
@@ -69,7 +68,26 @@ async fn text_match(pool: &Pool, filter: &QueueFilter) -> anyhow::Result<Option<
         .fetch_optional(pool)
         .await
         .context("Failed to look up a business key")?;
-    Ok(Some(if known.is_some() { TextMatch::Key(text) } else { TextMatch::Words(text) }))
+    if known.is_some() {
+        return Ok(Some(TextMatch::Key(text)));
+    }
+    let Some(words) = Words::parse(&text) else { return Ok(Some(TextMatch::Nothing)) };
+    let common = match Backend::of(pool) {
+        Backend::Sqlite => {
+            let (found, all): (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM exception_words WHERE exception_words MATCH $1 LIMIT $2)), \
+                        (SELECT COALESCE(MAX(id), 0) FROM exceptions)",
+            )
+            .bind(words.fts5())
+            .bind(COMMON_WORDS)
+            .fetch_one(pool)
+            .await
+            .context("Failed to count the matches of words")?;
+            found >= COMMON_WORDS.min(all / 10).max(1)
+        }
+        Backend::Postgres => false,
+    };
+    Ok(Some(TextMatch::Words { words, common }))
 }
 
 /// The WHERE clause of a view (without keyset), after `WHERE 1 = 1`.
@@ -162,12 +180,25 @@ fn push_filter<'a>(
             q.push_bind(key.as_str());
             q.push(")");
         }
-        // Words of the summary.
-        Some(TextMatch::Words(words)) => {
-            // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE does.
-            q.push(format!(" AND e.summary {} ", backend.pick("LIKE", "ILIKE")));
-            q.push_bind(format!("%{}%", escape_like(words)));
-            q.push(" ESCAPE '\\'");
+        // Words, through the full-text index.
+        Some(TextMatch::Words { words, common }) => {
+            match (backend, common) {
+                (Backend::Sqlite, false) => {
+                    q.push(" AND e.id IN (SELECT rowid FROM exception_words WHERE exception_words MATCH ");
+                    q.push_bind(words.fts5()).push(")");
+                }
+                (Backend::Sqlite, true) => {
+                    q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.rowid = e.id AND w.exception_words MATCH ");
+                    q.push_bind(words.fts5()).push(")");
+                }
+                (Backend::Postgres, _) => {
+                    q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.exception_id = e.id");
+                    q.push(" AND w.words @@ to_tsquery('simple', ").push_bind(words.tsquery()).push("))");
+                }
+            }
+        }
+        Some(TextMatch::Nothing) => {
+            q.push(" AND 1 = 0");
         }
         None => {}
     }

@@ -22,6 +22,7 @@ mod metrics;
 mod nats;
 mod replay;
 mod scale;
+mod search;
 mod store;
 mod triage;
 mod views;

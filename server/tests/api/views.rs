@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Browser, spawn_app_with_demo};
 
 /// Every id a view shows, following its pages to the end.
-async fn all_pages(b: &Browser, query: &str) -> Vec<i64> {
+pub(crate) async fn all_pages(b: &Browser, query: &str) -> Vec<i64> {
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {

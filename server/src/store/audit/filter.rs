@@ -6,6 +6,7 @@ use crate::store::sql::Builder;
 use anyhow::Context;
 use crossdock::audit::chain::SealedRecord;
 use crossdock::audit::query::{ActorFilter, AuditFilter, AuditOrder};
+use crossdock::search::Words;
 
 use super::{COLUMNS, Row};
 use crate::store::{Backend, Pool, Tx, to_millis};
@@ -59,11 +60,11 @@ fn push_filter<'a>(q: &mut Builder<'a>, filter: &'a AuditFilter, backend: Backen
         q.push(" AND a.at < ").push_bind(to_millis(end));
     }
     if let Some(words) = &filter.words {
-        match (match_words(words), backend) {
-            (Some(query), Backend::Sqlite) => q.push(" AND w.audit_words MATCH ").push_bind(query),
-            (Some(_), Backend::Postgres) => q
-                .push(" AND a.reason IS NOT NULL AND to_tsvector('simple', a.reason) @@ to_tsquery('simple', ")
-                .push_bind(ts_words(words))
+        match (Words::parse(words), backend) {
+            (Some(words), Backend::Sqlite) => q.push(" AND w.audit_words MATCH ").push_bind(words.fts5()),
+            (Some(words), Backend::Postgres) => q
+                .push(" AND a.reason IS NOT NULL AND search_words(a.reason) @@ to_tsquery('simple', ")
+                .push_bind(words.tsquery())
                 .push(")"),
             (None, _) => q.push(" AND 1 = 0"),
         };
@@ -81,29 +82,6 @@ fn source(filter: &AuditFilter, backend: Backend) -> (&'static str, &'static str
         (Some(_), Backend::Sqlite) => ("audit_words w CROSS JOIN audit_log a ON a.id = w.rowid", "w.rowid"),
         _ => ("audit_log a", "a.id"),
     }
-}
-
-/// Words as a full-text query: each a quoted prefix (`SUP-01` finds
-/// `SUP-017`), all of them required; `None` when no word has a letter or a
-/// digit to look for.
-fn match_words(words: &str) -> Option<String> {
-    let terms: Vec<String> = words
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
-}
-
-/// Words as a PostgreSQL text query, as [`match_words`]: each a quoted
-/// prefix, all of them required.
-fn ts_words(words: &str) -> String {
-    words
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .map(|w| format!("'{}':*", w.to_lowercase().replace('\\', "\\\\").replace('\'', "''")))
-        .collect::<Vec<_>>()
-        .join(" & ")
 }
 
 /// How many records `filter` holds up to record `through`.

@@ -23,6 +23,7 @@ use crate::helpers::{Browser, TestApp, spawn_app_with};
 
 mod hardening;
 mod instances;
+mod search;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const SECRET: &str = "Bearer carrier-token-7f3a";
