@@ -81,6 +81,8 @@ test('the transactions list shows what is stuck, longest first', async ({ page }
 
 test('a shipment with no proof of delivery is marked overdue, with its exception at that stage', async ({ page }) => {
   await signIn(page, DEMO.supervisor);
+  await hydrated(page);
+  // Enter opens the transaction at once, without waiting for the hint.
   await page.getByLabel('Search').fill('SHP-4480');
   await page.getByLabel('Search').press('Enter');
   await expect(page.getByRole('heading', { name: /^Transaction / })).toBeVisible();

@@ -168,11 +168,17 @@ pub fn QueuePage() -> impl IntoView {
                         prop:value=move || filter.get().text.unwrap_or_default()
                         on:input=move |ev| set_text(event_target_value(&ev))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                            if ev.key() == "Enter"
-                                && let Some(Ok(Some(id))) = found.get_untracked()
-                            {
+                            // Enter asks afresh rather than trusting the lookup
+                            // above, which may still be on the text before.
+                            let text = event_target_value(&ev).trim().to_owned();
+                            if ev.key() == "Enter" && text.len() >= 3 {
                                 ev.prevent_default();
-                                open_transaction(&format!("/transactions/{id}"), NavigateOptions::default());
+                                let open = open_transaction.clone();
+                                leptos::task::spawn_local(async move {
+                                    if let Ok(Some(id)) = find_transaction(text).await {
+                                        open(&format!("/transactions/{id}"), NavigateOptions::default());
+                                    }
+                                });
                             }
                         }
                     />
