@@ -306,7 +306,7 @@ fn main() {
             // the same depths whatever it filters.
             ("words: a common one (short)", &supervisor, "q=short", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} ORDER BY sla_sort, id")),
             ("words: two (short line 7)", &supervisor, "q=short+line+7", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} ORDER BY sla_sort, id")),
-            ("words: a rare prefix (PO-51234)", &supervisor, "q=PO-51234", format!("SELECT sla_sort, 0, id FROM exceptions WHERE {open} ORDER BY sla_sort, id")),
+            ("words: a rare prefix, every status (PO-51234)", &supervisor, "q=PO-51234&status=any", "SELECT sla_sort, 0, id FROM exceptions ORDER BY sla_sort, id".to_owned()),
             ("words in every status, oldest first (PO-7777)", &supervisor, "q=PO-7777&status=any&sort=age", "SELECT created_at, 0, id FROM exceptions ORDER BY created_at, id".to_owned()),
             ("one supplier", &supervisor, "supplier=SUP-017", format!("SELECT sla_sort, 0, id FROM exceptions e WHERE {open} AND EXISTS (SELECT 1 FROM exception_refs r WHERE r.exception_id = e.id AND r.kind = 'supplier' AND r.value = 'SUP-017') ORDER BY sla_sort, id")),
         ];
@@ -321,7 +321,7 @@ fn main() {
                     let page = services.queue_page(&viewer, &filter, *after).await.expect("page");
                     samples.push(started.elapsed());
                     if round == 0 && after.is_none() {
-                        assert!(!page.items.is_empty() || query.contains("supplier") || query.contains("PO-"), "{name} shows rows");
+                        assert!(!page.items.is_empty() || query.contains("supplier"), "{name} shows rows");
                     }
                 }
             }

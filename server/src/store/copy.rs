@@ -16,6 +16,11 @@ use super::{Backend, Pool};
 /// words of each exception, written again once all is in.
 const NOT_COPIED: [&str; 3] = ["_sqlx_migrations", "open_tallies", "exception_words"];
 
+/// The triggers that index each exception's words as it changes, set aside
+/// while the copy runs.
+const WORDS_TRIGGERS: [(&str, &str); 2] =
+    [("exceptions", "exception_words_own"), ("audit_log", "exception_words_note")];
+
 /// Tables the target's schema fills with a starting row; the source's rows
 /// take their place.
 const SEEDED: [&str; 6] =
@@ -53,6 +58,10 @@ pub async fn copy_all(from: &Pool, to: &Pool) -> anyhow::Result<Vec<(String, i64
     let mut tx = super::begin(to).await.context("Failed to begin the copy")?;
     for table in SEEDED {
         sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+    }
+    // The words are indexed once, when all is in.
+    for (table, trigger) in WORDS_TRIGGERS {
+        sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}")).execute(&mut *tx).await?;
     }
     let mut copied = Vec::new();
     for table in &tables {
@@ -92,6 +101,9 @@ pub async fn copy_all(from: &Pool, to: &Pool) -> anyhow::Result<Vec<(String, i64
         .execute(&mut *tx)
         .await
         .context("Failed to index the words of the exceptions copied")?;
+    for (table, trigger) in WORDS_TRIGGERS {
+        sqlx::query(&format!("ALTER TABLE {table} ENABLE TRIGGER {trigger}")).execute(&mut *tx).await?;
+    }
     tx.commit().await.context("Failed to commit the copy")?;
     Ok(copied)
 }

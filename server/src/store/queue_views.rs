@@ -45,19 +45,62 @@ fn push_in<'a, T: 'a>(
 pub enum TextMatch {
     /// It is a business key of some exception: match that key exactly.
     Key(String),
-    /// Otherwise its words, through the full-text index of summaries,
-    /// business context and notes. `common` when they are found in so many
-    /// exceptions that reading the view in its order and looking each row
-    /// up in the index beats collecting every match first (decided on
-    /// SQLite; PostgreSQL's planner weighs that itself).
-    Words { words: Words, common: bool },
-    /// Text with no letter or digit in it: nothing to find.
+    /// Otherwise its words, through the full-text index of each
+    /// exception's words: on SQLite an FTS5 query, `common` when it is found
+    /// in so many exceptions that reading the view in its order and looking
+    /// each row up in the index beats collecting every match first.
+    Fts5 { query: String, common: bool },
+    /// On PostgreSQL a text query (its planner weighs the two ways itself).
+    TsQuery(String),
+    /// Nothing can match (no letter or digit, or a prefix no word begins).
     Nothing,
 }
 
-/// From how many matches words count as common (see [`TextMatch::Words`]):
+/// From how many matches words count as common (see [`TextMatch::Fts5`]):
 /// a tenth of all exceptions, and at most this many.
 const COMMON_WORDS: i64 = 20_000;
+
+/// The most tokens a typed prefix is spelled out into; a prefix that begins
+/// more is asked as a prefix.
+const SPELLED_OUT: i64 = 32;
+
+/// The tokens of the index that begin with `$1`, stepping from one to the
+/// next: at most `$2 + 1`.
+const TOKENS_BEGUN: &str = "WITH RECURSIVE t(term, n) AS ( \
+       SELECT (SELECT i.term FROM exception_words_terms i WHERE i.term >= $1 LIMIT 1), 0 \
+       UNION ALL \
+       SELECT (SELECT i.term FROM exception_words_terms i WHERE i.term >= t.term || char(1) LIMIT 1), t.n + 1 \
+       FROM t WHERE substr(t.term, 1, length($1)) = $1 AND t.n < $2) \
+     SELECT term FROM t WHERE substr(term, 1, length($1)) = $1";
+
+/// `words` as an FTS5 query whose prefixes are spelled out into the tokens
+/// they begin where those are few (a query of whole tokens reads only their
+/// places); `None` when a prefix begins no token at all.
+async fn fts5_query(pool: &Pool, words: &Words) -> anyhow::Result<Option<String>> {
+    let mut parts = Vec::new();
+    for word in words.iter() {
+        if !word.is_prefix() {
+            parts.push(word.fts5_phrase(&word.last));
+            continue;
+        }
+        let begun: Vec<String> = sqlx::query_scalar(TOKENS_BEGUN)
+            .bind(word.last.to_lowercase())
+            .bind(SPELLED_OUT)
+            .fetch_all(pool)
+            .await
+            .context("Failed to spell out a prefix")?;
+        if begun.is_empty() {
+            return Ok(None);
+        }
+        if begun.len() as i64 > SPELLED_OUT {
+            parts.push(format!("{}*", word.fts5_phrase(&word.last)));
+        } else {
+            let phrases: Vec<String> = begun.iter().map(|t| word.fts5_phrase(t)).collect();
+            parts.push(format!("({})", phrases.join(" OR ")));
+        }
+    }
+    Ok(Some(parts.join(" AND ")))
+}
 
 /// Decides how to match a view's search text: a known business key is
 /// matched through its index; anything else as words.
@@ -72,22 +115,21 @@ async fn text_match(pool: &Pool, filter: &QueueFilter) -> anyhow::Result<Option<
         return Ok(Some(TextMatch::Key(text)));
     }
     let Some(words) = Words::parse(&text) else { return Ok(Some(TextMatch::Nothing)) };
-    let common = match Backend::of(pool) {
-        Backend::Sqlite => {
-            let (found, all): (i64, i64) = sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM exception_words WHERE exception_words MATCH $1 LIMIT $2)), \
-                        (SELECT COALESCE(MAX(id), 0) FROM exceptions)",
-            )
-            .bind(words.fts5())
-            .bind(COMMON_WORDS)
-            .fetch_one(pool)
-            .await
-            .context("Failed to count the matches of words")?;
-            found >= COMMON_WORDS.min(all / 10).max(1)
-        }
-        Backend::Postgres => false,
-    };
-    Ok(Some(TextMatch::Words { words, common }))
+    if Backend::of(pool) == Backend::Postgres {
+        return Ok(Some(TextMatch::TsQuery(words.tsquery())));
+    }
+    let Some(query) = fts5_query(pool, &words).await? else { return Ok(Some(TextMatch::Nothing)) };
+    let (found, all): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM exception_words WHERE exception_words MATCH $1 LIMIT $2)), \
+                (SELECT COALESCE(MAX(id), 0) FROM exceptions)",
+    )
+    .bind(&query)
+    .bind(COMMON_WORDS)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count the matches of words")?;
+    let common = found >= COMMON_WORDS.min(all / 10).max(1);
+    Ok(Some(TextMatch::Fts5 { query, common }))
 }
 
 /// The WHERE clause of a view (without keyset), after `WHERE 1 = 1`.
@@ -97,7 +139,6 @@ fn push_filter<'a>(
     filter: &'a QueueFilter,
     text: &'a Option<TextMatch>,
     now: i64,
-    backend: Backend,
 ) {
     if let Some(queues) = reach.queues {
         push_in(q, "e.queue", queues.iter(), |q, v| {
@@ -181,21 +222,17 @@ fn push_filter<'a>(
             q.push(")");
         }
         // Words, through the full-text index.
-        Some(TextMatch::Words { words, common }) => {
-            match (backend, common) {
-                (Backend::Sqlite, false) => {
-                    q.push(" AND e.id IN (SELECT rowid FROM exception_words WHERE exception_words MATCH ");
-                    q.push_bind(words.fts5()).push(")");
-                }
-                (Backend::Sqlite, true) => {
-                    q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.rowid = e.id AND w.exception_words MATCH ");
-                    q.push_bind(words.fts5()).push(")");
-                }
-                (Backend::Postgres, _) => {
-                    q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.exception_id = e.id");
-                    q.push(" AND w.words @@ to_tsquery('simple', ").push_bind(words.tsquery()).push("))");
-                }
-            }
+        Some(TextMatch::Fts5 { query, common: false }) => {
+            q.push(" AND e.id IN (SELECT rowid FROM exception_words WHERE exception_words MATCH ");
+            q.push_bind(query.as_str()).push(")");
+        }
+        Some(TextMatch::Fts5 { query, common: true }) => {
+            q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.rowid = e.id AND w.exception_words MATCH ");
+            q.push_bind(query.as_str()).push(")");
+        }
+        Some(TextMatch::TsQuery(query)) => {
+            q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.exception_id = e.id");
+            q.push(" AND (w.own || w.notes) @@ to_tsquery('simple', ").push_bind(query.as_str()).push("))");
         }
         Some(TextMatch::Nothing) => {
             q.push(" AND 1 = 0");
@@ -226,7 +263,7 @@ pub async fn page(
     let sort = filter.sort();
     let text = text_match(pool, filter).await?;
     let mut q = Builder::new(format!("SELECT {ITEM_COLUMNS} FROM exceptions e WHERE 1 = 1"));
-    push_filter(&mut q, reach, filter, &text, now, Backend::of(pool));
+    push_filter(&mut q, reach, filter, &text, now);
     if let Some(c) = after {
         match sort {
             SortOrder::SlaDue => {
@@ -264,7 +301,7 @@ pub async fn page(
 pub async fn count(pool: &Pool, reach: &Reach<'_>, filter: &QueueFilter, now: DateTime<Utc>) -> anyhow::Result<i64> {
     let text = text_match(pool, filter).await?;
     let mut q = Builder::new("SELECT COUNT(*) FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, reach, filter, &text, to_millis(now), Backend::of(pool));
+    push_filter(&mut q, reach, filter, &text, to_millis(now));
     q.build_query_scalar().fetch_one(pool).await.context("Failed to count a view")
 }
 
@@ -278,7 +315,7 @@ pub async fn ids(
 ) -> anyhow::Result<Vec<i64>> {
     let text = text_match(pool, filter).await?;
     let mut q = Builder::new("SELECT e.id FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, reach, filter, &text, to_millis(now), Backend::of(pool));
+    push_filter(&mut q, reach, filter, &text, to_millis(now));
     q.push(" ORDER BY e.id LIMIT ").push_bind(i64::from(max));
     q.build_query_scalar().fetch_all(pool).await.context("Failed to list a view")
 }
