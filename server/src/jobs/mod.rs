@@ -30,10 +30,14 @@ pub enum Kind {
     AuditCheck,
     /// Taking up a configuration saved through another instance.
     Configuration,
+    /// Keeping the word index quick to read.
+    WordIndex,
 }
 
 /// How often an instance looks for a configuration saved elsewhere.
 const CONFIGURATION_EVERY: Duration = Duration::from_secs(1);
+/// How often the word index is merged into one piece (from start-up on).
+const WORD_INDEX_EVERY: Duration = Duration::from_secs(3600);
 
 /// How many workers of each kind run.
 #[derive(Debug, Clone, Copy)]
@@ -75,12 +79,16 @@ impl Kind {
                 services.follow_configuration().await?;
                 false
             }
+            Kind::WordIndex => {
+                services.tidy_word_index().await?;
+                false
+            }
         })
     }
 
     /// Whether the kind is a sweep that keeps its own pace.
     const fn is_sweep(self) -> bool {
-        matches!(self, Kind::Lineage | Kind::Escalation | Kind::AuditCheck | Kind::Configuration)
+        matches!(self, Kind::Lineage | Kind::Escalation | Kind::AuditCheck | Kind::Configuration | Kind::WordIndex)
     }
 }
 
@@ -100,6 +108,7 @@ impl Supervisor {
             Kind::Escalation => self.workers.escalation_every,
             Kind::AuditCheck => self.workers.audit_check_every,
             Kind::Configuration => Some(CONFIGURATION_EVERY),
+            Kind::WordIndex => Some(WORD_INDEX_EVERY),
             Kind::Replays | Kind::BulkActions | Kind::Deliveries => None,
         }
         .unwrap_or(IDLE_POLL);
@@ -124,6 +133,7 @@ pub async fn run(services: Services, workers: Workers, stop: watch::Receiver<boo
         (Kind::Escalation, usize::from(workers.escalation_every.is_some())),
         (Kind::AuditCheck, usize::from(workers.audit_check_every.is_some())),
         (Kind::Configuration, 1),
+        (Kind::WordIndex, 1),
     ];
     for (kind, count) in kinds {
         for _ in 0..count {

@@ -54,6 +54,14 @@ impl Services {
         Ok(counts)
     }
 
+    /// Keeps the word index quick to read (see
+    /// [`store::queue_views::tidy_words`]); the background worker calls this
+    /// once an hour.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn tidy_word_index(&self) -> anyhow::Result<()> {
+        store::queue_views::tidy_words(&self.pool).await
+    }
+
     /// How many exceptions a view holds (what a bulk action would touch).
     pub async fn view_count(&self, viewer: &Viewer, filter: &QueueFilter) -> Result<i64, ServiceError> {
         let scope = Scope::of(viewer);

@@ -50,8 +50,9 @@ pub enum TextMatch {
     /// in so many exceptions that reading the view in its order and looking
     /// each row up in the index beats collecting every match first.
     Fts5 { query: String, common: bool },
-    /// On PostgreSQL a text query (its planner weighs the two ways itself).
-    TsQuery(String),
+    /// On PostgreSQL a text query, `common` as on SQLite: the planner,
+    /// whose estimate of a prefix can be far off, is not left to choose.
+    TsQuery { query: String, common: bool },
     /// Nothing can match (no letter or digit, or a prefix no word begins).
     Nothing,
 }
@@ -115,21 +116,31 @@ async fn text_match(pool: &Pool, filter: &QueueFilter) -> anyhow::Result<Option<
         return Ok(Some(TextMatch::Key(text)));
     }
     let Some(words) = Words::parse(&text) else { return Ok(Some(TextMatch::Nothing)) };
-    if Backend::of(pool) == Backend::Postgres {
-        return Ok(Some(TextMatch::TsQuery(words.tsquery())));
-    }
-    let Some(query) = fts5_query(pool, &words).await? else { return Ok(Some(TextMatch::Nothing)) };
-    let (found, all): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM exception_words WHERE exception_words MATCH $1 LIMIT $2)), \
-                (SELECT COALESCE(MAX(id), 0) FROM exceptions)",
-    )
+    let backend = Backend::of(pool);
+    let query = match backend {
+        Backend::Postgres => words.tsquery(),
+        Backend::Sqlite => match fts5_query(pool, &words).await? {
+            Some(query) => query,
+            None => return Ok(Some(TextMatch::Nothing)),
+        },
+    };
+    let matches = backend.pick(
+        "SELECT 1 FROM exception_words WHERE exception_words MATCH $1 LIMIT $2",
+        "SELECT 1 FROM exception_words w WHERE (w.own || w.notes) @@ to_tsquery('simple', $1) LIMIT $2",
+    );
+    let (found, all): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT (SELECT COUNT(*) FROM ({matches}) m), (SELECT COALESCE(MAX(id), 0) FROM exceptions)"
+    ))
     .bind(&query)
     .bind(COMMON_WORDS)
     .fetch_one(pool)
     .await
     .context("Failed to count the matches of words")?;
     let common = found >= COMMON_WORDS.min(all / 10).max(1);
-    Ok(Some(TextMatch::Fts5 { query, common }))
+    Ok(Some(match backend {
+        Backend::Sqlite => TextMatch::Fts5 { query, common },
+        Backend::Postgres => TextMatch::TsQuery { query, common },
+    }))
 }
 
 /// The WHERE clause of a view (without keyset), after `WHERE 1 = 1`.
@@ -230,7 +241,13 @@ fn push_filter<'a>(
             q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.rowid = e.id AND w.exception_words MATCH ");
             q.push_bind(query.as_str()).push(")");
         }
-        Some(TextMatch::TsQuery(query)) => {
+        // The matches collected once (an array the planner cannot turn into
+        // a walk of the view's order), then read by id.
+        Some(TextMatch::TsQuery { query, common: false }) => {
+            q.push(" AND e.id = ANY (ARRAY(SELECT w.exception_id FROM exception_words w");
+            q.push(" WHERE (w.own || w.notes) @@ to_tsquery('simple', ").push_bind(query.as_str()).push(")))");
+        }
+        Some(TextMatch::TsQuery { query, common: true }) => {
             q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.exception_id = e.id");
             q.push(" AND (w.own || w.notes) @@ to_tsquery('simple', ").push_bind(query.as_str()).push("))");
         }
@@ -248,6 +265,14 @@ fn push_filter<'a>(
             q.push(format!(" AND {column} >= ")).push_bind(to_millis(t));
         }
     }
+}
+
+/// Whether a view's statement is planned for its own values each time
+/// rather than kept prepared: on PostgreSQL a prepared statement soon runs on
+/// a generic plan, which cannot tell a rare word from a common one and walks
+/// the view's whole order for a rare one (seconds at depth).
+fn planned(text: &Option<TextMatch>) -> bool {
+    matches!(text, Some(TextMatch::TsQuery { .. }))
 }
 
 /// One page of a view: `limit` rows after `after`.
@@ -286,7 +311,8 @@ pub async fn page(
         SortOrder::Age => " ORDER BY e.created_at, e.id",
     });
     q.push(" LIMIT ").push_bind(i64::from(limit) + 1);
-    let mut rows: Vec<ItemRow> = q.build_query_as().fetch_all(pool).await.context("Failed to read a queue page")?;
+    let mut rows: Vec<ItemRow> =
+        q.build_query_as().persistent(!planned(&text)).fetch_all(pool).await.context("Failed to read a queue page")?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|r| r.cursor(sort))
@@ -302,7 +328,7 @@ pub async fn count(pool: &Pool, reach: &Reach<'_>, filter: &QueueFilter, now: Da
     let text = text_match(pool, filter).await?;
     let mut q = Builder::new("SELECT COUNT(*) FROM exceptions e WHERE 1 = 1");
     push_filter(&mut q, reach, filter, &text, to_millis(now));
-    q.build_query_scalar().fetch_one(pool).await.context("Failed to count a view")
+    q.build_query_scalar().persistent(!planned(&text)).fetch_one(pool).await.context("Failed to count a view")
 }
 
 /// The ids a view holds, in its order (for a bulk action on the whole view).
@@ -317,5 +343,20 @@ pub async fn ids(
     let mut q = Builder::new("SELECT e.id FROM exceptions e WHERE 1 = 1");
     push_filter(&mut q, reach, filter, &text, to_millis(now));
     q.push(" ORDER BY e.id LIMIT ").push_bind(i64::from(max));
-    q.build_query_scalar().fetch_all(pool).await.context("Failed to list a view")
+    q.build_query_scalar().persistent(!planned(&text)).fetch_all(pool).await.context("Failed to list a view")
+}
+
+/// Merges the word index into one piece on SQLite, where each write adds a
+/// small piece of its own and a lookup of a row reads every piece; a no-op
+/// when nothing was written since, and on PostgreSQL (whose GIN index is
+/// kept by its own vacuum). Takes the write lock for about a second per
+/// million exceptions.
+pub async fn tidy_words(pool: &Pool) -> anyhow::Result<()> {
+    if Backend::of(pool) == Backend::Sqlite {
+        sqlx::query("INSERT INTO exception_words (exception_words) VALUES ('optimize')")
+            .execute(pool)
+            .await
+            .context("Failed to merge the word index")?;
+    }
+    Ok(())
 }

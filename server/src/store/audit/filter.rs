@@ -91,7 +91,11 @@ pub async fn count(tx: &mut Tx<'_>, filter: &AuditFilter, through: i64) -> anyho
     let mut q = Builder::new(format!("SELECT COUNT(*) FROM {from} WHERE 1 = 1"));
     push_filter(&mut q, filter, backend);
     q.push(format!(" AND {key} <= ")).push_bind(through);
-    q.build_query_scalar().fetch_one(&mut **tx).await.context("Failed to count the records of an export")
+    q.build_query_scalar()
+        .persistent(filter.words.is_none())
+        .fetch_one(&mut **tx)
+        .await
+        .context("Failed to count the records of an export")
 }
 
 /// A page of records that `filter` holds, after record `after` in the
@@ -161,6 +165,13 @@ async fn read(
         false => q.push(format!(" ORDER BY {key} {order} LIMIT ")),
     };
     q.push_bind(i64::from(limit));
-    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await.context("Failed to read the audit trail")?;
+    // Words are planned for their own values each time: a prepared statement
+    // on PostgreSQL soon runs on a generic plan, blind to how rare they are.
+    let rows: Vec<Row> = q
+        .build_query_as()
+        .persistent(filter.words.is_none())
+        .fetch_all(pool)
+        .await
+        .context("Failed to read the audit trail")?;
     rows.iter().map(|r| r.sealed()?.with_context(|| format!("audit record {} is not sealed", r.id))).collect()
 }
