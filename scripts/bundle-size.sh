@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# Builds the optimised browser bundle (wasm-release profile, wasm-bindgen,
-# wasm-opt -Oz) into target/site-release and prints its size, raw and
-# compressed, as a browser downloads it.
+# Builds the optimised browser bundle into target/site (wasm-release profile,
+# lazily loaded routes split out, wasm-opt -Oz) and prints the size of each
+# part, raw and compressed as a browser downloads it: the main bundle every
+# page loads, then each lazily loaded route and the pieces the routes share.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
-out="$ROOT/target/site-release/pkg"
-mkdir -p "$out"
-cargo build -p crossdock-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
-wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name "$OUTPUT_NAME" \
-  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/crossdock_app.wasm"
-if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ]; then
-  (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+if ! command -v brotli >/dev/null; then
+  say "installing brotli from the distribution's packages (to print brotli sizes)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli >/dev/null || true
 fi
-"$ROOT/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-reference-types --enable-multivalue --enable-mutable-globals \
-  "$out/${OUTPUT_NAME}_bg.wasm" -o "$out/$OUTPUT_NAME.wasm"
-size() { wc -c < "$1" | tr -d ' '; }
-gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
-br() { if command -v brotli >/dev/null; then brotli -c -q 11 "$1" | wc -c | tr -d ' '; else echo "n/a"; fi; }
-printf '%-16s %10s %10s %10s\n' file raw gzip brotli
-for f in "$out/$OUTPUT_NAME.wasm" "$out/$OUTPUT_NAME.js"; do
-  printf '%-16s %10s %10s %10s\n' "$(basename "$f")" "$(size "$f")" "$(gz "$f")" "$(br "$f")"
+"$ROOT/scripts/build.sh" --release --site
+pkg="$SITE_ROOT/pkg"
+
+raw() { cat "$@" | wc -c | tr -d ' '; }
+gz() { local n=0; for f in "$@"; do n=$((n + $(gzip -9 -c "$f" | wc -c))); done; echo "$n"; }
+br() {
+  if ! command -v brotli >/dev/null; then echo "n/a"; return; fi
+  local n=0; for f in "$@"; do n=$((n + $(brotli -c -q 11 "$f" | wc -c))); done; echo "$n"
+}
+row() { local name=$1; shift; printf '%-34s %10s %10s %10s\n' "$name" "$(raw "$@")" "$(gz "$@")" "$(br "$@")"; }
+
+printf '%-34s %10s %10s %10s\n' part raw gzip brotli
+main=("$pkg/$OUTPUT_NAME.wasm" "$pkg/$OUTPUT_NAME.js" "$pkg"/__wasm_split*.js)
+row "main (wasm, js, loader)" "${main[@]}"
+row "  $OUTPUT_NAME.wasm" "$pkg/$OUTPUT_NAME.wasm"
+for f in "$pkg"/split_*.wasm; do
+  name=$(basename "$f" .wasm | sed -E 's/^split_+//; s/_[0-9]+$//; s/_view$//')
+  row "  lazy: $name" "$f"
 done
+shared=("$pkg"/chunk_*.wasm)
+row "  shared by lazy routes (${#shared[@]} files)" "${shared[@]}"
+lazy=("$pkg"/split_*.wasm "${shared[@]}")
+row "every lazy part together" "${lazy[@]}"

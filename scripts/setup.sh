@@ -21,6 +21,15 @@ if [ "$have" != "$wanted" ]; then
   cargo install wasm-bindgen-cli --version "$wanted"
 fi
 
+# The splitter cuts lazily loaded routes out of the main browser bundle; its
+# version must read the split points the wasm_split_helpers crate writes.
+split_wanted="0.2.4"
+split_have=$(cargo install --list | awk '/^wasm_split_cli_support / { sub(/^v/, "", $2); sub(/:$/, "", $2); print $2 }')
+if [ "$split_have" != "$split_wanted" ] || ! command -v wasm-split-cli >/dev/null; then
+  say "installing wasm-split-cli $split_wanted (have: ${split_have:-none})"
+  cargo install --locked wasm_split_cli_support --version "$split_wanted" --features build-binary
+fi
+
 if $for_tests; then
   if ! command -v chromium >/dev/null; then
     say "installing Chromium from the distribution's packages (tests only)"

@@ -9,13 +9,13 @@ pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod routes;
 pub mod serverfns;
 
-use crossdock::accounts::Permission;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 use components::auth::{Auth, Private};
 
@@ -70,112 +70,41 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <Private><pages::queue::QueuePage /></Private> }
                         ssr=SsrMode::Async
                     />
-                    <Route
-                        path=path!("/exceptions/:id")
-                        view=|| view! { <Private><pages::exception::ExceptionPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/transactions")
-                        view=|| view! { <Private><pages::transactions::TransactionsPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/transactions/:id")
-                        view=|| view! { <Private><pages::lineage::LineagePage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/users")
-                        view=|| view! { <Private require=Permission::ManageUsers><pages::admin::users::UsersPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/sources")
-                        view=|| view! { <Private require=Permission::ManageSources><pages::admin::sources::SourcesPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/queues")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::queues::QueuesPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/sites")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::sites::SitesPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/policies")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::policies::PoliciesPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/routing")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::routing::RoutingPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/expectations")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::expectations::ExpectationsPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/escalations")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::escalations::EscalationsPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/kpis")
-                        view=|| view! { <Private><pages::kpis::KpisPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/channels")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::channels::ChannelsPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/settings/notifications")
-                        view=|| view! { <Private><pages::settings::NotificationSettingsPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/connectors")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::connectors::ConnectorsPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/retry-policies")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::retry_policies::RetryPoliciesPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/history")
-                        view=|| view! { <Private require=Permission::ManageConfiguration><pages::admin::history::HistoryPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/board")
-                        view=|| view! { <Private require=Permission::ViewSlaBoard><pages::board::BoardPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("/wall/:token") view=pages::wall::WallPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/audit")
-                        view=|| view! { <Private require=Permission::ViewAudit><pages::audit::AuditPage /></Private> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/exceptions/:id") view={Lazy::<routes::ExceptionRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/transactions") view={Lazy::<routes::TransactionsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/transactions/:id") view={Lazy::<routes::LineageRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/sources") view={Lazy::<routes::SourcesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/queues") view={Lazy::<routes::QueuesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/sites") view={Lazy::<routes::SitesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/policies") view={Lazy::<routes::PoliciesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/routing") view={Lazy::<routes::RoutingRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/expectations") view={Lazy::<routes::ExpectationsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/escalations") view={Lazy::<routes::EscalationsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/kpis") view={Lazy::<routes::KpisRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/channels") view={Lazy::<routes::ChannelsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/settings/notifications") view={Lazy::<routes::NotificationSettingsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/connectors") view={Lazy::<routes::ConnectorsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/retry-policies") view={Lazy::<routes::RetryPoliciesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/history") view={Lazy::<routes::HistoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/board") view={Lazy::<routes::BoardRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/wall/:token") view={Lazy::<routes::WallRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view={Lazy::<routes::AuditRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
     }
 }
 
-/// Entry point of the browser bundle: hydrates the server-rendered page.
+/// Entry point of the browser bundle: hydrates the server-rendered page, once
+/// the part of the bundle a lazily loaded page needs is in.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    let path = window().location().pathname().unwrap_or_default();
+    wasm_bindgen_futures::spawn_local(async move {
+        routes::preload(&path).await;
+        leptos::mount::hydrate_lazy(App);
+    });
 }

@@ -10,7 +10,8 @@ async function open(page, key) {
   await page.goto(`/?q=${encodeURIComponent(key)}&status=any`);
   await hydrated(page);
   await rows(page).first().locator('td.id a').click();
-  await hydrated(page);
+  // The page comes with a part of the bundle of its own: wait until it shows.
+  await expect(page.locator('.detail-head')).toBeVisible();
 }
 
 test('on the exception page the keys do what the help line says, and nothing else', async ({ page }) => {

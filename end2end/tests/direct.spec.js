@@ -117,3 +117,28 @@ test('a visitor asked to sign in comes back to the page they asked for', async (
   await expect(page).toHaveURL(/\/audit\?x=1$/);
   await expect(page.getByRole('heading', { name: 'Audit trail' })).toBeVisible();
 });
+
+test('the queue needs only the main bundle; other pages bring their own part, by URL or by link', async ({ page }) => {
+  const parts = [];
+  page.on('requestfinished', (r) => {
+    const name = new URL(r.url()).pathname.split('/').pop();
+    const route = /^split_+(.+)_route_view_\d+\.wasm$/.exec(name);
+    if (route) parts.push(route[1]);
+  });
+  await signIn(page, DEMO.staff);
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.getByRole('table', { name: 'Exceptions' })).toBeVisible();
+  expect(parts).toEqual([]);
+
+  await page.getByRole('table', { name: 'Exceptions' }).locator('tbody tr td.id a').first().click();
+  await expect(page.getByRole('form', { name: 'Act on this exception' })).toBeVisible();
+  expect(parts).toEqual(['exception']);
+
+  const problems = watch(page);
+  await page.goto('/transactions');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  expect(parts).toEqual(['exception', 'transactions']);
+  expect(problems).toEqual([]);
+});

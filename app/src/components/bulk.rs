@@ -14,6 +14,20 @@ use crate::dto::AssigneeOption;
 use crate::dto::BulkTarget;
 use crate::serverfns::exceptions::{bulk_preview, bulk_status, start_bulk};
 
+/// The bulk panel in a part of the browser bundle of its own: only those who
+/// may work exceptions see it, and the queue page shows it once it is
+/// interactive (it is not rendered on the server).
+#[lazy]
+pub fn lazy_bulk_panel(
+    selected: RwSignal<BTreeSet<i64>>,
+    filter_query: Memo<String>,
+    people: Vec<AssigneeOption>,
+    queues: Vec<String>,
+    finished: Callback<()>,
+) -> AnyView {
+    view! { <BulkPanel selected filter_query people queues finished /> }.into_any()
+}
+
 #[component]
 pub fn BulkPanel(
     selected: RwSignal<BTreeSet<i64>>,

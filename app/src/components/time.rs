@@ -3,7 +3,7 @@
 //! browser's first render does the same, so the two agree; once the page is
 //! interactive the browser shows local time (UTC stays on hover).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use leptos::prelude::*;
 
 /// Whether the page has become interactive in the browser.
@@ -24,9 +24,10 @@ impl Mounted {
     }
 }
 
-/// `2026-12-01 15:42 UTC`.
+/// `2026-12-01 15:42 UTC`. Written out by hand: a format string would
+/// bring chrono's format parser into the browser bundle.
 pub fn utc(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", at.year(), at.month(), at.day(), at.hour(), at.minute())
 }
 
 /// A time in `zone` (an IANA name; the person's own when `None`).

@@ -16,7 +16,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::auth::Auth;
-use crate::components::bulk::BulkPanel;
+use crate::components::bulk::lazy_bulk_panel;
 use crate::components::filters::{Filters, hidden_by};
 use crate::components::forms::ErrorNotice;
 use crate::components::keys::{RefChips, focus, typing};
@@ -76,6 +76,7 @@ pub fn QueuePage() -> impl IntoView {
     };
     let auth = Auth::get();
     let me = Memo::new(move |_| auth.me.get().and_then(Result::ok).flatten());
+    let mounted = crate::components::time::Mounted::get();
     let may_work = Signal::derive(move || me.get().is_some_and(|me| me.may(Permission::WorkExceptions)));
     let chosen_density = RwSignal::new(None::<Density>);
     let density = Signal::derive(move || {
@@ -243,7 +244,9 @@ pub fn QueuePage() -> impl IntoView {
                         }}
                     </Transition>
                     <Transition>
-                        {move || may_work.get().then(|| {
+                        // Shown once the page is interactive (bulk actions need the
+                        // browser), from a part of the bundle loaded then.
+                        {move || (may_work.get() && mounted.get()).then(|| {
                             let people = people.get().and_then(Result::ok).unwrap_or_default();
                             let queue_keys = queues
                                 .get()
@@ -251,7 +254,7 @@ pub fn QueuePage() -> impl IntoView {
                                 .map(|(q, _)| q.into_iter().map(|q| q.key).collect::<Vec<_>>())
                                 .unwrap_or_default();
                             let finished = Callback::new(move |()| tick.update(|t| *t += 1));
-                            view! { <BulkPanel selected filter_query people queues=queue_keys finished /> }
+                            Suspend::new(lazy_bulk_panel(selected, filter_query, people, queue_keys, finished))
                         })}
                     </Transition>
                     <Transition fallback=|| view! { <p class="muted">"Loading exceptions…"</p> }>

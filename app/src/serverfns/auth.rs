@@ -2,18 +2,20 @@
 
 use leptos::prelude::*;
 
+use crate::serverfns::codec::Answer;
+
 use crate::AppError;
 use crate::dto::Me;
 
 /// The signed-in person, or none.
-#[server(prefix = "/console", endpoint = "current_user")]
+#[server(prefix = "/console", endpoint = "current_user", output = Answer)]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     crate::ports::console()?.me().await
 }
 
 /// Signs in; on success the browser goes to `next` (a page of the console),
 /// else to the exceptions.
-#[server(prefix = "/console", endpoint = "login")]
+#[server(prefix = "/console", endpoint = "login", output = Answer)]
 pub async fn login(
     username: String,
     password: String,
@@ -35,7 +37,7 @@ pub fn return_to(next: Option<&str>) -> String {
 }
 
 /// Remembers how the person likes their queue list.
-#[server(prefix = "/console", endpoint = "set_density")]
+#[server(prefix = "/console", endpoint = "set_density", output = Answer)]
 pub async fn set_density(density: crossdock::accounts::Density) -> Result<(), AppError> {
     crate::ports::console()?.set_density(density).await
 }
@@ -55,7 +57,7 @@ mod tests {
 }
 
 /// Signs out; the browser goes to the sign-in page.
-#[server(prefix = "/console", endpoint = "logout")]
+#[server(prefix = "/console", endpoint = "logout", output = Answer)]
 pub async fn logout() -> Result<(), AppError> {
     crate::ports::console()?.logout().await?;
     leptos_axum::redirect("/login");

@@ -3,6 +3,8 @@
 
 use crossdock::triage::{BulkJob, QueueCounts, QueuePage, TriageAction};
 use leptos::prelude::*;
+
+use crate::serverfns::codec::Answer;
 use leptos::server_fn::codec::Json;
 
 use crate::AppError;
@@ -20,7 +22,7 @@ fn filter(query: &str) -> Result<crossdock::triage::QueueFilter, AppError> {
 
 /// One page of the view whose filters are `query` (a URL query string),
 /// after the cursor `after` when given.
-#[server(prefix = "/console", endpoint = "queue_page")]
+#[server(prefix = "/console", endpoint = "queue_page", output = Answer)]
 pub async fn fetch_queue_page(query: String, after: Option<String>) -> Result<QueuePage, AppError> {
     let after = match after.filter(|a| !a.is_empty()) {
         None => None,
@@ -32,34 +34,34 @@ pub async fn fetch_queue_page(query: String, after: Option<String>) -> Result<Qu
     crate::ports::console()?.queue_page(filter(&query)?, after).await
 }
 
-#[server(prefix = "/console", endpoint = "queue_counts")]
+#[server(prefix = "/console", endpoint = "queue_counts", output = Answer)]
 pub async fn fetch_queue_counts() -> Result<QueueCounts, AppError> {
     crate::ports::console()?.queue_counts().await
 }
 
-#[server(prefix = "/console", endpoint = "exception_detail")]
+#[server(prefix = "/console", endpoint = "exception_detail", output = Answer)]
 pub async fn exception_detail(id: i64) -> Result<ExceptionDetailView, AppError> {
     crate::ports::console()?.exception_detail(id).await
 }
 
 /// Takes an action on an exception last seen at version `seen`.
-#[server(prefix = "/console", endpoint = "act", input = Json)]
+#[server(prefix = "/console", endpoint = "act", input = Json, output = Answer)]
 pub async fn act(id: i64, seen: Option<i64>, action: TriageAction) -> Result<i64, AppError> {
     crate::ports::console()?.act(id, seen, action).await
 }
 
 /// What moving an exception to `queue` would do to its SLA deadlines.
-#[server(prefix = "/console", endpoint = "preview_move")]
+#[server(prefix = "/console", endpoint = "preview_move", output = Answer)]
 pub async fn preview_move(id: i64, queue: String) -> Result<MovePreviewView, AppError> {
     crate::ports::console()?.preview_move(id, queue).await
 }
 
-#[server(prefix = "/console", endpoint = "assignees")]
+#[server(prefix = "/console", endpoint = "assignees", output = Answer)]
 pub async fn assignees() -> Result<Vec<AssigneeOption>, AppError> {
     crate::ports::console()?.assignees().await
 }
 
-#[server(prefix = "/console", endpoint = "bulk_preview", input = Json)]
+#[server(prefix = "/console", endpoint = "bulk_preview", input = Json, output = Answer)]
 pub async fn bulk_preview(target: BulkTarget) -> Result<i64, AppError> {
     if let BulkTarget::View { query } = &target {
         filter(query)?;
@@ -67,7 +69,7 @@ pub async fn bulk_preview(target: BulkTarget) -> Result<i64, AppError> {
     crate::ports::console()?.bulk_preview(target).await
 }
 
-#[server(prefix = "/console", endpoint = "start_bulk", input = Json)]
+#[server(prefix = "/console", endpoint = "start_bulk", input = Json, output = Answer)]
 pub async fn start_bulk(target: BulkTarget, action: TriageAction) -> Result<i64, AppError> {
     if let BulkTarget::View { query } = &target {
         filter(query)?;
@@ -75,22 +77,22 @@ pub async fn start_bulk(target: BulkTarget, action: TriageAction) -> Result<i64,
     crate::ports::console()?.start_bulk(target, action).await
 }
 
-#[server(prefix = "/console", endpoint = "bulk_status")]
+#[server(prefix = "/console", endpoint = "bulk_status", output = Answer)]
 pub async fn bulk_status(job: i64) -> Result<BulkJob, AppError> {
     crate::ports::console()?.bulk_status(job).await
 }
 
-#[server(prefix = "/console", endpoint = "list_views")]
+#[server(prefix = "/console", endpoint = "list_views", output = Answer)]
 pub async fn list_views() -> Result<Vec<SavedViewEntry>, AppError> {
     crate::ports::console()?.list_views().await
 }
 
-#[server(prefix = "/console", endpoint = "save_view")]
+#[server(prefix = "/console", endpoint = "save_view", output = Answer)]
 pub async fn save_view(name: String, query: String, team: Option<String>) -> Result<i64, AppError> {
     crate::ports::console()?.save_view(name, query, team).await
 }
 
-#[server(prefix = "/console", endpoint = "delete_view")]
+#[server(prefix = "/console", endpoint = "delete_view", output = Answer)]
 pub async fn delete_view(id: i64) -> Result<(), AppError> {
     crate::ports::console()?.delete_view(id).await
 }

@@ -3,12 +3,14 @@
 use chrono::NaiveDate;
 use crossdock::kpi::{KpiTargets, Period};
 use leptos::prelude::*;
+
+use crate::serverfns::codec::Answer;
 use leptos::server_fn::codec::Json;
 
 use crate::AppError;
 use crate::dto::KpiView;
 
-#[server(prefix = "/console", endpoint = "kpis", input = Json)]
+#[server(prefix = "/console", endpoint = "kpis", input = Json, output = Answer)]
 pub async fn read_kpis(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
@@ -20,7 +22,7 @@ pub async fn read_kpis(
     crate::ports::console()?.kpis(from, to, period, text(site), text(supplier)).await
 }
 
-#[server(prefix = "/console", endpoint = "save_kpi_targets", input = Json)]
+#[server(prefix = "/console", endpoint = "save_kpi_targets", input = Json, output = Answer)]
 pub async fn save_kpi_targets(targets: KpiTargets) -> Result<(), AppError> {
     crate::ports::console()?.save_kpi_targets(targets).await
 }

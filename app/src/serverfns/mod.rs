@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod channels;
+pub mod codec;
 pub mod config;
 pub mod exceptions;
 pub mod kpis;

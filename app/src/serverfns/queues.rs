@@ -2,15 +2,17 @@
 
 use leptos::prelude::*;
 
+use crate::serverfns::codec::Answer;
+
 use crate::AppError;
 use crate::dto::{QueueChoices, QueueEntry};
 
-#[server(prefix = "/console", endpoint = "list_queues")]
+#[server(prefix = "/console", endpoint = "list_queues", output = Answer)]
 pub async fn list_queues() -> Result<(Vec<QueueEntry>, QueueChoices), AppError> {
     crate::ports::console()?.list_queues().await
 }
 
-#[server(prefix = "/console", endpoint = "save_queue")]
+#[server(prefix = "/console", endpoint = "save_queue", output = Answer)]
 pub async fn save_queue(
     key: String,
     name: String,

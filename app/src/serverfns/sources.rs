@@ -2,16 +2,18 @@
 
 use leptos::prelude::*;
 
+use crate::serverfns::codec::Answer;
+
 use crate::AppError;
 use crate::dto::{DeadLetterEntry, SourceEntry};
 
-#[server(prefix = "/console", endpoint = "list_sources")]
+#[server(prefix = "/console", endpoint = "list_sources", output = Answer)]
 pub async fn list_sources() -> Result<Vec<SourceEntry>, AppError> {
     crate::ports::console()?.list_sources().await
 }
 
 /// Registers a source; answers its API key, shown once.
-#[server(prefix = "/console", endpoint = "create_source")]
+#[server(prefix = "/console", endpoint = "create_source", output = Answer)]
 pub async fn create_source(
     name: String,
     prefixes: String,
@@ -23,7 +25,7 @@ pub async fn create_source(
     crate::ports::console()?.create_source(input).await
 }
 
-#[server(prefix = "/console", endpoint = "update_source")]
+#[server(prefix = "/console", endpoint = "update_source", output = Answer)]
 pub async fn update_source(
     name: String,
     prefixes: String,
@@ -37,24 +39,24 @@ pub async fn update_source(
 
 /// The newest of a source's messages from NATS that were set aside, or
 /// (no name) of those on subjects no source takes.
-#[server(prefix = "/console", endpoint = "source_dead_letters")]
+#[server(prefix = "/console", endpoint = "source_dead_letters", output = Answer)]
 pub async fn source_dead_letters(#[server(default)] name: Option<String>) -> Result<Vec<DeadLetterEntry>, AppError> {
     crate::ports::console()?.dead_letters(name).await
 }
 
 /// Issues a new key, shown once; the old ones stay valid for `grace_hours`.
-#[server(prefix = "/console", endpoint = "rotate_source_key")]
+#[server(prefix = "/console", endpoint = "rotate_source_key", output = Answer)]
 pub async fn rotate_source_key(name: String, grace_hours: u32) -> Result<String, AppError> {
     crate::ports::console()?.rotate_source_key(name, grace_hours).await
 }
 
-#[server(prefix = "/console", endpoint = "revoke_source_keys")]
+#[server(prefix = "/console", endpoint = "revoke_source_keys", output = Answer)]
 pub async fn revoke_source_keys(name: String) -> Result<u64, AppError> {
     crate::ports::console()?.revoke_source_keys(name).await
 }
 
 /// Adds a signing secret, shown once.
-#[server(prefix = "/console", endpoint = "add_signing_secret")]
+#[server(prefix = "/console", endpoint = "add_signing_secret", output = Answer)]
 pub async fn add_signing_secret(
     name: String,
     replace: bool,

@@ -2,15 +2,17 @@
 
 use leptos::prelude::*;
 
+use crate::serverfns::codec::Answer;
+
 use crate::AppError;
 use crate::dto::UserEntry;
 
-#[server(prefix = "/console", endpoint = "list_users")]
+#[server(prefix = "/console", endpoint = "list_users", output = Answer)]
 pub async fn list_users() -> Result<Vec<UserEntry>, AppError> {
     crate::ports::console()?.list_users().await
 }
 
-#[server(prefix = "/console", endpoint = "create_user")]
+#[server(prefix = "/console", endpoint = "create_user", output = Answer)]
 pub async fn create_user(
     username: String,
     display_name: String,
@@ -22,7 +24,7 @@ pub async fn create_user(
     crate::ports::console()?.create_user(input).await
 }
 
-#[server(prefix = "/console", endpoint = "update_user")]
+#[server(prefix = "/console", endpoint = "update_user", output = Answer)]
 pub async fn update_user(
     id: i64,
     display_name: String,
@@ -33,12 +35,12 @@ pub async fn update_user(
     crate::ports::console()?.update_user(id, input).await
 }
 
-#[server(prefix = "/console", endpoint = "set_user_disabled")]
+#[server(prefix = "/console", endpoint = "set_user_disabled", output = Answer)]
 pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), AppError> {
     crate::ports::console()?.set_user_disabled(id, disabled).await
 }
 
-#[server(prefix = "/console", endpoint = "reset_password")]
+#[server(prefix = "/console", endpoint = "reset_password", output = Answer)]
 pub async fn reset_password(id: i64, password: String) -> Result<(), AppError> {
     crate::ports::console()?.reset_password(id, password).await
 }
