@@ -3,14 +3,18 @@
 # lazily loaded routes split out, wasm-opt -Oz) and prints the size of each
 # part, raw and compressed as a browser downloads it: the main bundle every
 # page loads, then each lazily loaded route and the pieces the routes share.
+#   scripts/bundle-size.sh           build, then print
+#   scripts/bundle-size.sh --built   print what `scripts/build.sh --release` built
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
-"$ROOT/scripts/setup.sh"
+built=false
+[ "${1:-}" = "--built" ] && built=true
+$built || "$ROOT/scripts/setup.sh"
 if ! command -v brotli >/dev/null; then
   say "installing brotli from the distribution's packages (to print brotli sizes)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli >/dev/null || true
 fi
-"$ROOT/scripts/build.sh" --release --site
+$built || "$ROOT/scripts/build.sh" --release --site
 pkg="$SITE_ROOT/pkg"
 
 raw() { cat "$@" | wc -c | tr -d ' '; }

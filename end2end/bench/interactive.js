@@ -30,6 +30,7 @@ function stat(values) {
   const login = await browser.newContext();
   const answer = await login.request.post(`${base}/console/login`, {
     form: { username: clerk.username, password: clerk.password },
+    headers: { origin: base },
   });
   if (!answer.ok()) throw new Error(`sign-in failed: ${answer.status()}`);
   const cookies = await login.cookies();

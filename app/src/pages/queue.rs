@@ -336,8 +336,9 @@ fn EmptyState(filter: QueueFilter, show: Callback<QueueFilter>) -> impl IntoView
     }
 }
 
+/// The table of a page of exceptions.
 #[component]
-fn ExceptionRows(
+pub fn ExceptionRows(
     items: Vec<ExceptionListItem>,
     selected: RwSignal<BTreeSet<i64>>,
     focused: RwSignal<Option<i64>>,
