@@ -58,8 +58,8 @@ cp "$ROOT/style/main.css" "$SITE_ROOT/pkg/$OUTPUT_NAME.css"
 cp -R "$ROOT/public/." "$SITE_ROOT/"
 
 if $release; then
-  # Compressed once here; the server sends the .br or .gz beside a file to a
-  # browser that accepts it.
+  # Compressed once here: a .gz beside each file, and a .br where brotli is
+  # installed; the server sends one of them to a browser that accepts it.
   say "compressing the bundle"
   find "$pkg" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -print0 | xargs -0 gzip -9 -k -f
   if command -v brotli >/dev/null; then

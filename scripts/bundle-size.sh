@@ -12,7 +12,8 @@ built=false
 $built || "$ROOT/scripts/setup.sh"
 if ! command -v brotli >/dev/null; then
   say "installing brotli from the distribution's packages (to print brotli sizes)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli >/dev/null || true
+  { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+    && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli >/dev/null; } || true
 fi
 $built || "$ROOT/scripts/build.sh" --release --site
 pkg="$SITE_ROOT/pkg"

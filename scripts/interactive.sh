@@ -22,4 +22,5 @@ for _ in $(seq 1 100); do
   curl -fsS "http://$CROSSDOCK_BIND/readyz" >/dev/null 2>&1 && break
   sleep 0.2
 done
+curl -fsS "http://$CROSSDOCK_BIND/readyz" >/dev/null || { echo "the server did not become ready" >&2; exit 1; }
 (cd "$ROOT/end2end" && node bench/interactive.js "http://$CROSSDOCK_BIND" "${1:-15}" "${2:-/}")

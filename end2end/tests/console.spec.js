@@ -11,7 +11,7 @@ async function open(page, key) {
   await hydrated(page);
   await rows(page).first().locator('td.id a').click();
   // The page comes with a part of the bundle of its own: wait until it shows.
-  await expect(page.locator('.detail-head')).toBeVisible();
+  await expect(page.getByRole('link', { name: '← Exceptions' })).toBeVisible();
 }
 
 test('on the exception page the keys do what the help line says, and nothing else', async ({ page }) => {
