@@ -97,6 +97,43 @@ impl Words {
             .join(" AND ")
     }
 
+    /// A sieve for texts of ASCII only: SQLite `GLOB` patterns, one for each
+    /// ASCII token of each word, that such a text with a space added at each
+    /// end matches whenever it holds the words (a token where the word has
+    /// it whole, a token's start where the word has a prefix). A text that
+    /// holds the words passes; one that passes may not hold them (the order
+    /// of a word's tokens is not looked at), so the index still decides.
+    /// Tokens with letters beyond ASCII are left out: case folds differently
+    /// there.
+    pub fn ascii_globs(&self) -> Vec<String> {
+        const EDGE: &str = "[^0-9A-Za-z]";
+        let mut globs: Vec<String> = Vec::new();
+        for word in &self.0 {
+            let whole = word.before.len();
+            for (i, token) in word.before.iter().chain([&word.last]).enumerate() {
+                if !token.is_ascii() {
+                    continue;
+                }
+                let body: String = token
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphabetic() {
+                            format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect();
+                let end = if i < whole || !word.is_prefix() { EDGE } else { "" };
+                let glob = format!("*{EDGE}{body}{end}*");
+                if !globs.contains(&glob) {
+                    globs.push(glob);
+                }
+            }
+        }
+        globs
+    }
+
     /// The words as a PostgreSQL `tsquery` (for `to_tsquery('simple', …)`):
     /// each a phrase of tokens following one another (the last a prefix
     /// where the rule says so), all required.
@@ -116,6 +153,81 @@ impl Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SQLite's `GLOB` for the patterns [`Words::ascii_globs`] writes: `*`,
+    /// classes `[..]` and `[^..]` of single characters and ranges, and
+    /// characters standing for themselves.
+    fn glob(pattern: &[u8], text: &[u8]) -> bool {
+        match pattern.first() {
+            None => text.is_empty(),
+            Some(b'*') => (0..=text.len()).any(|i| glob(&pattern[1..], &text[i..])),
+            Some(b'[') => {
+                let close = pattern.iter().position(|&b| b == b']').expect("a closed class");
+                let (negated, set) = match &pattern[1..close] {
+                    [b'^', rest @ ..] => (true, rest),
+                    set => (false, set),
+                };
+                let Some((&c, rest)) = text.split_first() else { return false };
+                let mut inside = false;
+                let mut i = 0;
+                while i < set.len() {
+                    if i + 2 < set.len() && set[i + 1] == b'-' {
+                        inside |= (set[i]..=set[i + 2]).contains(&c);
+                        i += 3;
+                    } else {
+                        inside |= set[i] == c;
+                        i += 1;
+                    }
+                }
+                inside != negated && glob(&pattern[close + 1..], rest)
+            }
+            Some(&p) => text.first() == Some(&p) && glob(&pattern[1..], &text[1..]),
+        }
+    }
+
+    fn sieve_passes(typed: &str, text: &str) -> bool {
+        let padded = format!(" {text} ");
+        Words::parse(typed).expect("words").ascii_globs().iter().all(|g| glob(g.as_bytes(), padded.as_bytes()))
+    }
+
+    #[test]
+    fn the_ascii_sieve_lets_through_every_text_that_holds_the_words() {
+        let texts = [
+            "Receipt short on PO-10045 line 7: 40 of 48 cases of SKU-20418",
+            "line 70 short",
+            "SKU-2041 x",
+            "sku20418",
+            "shortage; LINE-7",
+            "7",
+            "",
+        ];
+        let typed = ["short line 7", "SKU-204", "sku-20418", "shor", "line 7", "7", "Line", "PO-10045", "LINE-7", "x"];
+        for text in texts {
+            for words in typed {
+                let holds = Words::parse(words).expect("words").finds(text);
+                let passes = sieve_passes(words, text);
+                assert!(!holds || passes, "{words:?} is in {text:?}, and the sieve stopped it");
+            }
+        }
+        // It does stop what it can tell apart.
+        assert!(!sieve_passes("line 7", "line 70"), "7 is a whole token");
+        assert!(!sieve_passes("shor", "ashort"), "a prefix begins a token");
+        assert!(sieve_passes("Köln 7", "line 7"), "a token beyond ASCII is left to the index");
+    }
+
+    proptest::proptest! {
+        /// Over texts and words of a small alphabet (so that they meet often),
+        /// what holds the words always passes the sieve.
+        #[test]
+        fn no_text_that_holds_the_words_is_sieved_out(
+            text in "[a-cA-C0-2 .-]{0,24}",
+            typed in "[a-cA-C0-2-]{1,5}( [a-cA-C0-2-]{1,5}){0,2}",
+        ) {
+            if let Some(words) = Words::parse(&typed) {
+                proptest::prop_assert!(!words.finds(&text) || sieve_passes(&typed, &text), "{typed:?} in {text:?}");
+            }
+        }
+    }
 
     fn finds(typed: &str, text: &str) -> bool {
         Words::parse(typed).expect("words").finds(text)

@@ -14,6 +14,10 @@
 //! kept there (one per size and share open) and copied in again on the
 //! next run instead of filling.
 //!
+//! With `BENCH_MATRIX=1` it also reads the first page of every status
+//! choice, sort and filter crossed (`BENCH_MATRIX=open`: of the open
+//! exceptions only).
+//!
 //! With `BENCH_DATABASE_URL=postgres://…` the same runs on PostgreSQL, in a
 //! fresh schema `bench_triage` of that database (filled every time, then
 //! analysed).
@@ -330,7 +334,49 @@ fn main() {
                     }
                 }
             }
+            let first = samples[0].as_secs_f64() * 1000.0;
+            let slowest = samples.iter().enumerate().max_by_key(|(_, d)| **d).map_or(0, |(i, _)| i);
             report(name, samples);
+            println!("  first query {first:.2} ms; the slowest: round {}, depth {}", slowest / depths.len(), slowest % depths.len());
+        }
+        // Every status choice, sort and single filter the console offers,
+        // crossed: the first page (its first query, then the p95 of five).
+        // `BENCH_MATRIX=open`: the open exceptions only.
+        if let Ok(matrix) = std::env::var("BENCH_MATRIX") {
+            println!("the first page of each status, sort and filter (first query; p95 of 5 after):");
+            let statuses: &[&str] = if matrix == "open" {
+                &[""]
+            } else {
+                &["", "status=resolved", "status=new", "status=resolved&status=dismissed", "status=any"]
+            };
+            for status in statuses.iter().copied() {
+                for sort in ["", "sort=severity", "sort=age"] {
+                    for (who, filter) in [
+                        (&supervisor, ""),
+                        (&supervisor, "site=DC-DAL"),
+                        (&supervisor, "queue=receiving"),
+                        (&supervisor, "severity=high"),
+                        (&supervisor, "sla=breached"),
+                        (&staff, "assignee=me"),
+                        (&staff, ""),
+                    ] {
+                        let query = [status, sort, filter].iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("&");
+                        let parsed = QueueFilter::parse_query(&query).expect("filter");
+                        let viewer = who.viewer();
+                        let mut samples = Vec::new();
+                        for _ in 0..6 {
+                            let started = Instant::now();
+                            services.queue_page(&viewer, &parsed, None).await.expect("page");
+                            samples.push(started.elapsed());
+                        }
+                        let first = samples.remove(0).as_secs_f64() * 1000.0;
+                        samples.sort();
+                        let p95 = samples[samples.len() - 1].as_secs_f64() * 1000.0;
+                        let role = if std::ptr::eq(who, &staff) { "staff" } else { "supervisor" };
+                        println!("  {role:<10} {:<58} first {first:>8.2} ms   p95 {p95:>8.2} ms", if query.is_empty() { "(all open, by SLA due)" } else { &query });
+                    }
+                }
+            }
         }
         let viewer = supervisor.viewer();
         let mut samples = Vec::new();

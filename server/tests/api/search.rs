@@ -11,11 +11,13 @@ use crate::views::all_pages;
 fn receipt(i: usize, item: &str, supplier: &str) -> Value {
     let site = ["DC-ATL", "DC-DAL"][i % 2];
     let severity = ["low", "medium", "high", "critical"][i % 4];
+    // A third are received at a dock whose name is beyond ASCII.
+    let dock = ["Nord", "Süd", "Ost"][i % 3];
     json!({"specversion": "1.0", "id": format!("w-{i}"), "source": "t-wms/x",
         "type": "exception.partial_receipt", "time": "2026-11-24T15:42:10Z",
         "data": {"site": site, "po": format!("PO-W{i:05}"), "line": 1 + i % 5,
             "item": item, "expected_qty": 10, "received_qty": i % 10,
-            "severity": severity, "refs": {"supplier": supplier}}})
+            "severity": severity, "refs": {"supplier": supplier}, "dock": dock}})
 }
 
 async fn act(app: &TestApp, who: &Browser, id: i64, action: Value) {
@@ -189,9 +191,20 @@ async fn word_search_shows_what_the_plain_rule_finds_in_the_same_order() {
     // prefix of a thousand order numbers (asked as a prefix), a common word
     // (found in most: read in order and looked up row by row), a word of the
     // notes, two words, a short last token (itself only), a supplier in part.
-    for words in
-        ["SKU-2041", "SKU-205", "PO-W00", "short", "line 3", "pallet 1", "counted twice", "sup-w3", "PO-W0012", "zzz"]
-    {
+    for words in [
+        "SKU-2041",
+        "SKU-205",
+        "PO-W00",
+        "short",
+        "line 3",
+        "pallet 1",
+        "counted twice",
+        "sup-w3",
+        "PO-W0012",
+        "zzz",
+        "süd short",
+        "SHORT line",
+    ] {
         let parsed = Words::parse(words).expect("words");
         for (status, open_only) in [("", true), ("&status=any", false)] {
             let query = format!("{}{status}", q(words));
