@@ -41,4 +41,9 @@ if $for_tests; then
     say "installing the end-to-end test packages"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
   fi
+  if [ ! -d "$ROOT/examples/node/node_modules/standardwebhooks" ] \
+     || [ "$ROOT/examples/node/package-lock.json" -nt "$ROOT/examples/node/node_modules/.package-lock.json" ]; then
+    say "installing the packages of the Node.js example sender"
+    (cd "$ROOT/examples/node" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi

@@ -48,6 +48,58 @@ pub struct SourceEntry {
     pub dead_letters: i64,
 }
 
+/// What became, or would become, of one event sent from a source's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriedStatus {
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+/// One event of a test send, as a dry run found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriedEvent {
+    /// The event's `id`, when it had one.
+    pub id: Option<String>,
+    pub status: TriedStatus,
+    /// For a rejected event: each problem, at its JSON pointer.
+    pub problems: Vec<(String, String)>,
+    /// The business transaction it would be placed in.
+    pub transaction: Option<String>,
+    /// For an exception: where it would be filed.
+    pub filing: Option<TriedFiling>,
+}
+
+/// Where an exception would be filed, and why (for an occurrence: where the
+/// exception it joins is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriedFiling {
+    pub queue: String,
+    pub severity: crossdock::Severity,
+    pub assignee: Option<String>,
+    /// The routing rule that chose the queue, as `<number>. <name>`; `None`
+    /// for the fallback queue.
+    pub rule: Option<String>,
+    pub sla_policy: Option<String>,
+    pub acknowledge_due_at: Option<DateTime<Utc>>,
+    pub resolve_due_at: Option<DateTime<Utc>>,
+    pub grouping: TriedGrouping,
+}
+
+/// What an exception event would become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriedGrouping {
+    /// A new exception.
+    Opens,
+    /// Another occurrence of this open exception.
+    Joins(i64),
+    /// Another occurrence of the exception an earlier event of the same
+    /// test would open.
+    JoinsEarlier,
+}
+
 /// A message from NATS that could never be accepted, as admins see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetterEntry {

@@ -29,7 +29,7 @@ use crate::dto::{
     AssigneeOption, BoardLinkEntry, BulkTarget, ChannelsView, ConfigVersionView, ConnectorEntry, ConnectorTestView,
     DeadLetterEntry, ExceptionDetailView, KpiView, LineageView, Me, MovePreviewView, MoveView, Notifications,
     OutwardChoice, QueueChoices, QueueEntry, RawEventView, ReplayView, RetryPolicies, RoutingChoices, SavedViewEntry,
-    SourceEntry, TransactionQuery, TransactionSummary, UserEntry, WallBoard,
+    SourceEntry, TransactionQuery, TransactionSummary, TriedEvent, UserEntry, WallBoard,
 };
 
 /// A user as the admin form enters it.
@@ -123,6 +123,9 @@ pub trait SourcesPort: Send + Sync + 'static {
     /// The newest of a source's messages from NATS that were set aside, or
     /// (`None`) of those on subjects no source takes.
     async fn dead_letters(&self, name: Option<String>) -> Result<Vec<DeadLetterEntry>, AppError>;
+    /// Sends events (JSON: one event or an array) as the source, as a dry
+    /// run: what each would do, nothing stored.
+    async fn try_events(&self, name: String, events: String) -> Result<Vec<TriedEvent>, AppError>;
     /// Adds a signing secret (shown once). The others are dropped at once
     /// (`replace`), retired after `retire_after_hours`, or kept.
     async fn add_signing_secret(

@@ -81,3 +81,33 @@ test('a connector sends a test request and shows the answer, and an unused one c
     await new Promise((resolve) => target.close(resolve));
   }
 });
+
+test('an admin sends a test event from a source page and sees where it would land', async ({ page }) => {
+  await signIn(page, DEMO.admin);
+  await page.goto('/admin/sources');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Manage wms' }).click();
+  const form = page.getByRole('form', { name: 'Send a test event as wms' });
+  const type = form.getByLabel('Event type (fills in an example)');
+  const body = form.getByLabel('Event (a CloudEvent as JSON, or an array of them)');
+  await expect(type).toHaveValue('exception.partial_receipt');
+  await expect(body).toHaveValue(/"type": "exception.partial_receipt"/);
+  await form.getByRole('button', { name: 'Try it' }).click();
+  const answer = page.getByRole('status', { name: 'Test answer' });
+  await expect(answer).toContainText('Would open an exception in queue receiving');
+  await expect(answer).toContainText('In transaction po:PO-10045');
+  await expect(answer).toContainText('Accepted exception-partial-receipt-0001');
+
+  // Another type fills in its own example; a broken one is refused at its field.
+  await type.selectOption('inventory.snapshot');
+  await expect(body).toHaveValue(/"type": "inventory.snapshot"/);
+  await body.fill((await body.inputValue()).replace('"erp_qty": 120', '"erp_qty": -5'));
+  await form.getByRole('button', { name: 'Try it' }).click();
+  await expect(answer).toContainText('Rejected');
+  await expect(answer).toContainText('/data/erp_qty');
+
+  // Text that is not JSON is answered with a readable message.
+  await body.fill('{"specversion": ');
+  await form.getByRole('button', { name: 'Try it' }).click();
+  await expect(form).toContainText('this is not JSON');
+});

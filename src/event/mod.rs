@@ -8,6 +8,7 @@ pub mod contract;
 mod data;
 mod parse_data;
 mod reader;
+pub mod reference;
 
 use std::borrow::Cow;
 
@@ -130,6 +131,10 @@ impl std::fmt::Display for BusinessDate {
 #[error("{} problem(s), the first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
 pub struct InvalidEvent(pub Vec<FieldProblem>);
 
+/// The kinds of key a transaction is derived from when an event names
+/// none, the first present deciding.
+pub const TRANSACTION_KEYS: [RefKind; 3] = [RefKind::Po, RefKind::Order, RefKind::Shipment];
+
 /// The business transaction an event belongs to, e.g. `po:PO-10045`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -140,12 +145,10 @@ impl CorrelationId {
         &self.0
     }
 
-    /// Derives the id from business keys: the first of `po`, `order`,
-    /// `shipment` present, as `po:<value>`.
+    /// Derives the id from business keys: the first of
+    /// [`TRANSACTION_KEYS`] present, as `po:<value>`.
     pub fn derive(refs: &BusinessRefs) -> Option<Self> {
-        [RefKind::Po, RefKind::Order, RefKind::Shipment]
-            .into_iter()
-            .find_map(|kind| refs.get(kind).map(|v| CorrelationId(format!("{kind}:{v}"))))
+        TRANSACTION_KEYS.into_iter().find_map(|kind| refs.get(kind).map(|v| CorrelationId(format!("{kind}:{v}"))))
     }
 }
 

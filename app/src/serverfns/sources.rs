@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::serverfns::codec::Answer;
 
 use crate::AppError;
-use crate::dto::{DeadLetterEntry, SourceEntry};
+use crate::dto::{DeadLetterEntry, SourceEntry, TriedEvent};
 
 #[server(prefix = "/console", endpoint = "list_sources", output = Answer)]
 pub async fn list_sources() -> Result<Vec<SourceEntry>, AppError> {
@@ -42,6 +42,13 @@ pub async fn update_source(
 #[server(prefix = "/console", endpoint = "source_dead_letters", output = Answer)]
 pub async fn source_dead_letters(#[server(default)] name: Option<String>) -> Result<Vec<DeadLetterEntry>, AppError> {
     crate::ports::console()?.dead_letters(name).await
+}
+
+/// Sends a test event (or a JSON array of them) as the source, as a dry
+/// run: says what each would do and stores nothing.
+#[server(prefix = "/console", endpoint = "try_events", output = Answer)]
+pub async fn try_events(name: String, events: String) -> Result<Vec<TriedEvent>, AppError> {
+    crate::ports::console()?.try_events(name, events).await
 }
 
 /// Issues a new key, shown once; the old ones stay valid for `grace_hours`.

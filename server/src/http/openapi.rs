@@ -3,14 +3,18 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use crossdock::event::contract;
+use crossdock::event::{EventType, contract, reference};
 use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::AppState;
+use crate::http::ingest::DRY_RUN;
+use crate::http::problem::Problem;
 use crate::services::Services;
 
 #[derive(OpenApi)]
@@ -19,10 +23,13 @@ use crate::services::Services;
         title = "Crossdock API",
         description = "Ingest of business events and exceptions (CloudEvents 1.0) into the Crossdock console."
     ),
-    paths(crate::http::ingest::receive),
-    components(schemas(crate::http::ingest::IngestAnswer, crate::http::ingest::EventAnswer, crate::http::ingest::BatchAnswer, crate::http::problem::Problem, crate::http::problem::ProblemItem)),
+    paths(crate::http::ingest::receive, schema_list, schema_of),
+    components(schemas(crate::http::ingest::IngestAnswer, crate::http::ingest::EventAnswer, crate::http::ingest::BatchAnswer, crate::http::ingest::ForecastAnswer, crate::http::problem::Problem, crate::http::problem::ProblemItem)),
     modifiers(&ApiKey),
-    tags((name = "ingest", description = "Events from the integration estate"))
+    tags(
+        (name = "ingest", description = "Events from the integration estate"),
+        (name = "contract", description = "The event contract's JSON Schemas"),
+    )
 )]
 pub struct ApiDoc;
 
@@ -47,7 +54,17 @@ impl Modify for ApiKey {
 /// binary mode's `ce-*` headers.
 pub fn document(max_batch: usize) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
-    doc["components"]["schemas"]["CloudEvent"] = contract::any_event_schema();
+    // One schema per type, and an event is one of them, told apart by `type`.
+    let mut one_of = Vec::new();
+    let mut mapping = serde_json::Map::new();
+    for t in contract::event_types() {
+        let path = format!("#/components/schemas/{t}");
+        doc["components"]["schemas"][t.as_str()] = contract::event_schema(t);
+        one_of.push(json!({"$ref": path}));
+        mapping.insert(t.as_str().into(), json!(path));
+    }
+    doc["components"]["schemas"]["CloudEvent"] =
+        json!({"oneOf": one_of, "discriminator": {"propertyName": "type", "mapping": mapping}});
     let operation = &mut doc["paths"]["/api/v1/events"]["post"];
     operation["requestBody"]["content"] = json!({
         "application/cloudevents+json": {"schema": {"$ref": "#/components/schemas/CloudEvent"}},
@@ -71,13 +88,58 @@ pub fn document(max_batch: usize) -> Value {
         attribute("subject", "optional"),
         attribute("correlationid", "optional"),
         attribute("traceparent", "optional"),
+        json!({"name": DRY_RUN, "in": "header", "required": false,
+               "description": "`true`: check the events and answer what each would do (`forecast`), storing nothing.",
+               "schema": {"type": "string", "enum": ["true", "false"]}}),
     ]);
     doc
 }
 
+/// `GET /api/v1/schemas`: every type a sender may send, with the address
+/// of its schema.
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas",
+    tag = "contract",
+    description = "Every event type a source may send, each with the address of its JSON Schema.",
+    responses((status = 200, description = "`{\"schemas\": [{\"type\": …, \"href\": …}]}`", body = Object)),
+)]
+pub(crate) async fn schema_list() -> Json<Value> {
+    let schemas: Vec<Value> =
+        contract::event_types().map(|t| json!({"type": t.as_str(), "href": format!("/api/v1/schemas/{t}")})).collect();
+    Json(json!({ "schemas": schemas }))
+}
+
+/// `GET /api/v1/schemas/<type>`: the JSON Schema (2020-12) of one event of
+/// that type.
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas/{event_type}",
+    tag = "contract",
+    description = "The JSON Schema (2020-12) of one whole event of a type, with an example.",
+    params(("event_type" = String, Path, description = "An event type, e.g. `exception.partial_receipt`")),
+    responses(
+        (status = 200, description = "The schema", body = Object, content_type = "application/schema+json"),
+        (status = 404, description = "Not an event type a source may send", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub(crate) async fn schema_of(Path(name): Path<String>) -> Response {
+    match contract::event_types().find(|t: &EventType| t.as_str() == name) {
+        Some(t) => {
+            ([(header::CONTENT_TYPE, "application/schema+json")], Json(reference::published_schema(t))).into_response()
+        }
+        None => Problem::new(StatusCode::NOT_FOUND, "/problems/not-found", "No such event type")
+            .detail(format!("`{name}` is not an event type a source may send; GET /api/v1/schemas lists them"))
+            .into_response(),
+    }
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/openapi.json",
-        get(|State(services): State<Services>| async move { Json(document(services.ingest_settings().max_batch)) }),
-    )
+    Router::new()
+        .route(
+            "/api/openapi.json",
+            get(|State(services): State<Services>| async move { Json(document(services.ingest_settings().max_batch)) }),
+        )
+        .route("/api/v1/schemas", get(schema_list))
+        .route("/api/v1/schemas/{event_type}", get(schema_of))
 }

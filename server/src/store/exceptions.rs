@@ -355,6 +355,25 @@ pub async fn record_status(
 }
 
 /// Every status an exception has been in, oldest first.
+/// Where an exception is now: its queue, severity and assignee (a dry run
+/// reads it inside its transaction).
+pub async fn placement(
+    tx: &mut Tx<'_>,
+    id: ExceptionId,
+) -> anyhow::Result<Option<(String, crossdock::Severity, Option<String>)>> {
+    let row: Option<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT queue, severity, assignee FROM exceptions WHERE id = $1")
+            .bind(id.get())
+            .fetch_optional(&mut **tx)
+            .await
+            .context("Failed to read where an exception is")?;
+    row.map(|(queue, severity, assignee)| {
+        let severity = severity.parse().map_err(|e| anyhow::anyhow!("stored severity: {e}"))?;
+        Ok((queue, severity, assignee))
+    })
+    .transpose()
+}
+
 pub async fn status_history(tx: &mut Tx<'_>, id: ExceptionId) -> anyhow::Result<Vec<StatusChange>> {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT at, status FROM exception_status_history WHERE exception_id = $1 ORDER BY at, id")

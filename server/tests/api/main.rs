@@ -9,6 +9,7 @@ mod cli;
 mod configuration;
 mod console;
 mod console_fixes;
+mod contract;
 mod escalation;
 mod hardening;
 mod health;

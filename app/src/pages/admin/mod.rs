@@ -11,4 +11,5 @@ pub mod retry_policies;
 pub mod routing;
 pub mod sites;
 pub mod sources;
+pub mod test_event;
 pub mod users;

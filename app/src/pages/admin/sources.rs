@@ -112,6 +112,8 @@ fn SourceRow(
     };
     let n = source.name.clone();
     let set_aside = source.dead_letters;
+    // A test event is written as a system under the source's first prefix.
+    let prefix = source.prefixes.first().cloned().unwrap_or_else(|| source.name.clone());
     view! {
         <tr>
             <td>{source.name.clone()}</td>
@@ -182,6 +184,7 @@ fn SourceRow(
                             "Replace signing secrets"
                         </button>
                     </div>
+                    <super::test_event::TestEvent source=name.get_value() prefix=prefix.clone() />
                     <DeadLetters source=Some(name.get_value()) />
                 </td>
             </tr>

@@ -2,12 +2,13 @@
 
 use crossdock::source::{Prefixes, SubjectPattern};
 use crossdock_app::AppError;
-use crossdock_app::dto::{DeadLetterEntry, SourceEntry};
+use crossdock_app::dto::{DeadLetterEntry, SourceEntry, TriedEvent, TriedFiling, TriedGrouping, TriedStatus};
 use crossdock_app::ports::{SourceInput, SourcesPort};
 use secrecy::ExposeSecret;
 
 use super::{ConsoleServices, answer};
-use crate::services::{PreviousSecrets, SourceSettings};
+use crate::services::ingest::{Grouping, Tried};
+use crate::services::{EventResult, PreviousSecrets, SourceSettings};
 
 fn settings(input: SourceInput) -> Result<SourceSettings, AppError> {
     let prefixes = Prefixes::parse_list(&input.prefixes).map_err(|e| AppError::invalid("prefixes", e))?;
@@ -88,6 +89,20 @@ impl SourcesPort for ConsoleServices {
         .await
     }
 
+    async fn try_events(&self, name: String, events: String) -> Result<Vec<TriedEvent>, AppError> {
+        answer(async {
+            let admin = self.as_admin().await?;
+            let values = match serde_json::from_str(&events) {
+                Ok(serde_json::Value::Array(values)) => values,
+                Ok(value) => vec![value],
+                Err(e) => return Err(AppError::invalid("events", format!("this is not JSON: {e}"))),
+            };
+            let tried = self.services.send_as_source(&admin, &name, &values, true).await?;
+            Ok(tried.into_iter().map(tried_event).collect())
+        })
+        .await
+    }
+
     async fn add_signing_secret(
         &self,
         name: String,
@@ -105,4 +120,33 @@ impl SourcesPort for ConsoleServices {
         })
         .await
     }
+}
+
+/// One event of a dry run as the page shows it.
+fn tried_event(Tried { result, forecast }: Tried) -> TriedEvent {
+    let (id, status, problems) = match result {
+        EventResult::Accepted { id, .. } => (Some(id), TriedStatus::Accepted, Vec::new()),
+        EventResult::Duplicate { id } => (Some(id), TriedStatus::Duplicate, Vec::new()),
+        EventResult::Rejected { id, problems, .. } => {
+            (id, TriedStatus::Rejected, problems.into_iter().map(|p| (p.pointer, p.message)).collect())
+        }
+    };
+    let (transaction, filing) = forecast.map_or((None, None), |f| {
+        let filing = f.filing.map(|x| TriedFiling {
+            queue: x.queue,
+            severity: x.severity,
+            assignee: x.assignee,
+            rule: x.rule.map(|(n, name)| format!("{n}. {name}")),
+            sla_policy: x.sla_policy,
+            acknowledge_due_at: x.acknowledge_due_at,
+            resolve_due_at: x.resolve_due_at,
+            grouping: match x.grouping {
+                Grouping::Opens => TriedGrouping::Opens,
+                Grouping::Joins(e) => TriedGrouping::Joins(e.get()),
+                Grouping::JoinsEarlier => TriedGrouping::JoinsEarlier,
+            },
+        });
+        (f.transaction, filing)
+    });
+    TriedEvent { id, status, problems, transaction, filing }
 }

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::http::AppState;
 use crate::http::problem::{Problem, ProblemItem};
+use crate::services::ingest::{Forecast, Grouping, Tried};
 use crate::services::{EventResult, RejectReason, Services};
 use source::{SourceRequest, bad_request};
 
@@ -64,7 +65,9 @@ pub struct EventAnswer {
     /// For an accepted exception event: the exception it opened or was counted on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception_id: Option<i64>,
-    /// `opened` or `occurrence`, for an accepted exception event.
+    /// `opened` or `occurrence`, for an accepted exception event (in a dry
+    /// run: what it would be; a new exception has no number yet, and an
+    /// occurrence of one the same request would open neither).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception: Option<&'static str>,
     /// For a rejected event: the HTTP status it would have had alone (400 or 403).
@@ -73,6 +76,62 @@ pub struct EventAnswer {
     /// For a rejected event: every problem, by JSON pointer into the request.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemItem>,
+    /// A dry run only (`crossdock-dry-run: true`), for an event that would be
+    /// accepted: what it would do. Nothing was stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<Box<ForecastAnswer>>,
+}
+
+/// What an accepted event would do, as a dry run finds it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastAnswer {
+    /// The business transaction it would be placed in (its `correlationid`,
+    /// sent or derived from its business keys).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "po:PO-10045")]
+    pub transaction: Option<String>,
+    /// For an exception: the queue it would be filed in (for an occurrence,
+    /// the queue of the exception it joins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// For an exception: its severity once routed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "high")]
+    pub severity: Option<&'static str>,
+    /// For an exception: the person routing would assign it to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// For an exception: the routing rule that chose the queue, as
+    /// `<number>. <name>`; absent when the fallback queue took it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// For an exception: the SLA policy that would time it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_policy: Option<String>,
+    /// For a new exception: when it would be due to be acknowledged (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledge_due_at: Option<String>,
+    /// For a new exception: when it would be due to be resolved (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolve_due_at: Option<String>,
+}
+
+impl ForecastAnswer {
+    fn of(forecast: Forecast) -> Self {
+        let filing = forecast.filing;
+        let time =
+            |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        Self {
+            transaction: forecast.transaction,
+            queue: filing.as_ref().map(|f| f.queue.clone()),
+            severity: filing.as_ref().map(|f| f.severity.as_str()),
+            assignee: filing.as_ref().and_then(|f| f.assignee.clone()),
+            rule: filing.as_ref().and_then(|f| f.rule.as_ref().map(|(n, name)| format!("{n}. {name}"))),
+            sla_policy: filing.as_ref().and_then(|f| f.sla_policy.clone()),
+            acknowledge_due_at: filing.as_ref().and_then(|f| time(f.acknowledge_due_at)),
+            resolve_due_at: filing.as_ref().and_then(|f| time(f.resolve_due_at)),
+        }
+    }
 }
 
 /// The answer to a batch: one entry per event, in order.
@@ -93,17 +152,24 @@ pub enum IngestAnswer {
     Batch(BatchAnswer),
 }
 
-fn event_answer(index: Option<usize>, result: EventResult) -> EventAnswer {
+fn event_answer(index: Option<usize>, Tried { result, forecast }: Tried) -> EventAnswer {
     let prefix = index.map(|i| format!("/{i}")).unwrap_or_default();
+    let grouping = forecast.as_ref().and_then(|f| f.filing.as_ref()).map(|f| f.grouping);
+    let forecast = forecast.map(|f| Box::new(ForecastAnswer::of(f)));
     match result {
         EventResult::Accepted { id, exception, opened } => EventAnswer {
             index,
             id: Some(id),
             status: "accepted",
             exception_id: exception.map(|e| e.get()),
-            exception: exception.map(|_| if opened { "opened" } else { "occurrence" }),
+            exception: match grouping {
+                Some(Grouping::Opens) => Some("opened"),
+                Some(Grouping::Joins(_) | Grouping::JoinsEarlier) => Some("occurrence"),
+                None => exception.map(|_| if opened { "opened" } else { "occurrence" }),
+            },
             status_code: None,
             errors: Vec::new(),
+            forecast,
         },
         EventResult::Duplicate { id } => EventAnswer {
             index,
@@ -113,6 +179,7 @@ fn event_answer(index: Option<usize>, result: EventResult) -> EventAnswer {
             exception: None,
             status_code: None,
             errors: Vec::new(),
+            forecast: None,
         },
         EventResult::Rejected { id, reason, problems } => EventAnswer {
             index,
@@ -128,6 +195,7 @@ fn event_answer(index: Option<usize>, result: EventResult) -> EventAnswer {
                 .into_iter()
                 .map(|p| ProblemItem { pointer: format!("{prefix}{}", p.pointer), detail: p.message })
                 .collect(),
+            forecast: None,
         },
     }
 }
@@ -175,14 +243,46 @@ pub(crate) async fn receive(State(services): State<Services>, request: SourceReq
     response
 }
 
+/// The header that asks for a dry run.
+pub const DRY_RUN: &str = "crossdock-dry-run";
+
+/// Whether the request asks for a dry run: `true` or `false` (any case),
+/// absent for no; `None` for any other value.
+fn dry_run(headers: &HeaderMap) -> Option<bool> {
+    let Some(value) = headers.get(DRY_RUN) else { return Some(false) };
+    match value.to_str().map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Ok("true") => Some(true),
+        Ok("false") => Some(false),
+        _ => None,
+    }
+}
+
 async fn answer(services: &Services, request: SourceRequest) -> Response {
     let settings = services.ingest_settings();
+    let Some(dry) = dry_run(&request.headers) else {
+        return bad_request("", format!("the header {DRY_RUN} is `true` or `false`"));
+    };
     let values = match decode(request.mode, &request.headers, &request.body, settings.max_batch) {
         Ok(values) => values,
         Err(refusal) => return refusal.into_response(),
     };
-    match services.ingest(&request.source, &values, request.received_at, request.charged).await {
-        Ok(results) => respond(request.mode, results),
+    let (source, at, charged) = (&request.source, request.received_at, request.charged);
+    let tried = if dry {
+        services.ingest_dry_run(source, &values, at, charged).await
+    } else {
+        services
+            .ingest(source, &values, at, charged)
+            .await
+            .map(|results| results.into_iter().map(|result| Tried { result, forecast: None }).collect())
+    };
+    match tried {
+        Ok(tried) => {
+            let mut response = respond(request.mode, tried);
+            if dry {
+                response.headers_mut().insert(DRY_RUN, axum::http::HeaderValue::from_static("true"));
+            }
+            response
+        }
         Err(err) => err.into_response(),
     }
 }
@@ -234,7 +334,7 @@ fn decode(mode: Mode, headers: &HeaderMap, bytes: &[u8], max_batch: usize) -> Re
     }
 }
 
-fn respond(mode: Mode, results: Vec<EventResult>) -> Response {
+fn respond(mode: Mode, results: Vec<Tried>) -> Response {
     if mode == Mode::Batch {
         let results: Vec<EventAnswer> =
             results.into_iter().enumerate().map(|(i, r)| event_answer(Some(i), r)).collect();

@@ -2,6 +2,8 @@
 //! and start their SLA clocks, then commit through the group-commit writer.
 
 mod dead_letters;
+mod dry_run;
+mod on_behalf;
 pub mod signature;
 pub mod source;
 pub mod throttle;
@@ -24,6 +26,7 @@ use super::{ServiceError, Services};
 use crate::auth::Actor;
 use crate::store::events::EventRecord;
 use crate::store::exceptions::{NewException, SlaColumns};
+pub use dry_run::{Filing, Forecast, Grouping, Tried};
 use source::AuthenticatedSource;
 use writer::{IngestItem, Routed, SubmitError, WriteOutcome, WriterSettings};
 
@@ -70,6 +73,7 @@ fn prepare(
     event: &Event,
     raw: &Value,
     received_at: DateTime<Utc>,
+    actor: Option<Actor>,
 ) -> anyhow::Result<IngestItem> {
     let refs = event.business_refs();
     let record = EventRecord {
@@ -148,7 +152,8 @@ fn prepare(
         }
         _ => None,
     };
-    Ok(IngestItem { event: record, exception, actor: Actor::Source(source.name.to_string()), routed })
+    let actor = actor.unwrap_or_else(|| Actor::Source(source.name.to_string()));
+    Ok(IngestItem { event: record, exception, actor, routed })
 }
 
 impl Services {
@@ -186,45 +191,20 @@ impl Services {
         received_at: DateTime<Utc>,
         charged: usize,
     ) -> Result<Vec<EventResult>, ServiceError> {
-        let burst = usize::try_from(source.burst).unwrap_or(usize::MAX);
-        if values.len() > burst {
-            return Err(ServiceError::OverBurst { events: values.len(), burst });
-        }
-        self.throttle_source(source, values.len().saturating_sub(charged))
-            .map_err(|Throttled(wait)| ServiceError::Throttled(wait))?;
-        let config = self.configuration();
-        let mut results: Vec<Option<EventResult>> = vec![None; values.len()];
-        let mut items = Vec::new();
-        let mut slots = Vec::new();
-        for (i, value) in values.iter().enumerate() {
-            let parsed = event::with_json_data(value).and_then(|value| Ok((event::parse(&value)?, value)));
-            let (event, value) = match parsed {
-                Ok(parsed) => parsed,
-                Err(invalid) => {
-                    results[i] = Some(reject(value, RejectReason::Invalid, invalid.0));
-                    continue;
-                }
-            };
-            if event.exception_kind().is_some_and(|k| !k.from_senders()) && source.name.as_str() != super::SYSTEM_SOURCE
-            {
-                let problem = FieldProblem {
-                    pointer: "/type".into(),
-                    message: format!("`{}` is raised by Crossdock itself, not sent", event.event_type),
-                };
-                results[i] = Some(reject(&value, RejectReason::Invalid, vec![problem]));
-                continue;
-            }
-            if !source.prefixes.cover(&event.source) {
-                let problem = FieldProblem {
-                    pointer: "/source".into(),
-                    message: format!("`{}` is not under the prefixes of source {}", event.source, source.name),
-                };
-                results[i] = Some(reject(&value, RejectReason::ForeignSource, vec![problem]));
-                continue;
-            }
-            items.push(prepare(&config, source, &event, &value, received_at)?);
-            slots.push((i, event.id));
-        }
+        self.ingest_by(source, values, received_at, charged, None).await
+    }
+
+    /// [`Services::ingest`], the events written as `actor` when one sends on
+    /// the source's behalf.
+    async fn ingest_by(
+        &self,
+        source: &AuthenticatedSource,
+        values: &[Value],
+        received_at: DateTime<Utc>,
+        charged: usize,
+        actor: Option<Actor>,
+    ) -> Result<Vec<EventResult>, ServiceError> {
+        let Checked { mut results, items, slots } = self.check(source, values, received_at, charged, actor)?;
         let outcomes = self.writer.submit(items).await.map_err(|e| match e {
             SubmitError::Overloaded => ServiceError::Overloaded,
             SubmitError::Failed => ServiceError::Internal(anyhow::anyhow!("the ingest writer failed")),
@@ -261,4 +241,66 @@ impl Services {
         }
         Ok(results)
     }
+
+    /// Looks at the events of one request as [`Services::ingest`] does: the
+    /// source's allowance, the contract, the source each event names; what
+    /// passes is prepared for the writer, to be written as `actor` (by
+    /// default the source).
+    fn check(
+        &self,
+        source: &AuthenticatedSource,
+        values: &[Value],
+        received_at: DateTime<Utc>,
+        charged: usize,
+        actor: Option<Actor>,
+    ) -> Result<Checked, ServiceError> {
+        let burst = usize::try_from(source.burst).unwrap_or(usize::MAX);
+        if values.len() > burst {
+            return Err(ServiceError::OverBurst { events: values.len(), burst });
+        }
+        self.throttle_source(source, values.len().saturating_sub(charged))
+            .map_err(|Throttled(wait)| ServiceError::Throttled(wait))?;
+        let config = self.configuration();
+        let mut results: Vec<Option<EventResult>> = vec![None; values.len()];
+        let mut items = Vec::new();
+        let mut slots = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            let parsed = event::with_json_data(value).and_then(|value| Ok((event::parse(&value)?, value)));
+            let (event, value) = match parsed {
+                Ok(parsed) => parsed,
+                Err(invalid) => {
+                    results[i] = Some(reject(value, RejectReason::Invalid, invalid.0));
+                    continue;
+                }
+            };
+            if event.exception_kind().is_some_and(|k| !k.from_senders()) && source.name.as_str() != super::SYSTEM_SOURCE
+            {
+                let problem = FieldProblem {
+                    pointer: "/type".into(),
+                    message: format!("`{}` is raised by Crossdock itself, not sent", event.event_type),
+                };
+                results[i] = Some(reject(&value, RejectReason::Invalid, vec![problem]));
+                continue;
+            }
+            if !source.prefixes.cover(&event.source) {
+                let problem = FieldProblem {
+                    pointer: "/source".into(),
+                    message: format!("`{}` is not under the prefixes of source {}", event.source, source.name),
+                };
+                results[i] = Some(reject(&value, RejectReason::ForeignSource, vec![problem]));
+                continue;
+            }
+            items.push(prepare(&config, source, &event, &value, received_at, actor.clone())?);
+            slots.push((i, event.id));
+        }
+        Ok(Checked { results, items, slots })
+    }
+}
+
+/// The events of a request once looked at: the answers known already (the
+/// refused), and what goes to the writer, with each one's place and id.
+struct Checked {
+    results: Vec<Option<EventResult>>,
+    items: Vec<IngestItem>,
+    slots: Vec<(usize, String)>,
 }

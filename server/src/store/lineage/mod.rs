@@ -73,6 +73,16 @@ pub async fn transaction(pool: &Pool, id: i64) -> anyhow::Result<Option<Transact
     row.map(TransactionRow::into_transaction).transpose()
 }
 
+/// A transaction's name (`po:PO-10045`), read inside a transaction of the
+/// database (a dry run's, which sees what it wrote before it rolls back).
+pub async fn transaction_name(tx: &mut super::Tx<'_>, id: i64) -> anyhow::Result<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM transactions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("Failed to read a transaction's name")
+}
+
 /// The keys indexed to a transaction.
 pub async fn keys_of(pool: &Pool, id: i64) -> anyhow::Result<Vec<TransactionKey>> {
     let rows: Vec<(String, String)> =
