@@ -73,7 +73,10 @@ fn gloss(name: &str) -> Option<Gloss> {
             "the original message, kept for replay",
             json!({"shipment": "SHP-4471", "carrier": "ODFL", "service": "LTL", "pallets": 4}),
         ),
-        "payload_content_type" => g("the media type of `payload` when it is not JSON", json!("application/json")),
+        "payload_content_type" => g(
+            "the media type a string `payload` (XML, EDI, CSV) is sent again with on a replay",
+            json!("application/json"),
+        ),
         "po" => g("the purchase order", json!("PO-10045")),
         "expected_qty" => g("the quantity expected", json!(240)),
         "received_qty" => g("the quantity received", json!(192)),
