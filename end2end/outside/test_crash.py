@@ -201,7 +201,14 @@ def problems(db: Path, ledger: Ledger) -> tuple[list[str], int]:
         foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
         if foreign:
             found.append(f"PRAGMA foreign_key_check: {foreign[:10]}")
-        counts = {(s, i): n for s, i, n in conn.execute("SELECT source, event_id, COUNT(*) FROM events GROUP BY 1, 2")}
+        # The events senders sent: what Crossdock files itself (a milestone
+        # overdue, once the samples' dates are past) is not theirs to count.
+        counts = {
+            (s, i): n
+            for s, i, n in conn.execute(
+                "SELECT source, event_id, COUNT(*) FROM events WHERE source NOT LIKE 'crossdock/%' GROUP BY 1, 2"
+            )
+        }
         # An event and the exception it files or counts on commit together.
         orphans = conn.execute(
             "SELECT COUNT(*) FROM events v WHERE v.type LIKE 'exception.%' AND NOT EXISTS "
