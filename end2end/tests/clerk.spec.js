@@ -56,6 +56,8 @@ test('a receiving clerk works a short receipt from claim to resolution', async (
 test('a newcomer replays a failed message to the demo target and watches it go through', async ({ page }) => {
   await signIn(page, DEMO.staff);
   await page.getByRole('searchbox', { name: 'Search' }).fill('SO-79012');
+  // Wait for the search to narrow the list before opening its one row.
+  await expect(rows(page)).toHaveCount(1);
   await rows(page).first().locator('td.id a').click();
   await hydrated(page);
   const panel = page.getByRole('region', { name: 'Replay' });
