@@ -4,6 +4,7 @@
 use crate::store::sql::Builder;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use crossdock::lifecycle::Status;
 use crossdock::search::Words;
 use crossdock::sla::SlaState;
 use crossdock::triage::{AssigneeFilter, Cursor, QueueFilter, QueuePage, SortOrder};
@@ -12,6 +13,44 @@ use super::exceptions::{ITEM_COLUMNS, ItemRow};
 use super::{Backend, Pool, to_millis};
 
 const OPEN: &str = "('new', 'acknowledged', 'in_progress', 'waiting')";
+const CLOSED: &str = "('resolved', 'dismissed')";
+
+/// Which statuses a view shows, as the indexes of its orders divide them:
+/// some open ones, some closed ones, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Within {
+    Open,
+    Closed,
+    Both,
+}
+
+impl Within {
+    fn of(filter: &QueueFilter) -> Within {
+        let statuses = filter.effective_statuses();
+        if statuses.iter().all(|s| s.is_open()) {
+            Within::Open
+        } else if statuses.iter().all(|s| !s.is_open()) {
+            Within::Closed
+        } else {
+            Within::Both
+        }
+    }
+
+    fn of_one(status: Status) -> Within {
+        if status.is_open() { Within::Open } else { Within::Closed }
+    }
+
+    /// The condition the partial indexes of these statuses are defined by,
+    /// word for word (SQLite uses a partial index only for a statement that
+    /// says its condition).
+    fn condition(self) -> Option<&'static str> {
+        match self {
+            Within::Open => Some(OPEN),
+            Within::Closed => Some(CLOSED),
+            Within::Both => None,
+        }
+    }
+}
 
 /// Who is looking, for `assignee=me` and the queues in reach.
 pub struct Reach<'a> {
@@ -188,6 +227,7 @@ fn push_filter<'a>(
     filter: &'a QueueFilter,
     text: &'a Option<TextMatch>,
     now: i64,
+    backend: Backend,
 ) {
     if let Some(queues) = reach.queues {
         push_in(q, "e.queue", queues.iter(), |q, v| {
@@ -199,15 +239,29 @@ fn push_filter<'a>(
             q.push_bind(v.as_str());
         });
     }
+    // Statuses are our own words: written into the statement, so that each
+    // backend sees which partial indexes of the open or the closed
+    // exceptions hold them.
     let statuses = filter.effective_statuses();
-    if filter.any_status() {
-        // Every status: no condition.
-    } else if statuses.len() == 4 && statuses.iter().all(|s| s.is_open()) {
-        q.push(format!(" AND e.status IN {OPEN}"));
-    } else {
-        push_in(q, "e.status", statuses, |q, v| {
-            q.push_bind(v.as_str());
-        });
+    let within = Within::of(filter);
+    if !filter.any_status() {
+        let group = within.condition();
+        let whole = Status::ALL.iter().filter(|s| Within::of_one(**s) == within).count();
+        match group {
+            Some(group) if statuses.len() == whole => {
+                q.push(format!(" AND e.status IN {group}"));
+            }
+            _ => {
+                let list: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
+                q.push(format!(" AND e.status IN ({})", list.join(", ")));
+                // SQLite uses a partial index only for a statement that says
+                // its condition word for word; PostgreSQL proves it from the
+                // list (and would count the rows twice if told it again).
+                if let (Some(group), Backend::Sqlite) = (group, backend) {
+                    q.push(format!(" AND e.status IN {group}"));
+                }
+            }
+        }
     }
     if !filter.severities.is_empty() {
         push_in(q, "e.severity", filter.severities.iter(), |q, v| {
@@ -250,6 +304,12 @@ fn push_filter<'a>(
         }
     }
     if !filter.sla.is_empty() {
+        if within == Within::Closed && running_only(filter) {
+            // What each running state says, as the condition of the index
+            // of closed exceptions whose clock runs (said only here: it
+            // would lead PostgreSQL to count the open ones too few).
+            q.push(" AND e.sla_frozen IS NULL AND e.sla_due_at IS NOT NULL");
+        }
         q.push(" AND (1 = 0");
         for state in &filter.sla {
             q.push(" OR ");
@@ -260,9 +320,7 @@ fn push_filter<'a>(
                 SlaState::AtRisk => {
                     q.push(format!("(e.sla_frozen IS NULL AND e.sla_risk_at <= {now} AND e.sla_due_at > {now})"))
                 }
-                SlaState::Breached => {
-                    q.push(format!("((e.sla_frozen IS NULL AND e.sla_due_at <= {now}) OR e.sla_frozen = 'breached')"))
-                }
+                SlaState::Breached => q.push(format!("(e.sla_frozen IS NULL AND e.sla_due_at <= {now})")),
                 other => q.push(format!("e.sla_frozen = '{}'", other.as_str())),
             };
         }
@@ -328,27 +386,56 @@ fn planned(text: &Option<TextMatch>) -> bool {
     matches!(text, Some(TextMatch::TsQuery { .. }))
 }
 
-/// On SQLite, the index a view of the open exceptions is read through, in
-/// the view's order, when no filter narrows it to one queue or has an index
-/// of its own (a person, a supplier, a business key, rare words). SQLite's
+/// On SQLite, the index a view is read through, in the view's order (a
+/// person's own in theirs), unless a filter has an index of its own (a
+/// supplier, a business key, rare words) or the view holds the open
+/// exceptions of one queue (whose indexes the planner finds). SQLite's
 /// planner would read every row that several queues, a site or a severity
-/// leave and sort them (50 to 110 ms at a million exceptions), where walking
-/// the order and passing over what does not match reads a few hundred rows.
+/// leave and sort them (50 ms to 1.4 s at a million exceptions), where
+/// walking the order and passing over what does not match reads a few
+/// hundred rows.
 fn walk_index(backend: Backend, reach: &Reach<'_>, filter: &QueueFilter, text: &Option<TextMatch>) -> String {
-    let statuses = filter.effective_statuses();
-    let all_open = !filter.any_status() && statuses.len() == 4 && statuses.iter().all(|s| s.is_open());
     let one_queue = reach.queues.is_some_and(|q| q.len() == 1) || filter.queues.len() == 1;
-    let own_index = filter.supplier.is_some()
-        || matches!(filter.assignee, AssigneeFilter::Me | AssigneeFilter::Person(_))
-        || matches!(text, Some(TextMatch::Key(_) | TextMatch::Fts5 { common: false, .. }));
-    if !all_open || one_queue || own_index {
+    let own_index =
+        filter.supplier.is_some() || matches!(text, Some(TextMatch::Key(_) | TextMatch::Fts5 { common: false, .. }));
+    let within = Within::of(filter);
+    if own_index {
         return String::new();
     }
-    match filter.sort() {
-        SortOrder::SlaDue => backend.indexed_by("exceptions_open_due"),
-        SortOrder::Severity => backend.indexed_by("exceptions_open_severity"),
-        SortOrder::Age => backend.indexed_by("exceptions_open_created"),
+    if within == Within::Closed && running_only(filter) {
+        return backend.indexed_by("exceptions_closed_running");
     }
+    if matches!(filter.assignee, AssigneeFilter::Me | AssigneeFilter::Person(_)) {
+        return backend.indexed_by(match filter.sort() {
+            SortOrder::SlaDue => "exceptions_assignee",
+            SortOrder::Severity => "exceptions_assignee_severity",
+            SortOrder::Age => "exceptions_assignee_created",
+        });
+    }
+    let index = match (within, filter.sort(), one_queue) {
+        (Within::Open, _, true) => return String::new(),
+        (Within::Open, SortOrder::SlaDue, false) => "exceptions_open_due",
+        (Within::Open, SortOrder::Severity, false) => "exceptions_open_severity",
+        (Within::Open, SortOrder::Age, false) => "exceptions_open_created",
+        (Within::Closed, SortOrder::SlaDue, true) => "exceptions_closed_queue_due",
+        (Within::Closed, SortOrder::Severity, true) => "exceptions_closed_queue_severity",
+        (Within::Closed, SortOrder::SlaDue, false) => "exceptions_closed_due",
+        (Within::Closed, SortOrder::Severity, false) => "exceptions_closed_severity",
+        // Closed exceptions are most of all: oldest first, they and the
+        // views of both walk every exception's order of age.
+        (_, SortOrder::Age, true) => "exceptions_queue_created",
+        (_, SortOrder::Age, false) => "exceptions_created_id",
+        (Within::Both, SortOrder::SlaDue, _) => "exceptions_due",
+        (Within::Both, SortOrder::Severity, _) => "exceptions_severity",
+    };
+    backend.indexed_by(index)
+}
+
+/// Whether a view's SLA filter holds running states only (on track, at
+/// risk, breached): each of them needs a clock that runs and has a due time.
+fn running_only(filter: &QueueFilter) -> bool {
+    !filter.sla.is_empty()
+        && filter.sla.iter().all(|s| matches!(s, SlaState::OnTrack | SlaState::AtRisk | SlaState::Breached))
 }
 
 /// One page of a view: `limit` rows after `after`.
@@ -363,9 +450,28 @@ pub async fn page(
     let now = to_millis(now);
     let sort = filter.sort();
     let text = text_match(pool, filter).await?;
-    let walk = walk_index(Backend::of(pool), reach, filter, &text);
-    let mut q = Builder::new(format!("SELECT {ITEM_COLUMNS} FROM exceptions e {walk} WHERE 1 = 1"));
-    push_filter(&mut q, reach, filter, &text, now);
+    let backend = Backend::of(pool);
+    let walk = walk_index(backend, reach, filter, &text);
+    let fresh_plan = planned(&text);
+    let mut q = Builder::new(format!("SELECT {ITEM_COLUMNS} FROM "));
+    let text = match text {
+        // The matches read by id, behind a fence the planner does not see
+        // through, then sorted: given a cursor deep in a view's order,
+        // PostgreSQL would otherwise walk the order from the cursor on,
+        // misjudging how many rows share its key (all closed exceptions
+        // share the last SLA key).
+        Some(TextMatch::TsQuery { query, common: false }) => {
+            q.push("(SELECT * FROM exceptions m WHERE m.id = ANY (ARRAY(SELECT w.exception_id FROM exception_words w");
+            q.push(" WHERE (w.own || w.notes) @@ to_tsquery('simple', ").push_bind(query).push("))) OFFSET 0) e");
+            None
+        }
+        text => {
+            q.push(format!("exceptions e {walk}"));
+            text
+        }
+    };
+    q.push(" WHERE 1 = 1");
+    push_filter(&mut q, reach, filter, &text, now, backend);
     if let Some(c) = after {
         match sort {
             SortOrder::SlaDue => {
@@ -389,7 +495,7 @@ pub async fn page(
     });
     q.push(" LIMIT ").push_bind(i64::from(limit) + 1);
     let mut rows: Vec<ItemRow> =
-        q.build_query_as().persistent(!planned(&text)).fetch_all(pool).await.context("Failed to read a queue page")?;
+        q.build_query_as().persistent(!fresh_plan).fetch_all(pool).await.context("Failed to read a queue page")?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|r| r.cursor(sort))
@@ -404,7 +510,7 @@ pub async fn page(
 pub async fn count(pool: &Pool, reach: &Reach<'_>, filter: &QueueFilter, now: DateTime<Utc>) -> anyhow::Result<i64> {
     let text = text_match(pool, filter).await?;
     let mut q = Builder::new("SELECT COUNT(*) FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, reach, filter, &text, to_millis(now));
+    push_filter(&mut q, reach, filter, &text, to_millis(now), Backend::of(pool));
     q.build_query_scalar().persistent(!planned(&text)).fetch_one(pool).await.context("Failed to count a view")
 }
 
@@ -418,7 +524,7 @@ pub async fn ids(
 ) -> anyhow::Result<Vec<i64>> {
     let text = text_match(pool, filter).await?;
     let mut q = Builder::new("SELECT e.id FROM exceptions e WHERE 1 = 1");
-    push_filter(&mut q, reach, filter, &text, to_millis(now));
+    push_filter(&mut q, reach, filter, &text, to_millis(now), Backend::of(pool));
     q.push(" ORDER BY e.id LIMIT ").push_bind(i64::from(max));
     q.build_query_scalar().persistent(!planned(&text)).fetch_all(pool).await.context("Failed to list a view")
 }
