@@ -1,6 +1,7 @@
-//! Server-side rendering of the queue page's table: 50 exceptions, as the
-//! server renders them into the HTML of the queue page. Prints criterion's
-//! figures (the median is the p50); not a timed test.
+//! Server-side rendering of the queue page's table (50 exceptions) and of
+//! an exception's detail, as the server renders them into the HTML of their
+//! pages. Prints criterion's figures (the median is the p50); not a timed
+//! test.
 //!
 //!     cargo bench -p crossdock-app --features ssr --bench render
 
@@ -10,6 +11,12 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossdock::accounts::Density;
 use crossdock::exception::ExceptionListItem;
+use crossdock_app::components::action_form::{ActionFields, ActionForm};
+use crossdock_app::components::auth::Auth;
+use crossdock_app::components::replay_panel::ReplayForm;
+use crossdock_app::components::sla_clock::Now;
+use crossdock_app::dto::ExceptionDetailView;
+use crossdock_app::pages::exception::{Detail, Rest};
 use crossdock_app::pages::queue::ExceptionRows;
 use leptos::prelude::*;
 
@@ -69,11 +76,50 @@ fn render(items: Vec<ExceptionListItem>) -> String {
     })
 }
 
+/// The detail of an integration failure as the server sends it: its
+/// business context, both clocks, its transaction, its payload and a
+/// timeline of four entries (`detail.json`, read from the demo console).
+fn detail() -> ExceptionDetailView {
+    serde_json::from_str(include_str!("detail.json")).expect("a detail as the server sends it")
+}
+
+/// The detail part of the exception page, with what the page around it
+/// keeps (the signed-in person, the clock, the forms; the lists the forms
+/// offer still loading, as on the first render).
+fn render_detail(d: ExceptionDetailView) -> String {
+    let owner = Owner::new();
+    owner.with(|| {
+        Auth::provide();
+        Now::provide();
+        let rest = Rest {
+            refresh: RwSignal::new(0),
+            form: ActionForm::new(ActionFields::new("comment")),
+            replay: Resource::new(|| (), |_| std::future::pending()),
+            replay_form: ReplayForm::new(),
+            people: Resource::new(|| (), |_| std::future::pending()),
+            queues: Resource::new(|| (), |_| std::future::pending()),
+        };
+        view! { <Detail d rest /> }.to_html()
+    })
+}
+
 fn bench(c: &mut Criterion) {
     let items = page();
     let html = render(items.clone());
     assert!(html.matches("<tr").count() == 51, "the table renders a header and 50 rows");
     c.bench_function("queue page table, 50 rows", |b| b.iter(|| black_box(render(black_box(items.clone())))));
+
+    // Resources hand their work to the executor the server runs; here it
+    // is never driven, so the lists the forms offer stay loading.
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+    let _inside = runtime.enter();
+    any_spawner::Executor::init_tokio().expect("the executor starts once");
+    let d = detail();
+    let html = render_detail(d.clone());
+    for part in ["Business context", "Timeline", "Original payload", "Occurrences (1)", "Replay"] {
+        assert!(html.contains(part), "the detail shows {part}");
+    }
+    c.bench_function("exception detail", |b| b.iter(|| black_box(render_detail(black_box(d.clone())))));
 }
 
 criterion_group!(benches, bench);

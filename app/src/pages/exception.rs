@@ -118,19 +118,22 @@ pub fn ExceptionPage() -> impl IntoView {
     }
 }
 
-/// What the page keeps across refreshes, handed to the part that re-renders.
+/// What the page keeps across refreshes, handed to the part that re-renders
+/// (public for the render benchmark, as is [`Detail`]).
 #[derive(Clone, Copy)]
-struct Rest {
-    refresh: RwSignal<u64>,
-    form: ActionForm,
-    replay: Resource<Result<crate::dto::ReplayView, crate::AppError>>,
-    replay_form: ReplayForm,
-    people: Resource<Result<Vec<crate::dto::AssigneeOption>, crate::AppError>>,
-    queues: Resource<Result<(Vec<crate::dto::QueueEntry>, crate::dto::QueueChoices), crate::AppError>>,
+pub struct Rest {
+    pub refresh: RwSignal<u64>,
+    pub form: ActionForm,
+    pub replay: Resource<Result<crate::dto::ReplayView, crate::AppError>>,
+    pub replay_form: ReplayForm,
+    pub people: Resource<Result<Vec<crate::dto::AssigneeOption>, crate::AppError>>,
+    pub queues: Resource<Result<(Vec<crate::dto::QueueEntry>, crate::dto::QueueChoices), crate::AppError>>,
 }
 
+/// The part of the page an exception's detail fills, rendered again on
+/// each refresh.
 #[component]
-fn Detail(d: ExceptionDetailView, rest: Rest) -> impl IntoView {
+pub fn Detail(d: ExceptionDetailView, rest: Rest) -> impl IntoView {
     let item = d.item.clone();
     let zone = d.zone.clone();
     let now = Now::get();
