@@ -5,6 +5,11 @@ const path = require('node:path');
 const { defineConfig } = require('@playwright/test');
 
 const port = process.env.CROSSDOCK_E2E_PORT || '3100';
+// The demo's business calendars keep weekends (its receiving site works from
+// Sunday night to Friday evening), so the server's test clock starts on the
+// coming Wednesday (UTC), at this time of day, whatever day the specs run.
+// Set here once: the server and the specs (helpers.serverNow) read it.
+process.env.CROSSDOCK_TEST_CLOCK_DAYS ??= String((3 - new Date().getUTCDay() + 7) % 7);
 
 module.exports = defineConfig({
   testDir: './tests',

@@ -20,6 +20,9 @@ export CROSSDOCK_LOG="${CROSSDOCK_LOG:-warn}"
 # escalations fire when it is seeded; no sweep fires more while a spec has
 # moved the clock days ahead.
 export CROSSDOCK_TEST_CLOCK=true
+# Whole days the clock starts ahead (chosen by playwright.config.js, so that
+# the demo's business hours run whatever day the specs do).
+export CROSSDOCK_TEST_CLOCK_DAYS="${CROSSDOCK_TEST_CLOCK_DAYS:-0}"
 export CROSSDOCK_ESCALATION_SWEEP_SECONDS=0
 # Events also arrive from NATS JetStream (the machine's server), on a stream
 # of the specs' own.

@@ -21,4 +21,9 @@ async function signIn(page, who) {
   await expect(page.getByRole('banner').getByText(who.name)).toBeVisible();
 }
 
-module.exports = { DEMO, hydrated, signIn };
+// The server's time: the system's, moved the whole days the config chose.
+function serverNow() {
+  return Date.now() + Number(process.env.CROSSDOCK_TEST_CLOCK_DAYS || 0) * 86_400_000;
+}
+
+module.exports = { DEMO, hydrated, serverNow, signIn };

@@ -4,7 +4,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { test, expect } = require('@playwright/test');
-const { DEMO, hydrated, signIn } = require('./helpers');
+const { DEMO, hydrated, serverNow, signIn } = require('./helpers');
 
 // A carrier endpoint on 127.0.0.1: refuses the first delivery with 503, then
 // accepts; remembers what it was sent.
@@ -143,8 +143,8 @@ test.describe.serial('replays', () => {
     expect(shipment).toMatch(/^SHP-/);
     await page.context().clearCookies();
     await signIn(page, DEMO.auditor);
-    const today = new Date().toISOString().slice(0, 10);
-    const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
+    const today = new Date(serverNow()).toISOString().slice(0, 10);
+    const weekAgo = new Date(serverNow() - 7 * 86_400_000).toISOString().slice(0, 10);
     await page.goto(`/audit?actor=user:sam&key=${shipment}&from=${weekAgo}&to=${today}`);
     await hydrated(page);
     const trail = page.getByRole('table', { name: 'Audit trail' });

@@ -183,6 +183,19 @@ pub struct Config {
     /// seconds. Never in production.
     #[arg(long, env = "CROSSDOCK_TEST_CLOCK", global = true, hide = true)]
     pub test_clock: bool,
+
+    /// For end-to-end tests only: whole days the test clock starts ahead of
+    /// the system's, so that specs run on a chosen day of the week (business
+    /// calendars keep weekends) whatever day it is.
+    #[arg(
+        long,
+        env = "CROSSDOCK_TEST_CLOCK_DAYS",
+        default_value_t = 0,
+        value_parser = clap::value_parser!(u16).range(0..=366),
+        global = true,
+        hide = true
+    )]
+    pub test_clock_days: u16,
 }
 
 impl Config {
@@ -208,7 +221,13 @@ impl Config {
                 slow_after: (self.login_lock_after / 3).max(1),
                 address_slow_after: self.login_lock_after * 5,
             },
-            clock: if self.test_clock { Clock::adjustable() } else { Clock::system() },
+            clock: if self.test_clock {
+                let clock = Clock::adjustable();
+                clock.advance(chrono::Duration::days(i64::from(self.test_clock_days)));
+                clock
+            } else {
+                Clock::system()
+            },
             public_origin: self.public_url.trim_end_matches('/').to_owned(),
         }
     }

@@ -227,7 +227,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::MigrateTo { to } => migrate_to(&cli.config, &to).await,
         Command::SeedDemo { replay_target } => {
             let services = services(&cli.config).await?;
-            let now = chrono::Utc::now();
+            // The services' time: a test clock's, when the server keeps one.
+            let now = services.clock().now();
             match services.seed_demo_with(&Operator::command_line(), now, &replay_target).await? {
                 SeedOutcome::Seeded { exceptions, keys } => {
                     println!("added the demo configuration and {exceptions} demo exceptions");
