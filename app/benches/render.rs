@@ -83,24 +83,28 @@ fn detail() -> ExceptionDetailView {
     serde_json::from_str(include_str!("detail.json")).expect("a detail as the server sends it")
 }
 
-/// The detail part of the exception page, with what the page around it
-/// keeps (the signed-in person, the clock, the forms; the lists the forms
-/// offer still loading, as on the first render).
-fn render_detail(d: ExceptionDetailView) -> String {
-    let owner = Owner::new();
-    owner.with(|| {
+/// What the exception page keeps across refreshes (the signed-in person,
+/// the clock, the forms, and the lists the forms offer, still loading as on
+/// the first render), made once under `page` as the page makes it.
+fn page_state(page: &Owner) -> Rest {
+    page.with(|| {
         Auth::provide();
         Now::provide();
-        let rest = Rest {
+        Rest {
             refresh: RwSignal::new(0),
             form: ActionForm::new(ActionFields::new("comment")),
             replay: Resource::new(|| (), |_| std::future::pending()),
             replay_form: ReplayForm::new(),
             people: Resource::new(|| (), |_| std::future::pending()),
             queues: Resource::new(|| (), |_| std::future::pending()),
-        };
-        view! { <Detail d rest /> }.to_html()
+        }
     })
+}
+
+/// The detail part of the exception page, as each refresh renders it anew
+/// under the page.
+fn render_detail(page: &Owner, rest: Rest, d: ExceptionDetailView) -> String {
+    page.child().with(|| view! { <Detail d rest /> }.to_html())
 }
 
 fn bench(c: &mut Criterion) {
@@ -115,11 +119,13 @@ fn bench(c: &mut Criterion) {
     let _inside = runtime.enter();
     any_spawner::Executor::init_tokio().expect("the executor starts once");
     let d = detail();
-    let html = render_detail(d.clone());
+    let page = Owner::new();
+    let rest = page_state(&page);
+    let html = render_detail(&page, rest, d.clone());
     for part in ["Business context", "Timeline", "Original payload", "Occurrences (1)", "Replay"] {
         assert!(html.contains(part), "the detail shows {part}");
     }
-    c.bench_function("exception detail", |b| b.iter(|| black_box(render_detail(black_box(d.clone())))));
+    c.bench_function("exception detail", |b| b.iter(|| black_box(render_detail(&page, rest, black_box(d.clone())))));
 }
 
 criterion_group!(benches, bench);
