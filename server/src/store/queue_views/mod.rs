@@ -219,8 +219,8 @@ fn push_filter<'a>(
         // The matches collected once (an array the planner cannot turn into
         // a walk of the view's order), then read by id.
         Some(TextMatch::TsQuery { query, common: false }) => {
-            q.push(" AND e.id = ANY (ARRAY(SELECT w.exception_id FROM exception_words w");
-            q.push(" WHERE (w.own || w.notes) @@ to_tsquery('simple', ").push_bind(query.as_str()).push(")))");
+            q.push(" AND e.id = ");
+            push_matches(q, query.clone());
         }
         Some(TextMatch::TsQuery { query, common: true }) => {
             q.push(" AND EXISTS (SELECT 1 FROM exception_words w WHERE w.exception_id = e.id");
@@ -240,6 +240,13 @@ fn push_filter<'a>(
             q.push(format!(" AND {column} >= ")).push_bind(to_millis(t));
         }
     }
+}
+
+/// `ANY (…)` of the ids of the exceptions a PostgreSQL text query matches,
+/// collected once.
+fn push_matches(q: &mut Builder<'_>, query: String) {
+    q.push("ANY (ARRAY(SELECT w.exception_id FROM exception_words w");
+    q.push(" WHERE (w.own || w.notes) @@ to_tsquery('simple', ").push_bind(query).push(")))");
 }
 
 /// Whether a view's statement is planned for its own values each time
@@ -325,8 +332,9 @@ pub async fn page(
         // misjudging how many rows share its key (all closed exceptions
         // share the last SLA key).
         Some(TextMatch::TsQuery { query, common: false }) => {
-            q.push("(SELECT * FROM exceptions m WHERE m.id = ANY (ARRAY(SELECT w.exception_id FROM exception_words w");
-            q.push(" WHERE (w.own || w.notes) @@ to_tsquery('simple', ").push_bind(query).push("))) OFFSET 0) e");
+            q.push("(SELECT * FROM exceptions m WHERE m.id = ");
+            push_matches(&mut q, query);
+            q.push(" OFFSET 0) e");
             None
         }
         text => {
