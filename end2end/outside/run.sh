@@ -8,11 +8,15 @@ HERE="$ROOT/end2end/outside"
 VENV="$ROOT/target/venv"
 STAMP="$VENV/.outside-requirements"
 
-if ! cmp -s "$HERE/requirements.txt" "$STAMP" || [ ! -x "$VENV/bin/python" ]; then
-  say "python packages of the outside tests"
+# The example sender runs in the same environment, so its own pins are
+# installed too: a pin that does not install fails here.
+WANTED="$(cat "$HERE/requirements.txt" "$ROOT/examples/python/requirements.txt")"
+if [ "$WANTED" != "$(cat "$STAMP" 2>/dev/null)" ] || [ ! -x "$VENV/bin/python" ]; then
+  say "python packages of the outside tests and the example sender"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
-  cp "$HERE/requirements.txt" "$STAMP"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    -r "$HERE/requirements.txt" -r "$ROOT/examples/python/requirements.txt"
+  printf '%s' "$WANTED" > "$STAMP"
 fi
 
 # pytest runs from here; a binary named relative to the caller stays found.

@@ -5,6 +5,7 @@ server on a corpus of bad events."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -103,15 +104,76 @@ def corpus(types: dict[str, dict]) -> list[dict]:
             broken = copy.deepcopy(example)
             broken[attribute] = bad
             add(broken)
+        for attribute, value in EDGES:
+            edged = copy.deepcopy(example)
+            edged[attribute] = value
+            add(edged)
+        for name, value in example["data"].items():
+            if isinstance(value, str) and name in DATES:
+                for edge in ["2026-12-9", "+2026-12-09", " 2026-12-09", "2026-12-09\n", "2026-02-30", "2026-12-09T10:00:00Z"]:
+                    edged = copy.deepcopy(example)
+                    edged["data"][name] = edge
+                    add(edged)
+            if isinstance(value, str):
+                for edge in ["PO-1\n", "a\u0001b", "\u00a0", "x\u2028y"]:
+                    edged = copy.deepcopy(example)
+                    edged["data"][name] = edge
+                    add(edged)
+        for kind, value in [("po", 12), ("po", None), ("po", ""), ("po", "PO-1\n"), ("elsewhere", {"any": 1}),
+                            ("order", "k" * 257)]:
+            edged = copy.deepcopy(example)
+            edged["data"].setdefault("refs", {})[kind] = value
+            add(edged)
+        for refs in [[], "po:PO-1", None, {}]:
+            edged = copy.deepcopy(example)
+            edged["data"]["refs"] = refs
+            add(edged)
+        # data_base64: what the SDKs write for bytes; alone it is read as data.
+        encoded = base64.b64encode(json.dumps(example["data"]).encode()).decode()
+        for with_data in [False, True]:
+            edged = copy.deepcopy(example)
+            if not with_data:
+                del edged["data"]
+            edged["data_base64"] = encoded
+            add(edged)
+        edged = copy.deepcopy(example)
+        del edged["data"]
+        edged["data_base64"] = 12
+        add(edged)
     return events
+
+
+# Fields of `data` that hold a day or a timestamp.
+DATES = {"eta", "delivered_at", "promised_date", "previous_date"}
+
+# Attributes at their edges: a validator and the server must agree on each.
+EDGES = [
+    ("id", "evt-1\n"), ("id", "k" * 256), ("id", "k" * 257), ("id", "\u3000"), ("id", "a\u0085b"),
+    ("source", "wms/dc-atl\n"), ("source", " "),
+    ("time", "2026-11-24T15:42:10Z\n"), ("time", "2026-11-24t15:42:10z"), ("time", "2026-11-24 15:42:10+01:00"),
+    ("time", "2026-11-24T15:42:10.123456789Z"), ("time", "2026-11-24T15:42:10.1234567890Z"),
+    ("time", "2026-11-24T15:42:60Z"), ("time", "+2026-11-24T15:42:10Z"), ("time", " 2026-11-24T15:42:10Z"),
+    ("time", "2026-11-24T15:42:10+24:00"), ("time", "1969-12-31T23:59:59Z"), ("time", "2200-01-01T00:00:00Z"),
+    ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4730-00f067aa0ba902b0-01"),
+    ("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+    ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"),
+    ("traceparent", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    ("traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
+    ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n"),
+    ("datacontenttype", "Application/JSON"), ("datacontenttype", " application/json ; charset=utf-8"),
+    ("datacontenttype", "application/vnd.acme+json"), ("datacontenttype", "application/json\n"),
+    ("datacontenttype", "application/xml"), ("datacontenttype", "x" * 300 + "+json"),
+    ("correlationid", "po:PO-1\n"), ("subject", "k" * 257),
+    ("ext", {"nested": True}), ("ext", [1, 2]), ("ext", "a\u0001"), ("ext", "fine"), ("ext", 12),
+    ("Ext", "x"), ("e_x", "x"), ("e" * 64, "x"), ("e" * 65, "x"),
+]
 
 
 def test_the_schemas_refuse_what_the_server_refuses(server):
     types = schemas(server)
     events = corpus(types)
     wms = server.sources["wms"]
-    for event in events:
-        event["source"] = "wms/dc-atl"
+    assert all(s["examples"][0]["source"] == "wms/dc-atl" for s in types.values()), "examples under wms"
     verdicts = []
     for start in range(0, len(events), 500):
         part = events[start:start + 500]

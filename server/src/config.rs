@@ -351,4 +351,17 @@ mod tests {
         assert_eq!(config.session_idle_minutes, 30);
         assert_eq!(config.database_url, DatabaseUrl::SqliteMemory);
     }
+
+    /// docs/events.md gives integrators the default limits of a request.
+    #[test]
+    fn the_event_contract_documents_the_default_limits() {
+        let config = Config::defaults(DatabaseUrl::SqliteMemory);
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events.md"))
+            .expect("docs/events.md is readable");
+        assert_eq!(config.ingest_max_body, 1024 * 1024);
+        assert!(doc.contains("| 1 MiB (`CROSSDOCK_INGEST_MAX_BODY`) |"), "the body's limit");
+        let batch = config.ingest_max_batch;
+        let shown = format!("{},{:03}", batch / 1000, batch % 1000);
+        assert!(doc.contains(&format!("| {shown} (`CROSSDOCK_INGEST_MAX_BATCH`) |")), "the batch's limit: {shown}");
+    }
 }

@@ -249,7 +249,7 @@ impl Event {
 }
 
 /// The attributes of the envelope this contract reads.
-const ATTRIBUTES: [&str; 10] = [
+pub(crate) const ATTRIBUTES: [&str; 10] = [
     "specversion",
     "id",
     "source",
@@ -263,7 +263,7 @@ const ATTRIBUTES: [&str; 10] = [
 ];
 
 /// The longest extension attribute name.
-const MAX_ATTRIBUTE_NAME: usize = 64;
+pub(crate) const MAX_ATTRIBUTE_NAME: usize = 64;
 
 /// An event as the contract reads it: `data_base64` (which the CloudEvents
 /// SDKs write for bytes) decoded into `data`. Done once at the edge, so the
@@ -314,6 +314,14 @@ fn check_attributes(value: &Value, p: &mut Problems) {
     }
 }
 
+/// Whether a `datacontenttype` names JSON: the part before any `;`, spaces
+/// and tabs around it ignored, is `application/json` or ends in `+json`, in
+/// any case.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim_matches([' ', '\t']).to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
 /// Parses one event, reporting every problem found.
 pub fn parse(value: &Value) -> Result<Event, InvalidEvent> {
     let mut p = Problems::default();
@@ -362,11 +370,10 @@ fn read_event(value: &Value, p: &mut Problems) -> Option<Event> {
         parsed
     });
     let data_content_type = o.opt_str("datacontenttype", p);
-    if let Some(ct) = &data_content_type {
-        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        if essence != "application/json" && !essence.ends_with("+json") {
-            p.push("/datacontenttype", "must be application/json");
-        }
+    if let Some(ct) = &data_content_type
+        && !is_json_media_type(ct)
+    {
+        p.push("/datacontenttype", "must be application/json or another JSON media type (`+json`)");
     }
     o.skip(&ATTRIBUTES);
     let extensions = o.extras();

@@ -63,6 +63,13 @@ impl Problems {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Every key the parser asked for on this thread, with the pointer of
+    /// its object: what a test holds the contract's tables to.
+    pub(crate) static ASKED: std::cell::RefCell<Vec<(String, &'static str)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A JSON object being read; remembers which keys were read so the rest can be
 /// kept as extra fields.
 pub(crate) struct Obj<'a> {
@@ -89,6 +96,8 @@ impl<'a> Obj<'a> {
 
     /// The value of a key; `null` counts as absent.
     pub(crate) fn raw(&mut self, key: &'static str) -> Option<&'a Value> {
+        #[cfg(test)]
+        ASKED.with(|asked| asked.borrow_mut().push((self.path.clone(), key)));
         self.used.push(key);
         self.map.get(key).filter(|v| !v.is_null())
     }
@@ -234,7 +243,7 @@ impl<'a> Obj<'a> {
     }
 
     fn time_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<DateTime<FixedOffset>> {
-        match value.as_str().map(DateTime::parse_from_rfc3339) {
+        match value.as_str().map(timestamp) {
             Some(Ok(t)) if YEARS.contains(&t.year()) => Some(t),
             Some(Ok(_)) => {
                 p.push(self.ptr(key), year_rule());
@@ -260,12 +269,9 @@ impl<'a> Obj<'a> {
     }
 
     fn date_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<BusinessDate> {
-        let parsed = value.as_str().and_then(|s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(BusinessDate::Day)
-                .or_else(|_| DateTime::parse_from_rfc3339(s).map(BusinessDate::Instant))
-                .ok()
-        });
+        let parsed = value
+            .as_str()
+            .and_then(|s| day(s).map(BusinessDate::Day).or_else(|| timestamp(s).ok().map(BusinessDate::Instant)));
         match parsed {
             None => p.push(self.ptr(key), "must be a date (2026-12-09) or an RFC 3339 timestamp"),
             Some(d) if !YEARS.contains(&d.year()) => {
@@ -359,10 +365,109 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// Whether the bytes at `at` are `n` ASCII digits no greater than `max`.
+fn digits(bytes: &[u8], at: usize, n: usize, max: u32) -> bool {
+    bytes.get(at..at + n).is_some_and(|d| {
+        d.iter().all(u8::is_ascii_digit) && d.iter().fold(0, |v, b| v * 10 + u32::from(b - b'0')) <= max
+    })
+}
+
+/// Whether `s` starts with a day written `YYYY-MM-DD`, exactly.
+fn day_shape(s: &[u8]) -> bool {
+    digits(s, 0, 4, 9999)
+        && s.get(4) == Some(&b'-')
+        && digits(s, 5, 2, 12)
+        && s.get(7) == Some(&b'-')
+        && digits(s, 8, 2, 31)
+}
+
+/// A day written `YYYY-MM-DD`, exactly: chrono alone would also take
+/// `2026-12-9`, a leading sign or spaces.
+fn day(s: &str) -> Option<NaiveDate> {
+    (s.len() == 10 && day_shape(s.as_bytes())).then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).flatten()
+}
+
+/// An RFC 3339 timestamp with its offset, in the one shape the published
+/// schemas describe: `T`, `t` or a space between day and time, seconds up to
+/// 59 (no leap second), at most nine digits of fraction, `Z` or `±HH:MM`.
+fn timestamp(s: &str) -> Result<DateTime<FixedOffset>, ()> {
+    let b = s.as_bytes();
+    let mut at = 19;
+    let clock = day_shape(b)
+        && matches!(b.get(10), Some(b'T' | b't' | b' '))
+        && digits(b, 11, 2, 23)
+        && b.get(13) == Some(&b':')
+        && digits(b, 14, 2, 59)
+        && b.get(16) == Some(&b':')
+        && digits(b, 17, 2, 59);
+    if b.get(at) == Some(&b'.') {
+        let fraction = b[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&fraction) {
+            return Err(());
+        }
+        at += 1 + fraction;
+    }
+    let offset = match b.get(at..) {
+        Some([b'Z' | b'z']) => true,
+        Some([b'+' | b'-', ..]) => {
+            b.len() == at + 6 && digits(b, at + 1, 2, 23) && b[at + 3] == b':' && digits(b, at + 4, 2, 59)
+        }
+        _ => false,
+    };
+    if !(clock && offset) {
+        return Err(());
+    }
+    DateTime::parse_from_rfc3339(s).map_err(|_| ())
+}
+
 fn year_rule() -> String {
     format!("must fall in the years {} to {}", YEARS.start(), YEARS.end())
 }
 
 fn pointer_or_root(path: &str) -> String {
     if path.is_empty() { String::new() } else { path.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timestamp_is_read_in_the_one_shape_the_schemas_publish() {
+        for good in [
+            "2026-11-24T15:42:10Z",
+            "2026-11-24t15:42:10z",
+            "2026-11-24 15:42:10+01:00",
+            "2026-11-24T15:42:10.123456789-05:30",
+            "2024-02-29T00:00:00Z",
+        ] {
+            assert!(timestamp(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "2026-11-24T15:42:60Z",
+            "2026-11-24T15:42:10.1234567890Z",
+            "2026-11-24T15:42:10.Z",
+            "2026-11-24T15:42:10",
+            " 2026-11-24T15:42:10Z",
+            "+2026-11-24T15:42:10Z",
+            "2026-11-24T15:42:10Z\n",
+            "2026-11-24T15:42:10+24:00",
+            "2026-11-24T15:42:10+0100",
+            "2026-02-30T15:42:10Z",
+            "2025-02-29T00:00:00Z",
+            "2026-11-24T5:42:10Z",
+        ] {
+            assert!(timestamp(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_day_is_read_as_yyyy_mm_dd_only() {
+        assert!(day("2026-12-09").is_some());
+        assert!(day("2024-02-29").is_some());
+        for bad in ["2026-12-9", "+2026-12-09", " 2026-12-09", "2026-12-09 ", "2026-02-30", "2026-13-01", "2026/12/09"]
+        {
+            assert!(day(bad).is_none(), "{bad:?}");
+        }
+    }
 }

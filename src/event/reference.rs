@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::contract::{self, Field, Kind};
 use super::reader::{MAX_AMOUNT, MAX_KEY, MAX_QUANTITY, MAX_TEXT, YEARS};
-use super::{CorrelationId, EventType, MilestoneKind, TRANSACTION_KEYS, parse};
+use super::{CorrelationId, EventType, MAX_ATTRIBUTE_NAME, MilestoneKind, TRANSACTION_KEYS, parse};
 use crate::{ExceptionKind, Named, RefKind, Severity};
 
 /// The line before the written part of the document.
@@ -366,6 +366,14 @@ pub fn markdown() -> String {
     let _ = writeln!(out, "| a quantity | 0 to {MAX_QUANTITY:e} |");
     let _ = writeln!(out, "| an amount | −{MAX_AMOUNT:e} to {MAX_AMOUNT:e} |");
     let _ = writeln!(out, "| a day or a timestamp | years {} to {} |", YEARS.start(), YEARS.end());
+    let _ = writeln!(
+        out,
+        "| an extension attribute's name | 1 to {MAX_ATTRIBUTE_NAME} lower-case ASCII letters and digits |"
+    );
+    out.push_str(
+        "\nA request's own limits (the body's size, the events of a batch, the source's burst) are in \
+         [Limits of a request](#limits-of-a-request) above.\n",
+    );
     out.push_str("\n## Milestones\n\n");
     for t in contract::event_types().filter(|t| matches!(t, EventType::Milestone(_))) {
         section(&mut out, t);
@@ -415,6 +423,19 @@ mod tests {
             let shown: Value = serde_json::from_str(&pretty(t, &event)).expect("the shown example is JSON");
             assert_eq!(shown, event, "{t}: the example shown is the example");
         }
+    }
+
+    /// The document's table of the envelope names the attributes the
+    /// parser reads, each once.
+    #[test]
+    fn the_envelope_in_docs_events_md_names_the_attributes_the_parser_reads() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/events.md"))
+            .expect("docs/events.md is readable");
+        let section = doc.split("## The envelope").nth(1).and_then(|s| s.split("\n## ").next()).unwrap_or_default();
+        let named: Vec<&str> =
+            section.lines().filter_map(|l| l.strip_prefix("| `")?.split_once('`').map(|(name, _)| name)).collect();
+        let read: Vec<&str> = super::super::ATTRIBUTES.into_iter().filter(|a| *a != "data").collect();
+        assert_eq!(named, read, "the envelope's table in docs/events.md");
     }
 
     /// The document holds what the code says, between its two markers.

@@ -24,7 +24,7 @@ use crate::services::Services;
         description = "Ingest of business events and exceptions (CloudEvents 1.0) into the Crossdock console."
     ),
     paths(crate::http::ingest::receive, schema_list, schema_of),
-    components(schemas(crate::http::ingest::IngestAnswer, crate::http::ingest::EventAnswer, crate::http::ingest::BatchAnswer, crate::http::ingest::ForecastAnswer, crate::http::problem::Problem, crate::http::problem::ProblemItem)),
+    components(schemas(crate::http::ingest::IngestAnswer, crate::http::ingest::EventAnswer, crate::http::ingest::BatchAnswer, crate::http::ingest::ForecastAnswer, crate::http::ingest::AnswerStatus, crate::http::ingest::ExceptionOutcome, crate::http::problem::Problem, crate::http::problem::ProblemItem)),
     modifiers(&ApiKey),
     tags(
         (name = "ingest", description = "Events from the integration estate"),
@@ -59,7 +59,7 @@ pub fn document(max_batch: usize) -> Value {
     let mut mapping = serde_json::Map::new();
     for t in contract::event_types() {
         let path = format!("#/components/schemas/{t}");
-        doc["components"]["schemas"][t.as_str()] = contract::event_schema(t);
+        doc["components"]["schemas"][t.as_str()] = contract::json_event_schema(t);
         one_of.push(json!({"$ref": path}));
         mapping.insert(t.as_str().into(), json!(path));
     }
@@ -70,8 +70,9 @@ pub fn document(max_batch: usize) -> Value {
         "application/cloudevents+json": {"schema": {"$ref": "#/components/schemas/CloudEvent"}},
         "application/cloudevents-batch+json": {"schema": {
             "type": "array", "minItems": 1, "maxItems": max_batch,
-            "description": "Events, each a CloudEvent of the contract; one that is not is answered \
-                            `rejected` in its place while the others are committed.",
+            "description": "Events, each a CloudEvent of the contract (`#/components/schemas/CloudEvent`); \
+                            one that is not is answered `rejected` in its place while the others are \
+                            committed, so the items are not held to that schema here.",
         }},
     });
     let attribute = |name: &str, about: &str| {

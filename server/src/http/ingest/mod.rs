@@ -50,6 +50,28 @@ impl Mode {
     }
 }
 
+/// What became of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerStatus {
+    /// Committed (in a dry run: would be).
+    Accepted,
+    /// The source sent an event with this `id` before; nothing changed.
+    Duplicate,
+    /// Refused; `errors` says why.
+    Rejected,
+}
+
+/// What an accepted exception event did to the exceptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExceptionOutcome {
+    /// It opened a new exception.
+    Opened,
+    /// It was counted on an open exception with the same fingerprint.
+    Occurrence,
+}
+
 /// The answer about one event.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventAnswer {
@@ -59,17 +81,15 @@ pub struct EventAnswer {
     /// The event's `id`, when it had one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `accepted`, `duplicate` or `rejected`.
-    #[schema(example = "accepted")]
-    pub status: &'static str,
+    pub status: AnswerStatus,
     /// For an accepted exception event: the exception it opened or was counted on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception_id: Option<i64>,
-    /// `opened` or `occurrence`, for an accepted exception event (in a dry
-    /// run: what it would be; a new exception has no number yet, and an
-    /// occurrence of one the same request would open neither).
+    /// For an accepted exception event (in a dry run: what it would be; a
+    /// new exception has no number yet, and an occurrence of one the same
+    /// request would open neither).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exception: Option<&'static str>,
+    pub exception: Option<ExceptionOutcome>,
     /// For a rejected event: the HTTP status it would have had alone (400 or 403).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
@@ -160,12 +180,12 @@ fn event_answer(index: Option<usize>, Tried { result, forecast }: Tried) -> Even
         EventResult::Accepted { id, exception, opened } => EventAnswer {
             index,
             id: Some(id),
-            status: "accepted",
+            status: AnswerStatus::Accepted,
             exception_id: exception.map(|e| e.get()),
             exception: match grouping {
-                Some(Grouping::Opens) => Some("opened"),
-                Some(Grouping::Joins(_) | Grouping::JoinsEarlier) => Some("occurrence"),
-                None => exception.map(|_| if opened { "opened" } else { "occurrence" }),
+                Some(Grouping::Opens) => Some(ExceptionOutcome::Opened),
+                Some(Grouping::Joins(_) | Grouping::JoinsEarlier) => Some(ExceptionOutcome::Occurrence),
+                None => exception.map(|_| if opened { ExceptionOutcome::Opened } else { ExceptionOutcome::Occurrence }),
             },
             status_code: None,
             errors: Vec::new(),
@@ -174,7 +194,7 @@ fn event_answer(index: Option<usize>, Tried { result, forecast }: Tried) -> Even
         EventResult::Duplicate { id } => EventAnswer {
             index,
             id: Some(id),
-            status: "duplicate",
+            status: AnswerStatus::Duplicate,
             exception_id: None,
             exception: None,
             status_code: None,
@@ -184,7 +204,7 @@ fn event_answer(index: Option<usize>, Tried { result, forecast }: Tried) -> Even
         EventResult::Rejected { id, reason, problems } => EventAnswer {
             index,
             id,
-            status: "rejected",
+            status: AnswerStatus::Rejected,
             exception_id: None,
             exception: None,
             status_code: Some(match reason {
@@ -209,7 +229,8 @@ fn event_answer(index: Option<usize>, Tried { result, forecast }: Tried) -> Even
                    (`application/cloudevents-batch+json`) a JSON array of them. Binary mode sends the `data` \
                    of one event as the body (`application/json`, or no content type) with its attributes in \
                    `ce-*` headers; its body follows the `data` schema of the type named by `ce-type`. An event \
-                   may carry `data_base64` (base64 of the JSON `data`) instead of `data`. A signing source signs \
+                   may carry `data_base64` (base64 of the JSON `data`) instead of `data`; the schemas here \
+                   describe `data` only, those at /api/v1/schemas both. A signing source signs \
                    each request (Standard Webhooks); a `webhook-id` is good for one request for 5 minutes.",
     request_body(
         description = "One CloudEvent, or a batch of them.",
@@ -219,7 +240,8 @@ fn event_answer(index: Option<usize>, Tried { result, forecast }: Tried) -> Even
         ),
     ),
     responses(
-        (status = 200, description = "Structured or binary mode: the event is committed (or was already). Batch mode: each event's outcome, every valid event committed", body = IngestAnswer),
+        (status = 200, description = "Structured or binary mode: the event is committed (or was already). Batch mode: each event's outcome, every valid event committed. With `crossdock-dry-run: true`, what each would do, nothing stored", body = IngestAnswer,
+            headers(("crossdock-dry-run" = String, description = "`true` on the answer to a dry run: nothing was stored"))),
         (status = 400, description = "Malformed JSON or an event that breaks the contract", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown, expired or revoked API key, or a bad or stale signature", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The event's `source` is not one the key may write as", body = Problem, content_type = "application/problem+json"),
@@ -338,11 +360,11 @@ fn respond(mode: Mode, results: Vec<Tried>) -> Response {
     if mode == Mode::Batch {
         let results: Vec<EventAnswer> =
             results.into_iter().enumerate().map(|(i, r)| event_answer(Some(i), r)).collect();
-        let count = |status: &str| results.iter().filter(|r| r.status == status).count();
+        let count = |status: AnswerStatus| results.iter().filter(|r| r.status == status).count();
         let body = BatchAnswer {
-            accepted: count("accepted"),
-            duplicates: count("duplicate"),
-            rejected: count("rejected"),
+            accepted: count(AnswerStatus::Accepted),
+            duplicates: count(AnswerStatus::Duplicate),
+            rejected: count(AnswerStatus::Rejected),
             results,
         };
         return (StatusCode::OK, axum::Json(IngestAnswer::Batch(body))).into_response();

@@ -1,17 +1,20 @@
 //! The contract as data: every event type's fields, their kinds and whether
-//! they are required, and the JSON Schema (2020-12) that follows from them.
+//! they are required, and the JSON Schema (2020-12) that follows from them
+//! ([`schema`]).
 //!
 //! The parser reads fields by hand; the tests below hold it to this table
 //! (an event built from the table parses, with nothing left unread; without
 //! a required field it is refused at that field), so the schema published in
 //! the OpenAPI document says what the parser does.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::data::{AckLineStatus, Channel, System};
-use super::reader::{MAX_AMOUNT, MAX_KEY, MAX_QUANTITY, MAX_TEXT, YEARS};
 use super::{EventType, MilestoneKind};
-use crate::{ExceptionKind, Named, RefKind, Severity};
+use crate::{ExceptionKind, Named};
+
+mod schema;
+pub use schema::{any_event_schema, data_schema, event_schema, json_event_schema};
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy)]
@@ -227,147 +230,6 @@ pub fn all_event_types() -> impl Iterator<Item = EventType> {
         .chain(ExceptionKind::ALL.iter().map(|e| EventType::Exception(*e)))
 }
 
-/// The Unicode white space that `str::trim` removes.
-const SPACE: &str = r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
-/// Control characters (Unicode category Cc).
-const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
-
-/// Control characters but tab, line feed and carriage return.
-const CONTROL_IN_TEXT: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
-
-/// A context attribute or a key: not blank, no control characters.
-fn attribute_pattern() -> String {
-    format!("^[^{CONTROL}]*[^{SPACE}{CONTROL}][^{CONTROL}]*$")
-}
-
-/// Free text: not blank, no control characters but tabs and line breaks.
-fn text_pattern() -> String {
-    format!("^[^{CONTROL_IN_TEXT}]*[^{SPACE}{CONTROL}][^{CONTROL_IN_TEXT}]*$")
-}
-
-/// A year of [`YEARS`], as a regular expression.
-fn year_pattern() -> &'static str {
-    debug_assert_eq!((*YEARS.start(), *YEARS.end()), (1970, 2199));
-    "(19[7-9][0-9]|2[01][0-9]{2})"
-}
-
-/// A calendar day (the 29th of February left out: a regular expression
-/// cannot tell leap years).
-fn day_pattern() -> String {
-    format!(
-        "{}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))",
-        year_pattern()
-    )
-}
-
-fn time_pattern() -> String {
-    format!(
-        "^{}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,9}})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
-        day_pattern()
-    )
-}
-
-fn string(max: usize, pattern: String) -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": pattern})
-}
-
-fn kind_schema(kind: Kind) -> Value {
-    match kind {
-        Kind::Key => string(MAX_KEY, attribute_pattern()),
-        Kind::Text => string(MAX_TEXT, text_pattern()),
-        Kind::Quantity => json!({"type": "number", "minimum": 0, "maximum": MAX_QUANTITY}),
-        Kind::Amount => json!({"type": "number", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}),
-        Kind::Line => json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),
-        Kind::Count { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
-        Kind::Bool => json!({"type": "boolean"}),
-        Kind::Date => json!({"type": "string", "anyOf": [
-            {"pattern": format!("^{}$", day_pattern())},
-            {"pattern": time_pattern()},
-        ]}),
-        Kind::Time => json!({"type": "string", "pattern": time_pattern()}),
-        Kind::OneOf(names) => json!({"type": "string", "enum": names}),
-        Kind::Currency => json!({"type": "string", "pattern": "^[A-Z]{3}$"}),
-        Kind::Keys => json!({"type": "array", "minItems": 1, "items": kind_schema(Kind::Key)}),
-        Kind::Lines(fields) => json!({"type": "array", "minItems": 1, "items": object(fields)}),
-        Kind::Any => json!({"not": {"type": "null"}}),
-    }
-}
-
-/// An object with these fields; others are allowed (and kept). An optional
-/// field may be `null`, which reads as absent.
-fn object(fields: &[Field]) -> Value {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for f in fields {
-        let schema = kind_schema(f.kind);
-        if f.required {
-            required.push(f.name);
-            properties.insert(f.name.into(), schema);
-        } else {
-            properties.insert(f.name.into(), json!({"anyOf": [schema, {"type": "null"}]}));
-        }
-    }
-    json!({"type": "object", "properties": properties, "required": required})
-}
-
-/// The schema of `data` for an event type.
-pub fn data_schema(event_type: EventType) -> Value {
-    let optional_key = json!({"anyOf": [kind_schema(Kind::Key), {"type": "null"}]});
-    let refs: Map<String, Value> =
-        RefKind::ALL.iter().map(|k| (k.as_str().to_owned(), kind_schema(Kind::Key))).collect();
-    let mut schema = object(fields(event_type));
-    let properties = schema["properties"].as_object_mut().map(std::mem::take).unwrap_or_default();
-    let mut all = Map::new();
-    all.insert("site".into(), optional_key);
-    all.insert("refs".into(), json!({"anyOf": [{"type": "object", "properties": refs}, {"type": "null"}]}));
-    if let EventType::Exception(_) = event_type {
-        all.insert(
-            "severity".into(),
-            json!({"anyOf": [{"type": "string", "enum": Severity::NAMES}, {"type": "null"}]}),
-        );
-        all.insert("summary".into(), json!({"anyOf": [kind_schema(Kind::Text), {"type": "null"}]}));
-    }
-    all.extend(properties);
-    schema["properties"] = Value::Object(all);
-    schema
-}
-
-/// The schema of a whole event of one type.
-pub fn event_schema(event_type: EventType) -> Value {
-    let attribute =
-        |max: usize| json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": attribute_pattern()});
-    let optional = |schema: Value| json!({"anyOf": [schema, {"type": "null"}]});
-    json!({
-        "title": event_type.as_str(),
-        "type": "object",
-        "required": ["specversion", "id", "source", "type", "time", "data"],
-        "properties": {
-            "specversion": {"const": "1.0"},
-            "id": attribute(MAX_KEY),
-            "source": attribute(MAX_KEY),
-            "type": {"const": event_type.as_str()},
-            "time": {"type": "string", "pattern": time_pattern()},
-            "subject": optional(attribute(MAX_KEY)),
-            "correlationid": optional(attribute(MAX_KEY)),
-            "traceparent": optional(json!({"type": "string",
-                "pattern": "^(0[0-9a-f]|[1-9a-e][0-9a-f]|f[0-9a-e])-[0-9a-f]{31}[1-9a-f]-[0-9a-f]{15}[1-9a-f]-[0-9a-f]{2}$"})),
-            "datacontenttype": optional(json!({"type": "string", "pattern": "^application/([a-z0-9.+-]*\\+)?json(;[^\\u0000-\\u001f\\u007f-\\u009f]*)?$"})),
-            "data": data_schema(event_type),
-        },
-        // Extension attributes: lower-case names; a string holds no control character.
-        "propertyNames": {"pattern": "^([a-z0-9]{1,64}|data)$"},
-        "additionalProperties": {"anyOf": [
-            {"type": "string", "pattern": format!("^[^{CONTROL}]*$")},
-            {"type": ["number", "boolean", "null"]},
-        ]},
-    })
-}
-
-/// The schema of any event: one of the types.
-pub fn any_event_schema() -> Value {
-    json!({"oneOf": event_types().map(event_schema).collect::<Vec<_>>()})
-}
-
 /// An event of this type with every field filled, as the table describes
 /// it (tests and examples).
 pub fn example(event_type: EventType, with_optional: bool) -> Value {
@@ -432,13 +294,42 @@ mod tests {
         }
     }
 
+    /// The parser asks for the fields of the type's table and no other, so
+    /// that a field it reads cannot be missing from the table (and from the
+    /// document and schemas written from it).
+    #[test]
+    fn the_parser_reads_the_fields_of_the_table_and_no_other() {
+        use std::collections::BTreeSet;
+        for t in all_event_types() {
+            crate::event::reader::ASKED.with(|asked| asked.borrow_mut().clear());
+            parse(&example(t, true)).unwrap_or_else(|e| panic!("{t}: {e:?}"));
+            let asked = crate::event::reader::ASKED.with(|asked| asked.borrow().clone());
+            let at =
+                |path: &str| -> BTreeSet<&str> { asked.iter().filter(|(p, _)| p == path).map(|(_, k)| *k).collect() };
+            let mut wanted: BTreeSet<&str> = ["site", "refs"].into();
+            if let EventType::Exception(_) = t {
+                wanted.extend(["severity", "summary"]);
+            }
+            wanted.extend(fields(t).iter().map(|f| f.name));
+            assert_eq!(at("/data"), wanted, "{t}: the fields of `data`");
+            for f in fields(t) {
+                if let Kind::Lines(nested) = f.kind {
+                    let names: BTreeSet<&str> = nested.iter().map(|n| n.name).collect();
+                    assert_eq!(at(&format!("/data/{}/0", f.name)), names, "{t}: the fields of a line");
+                }
+            }
+            let envelope: BTreeSet<&str> = crate::event::ATTRIBUTES.into_iter().collect();
+            assert_eq!(at(""), envelope, "{t}: the attributes");
+        }
+    }
+
     #[test]
     fn every_type_has_a_schema_naming_its_required_fields() {
         let any = any_event_schema();
         assert_eq!(any["oneOf"].as_array().unwrap().len(), MilestoneKind::ALL.len() + ExceptionKind::ALL.len() - 1);
         let receipt = event_schema(EventType::Exception(ExceptionKind::PartialReceipt));
         assert_eq!(
-            receipt["properties"]["data"]["required"],
+            receipt["properties"]["data"]["anyOf"][0]["required"],
             json!(["po", "line", "item", "expected_qty", "received_qty"])
         );
     }
