@@ -15,11 +15,17 @@ pub(super) async fn send(
     file: &std::path::Path,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    let text = if file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).context("Failed to read standard input")?
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("Failed to read {}", file.display()))?
-    };
+    // Read off the runtime's threads: standard input may be a slow pipe.
+    let path = file.to_owned();
+    let text = tokio::task::spawn_blocking(move || {
+        if path.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin()).context("Failed to read standard input")
+        } else {
+            std::fs::read_to_string(&path).with_context(|| format!("Failed to read {}", path.display()))
+        }
+    })
+    .await
+    .context("The reading of the events failed")??;
     let values = match serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))? {
         serde_json::Value::Array(events) => events,
         event => vec![event],

@@ -180,6 +180,9 @@ pub struct Services {
     public_origin: Arc<str>,
     /// The pulse of changes the consoles follow.
     changes: Arc<live::Changes>,
+    /// One dry run at a time holds the database's write lock, so that
+    /// trying events never crowds out the writer's own sends.
+    dry_runs: Arc<tokio::sync::Semaphore>,
 }
 
 /// How the services are tuned.
@@ -225,6 +228,7 @@ impl Services {
             board_medians: Arc::default(),
             public_origin: settings.public_origin.into(),
             changes: Arc::default(),
+            dry_runs: Arc::new(tokio::sync::Semaphore::new(1)),
         })
     }
 

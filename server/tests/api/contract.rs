@@ -137,21 +137,26 @@ async fn a_dry_run_stores_nothing_and_says_what_a_send_then_does() {
         assert_eq!(did["exception"], "opened");
         assert_eq!(would["exception"], "opened", "{id}: the dry run said it opens one");
         assert!(would["exception_id"].is_null(), "{id}: a new exception has no number before it is sent");
-        let (queue, severity, due): (String, String, Option<i64>) =
-            sqlx::query_as("SELECT queue, severity, resolve_due_at FROM exceptions WHERE id = $1")
-                .bind(exception)
-                .fetch_one(app.services.pool())
-                .await
-                .expect("the exception");
+        let (queue, severity, assignee, ack_due, due): (String, String, Option<String>, Option<i64>, Option<i64>) =
+            sqlx::query_as(
+                "SELECT queue, severity, assignee, ack_due_at, resolve_due_at FROM exceptions WHERE id = $1",
+            )
+            .bind(exception)
+            .fetch_one(app.services.pool())
+            .await
+            .expect("the exception");
         assert_eq!(forecast["queue"], queue.as_str(), "{id}");
         assert_eq!(forecast["severity"], severity.as_str(), "{id}");
-        let forecast_due = forecast["resolve_due_at"]
-            .as_str()
-            .map(|t| chrono::DateTime::parse_from_rfc3339(t).expect("a time").timestamp_millis());
-        match (forecast_due, due) {
-            // The send came a moment after the dry run.
-            (Some(a), Some(b)) => assert!((b - a).abs() < 60_000, "{id}: due {a} said, {b} given"),
-            (a, b) => assert_eq!(a, b, "{id}: due"),
+        assert_eq!(forecast["assignee"].as_str(), assignee.as_deref(), "{id}: its assignee");
+        for (name, given) in [("acknowledge_due_at", ack_due), ("resolve_due_at", due)] {
+            let said = forecast[name]
+                .as_str()
+                .map(|t| chrono::DateTime::parse_from_rfc3339(t).expect("a time").timestamp_millis());
+            match (said, given) {
+                // The send came a moment after the dry run.
+                (Some(a), Some(b)) => assert!((b - a).abs() < 60_000, "{id}: {name} {a} said, {b} given"),
+                (a, b) => assert_eq!(a, b, "{id}: {name}"),
+            }
         }
     }
 
@@ -176,12 +181,16 @@ async fn a_dry_run_stores_nothing_and_says_what_a_send_then_does() {
         .execute(app.services.pool())
         .await
         .expect("moved");
-    let joined: Value = dry_run(&app, &key, &[recurring]).await.json().await.expect("JSON");
+    let joined: Value = dry_run(&app, &key, std::slice::from_ref(&recurring)).await.json().await.expect("JSON");
     let result = &joined["results"][0];
     assert_eq!(result["exception"], "occurrence", "{joined}");
     assert_eq!(result["exception_id"], open, "{joined}");
     assert_eq!(result["forecast"]["queue"], "elsewhere", "where the joined exception is: {joined}");
     assert!(result["forecast"]["resolve_due_at"].is_null(), "its clocks already run: {joined}");
+    let recurring = Value::Array(vec![recurring]);
+    let counted: Value = app.post_events(Some(&key), BATCH, recurring.to_string()).await.json().await.expect("JSON");
+    assert_eq!(counted["results"][0]["exception"], "occurrence", "sent, it joins as said: {counted}");
+    assert_eq!(counted["results"][0]["exception_id"], open, "{counted}");
 
     // Two events of one problem in one request: the second joins the first,
     // which has no number yet.
@@ -289,4 +298,123 @@ fn events_send_on_the_command_line_tries_then_sends() {
     let nobody = run(&["events", "send", "--source", "nobody", "--file", file, "--dry-run"]);
     assert!(!nobody.status.success());
     assert!(String::from_utf8_lossy(&nobody.stderr).contains("source nobody not found"), "{nobody:?}");
+}
+
+#[tokio::test]
+async fn a_dry_run_works_in_every_mode_and_a_signed_one_cannot_be_sent_again_as_a_send() {
+    use crossdock_server::services::PreviousSecrets;
+    use crossdock_server::services::ingest::signature;
+    use secrecy::ExposeSecret;
+
+    let app = spawn_app().await;
+    let key = app.source("contract-wms", "wms", 1000.0, 1000).await;
+    let receipt = examples("mode").into_iter().find(|e| e["type"] == "exception.partial_receipt").unwrap();
+    let before = stored(&app).await;
+
+    // Structured mode: one event, one answer.
+    let one = app
+        .client
+        .post(format!("{}/api/v1/events", app.address))
+        .bearer_auth(&key)
+        .header("content-type", "application/cloudevents+json")
+        .header("crossdock-dry-run", "true")
+        .body(receipt.to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(one.status(), 200);
+    let one: Value = one.json().await.expect("JSON");
+    assert_eq!(one["status"], "accepted", "{one}");
+    assert_eq!(one["exception"], "opened", "{one}");
+    assert_eq!(one["forecast"]["transaction"], "po:PO-10045", "{one}");
+    assert!(one["forecast"]["queue"].is_string(), "{one}");
+
+    // Binary mode: the attributes in headers, `data` as the body.
+    let binary = app
+        .client
+        .post(format!("{}/api/v1/events", app.address))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .header("ce-specversion", "1.0")
+        .header("ce-id", "mode-binary")
+        .header("ce-source", "wms/dc-atl")
+        .header("ce-type", "exception.partial_receipt")
+        .header("ce-time", "2026-11-24T15:42:10Z")
+        .header("crossdock-dry-run", "true")
+        .body(receipt["data"].to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(binary.status(), 200);
+    assert_eq!(binary.headers()["crossdock-dry-run"], "true");
+    let binary: Value = binary.json().await.expect("JSON");
+    assert_eq!(binary["forecast"]["queue"], one["forecast"]["queue"], "{binary}");
+    assert_eq!(stored(&app).await, before, "neither mode stored anything");
+
+    // A signing source: the dry run is signed like a send, and its webhook
+    // id cannot carry the same body again without the header.
+    let signing = app.source("contract-portal", "portal", 1000.0, 1000).await;
+    let secret = app
+        .services
+        .add_signing_secret(&crossdock_server::auth::Operator::command_line(), "contract-portal", PreviousSecrets::Keep)
+        .await
+        .expect("a secret");
+    let before = stored(&app).await;
+    let mut event = receipt.clone();
+    event["source"] = json!("portal/hub");
+    let body = event.to_string();
+    let now = chrono::Utc::now().timestamp();
+    let secret = signature::decode_secret(secret.expose_secret()).expect("a whsec_ secret");
+    let signed = signature::sign(&secret, "msg-dry", now, body.as_bytes());
+    let send = |dry: bool| {
+        let mut request = app
+            .client
+            .post(format!("{}/api/v1/events", app.address))
+            .bearer_auth(&signing)
+            .header("content-type", "application/cloudevents+json")
+            .header("webhook-id", "msg-dry")
+            .header("webhook-timestamp", now.to_string())
+            .header("webhook-signature", signed.clone())
+            .body(body.clone());
+        if dry {
+            request = request.header("crossdock-dry-run", "true");
+        }
+        request.send()
+    };
+    let tried = send(true).await.expect("sent");
+    assert_eq!(tried.status(), 200, "a signed dry run is answered");
+    let again = send(true).await.expect("sent");
+    assert_eq!(again.status(), 200, "the same dry run again is a retry");
+    let replayed = send(false).await.expect("sent");
+    assert_eq!(replayed.status(), 401, "the dry run's webhook id is not good for a send");
+    assert_eq!(stored(&app).await, before, "nothing stored");
+}
+
+#[tokio::test]
+async fn a_disabled_source_is_tried_but_not_sent_as() {
+    let app = spawn_app_with_demo().await;
+    let morgan = app.signed_in("morgan").await;
+    sqlx::query("UPDATE sources SET disabled_at = 1 WHERE name = 'wms'")
+        .execute(app.services.pool())
+        .await
+        .expect("disabled");
+    let t = contract::event_types().find(|t| t.as_str() == "exception.partial_receipt").unwrap();
+    let text = reference::example_text(t, "wms");
+    let tried = morgan.server_fn("try_events", &[("name", "wms"), ("events", &text)]).await;
+    assert_eq!(tried.status(), 200, "a dry run as a disabled source says what would happen");
+    let before = stored(&app).await;
+    let sent = app
+        .services
+        .send_as_source(
+            &crossdock_server::auth::Operator::command_line(),
+            "wms",
+            &[serde_json::from_str(&text).unwrap()],
+            false,
+        )
+        .await;
+    assert!(
+        matches!(sent, Err(crossdock_server::services::ServiceError::Conflict(ref m)) if m.contains("disabled")),
+        "{sent:?}"
+    );
+    assert_eq!(stored(&app).await, before);
 }

@@ -54,13 +54,26 @@ pub fn TestEvent(source: String, prefix: String) -> impl IntoView {
             </div>
             <div class="field">
                 <label for=id("body")>"Event (a CloudEvent as JSON, or an array of them)"</label>
-                <textarea id=id("body") class="json" rows="18" spellcheck="false" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <textarea
+                    id=id("body")
+                    class="json"
+                    rows="18"
+                    spellcheck="false"
+                    prop:value=text
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    aria-describedby=id("body-error")
+                    aria-invalid=move || error.get().and_then(|e| e.for_field("events")).is_some().then_some("true")
+                ></textarea>
                 <FieldMessage error field="events" id=id("body-error") />
             </div>
             <FormError error />
             <button type="submit" disabled=move || action.pending().get()>"Try it"</button>
         </form>
-        {move || action.value().get().and_then(Result::ok).map(|tried| view! { <TriedList tried /> })}
+        // The region is there from the start, so that screen readers
+        // announce each answer as it arrives.
+        <section class="tried" aria-label="Test answer" role="status">
+            {move || action.value().get().and_then(Result::ok).map(|tried| view! { <TriedList tried /> })}
+        </section>
     }
 }
 
@@ -69,10 +82,8 @@ pub fn TestEvent(source: String, prefix: String) -> impl IntoView {
 fn TriedList(tried: Vec<TriedEvent>) -> impl IntoView {
     let rows = tried.into_iter().map(|t| view! { <li>{answer(t)}</li> }).collect_view();
     view! {
-        <section class="tried" aria-label="Test answer" role="status">
-            <h4>"What would happen (nothing was stored)"</h4>
-            <ul>{rows}</ul>
-        </section>
+        <h4>"What would happen (nothing was stored)"</h4>
+        <ul>{rows}</ul>
     }
 }
 
@@ -88,7 +99,8 @@ fn answer(t: TriedEvent) -> AnyView {
             view! { <strong class="danger">"Rejected "</strong> <code>{id}</code> <ul>{problems}</ul> }.into_any()
         }
         TriedStatus::Duplicate => view! {
-            <strong>"Duplicate "</strong> <code>{id}</code> ": this source sent an event with this id before; nothing would change."
+            <strong>"Duplicate "</strong> <code>{id}</code> ": this source sent an event with this id before; nothing would change. Change the "
+            <code>"id"</code> " to try it as a new event."
         }
         .into_any(),
         TriedStatus::Accepted => {

@@ -67,7 +67,7 @@ impl Services {
     /// is rolled back, so duplicates, grouping and transactions are found
     /// as a send finds them. The request counts against the source's
     /// allowance like any other; it takes the database's write lock while it
-    /// runs, as a send does.
+    /// runs, as a send does, one dry run at a time.
     #[tracing::instrument(skip_all, fields(source = %source.name, events = values.len()))]
     pub async fn ingest_dry_run(
         &self,
@@ -96,6 +96,7 @@ impl Services {
             return Ok(tried.into_iter().flatten().collect());
         }
         let refs: Vec<&IngestItem> = items.iter().collect();
+        let _turn = self.dry_runs.acquire().await.context("the dry runs' turn")?;
         let mut tx = store::begin(&self.pool).await.context("Failed to begin a dry run")?;
         let outcomes = store::ingest::write(&mut tx, &refs).await?;
         // What the writes lead to, read before the rollback: transactions by

@@ -32,6 +32,11 @@ impl Services {
             .await?
             .filter(|s| s.name != crate::services::SYSTEM_SOURCE)
             .ok_or_else(|| ServiceError::NotFound(format!("source {name}")))?;
+        if found.disabled && !dry_run {
+            return Err(ServiceError::Conflict(format!(
+                "source {name} is disabled: its events are refused; a dry run still says what they would do"
+            )));
+        }
         if values.is_empty() {
             return Err(ServiceError::invalid("events", "there is no event to send"));
         }

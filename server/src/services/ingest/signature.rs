@@ -137,11 +137,14 @@ impl WebhookIds {
     }
 }
 
-/// A digest of what a request carries: its `ce-*` headers and content type,
-/// then its body.
+/// A digest of what a request carries: its `ce-*` headers, content type and
+/// dry-run header, then its body. A webhook id seen with one digest is
+/// refused with another, so a signed dry run cannot be sent again as a
+/// send.
 pub fn digest<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>, body: &[u8]) -> [u8; 32] {
-    let mut carried: Vec<(&str, &[u8])> =
-        headers.filter(|(name, _)| name.starts_with("ce-") || *name == "content-type").collect();
+    let mut carried: Vec<(&str, &[u8])> = headers
+        .filter(|(name, _)| name.starts_with("ce-") || *name == "content-type" || *name == "crossdock-dry-run")
+        .collect();
     carried.sort();
     let mut hash = Sha256::new();
     for (name, value) in carried {
