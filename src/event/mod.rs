@@ -324,7 +324,18 @@ fn is_json_media_type(value: &str) -> bool {
 
 /// Parses one event, reporting every problem found.
 pub fn parse(value: &Value) -> Result<Event, InvalidEvent> {
-    let mut p = Problems::default();
+    read(value, Problems::default())
+}
+
+/// Parses an event stored earlier. Days and timestamps are read as leniently
+/// as they were when it was accepted (a day `2026-12-9`, a timestamp with
+/// more than nine digits of fraction), so that an event once accepted is
+/// always read again; [`parse`] holds new events to the published shape.
+pub fn parse_stored(value: &Value) -> Result<Event, InvalidEvent> {
+    read(value, Problems::stored())
+}
+
+fn read(value: &Value, mut p: Problems) -> Result<Event, InvalidEvent> {
     check_attributes(value, &mut p);
     let event = read_event(value, &mut p);
     match event {

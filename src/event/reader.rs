@@ -55,9 +55,25 @@ impl Shape {
 
 /// Problems found so far.
 #[derive(Debug, Default)]
-pub(crate) struct Problems(pub(crate) Vec<FieldProblem>);
+pub(crate) struct Problems(pub(crate) Vec<FieldProblem>, Reading);
+
+/// How days and timestamps are read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// In the one shape the published schemas describe: new events.
+    #[default]
+    Published,
+    /// As chrono reads them: events stored before the shape was enforced.
+    Stored,
+}
 
 impl Problems {
+    /// Problems of an event stored earlier, read as leniently as it was
+    /// accepted.
+    pub(crate) fn stored() -> Self {
+        Problems(Vec::new(), Reading::Stored)
+    }
+
     pub(crate) fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldProblem { pointer: pointer.into(), message: message.into() });
     }
@@ -243,7 +259,11 @@ impl<'a> Obj<'a> {
     }
 
     fn time_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<DateTime<FixedOffset>> {
-        match value.as_str().map(timestamp) {
+        let read = |s: &str| match p.1 {
+            Reading::Published => timestamp(s),
+            Reading::Stored => DateTime::parse_from_rfc3339(s).map_err(|_| ()),
+        };
+        match value.as_str().map(read) {
             Some(Ok(t)) if YEARS.contains(&t.year()) => Some(t),
             Some(Ok(_)) => {
                 p.push(self.ptr(key), year_rule());
@@ -269,9 +289,17 @@ impl<'a> Obj<'a> {
     }
 
     fn date_of(&self, key: &str, value: &Value, p: &mut Problems) -> Option<BusinessDate> {
-        let parsed = value
-            .as_str()
-            .and_then(|s| day(s).map(BusinessDate::Day).or_else(|| timestamp(s).ok().map(BusinessDate::Instant)));
+        let parsed = value.as_str().and_then(|s| {
+            let day = match p.1 {
+                Reading::Published => day(s),
+                Reading::Stored => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+            };
+            let instant = || match p.1 {
+                Reading::Published => timestamp(s).ok(),
+                Reading::Stored => DateTime::parse_from_rfc3339(s).ok(),
+            };
+            day.map(BusinessDate::Day).or_else(|| instant().map(BusinessDate::Instant))
+        });
         match parsed {
             None => p.push(self.ptr(key), "must be a date (2026-12-09) or an RFC 3339 timestamp"),
             Some(d) if !YEARS.contains(&d.year()) => {
@@ -388,8 +416,9 @@ fn day(s: &str) -> Option<NaiveDate> {
 }
 
 /// An RFC 3339 timestamp with its offset, in the one shape the published
-/// schemas describe: `T`, `t` or a space between day and time, seconds up to
-/// 59 (no leap second), at most nine digits of fraction, `Z` or `±HH:MM`.
+/// schemas describe (and chrono reads): `T`, `t` or a space between day and
+/// time, seconds up to 60 (a leap second), any digits of fraction (the
+/// first nine kept), `Z`, `z` or `±HH:MM` (a minus sign U+2212 too).
 fn timestamp(s: &str) -> Result<DateTime<FixedOffset>, ()> {
     let b = s.as_bytes();
     let mut at = 19;
@@ -399,19 +428,20 @@ fn timestamp(s: &str) -> Result<DateTime<FixedOffset>, ()> {
         && b.get(13) == Some(&b':')
         && digits(b, 14, 2, 59)
         && b.get(16) == Some(&b':')
-        && digits(b, 17, 2, 59);
+        && digits(b, 17, 2, 60);
     if b.get(at) == Some(&b'.') {
         let fraction = b[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if !(1..=9).contains(&fraction) {
+        if fraction == 0 {
             return Err(());
         }
         at += 1 + fraction;
     }
-    let offset = match b.get(at..) {
-        Some([b'Z' | b'z']) => true,
-        Some([b'+' | b'-', ..]) => {
-            b.len() == at + 6 && digits(b, at + 1, 2, 23) && b[at + 3] == b':' && digits(b, at + 4, 2, 59)
-        }
+    let rest = b.get(at..).unwrap_or_default();
+    let hours_minutes = |o: &[u8]| o.len() == 5 && digits(o, 0, 2, 23) && o[2] == b':' && digits(o, 3, 2, 59);
+    let offset = match rest {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', o @ ..] => hours_minutes(o),
+        [0xE2, 0x88, 0x92, o @ ..] => hours_minutes(o),
         _ => false,
     };
     if !(clock && offset) {
@@ -439,14 +469,22 @@ mod tests {
             "2026-11-24t15:42:10z",
             "2026-11-24 15:42:10+01:00",
             "2026-11-24T15:42:10.123456789-05:30",
+            "2026-11-24T15:42:10.1234567890123Z",
+            "2026-11-24T15:42:60Z",
+            "2026-11-24T15:42:10\u{2212}05:00",
             "2024-02-29T00:00:00Z",
         ] {
             assert!(timestamp(good).is_ok(), "{good}");
         }
         for bad in [
-            "2026-11-24T15:42:60Z",
-            "2026-11-24T15:42:10.1234567890Z",
+            "2026-11-24T15:42:61Z",
             "2026-11-24T15:42:10.Z",
+            "2026-11-24T15:42:10.",
+            "2026-11-24T15:42:10+01:0",
+            "2026-11-24T15:42:10\u{2212}",
+            "2026-11-24T15:42:10\u{2013}05:00",
+            "２026-11-24T15:42:10Z",
+            "2026-11-24T15:42:10Zé",
             "2026-11-24T15:42:10",
             " 2026-11-24T15:42:10Z",
             "+2026-11-24T15:42:10Z",
@@ -458,6 +496,22 @@ mod tests {
             "2026-11-24T5:42:10Z",
         ] {
             assert!(timestamp(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The published shape is what chrono reads as RFC 3339, and any
+        /// text is answered without a panic.
+        #[test]
+        fn a_timestamp_is_read_as_chrono_reads_rfc_3339(
+            s in "(19|20|21)[0-9]{2}-[01][0-9]-[0-3][0-9][Tt x][0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{0,12})?(Z|z|[+\\-\u{2212}\u{2013}][0-2][0-9]:?[0-6][0-9])?\\PC{0,2}"
+        ) {
+            proptest::prop_assert_eq!(timestamp(&s).is_ok(), DateTime::parse_from_rfc3339(&s).is_ok(), "{:?}", s);
+        }
+
+        #[test]
+        fn any_text_is_answered_without_a_panic(s in "\\PC{0,40}") {
+            let _ = (timestamp(&s), day(&s));
         }
     }
 

@@ -406,3 +406,15 @@ fn a_whole_number_is_whole_however_it_is_written() {
     event["data"]["line"] = json!(2.5);
     assert_eq!(parse(&event).unwrap_err().0[0].pointer, "/data/line");
 }
+
+#[test]
+fn a_day_in_a_shape_accepted_before_is_refused_when_new_and_read_when_stored() {
+    let event = envelope(
+        "exception.supplier_date_change",
+        json!({"po": "PO-1", "supplier": "SUP-1", "previous_date": "2026-12-1", "promised_date": " 2026-12-09"}),
+    );
+    let refused = parse(&event).expect_err("a day is written 2026-12-09");
+    assert_eq!(pointers(&refused), ["/data/previous_date", "/data/promised_date"]);
+    let stored = parse_stored(&event).expect("an event accepted before is read again");
+    assert_eq!(stored.id, "evt-1");
+}

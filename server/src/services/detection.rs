@@ -159,14 +159,14 @@ impl Services {
         if !matches!(m.kind, MilestoneKind::ShipmentDispatched | MilestoneKind::ReceiptPosted) {
             return Ok(());
         }
-        let event = serde_json::from_str(&m.body).ok().and_then(|v| crossdock::event::parse(&v).ok());
+        let event = serde_json::from_str(&m.body).ok().and_then(|v| crossdock::event::parse_stored(&v).ok());
         let Some(event) = event else { return Ok(()) };
         let found = match &event.data.body {
             Body::ShipmentDispatched { shipment, carrier, tracking, orders } => {
                 let earlier = store::expectations::earlier_dispatch(tx, shipment, m.event).await?;
                 earlier.and_then(|(first_id, first_body)| {
                     let first =
-                        serde_json::from_str(&first_body).ok().and_then(|v| crossdock::event::parse(&v).ok())?;
+                        serde_json::from_str(&first_body).ok().and_then(|v| crossdock::event::parse_stored(&v).ok())?;
                     let Body::ShipmentDispatched { carrier: c0, tracking: t0, orders: o0, .. } = &first.data.body
                     else {
                         return None;

@@ -33,7 +33,7 @@ pub(super) async fn backfill(pool: &Pool, config: &crossdock::config::Configurat
             .iter()
             .filter_map(|(_, body, transaction)| {
                 let value = serde_json::from_str(body).ok()?;
-                let signal = Signal::of(&crossdock::event::parse(&value).ok()?)?;
+                let signal = Signal::of(&crossdock::event::parse_stored(&value).ok()?)?;
                 let zone = signal.site().map_or(chrono_tz::UTC, |s| config.site_zone(s));
                 Some(Counted { signal, zone, transaction: *transaction })
             })

@@ -33,7 +33,7 @@ pub(super) async fn backfill(pool: &Pool) -> anyhow::Result<()> {
             .iter()
             .filter_map(|(id, body)| {
                 let value = serde_json::from_str(body).ok()?;
-                Some((*id, Facts::of(&crossdock::event::parse(&value).ok()?)))
+                Some((*id, Facts::of(&crossdock::event::parse_stored(&value).ok()?)))
             })
             .collect();
         let refs: Vec<(i64, &Facts)> = facts.iter().map(|(id, f)| (*id, f)).collect();
@@ -123,7 +123,7 @@ fn milestone_of(event: &LoggedEvent) -> Option<Milestone> {
     let MilestoneOrNot::Milestone(kind) = event.kind.parse::<EventType>().map(MilestoneOrNot::of).ok()? else {
         return None;
     };
-    let parsed = serde_json::from_str(&event.body).ok().and_then(|v| crossdock::event::parse(&v).ok());
+    let parsed = serde_json::from_str(&event.body).ok().and_then(|v| crossdock::event::parse_stored(&v).ok());
     Some(Milestone {
         event: event.id,
         kind,

@@ -71,7 +71,7 @@ impl Services {
         let mut moves = Vec::new();
         for open in store::exceptions::open_with_events(&self.pool).await? {
             let Some(raw) = open.event.as_ref() else { continue };
-            let Ok(parsed) = event::parse(raw) else { continue };
+            let Ok(parsed) = event::parse_stored(raw) else { continue };
             let null = Value::Null;
             let Some(facts) = RoutingFacts::of_event(&parsed, raw.get("data").unwrap_or(&null)) else { continue };
             let to = rules.route(&facts).queue.to_string();

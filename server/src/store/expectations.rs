@@ -350,7 +350,7 @@ pub async fn shipped_by_item(
             .context("Failed to read a transaction's ASNs")?;
     let mut shipped = std::collections::BTreeMap::new();
     for body in bodies {
-        let Some(event) = serde_json::from_str(&body).ok().and_then(|v| crossdock::event::parse(&v).ok()) else {
+        let Some(event) = serde_json::from_str(&body).ok().and_then(|v| crossdock::event::parse_stored(&v).ok()) else {
             continue;
         };
         if let crossdock::event::Body::AsnReceived { lines, .. } = event.data.body {

@@ -51,10 +51,11 @@ fn day_pattern() -> String {
     )
 }
 
-/// An RFC 3339 timestamp with its offset, as [`super::reader`] reads it.
+/// An RFC 3339 timestamp with its offset, as the parser reads it: a leap
+/// second, any digits of fraction, a minus sign U+2212 in the offset.
 fn time_pattern() -> String {
     format!(
-        "^{}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,9}})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
+        "^{}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+\\-\\u2212]([01][0-9]|2[0-3]):[0-5][0-9])$",
         day_pattern()
     )
 }

@@ -19,7 +19,7 @@ fn detail_view(d: Detail, me: &CurrentUser) -> ExceptionDetailView {
     let e = d.exception;
     let offered = crossdock::triage::offered(e.item.status, e.item.assignee.as_deref(), &me.username, me.role);
     ExceptionDetailView {
-        event: e.event.as_ref().and_then(|v| crossdock::event::parse(v).ok()),
+        event: e.event.as_ref().and_then(|v| crossdock::event::parse_stored(v).ok()),
         payload: serde_json::to_string_pretty(&e.payload).unwrap_or_default(),
         item: e.item,
         acknowledge: e.acknowledge,
