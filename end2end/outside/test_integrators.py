@@ -70,9 +70,10 @@ def corpus(types: dict[str, dict]) -> list[dict]:
     """Each type's example, then the example broken in one place at a time."""
     events = []
 
-    def add(event: dict) -> None:
+    def add(event: dict, keep_id: bool = False) -> None:
         event = copy.deepcopy(event)
-        event["id"] = f"corpus-{len(events)}"
+        if not keep_id:
+            event["id"] = f"corpus-{len(events)}"
         events.append(event)
 
     for schema in types.values():
@@ -106,8 +107,13 @@ def corpus(types: dict[str, dict]) -> list[dict]:
             add(broken)
         for attribute, value in EDGES:
             edged = copy.deepcopy(example)
+            if attribute == "id" and len(value) > 200:
+                # A long id of the same length, and one of its own: an id
+                # seen twice in a request is a duplicate.
+                mark = f"{len(events)}-"
+                value = mark + value[len(mark):]
             edged[attribute] = value
-            add(edged)
+            add(edged, keep_id=attribute == "id")
         for name, value in example["data"].items():
             if isinstance(value, str) and name in DATES:
                 for edge in ["2026-12-9", "+2026-12-09", " 2026-12-09", "2026-12-09\n", "2026-02-30", "2026-12-09T10:00:00Z"]:

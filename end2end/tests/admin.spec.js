@@ -93,7 +93,7 @@ test('an admin sends a test event from a source page and sees where it would lan
   await expect(type).toHaveValue('exception.partial_receipt');
   await expect(body).toHaveValue(/"type": "exception.partial_receipt"/);
   await form.getByRole('button', { name: 'Try it' }).click();
-  const answer = page.getByRole('status', { name: 'Test answer' });
+  const answer = page.getByRole('status', { name: 'Test answer for wms' });
   await expect(answer).toContainText('Would open an exception in queue receiving');
   await expect(answer).toContainText('In transaction po:PO-10045');
   await expect(answer).toContainText('Accepted exception-partial-receipt-0001');
@@ -107,7 +107,10 @@ test('an admin sends a test event from a source page and sees where it would lan
   await expect(answer).toContainText('/data/erp_qty');
 
   // Text that is not JSON is answered with a readable message.
+  await expect(body).not.toHaveAttribute('aria-invalid', 'true');
   await body.fill('{"specversion": ');
   await form.getByRole('button', { name: 'Try it' }).click();
   await expect(form).toContainText('this is not JSON');
+  await expect(body).toHaveAttribute('aria-invalid', 'true');
+  await expect(body).toHaveAccessibleDescription(/this is not JSON/);
 });

@@ -236,6 +236,14 @@ async fn a_dry_run_refuses_what_a_send_refuses() {
     assert_eq!(odd.status(), 400);
     let problem: Value = odd.json().await.expect("JSON");
     assert!(problem["detail"].as_str().unwrap().contains("crossdock-dry-run"), "{problem}");
+
+    // What a schema does not see (docs/events.md): a lone surrogate, and
+    // nesting deeper than 128 levels, refuse the whole body.
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    for body in [r#"{"specversion": "1.0", "id": "\ud800"}"#.to_owned(), deep] {
+        let refused = app.post_events(Some(&key), "application/cloudevents+json", body.clone()).await;
+        assert_eq!(refused.status(), 400, "{body}");
+    }
 }
 
 #[tokio::test]
@@ -387,6 +395,8 @@ async fn a_dry_run_works_in_every_mode_and_a_signed_one_cannot_be_sent_again_as_
     assert_eq!(again.status(), 200, "the same dry run again is a retry");
     let replayed = send(false).await.expect("sent");
     assert_eq!(replayed.status(), 401, "the dry run's webhook id is not good for a send");
+    let problem: Value = replayed.json().await.expect("JSON");
+    assert!(problem["detail"].as_str().unwrap_or_default().contains("webhook-id"), "{problem}");
     assert_eq!(stored(&app).await, before, "nothing stored");
 }
 
@@ -402,6 +412,9 @@ async fn a_disabled_source_is_tried_but_not_sent_as() {
     let text = reference::example_text(t, "wms");
     let tried = morgan.server_fn("try_events", &[("name", "wms"), ("events", &text)]).await;
     assert_eq!(tried.status(), 200, "a dry run as a disabled source says what would happen");
+    let tried: Value = serde_json::from_str(&tried.text().await.unwrap()).expect("JSON");
+    assert_eq!(tried[0]["status"], "accepted", "{tried}");
+    assert!(tried[0]["filing"]["queue"].is_string(), "{tried}");
     let before = stored(&app).await;
     let sent = app
         .services
@@ -413,7 +426,7 @@ async fn a_disabled_source_is_tried_but_not_sent_as() {
         )
         .await;
     assert!(
-        matches!(sent, Err(crossdock_server::services::ServiceError::Conflict(ref m)) if m.contains("disabled")),
+        matches!(sent, Err(crossdock_server::services::ServiceError::Forbidden(ref m)) if m.contains("disabled")),
         "{sent:?}"
     );
     assert_eq!(stored(&app).await, before);

@@ -71,7 +71,7 @@ pub fn TestEvent(source: String, prefix: String) -> impl IntoView {
         </form>
         // The region is there from the start, so that screen readers
         // announce each answer as it arrives.
-        <section class="tried" aria-label="Test answer" role="status">
+        <section class="tried" aria-label=format!("Test answer for {}", name.get_value()) role="status">
             {move || action.value().get().and_then(Result::ok).map(|tried| view! { <TriedList tried /> })}
         </section>
     }

@@ -81,11 +81,13 @@ pub struct EventAnswer {
     /// The event's `id`, when it had one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// `accepted` (committed; in a dry run, would be), `duplicate` (sent
+    /// before: nothing changed) or `rejected` (see `errors`).
     pub status: AnswerStatus,
     /// For an accepted exception event: the exception it opened or was counted on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception_id: Option<i64>,
-    /// For an accepted exception event (in a dry run: what it would be; a
+    /// `opened` or `occurrence`, for an accepted exception event (in a dry run: what it would be; a
     /// new exception has no number yet, and an occurrence of one the same
     /// request would open neither).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -33,7 +33,7 @@ impl Services {
             .filter(|s| s.name != crate::services::SYSTEM_SOURCE)
             .ok_or_else(|| ServiceError::NotFound(format!("source {name}")))?;
         if found.disabled && !dry_run {
-            return Err(ServiceError::Conflict(format!(
+            return Err(ServiceError::Forbidden(format!(
                 "source {name} is disabled: its events are refused; a dry run still says what they would do"
             )));
         }
