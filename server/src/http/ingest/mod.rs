@@ -233,7 +233,7 @@ fn event_answer(index: Option<usize>, Tried { result, forecast }: Tried) -> Even
                    `ce-*` headers; its body follows the `data` schema of the type named by `ce-type`. An event \
                    may carry `data_base64` (base64 of the JSON `data`) instead of `data`; the schemas here \
                    describe `data` only, those at /api/v1/schemas both. A signing source signs \
-                   each request (Standard Webhooks); a `webhook-id` is good for one request for 5 minutes.",
+                   each request (Standard Webhooks); a `webhook-id` is good for one request and its retries (kept 11 minutes).",
     request_body(
         description = "One CloudEvent, or a batch of them.",
         content(

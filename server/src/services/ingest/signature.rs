@@ -31,7 +31,7 @@ pub enum SignatureError {
     Header(#[from] HeaderError),
     #[error("no signature matches the body")]
     Mismatch,
-    #[error("this webhook-id was used for another request within the last 5 minutes")]
+    #[error("this webhook-id was used for another request within the last 11 minutes")]
     Reused,
     /// The source is over its allowance (429), checked before verifying.
     #[error("too many requests")]
